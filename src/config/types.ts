@@ -1,0 +1,133 @@
+// The one typed, validated view of ha.cf + authkeys + haresources.
+// Every time is in milliseconds; every list keeps the order of the files.
+
+export type AuthMethod = 'crc' | 'md5' | 'sha1' | 'sha256' | 'sha512';
+
+export interface AuthKey {
+  /** The number in front of the method in authkeys ("1 sha1 secret" -> 1). */
+  index: number;
+  method: AuthMethod;
+  /** The secret as the file gives it, quotes removed; empty for crc. */
+  secret: string;
+}
+
+export interface AuthKeys {
+  /** The key selected by `auth N`: used to sign what we send. */
+  active: AuthKey;
+  /** Every key in the file: any of them may verify what we receive, as in Heartbeat. */
+  keys: AuthKey[];
+}
+
+export type Medium =
+  | { kind: 'ucast'; iface: string; address: string; line: number }
+  | { kind: 'bcast'; iface: string; line: number }
+  | { kind: 'mcast'; iface: string; group: string; port: number; ttl: number; loop: boolean; line: number }
+  | { kind: 'serial'; device: string; line: number };
+
+export type AutoFailback = 'on' | 'off' | 'legacy';
+
+export interface PingNode {
+  kind: 'ping' | 'ping_group';
+  /** For `ping` the address itself; for `ping_group` the group's name. */
+  name: string;
+  addresses: string[];
+  line: number;
+}
+
+export interface HaCf {
+  nodes: string[];
+  media: Medium[];
+  keepaliveMs: number;
+  deadtimeMs: number;
+  warntimeMs: number;
+  initdeadMs: number;
+  deadpingMs: number;
+  udpport: number;
+  baud: number;
+  autoFailback: AutoFailback;
+  autojoin: 'none' | 'other' | 'any';
+  logfile: string | null;
+  debugfile: string | null;
+  logfacility: string | null;
+  useLogd: boolean;
+  debug: number;
+  hopfudge: number;
+  realtime: boolean;
+  msgfmt: 'classic' | 'netstring';
+  uuidfrom: 'file' | 'nodename';
+  compression: string;
+  coredumps: boolean;
+  crm: string;
+  pingNodes: PingNode[];
+  apiauth: { client: string; uid: string[]; gid: string[]; line: number }[];
+  respawn: { user: string; command: string; line: number }[];
+  stonithHosts: { raw: string; line: number }[];
+  /** Extension directives of heartbeat-ts (not in Heartbeat). */
+  ext: {
+    /** `http_listen ADDR:PORT` — the status API/metrics/dashboard; off when null. */
+    httpListen: string | null;
+    /** `http_token_file PATH` — bearer token for mutating API calls. */
+    httpTokenFile: string | null;
+  };
+}
+
+/** One resource of a haresources line, e.g. `IPaddr::10.0.0.5/24/eth0` or `apache2`. */
+export interface ResourceSpec {
+  /** Exactly as written in haresources (used in logs and to compare configs). */
+  raw: string;
+  /** The agent name: `IPaddr`, `IPaddr2`, `apache2`, `floatip`... */
+  name: string;
+  /** The `::`-separated arguments, in order. */
+  args: string[];
+  /**
+   * How it is run: a built-in agent, a script in resource.d (args then action),
+   * or an init script in init.d (action only).
+   */
+  agent:
+    | { kind: 'builtin'; id: 'IPaddr' | 'IPaddr2' }
+    | { kind: 'resource.d'; path: string }
+    | { kind: 'init.d'; path: string }
+    | { kind: 'missing'; searched: string[] };
+}
+
+/** The parsed shape of an IPaddr/IPaddr2 argument `ip[/cidr[/iface[/broadcast]]]`. */
+export interface VipSpec {
+  ip: string;
+  /** null when not given: taken from the interface whose subnet holds the VIP. */
+  cidr: number | null;
+  iface: string | null;
+  broadcast: string | null;
+  /**
+   * The Arch wiki seed writes `IPaddr::VIP/GATEWAY`: a dotted second part that is not a
+   * netmask names an address on the subnet the VIP belongs to; it picks the interface.
+   */
+  gateway: string | null;
+}
+
+export interface ResourceGroup {
+  /** A stable id: the preferred node and the resources, as written. */
+  id: string;
+  preferredNode: string;
+  resources: ResourceSpec[];
+  file: string;
+  line: number;
+}
+
+export interface ClusterConfig {
+  dir: string;
+  ha: HaCf;
+  auth: AuthKeys;
+  groups: ResourceGroup[];
+  /** sha256 over a normalised form of the three files; equal configs, equal digests. */
+  digest: string;
+  /** Digests of each part, so a drift report can name the part that differs. */
+  partDigests: { hacf: string; authkeys: string; haresources: string };
+}
+
+export interface ConfigIssue {
+  severity: 'error' | 'warning';
+  file: string;
+  /** 1-based; 0 when the issue is about the file as a whole. */
+  line: number;
+  message: string;
+}

@@ -2,6 +2,11 @@
 # Installs the Debian packages the tests and the demo use. Safe to run again.
 # Run as root on Debian 12 (bookworm). Nothing here is downloaded from outside Debian/npm.
 set -euo pipefail
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "install-deps: heartbeat-ts needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "install-deps: Debian 12's own nodejs package is 18; install Node 20+ first (e.g. from your Node.js vendor's Debian packages)." >&2
+  exit 1
+fi
 PKGS=(
   iproute2          # ip netns / ip addr: test hosts and the IPaddr agents
   iputils-ping      # reachability checks between test hosts

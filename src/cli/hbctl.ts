@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// hbctl: the operator's command. Only commands that work are listed.
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/load.js';
+import { formatIssue } from '../config/issues.js';
+import { summarize } from './summary.js';
+
+const USAGE = `usage: hbctl <command> [options]
+
+commands:
+  check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR] [--node NAME] [--json]
+      Validate ha.cf, authkeys and haresources; print a summary (exit 0) or every error (exit 1).
+  help
+      Show this text.
+`;
+
+export function main(argv: string[]): number {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'check-config':
+      return checkConfig(rest);
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    case undefined:
+      process.stderr.write(USAGE);
+      return 2;
+    default:
+      process.stderr.write(`hbctl: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+function checkConfig(args: string[]): number {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        'config-dir': { type: 'string', default: '/etc/ha.d' },
+        'resource-dir': { type: 'string' },
+        'init-dir': { type: 'string' },
+        node: { type: 'string' },
+        json: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`hbctl check-config: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const result = loadConfig({
+    configDir: values['config-dir'] ?? '/etc/ha.d',
+    roots: { ...(values['resource-dir'] ? { resourceD: values['resource-dir'] } : {}), ...(values['init-dir'] ? { initD: values['init-dir'] } : {}) },
+    nodeName: values.node,
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return result.ok ? 0 : 1;
+  }
+  for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+  if (!result.ok) {
+    for (const e of result.errors) process.stderr.write(`${formatIssue(e)}\n`);
+    process.stderr.write(`\n${result.errors.length} error(s): configuration not valid.\n`);
+    return 1;
+  }
+  process.stdout.write(`${summarize(result.config)}\n`);
+  return 0;
+}
+
+process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,87 @@
+// authkeys: which key signs our packets (`auth N`) and every key that may verify a peer's.
+// Read as Heartbeat's auth.c reads it: "auth N" (also "auth1"), then "N method [key]" lines,
+// the key being the first word after the method — a quoted phrase keeps only its first word,
+// quote included, exactly as Heartbeat does, so both sign with the same bytes.
+import { IssueList, splitConfigLines } from './issues.js';
+import type { AuthKey, AuthKeys, AuthMethod } from './types.js';
+
+const METHODS: readonly AuthMethod[] = ['crc', 'md5', 'sha1', 'sha256', 'sha512'];
+const MAX_KEYS = 16; // Heartbeat's MAXAUTH: key numbers 0..15
+
+export function parseAuthkeys(text: string, file: string, issues: IssueList): AuthKeys | null {
+  const lines = splitConfigLines(text, file, issues);
+  if (!lines) return null;
+  const keys: AuthKey[] = [];
+  let authNum: number | null = null;
+  let authLine = 0;
+
+  lines.forEach((full, i) => {
+    const line = i + 1;
+    const text = full.trim();
+    if (!text || text.startsWith('#')) return;
+    const auth = /^auth\s*(\S*)(.*)$/.exec(text);
+    if (auth) {
+      if (!/^\d+$/.test(auth[1] ?? '')) {
+        issues.error(file, line, `"${text.slice(0, 40)}": auth needs the number of the key to sign with — write e.g. "auth 1"`);
+        return;
+      }
+      if (authNum !== null) issues.warn(file, line, `a second auth line overrides the one on line ${authLine}`);
+      authNum = Number(auth[1]);
+      authLine = line;
+      return;
+    }
+    const m = /^(\S+)\s+(\S+)(?:\s+(\S+))?(.*)$/.exec(text);
+    if (!m || !/^\d+$/.test(m[1] ?? '')) {
+      issues.error(file, line, 'not a key line — write "N method key", e.g. "1 sha1 SECRET" (or "2 crc")');
+      return;
+    }
+    const index = Number(m[1]);
+    const method = (m[2] ?? '').toLowerCase();
+    const secret = m[3] ?? '';
+    if (index >= MAX_KEYS) {
+      issues.error(file, line, `key number ${index} is out of range — use 0..${MAX_KEYS - 1}`);
+      return;
+    }
+    if (!METHODS.includes(method as AuthMethod)) {
+      issues.error(file, line, `unknown authentication method "${m[2]}" — use sha1 (or md5, crc; sha256/sha512 with heartbeat-ts only)`);
+      return;
+    }
+    if (method === 'crc' && secret) {
+      issues.error(file, line, 'crc does not use a key — remove the key, or use sha1 with it');
+      return;
+    }
+    if (method !== 'crc' && !secret) {
+      issues.error(file, line, `${method} requires a key — write "${index} ${method} SECRET"`);
+      return;
+    }
+    if ((m[4] ?? '').trim() || /^["']/.test(secret)) {
+      issues.warn(file, line, `the key contains spaces or quotes; like Heartbeat, only the first word (${secret}) is used as the key — use a key without spaces`);
+    }
+    if (keys.some((k) => k.index === index)) issues.warn(file, line, `key ${index} is defined twice; the later line wins`);
+    const at = keys.findIndex((k) => k.index === index);
+    const key: AuthKey = { index, method: method as AuthMethod, secret };
+    if (at >= 0) keys[at] = key;
+    else keys.push(key);
+  });
+
+  if (authNum === null) {
+    issues.error(file, 0, 'missing "auth N" line that picks the key to sign with — add e.g. "auth 1" as the first line');
+    return null;
+  }
+  const active = keys.find((k) => k.index === authNum);
+  if (!active) {
+    issues.error(file, authLine, `auth ${authNum} picks key ${authNum}, but no key ${authNum} is defined — add a line "${authNum} sha1 SECRET" or change the auth number`);
+    return null;
+  }
+  if (active.method === 'crc') {
+    issues.warn(file, authLine, 'signing with crc gives no protection against forged packets — use sha1 (or sha256) with a secret key');
+  }
+  return { active, keys };
+}
+
+/** Like Heartbeat: refuse a key file that group or others can read. */
+export function checkAuthkeysMode(mode: number, file: string, issues: IssueList): void {
+  if ((mode & 0o077) !== 0) {
+    issues.error(file, 0, `bad permissions ${(mode & 0o777).toString(8).padStart(3, '0')}: the key file must not be accessible to group or others (Heartbeat refuses it too) — run "chmod 600 ${file}"`);
+  }
+}

@@ -1,0 +1,64 @@
+// hbctl check-config as a user runs it: a real child process, exit codes, output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { join } from 'node:path';
+import { fromRoot } from '../helpers/repo.js';
+import { seedFixture, textFixture } from '../helpers/config-fixture.js';
+
+const run = promisify(execFile);
+const HBCTL = fromRoot('dist', 'src', 'cli', 'hbctl.js');
+
+async function hbctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [HBCTL, ...args]);
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+test('check-config prints a summary of a seed config and exits 0', async () => {
+  const fx = seedFixture('arch-wiki');
+  try {
+    const r = await hbctl(['check-config', '--config-dir', fx.dir, '--init-dir', join(fx.dir, 'init.d'), '--node', 'node1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Nodes: +node1, node2/);
+    assert.match(r.stdout, /bcast +eth0/);
+    assert.match(r.stdout, /keepalive 1s, warntime 10s, deadtime 5s, initdead 15s/);
+    assert.match(r.stdout, /auto_failback: +on/);
+    assert.match(r.stdout, /1\. IPaddr args \[100\.200\.230\.1\/100\.200\.230\.6\]/);
+    assert.match(r.stdout, /4\. mysqld/);
+    assert.match(r.stdout, /Config digest: +[0-9a-f]{64}/);
+    assert.match(r.stderr, /warning: .*use_logd/);
+  } finally {
+    fx.cleanup();
+  }
+});
+
+test('check-config prints every error with file:line and exits 1', async () => {
+  const fx = textFixture({ hacf: 'bcast eth0\nnode a\nkeepalvie 2\nmcast eth0 1.2.3.4 694 1 0\n', authkeys: 'auth 2\n1 sha1 x\n', haresources: 'z foo\n', authMode: 0o644 });
+  try {
+    const r = await hbctl(['check-config', '--config-dir', fx.dir, '--node', 'a']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /ha\.cf:3: error: unknown directive "keepalvie"/);
+    assert.match(r.stderr, /ha\.cf:4: error: mcast: "1\.2\.3\.4" is not a multicast group/);
+    assert.match(r.stderr, /authkeys: error: bad permissions 644.*chmod 600/);
+    assert.match(r.stderr, /authkeys:1: error: auth 2 picks key 2/);
+    assert.match(r.stderr, /haresources:1: error: preferred node "z"/);
+    assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');
+  } finally {
+    fx.cleanup();
+  }
+});
+
+test('bad CLI arguments give usage and exit 2, not a stack trace', async () => {
+  const r = await hbctl(['check-config', '--frob']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown option '--frob'/);
+  const u = await hbctl(['nonsense']);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /unknown command "nonsense"/);
+});

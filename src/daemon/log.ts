@@ -1,0 +1,370 @@
+// The daemon's logger, writing Heartbeat's line format so existing log watchers, grep habits
+// and the howtos people follow keep working:
+//
+//   hbd[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead
+//
+// Sinks follow ha.cf: `logfile` gets everything but debug, `debugfile` everything, and
+// `logfacility` sends to syslog (where the daemon adds no timestamp of its own, as Heartbeat
+// does: `hbd[4241]: WARN: node prime: is dead`). In the foreground lines also go to stderr.
+//
+// Logging must never be the reason the daemon stops or stalls: a failing file is reported
+// once on stderr and retried later, a slow disk costs dropped lines rather than memory, and
+// nothing here throws after construction.
+
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { parseFacility, SyslogWriter, type Severity } from './syslog.js';
+
+export type Level = 'crit' | 'error' | 'warn' | 'info' | 'debug';
+
+/** The words Heartbeat prints after the timestamp. */
+export const LEVEL_WORD: Readonly<Record<Level, string>> = Object.freeze({
+  crit: 'CRIT',
+  error: 'ERROR',
+  warn: 'WARN',
+  info: 'info',
+  debug: 'debug',
+});
+
+/** Syslog severity per level. */
+export const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = Object.freeze({
+  crit: 2,
+  error: 3,
+  warn: 4,
+  info: 6,
+  debug: 7,
+});
+
+/** What the rest of the daemon logs through. */
+export interface Logger {
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  crit(msg: string): void;
+  /** Logged only when ha.cf's `debug` level is at least `level` (default 1). */
+  debug(msg: string, level?: number): void;
+  /** Lets callers skip building expensive debug messages. */
+  debugEnabled(level?: number): boolean;
+}
+
+/** The logger the daemon owns: it also rotates and shuts down its sinks. */
+export interface DaemonLogger extends Logger {
+  /** Reopen log files by name (after logrotate moved them) and retry a dead syslog child. */
+  reopen(): void;
+  /** Flush files and stop the syslog child. Later calls to log methods are ignored. */
+  close(): Promise<void>;
+}
+
+export interface LogOptions {
+  /** Name in front of `[pid]`. Default `hbd`. */
+  ident?: string;
+  /** Default process.pid. */
+  pid?: number;
+  /** ha.cf `logfile`: everything but debug. Null, empty or /dev/null: off. */
+  logfile?: string | null;
+  /** ha.cf `debugfile`: everything including debug. Null, empty or /dev/null: off. */
+  debugfile?: string | null;
+  /** ha.cf `logfacility`, e.g. `local0`, `daemon`; `none` or null: no syslog. Throws on an unknown name. */
+  logfacility?: string | null;
+  /** ha.cf `debug` level; 0 (default) drops debug messages. */
+  debugLevel?: number;
+  /** Also write every line to stderr (running with -d / in the foreground). */
+  foreground?: boolean;
+  /** Syslog daemon socket. Default /dev/log. */
+  syslogSocket?: string;
+  /** Wall clock for the timestamps (a Date or epoch ms). Injectable for tests. */
+  clock?: () => Date | number;
+  /** Where foreground lines and the logger's own trouble reports go. Default process.stderr. */
+  stderr?: TextSink;
+  /** logger executable. Default `logger`. */
+  loggerPath?: string;
+  /** Bytes a log file may have waiting for the disk before lines are dropped. Default 4 MiB. */
+  maxBufferedBytes?: number;
+  /** After a file write failed, wait this long (monotonic ms) before reopening it. Default 10 s. */
+  fileRetryMs?: number;
+  /** Restart backoff of the syslog child (see SyslogOptions). */
+  syslogRestartMinMs?: number;
+  syslogRestartMaxMs?: number;
+}
+
+export interface TextSink {
+  write(chunk: string): unknown;
+}
+
+/** `YYYY/MM/DD_HH:MM:SS` in local time, as Heartbeat stamps its lines. */
+export function formatTimestamp(d: Date): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return (
+    `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())}_` +
+    `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+  );
+}
+
+/**
+ * Messages often carry text from the network (node names, packet fields). Escaping control
+ * characters keeps one message on one line, so nobody can forge log lines with a newline.
+ */
+export function escapeMessage(msg: string): string {
+  return msg.replace(/[\x00-\x1f\x7f]/g, (c) => {
+    switch (c) {
+      case '\n':
+        return '\\n';
+      case '\r':
+        return '\\r';
+      case '\t':
+        return '\\t';
+      default:
+        return `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
+    }
+  });
+}
+
+/** One file/stderr line without the trailing newline. */
+export function formatLine(ident: string, pid: number, when: Date, level: Level, msg: string): string {
+  return `${ident}[${pid}]: ${formatTimestamp(when)} ${LEVEL_WORD[level]}: ${escapeMessage(msg)}`;
+}
+
+/** The text handed to syslog, which adds its own timestamp and `ident[pid]:` tag. */
+export function formatSyslogText(level: Level, msg: string): string {
+  return `${LEVEL_WORD[level]}: ${escapeMessage(msg)}`;
+}
+
+function fileEnabled(path: string | null | undefined): path is string {
+  return typeof path === 'string' && path !== '' && path !== '/dev/null';
+}
+
+/**
+ * An append-only log file behind a write stream, so a slow disk never blocks the event
+ * loop. Errors disable it until `retryMs` has passed; the first error of an outage is
+ * reported, later ones are not until it works again.
+ */
+class FileSink {
+  private stream: WriteStream | null = null;
+  private failedAt: number | null = null;
+  private outageReported = false;
+  private dropped = 0;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(
+    readonly path: string,
+    private readonly cfg: {
+      maxBufferedBytes: number;
+      retryMs: number;
+      report: (text: string) => void;
+      /** Formats a line the sink writes about itself (lost lines). */
+      notice: (msg: string) => string;
+    },
+  ) {
+    this.open();
+  }
+
+  write(line: string): void {
+    if (this.stream === null) {
+      if (this.failedAt !== null && performance.now() - this.failedAt < this.cfg.retryMs) {
+        this.dropped += 1;
+        return;
+      }
+      this.open();
+    }
+    const stream = this.stream;
+    if (stream === null) {
+      this.dropped += 1;
+      return;
+    }
+    if (stream.writableLength > this.cfg.maxBufferedBytes) {
+      this.dropped += 1;
+      return;
+    }
+    let text = line;
+    if (this.dropped > 0) {
+      text = this.cfg.notice(`${this.dropped} log lines lost (${this.path} failing or too slow)`) + '\n' + line;
+      this.dropped = 0;
+    }
+    stream.write(text, (err) => {
+      if (err == null && this.outageReported) {
+        this.outageReported = false;
+        this.cfg.report(`log file ${this.path} is writable again`);
+      }
+    });
+  }
+
+  /** Switch to a fresh stream on the same name; the old one flushes into the moved file. */
+  reopen(): void {
+    this.retire();
+    this.failedAt = null;
+    this.open();
+  }
+
+  async close(): Promise<void> {
+    this.retire();
+    await Promise.all([...this.closing]);
+  }
+
+  private open(): void {
+    const stream = createWriteStream(this.path, { flags: 'a', mode: 0o640 });
+    stream.on('error', (err: NodeJS.ErrnoException) => this.onError(stream, err));
+    this.stream = stream;
+  }
+
+  private onError(stream: WriteStream, err: NodeJS.ErrnoException): void {
+    if (this.stream === stream) {
+      this.stream = null;
+      this.failedAt = performance.now();
+    }
+    // Lines buffered in the failed stream are gone too; count at least the failing one.
+    this.dropped += 1;
+    if (!stream.destroyed) stream.destroy();
+    if (!this.outageReported) {
+      this.outageReported = true;
+      // Node's fs messages already start with the code ("ENOSPC: no space left on device, write").
+      this.cfg.report(`cannot write log file ${this.path}: ${err.message}`);
+    }
+  }
+
+  private retire(): void {
+    const stream = this.stream;
+    this.stream = null;
+    if (stream === null) return;
+    const done: Promise<void> = new Promise<void>((resolve) => {
+      if (stream.closed) return resolve();
+      stream.once('close', () => resolve());
+      stream.end();
+    }).then(() => void this.closing.delete(done));
+    this.closing.add(done);
+  }
+}
+
+/** Build the daemon's logger from ha.cf's logging directives. */
+export function createLogger(options: LogOptions = {}): DaemonLogger {
+  const ident = options.ident ?? 'hbd';
+  const pid = options.pid ?? process.pid;
+  const debugLevel = options.debugLevel ?? 0;
+  const clock = options.clock ?? ((): Date => new Date());
+  const stderr: TextSink = options.stderr ?? guardedProcessStderr();
+  const foreground = options.foreground ?? false;
+  const facility = options.logfacility == null || options.logfacility === '' ? null : parseFacility(options.logfacility);
+
+  const now = (): Date => {
+    const t = clock();
+    return t instanceof Date ? t : new Date(t);
+  };
+
+  let syslog: SyslogWriter | null = null;
+  let closed = false;
+
+  // Trouble with a sink goes to stderr (seen when started by hand or by an init system
+  // that captures it) and to syslog when that is a different path.
+  const report = (text: string): void => {
+    safeWrite(stderr, `${ident}[${pid}]: ${text}\n`);
+  };
+  const reportFile = (text: string): void => {
+    report(text);
+    syslog?.write(LEVEL_SEVERITY.error, formatSyslogText('error', text));
+  };
+  const notice = (msg: string): string => formatLine(ident, pid, now(), 'warn', msg);
+
+  const fileCfg = {
+    maxBufferedBytes: options.maxBufferedBytes ?? 4 << 20,
+    retryMs: options.fileRetryMs ?? 10_000,
+    report: reportFile,
+    notice,
+  };
+  const logfile = fileEnabled(options.logfile) ? new FileSink(options.logfile, fileCfg) : null;
+  const debugfile = fileEnabled(options.debugfile) ? new FileSink(options.debugfile, fileCfg) : null;
+
+  if (facility !== null) {
+    syslog = new SyslogWriter({
+      ident,
+      pid,
+      facility,
+      socket: options.syslogSocket,
+      loggerPath: options.loggerPath,
+      restartMinMs: options.syslogRestartMinMs,
+      restartMaxMs: options.syslogRestartMaxMs,
+      onError: (why) => report(`syslog unavailable: ${why}`),
+      onRecover: (lost) => {
+        report(`syslog available again${lost > 0 ? `, ${lost} lines lost` : ''}`);
+      },
+    });
+  }
+
+  const debugEnabled = (level = 1): boolean => debugLevel >= level && debugLevel > 0;
+
+  const emit = (level: Level, msg: string): void => {
+    if (closed) return;
+    const line = formatLine(ident, pid, now(), level, String(msg)) + '\n';
+    if (level !== 'debug') logfile?.write(line);
+    debugfile?.write(line);
+    syslog?.write(LEVEL_SEVERITY[level], formatSyslogText(level, String(msg)));
+    if (foreground) safeWrite(stderr, line);
+  };
+
+  return {
+    info: (msg) => emit('info', msg),
+    warn: (msg) => emit('warn', msg),
+    error: (msg) => emit('error', msg),
+    crit: (msg) => emit('crit', msg),
+    debug: (msg, level = 1) => {
+      if (debugEnabled(level)) emit('debug', msg);
+    },
+    debugEnabled,
+    reopen: () => {
+      if (closed) return;
+      logfile?.reopen();
+      debugfile?.reopen();
+      syslog?.restartNow();
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await Promise.all([logfile?.close(), debugfile?.close(), syslog?.close()]);
+    },
+  };
+}
+
+/** A logger that drops everything (libraries and tests that do not care). */
+export const nullLogger: Logger = Object.freeze({
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  crit: () => undefined,
+  debug: () => undefined,
+  debugEnabled: () => false,
+});
+
+/** A logger that keeps `{level, msg}` records in memory, for other modules' tests. */
+export function memoryLogger(debugLevel = 0): Logger & { records: { level: Level; msg: string }[] } {
+  const records: { level: Level; msg: string }[] = [];
+  const debugEnabled = (level = 1): boolean => debugLevel >= level && debugLevel > 0;
+  return {
+    records,
+    info: (msg) => void records.push({ level: 'info', msg }),
+    warn: (msg) => void records.push({ level: 'warn', msg }),
+    error: (msg) => void records.push({ level: 'error', msg }),
+    crit: (msg) => void records.push({ level: 'crit', msg }),
+    debug: (msg, level = 1) => {
+      if (debugEnabled(level)) records.push({ level: 'debug', msg });
+    },
+    debugEnabled,
+  };
+}
+
+let stderrGuarded = false;
+
+// An EPIPE on process.stderr arrives as an 'error' event, which kills the process when
+// nobody listens; a daemon whose terminal went away must keep running.
+function guardedProcessStderr(): TextSink {
+  if (!stderrGuarded) {
+    stderrGuarded = true;
+    process.stderr.on('error', () => undefined);
+  }
+  return process.stderr;
+}
+
+function safeWrite(sink: TextSink, text: string): void {
+  try {
+    sink.write(text);
+  } catch {
+    // stderr closed under us (EPIPE, EBADF): nothing sensible left to do.
+  }
+}

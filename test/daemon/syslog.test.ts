@@ -1,0 +1,314 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { createLogger } from '../../src/daemon/log.js';
+import { loggerArgv, parseFacility, priority, SyslogWriter } from '../../src/daemon/syslog.js';
+
+// ---- helpers -------------------------------------------------------------------------
+
+function which(cmd: string): string | null {
+  // rsyslogd lives in /usr/sbin, which a non-root PATH may lack.
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (d === '') continue;
+    const p = join(d, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/** Skip reason when rsyslogd or logger is missing; under CI=true that is a failure instead. */
+function toolsMissing(): string | null {
+  const missing = ['rsyslogd', 'logger'].filter((c) => which(c) === null);
+  if (missing.length === 0) return null;
+  const reason = `not installed: ${missing.join(', ')} (Debian packages rsyslog, bsdutils/util-linux)`;
+  if (process.env.CI === 'true') throw new Error(`CI=true but syslog tests cannot run: ${reason}`);
+  return reason;
+}
+
+function skipUnlessTools(t: TestContext): boolean {
+  const reason = toolsMissing();
+  if (reason === null) return false;
+  console.log(`# skipping syslog test: ${reason}`);
+  t.skip(reason);
+  return true;
+}
+
+async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'hbd-syslog-'));
+  try {
+    await fn(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+interface Rsyslog {
+  proc: ChildProcess;
+  out: string;
+  lines(): string[];
+  stop(): Promise<void>;
+}
+
+/**
+ * A private rsyslogd in the foreground: no system socket, one imuxsock input on `sock`,
+ * local0 written to `out` with facility and severity spelled out.
+ */
+async function startRsyslog(dir: string, sock: string, tag: string): Promise<Rsyslog> {
+  const conf = join(dir, `rsyslog-${tag}.conf`);
+  const pidfile = join(dir, `rsyslog-${tag}.pid`);
+  const out = join(dir, 'local0.log');
+  const q = (s: string): string => JSON.stringify(s); // paths from mkdtemp: no quotes inside
+  await writeFile(
+    conf,
+    [
+      `global(workDirectory=${q(dir)})`,
+      'module(load="imuxsock" SysSock.Use="off")',
+      // Rate limiting off: the test sends bursts and must see every line.
+      `input(type="imuxsock" Socket=${q(sock)} CreatePath="on" RateLimit.Interval="0")`,
+      'template(name="hbtest" type="string"',
+      '  string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\\n")',
+      `local0.* action(type="omfile" file=${q(out)} template="hbtest")`,
+      '',
+    ].join('\n'),
+  );
+  const rsyslogd = which('rsyslogd') ?? 'rsyslogd';
+  const proc = spawn(rsyslogd, ['-n', '-f', conf, '-i', pidfile], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.setEncoding('utf8');
+  proc.stderr?.on('data', (c: string) => void (stderr += c));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => {
+    proc.on('close', () => {
+      exited = true;
+      resolve();
+    });
+    proc.on('error', () => {
+      exited = true;
+      resolve();
+    });
+  });
+  const stop = async (): Promise<void> => {
+    if (exited || proc.pid === undefined) return;
+    process.kill(proc.pid, 'SIGTERM');
+    const t = setTimeout(() => {
+      if (!exited && proc.pid !== undefined) process.kill(proc.pid, 'SIGKILL');
+    }, 5000);
+    await exit;
+    clearTimeout(t);
+  };
+  try {
+    await waitFor(() => exited || (existsSync(sock) && existsSync(pidfile)), 'rsyslogd socket');
+    if (exited) throw new Error(`rsyslogd exited at startup: ${stderr}`);
+    assert.equal(Number(readFileSync(pidfile, 'utf8').trim()), proc.pid, 'pidfile names our child');
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    proc,
+    out,
+    lines: () => (existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter((l) => l !== '') : []),
+    stop,
+  };
+}
+
+// ---- pure parts ----------------------------------------------------------------------
+
+test('facility names, priorities and logger argv', () => {
+  assert.equal(parseFacility('local0'), 16);
+  assert.equal(parseFacility('LOCAL7'), 23);
+  assert.equal(parseFacility('daemon'), 3);
+  assert.equal(parseFacility('authpriv'), 10);
+  assert.equal(parseFacility('none'), null);
+  assert.throws(() => parseFacility('local8'), /Log facility\(local8\) not valid/);
+  assert.equal(priority(16, 4), 132);
+  assert.equal(priority(3, 7), 31);
+  assert.deepEqual(loggerArgv({ ident: 'hbd', pid: 4241, socket: '/run/x.sock' }), [
+    '--socket-errors=on',
+    '--prio-prefix',
+    '-t',
+    'hbd',
+    '--id=4241',
+    '-u',
+    '/run/x.sock',
+  ]);
+  assert.deepEqual(loggerArgv({ ident: 'hbd', pid: 1 }).slice(-2), ['-u', '/dev/log']);
+});
+
+test('a missing logger binary is reported once and never crashes', async () => {
+  await withTmp(async (dir) => {
+    // stat() of the socket must succeed to get as far as spawning; any file will do.
+    const fakeSock = join(dir, 'sock');
+    await writeFile(fakeSock, '');
+    const errors: string[] = [];
+    const w = new SyslogWriter({
+      ident: 'hbd',
+      pid: 1,
+      facility: 16,
+      socket: fakeSock,
+      loggerPath: join(dir, 'no-such-logger'),
+      restartMinMs: 10,
+      restartMaxMs: 20,
+      onError: (m) => errors.push(m),
+    });
+    for (let i = 0; i < 100; i++) w.write(6, `info: line ${i}`);
+    await waitFor(() => w.spawns >= 3, 'a few restart attempts');
+    assert.equal(errors.length, 1, JSON.stringify(errors));
+    assert.match(errors[0] ?? '', /no-such-logger.*ENOENT/);
+    assert.equal(w.running, false);
+    await w.close();
+  });
+});
+
+test('a missing syslog socket is reported once on stderr; logging goes on', async () => {
+  await withTmp(async (dir) => {
+    const chunks: string[] = [];
+    const log = createLogger({
+      pid: 11,
+      logfacility: 'daemon',
+      syslogSocket: join(dir, 'absent.sock'),
+      syslogRestartMinMs: 10,
+      syslogRestartMaxMs: 20,
+      stderr: { write: (s: string) => void chunks.push(s) },
+    });
+    for (let i = 0; i < 20; i++) log.warn(`w ${i}`);
+    await sleep(150);
+    log.warn('more');
+    await log.close();
+    const text = chunks.join('');
+    assert.equal(text.split('\n').filter((l) => l !== '').length, 1, text);
+    assert.match(text, /^hbd\[11\]: syslog unavailable: syslog socket .*absent\.sock: ENOENT\n$/);
+  });
+});
+
+// ---- against a real rsyslogd -----------------------------------------------------------
+
+test('lines reach a real rsyslogd with the right facility, severity, tag and text', async (t) => {
+  if (skipUnlessTools(t)) return;
+  await withTmp(async (dir) => {
+    const sock = join(dir, 'run', 'log.sock');
+    const rs = await startRsyslog(dir, sock, 'a');
+    const logfile = join(dir, 'ha-log');
+    const stderr: string[] = [];
+    const log = createLogger({
+      pid: 4241,
+      logfile,
+      logfacility: 'local0',
+      debugLevel: 1,
+      syslogSocket: sock,
+      stderr: { write: (s: string) => void stderr.push(s) },
+    });
+    try {
+      log.info('Link prime:eth0 dead.');
+      log.warn('node prime: is dead');
+      log.error('process_status_message: bad node [nodearch2] in message');
+      log.crit('Emergency Shutdown: Master Control process died.');
+      log.debug('debug: a  b   c');
+      log.warn('two\nlines');
+      await waitFor(() => rs.lines().length >= 6, 'six lines in rsyslog output');
+      assert.deepEqual(rs.lines(), [
+        'local0.info hbd[4241]: info: Link prime:eth0 dead.',
+        'local0.warning hbd[4241]: WARN: node prime: is dead',
+        'local0.err hbd[4241]: ERROR: process_status_message: bad node [nodearch2] in message',
+        'local0.crit hbd[4241]: CRIT: Emergency Shutdown: Master Control process died.',
+        'local0.debug hbd[4241]: debug: debug: a  b   c',
+        'local0.warning hbd[4241]: WARN: two\\nlines',
+      ]);
+      assert.deepEqual(stderr, [], 'no trouble reported');
+    } finally {
+      await log.close();
+      await rs.stop();
+    }
+    // The file sink saw the same run, minus debug.
+    assert.equal(readFileSync(logfile, 'utf8').split('\n').filter((l) => l !== '').length, 5);
+  });
+});
+
+test('logger is restarted when the syslog daemon comes late, goes away and comes back', async (t) => {
+  if (skipUnlessTools(t)) return;
+  await withTmp(async (dir) => {
+    const sock = join(dir, 'log.sock');
+    const errors: string[] = [];
+    const recovered: number[] = [];
+    const w = new SyslogWriter({
+      ident: 'hbd',
+      pid: 77,
+      facility: 16,
+      socket: sock,
+      restartMinMs: 50,
+      restartMaxMs: 200,
+      healthyMs: 300,
+      onError: (m) => errors.push(m),
+      onRecover: (lost) => recovered.push(lost),
+    });
+    let rs: Rsyslog | null = null;
+    try {
+      // Daemon up before syslog: lines are queued, the outage is reported once.
+      w.write(6, 'info: before syslog 1');
+      w.write(4, 'WARN: before syslog 2');
+      await sleep(300);
+      assert.equal(errors.length, 1);
+      assert.match(errors[0] ?? '', /log\.sock: ENOENT/);
+      assert.equal(w.spawns, 0, 'no logger started against a missing socket');
+
+      rs = await startRsyslog(dir, sock, 'first');
+      await waitFor(() => rs!.lines().length >= 2, 'queued lines delivered');
+      assert.deepEqual(rs.lines(), [
+        'local0.info hbd[77]: info: before syslog 1',
+        'local0.warning hbd[77]: WARN: before syslog 2',
+      ]);
+      await waitFor(() => recovered.length === 1, 'recovery reported');
+      assert.deepEqual(recovered, [0]);
+      const firstPid = w.childPid;
+      assert.ok(firstPid !== undefined);
+
+      // A quick syslog restart is absorbed by logger itself (it reconnects). A longer outage
+      // makes it exit on the next line; we report that once and keep retrying.
+      await rs.stop();
+      rs = null;
+      w.write(3, 'ERROR: while syslog is down');
+      await waitFor(() => errors.length === 2, 'second outage reported');
+      assert.match(errors[1] ?? '', /exited \(code 1\).*log\.sock/);
+      w.write(3, 'ERROR: queued while down');
+      rs = await startRsyslog(dir, sock, 'second');
+      const rs2 = rs;
+      await waitFor(
+        () => rs2.lines().includes('local0.err hbd[77]: ERROR: queued while down'),
+        'line queued during the outage',
+      );
+      assert.equal(w.spawns, 2);
+      assert.notEqual(w.childPid, firstPid);
+
+      // logger killed outright: restarted too.
+      const secondPid = w.childPid;
+      assert.ok(secondPid !== undefined);
+      process.kill(secondPid, 'SIGKILL');
+      await waitFor(() => w.spawns === 3 && w.running, 'third logger');
+      w.write(2, 'CRIT: after kill');
+      await waitFor(() => rs2.lines().includes('local0.crit hbd[77]: CRIT: after kill'), 'line after kill');
+    } finally {
+      await w.close();
+      await rs?.stop();
+    }
+  });
+});

@@ -1,0 +1,238 @@
+// Built-in IPaddr and IPaddr2: a virtual IP as an `IF:N`-labelled secondary address, announced
+// by gratuitous ARP. Both take `ip[/cidr[/iface[/broadcast]]]` and behave the same here; they
+// differ only in how many ARPs Heartbeat's agents send (see ARP_DEFAULTS).
+import type { ResourceSpec } from '../config/types.js';
+import { parseVip } from '../config/vip.js';
+import { arpCapable, findAddress, parseIpAddrJson, placeVip, type IpLink } from './iproute.js';
+import { runProcess, spawnBackground, type BackgroundProcess } from './process.js';
+import type { AgentAction, AgentCall, AgentContext } from './types.js';
+import { performance } from 'node:perf_hooks';
+
+export type IpAddrId = 'IPaddr' | 'IPaddr2';
+
+export interface CommandOutcome {
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  stdout: string;
+  /** stdout and stderr together, for messages. */
+  output: string;
+  spawnError: NodeJS.ErrnoException | null;
+}
+
+/** How ipaddr runs `ip` and `arping`; tests substitute a fake to check argv without root. */
+export interface CommandRunner {
+  run(argv: string[], opts: { timeoutMs: number }): Promise<CommandOutcome>;
+  background(argv: string[], opts: { maxRunMs: number }): BackgroundProcess;
+}
+
+const C_ENV: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+
+export const systemCommands: CommandRunner = {
+  async run(argv, { timeoutMs }) {
+    // `ip -json addr show` grows with the host's addresses: keep all of it, it gets parsed.
+    const r = await runProcess(argv, { timeoutMs, killGraceMs: 500, env: C_ENV, outputLimitBytes: 16 * 1024 * 1024 });
+    return {
+      exitCode: r.exitCode,
+      signal: r.signal,
+      timedOut: r.timedOut,
+      stdout: r.stdout.text(),
+      output: r.output.text(),
+      spawnError: r.spawnError,
+    };
+  },
+  background: (argv, { maxRunMs }) => spawnBackground(argv, { env: C_ENV, maxRunMs }),
+};
+
+export interface ArpSettings {
+  /** Announcements sent (arping -c). */
+  count: number;
+  /** Seconds between them (arping -i); iputils arping accepts whole seconds only. */
+  intervalS: number;
+}
+
+/**
+ * Heartbeat's agents call send_arp with `-r REPEAT -i MS`: IPaddr 10 repeats every 500 ms,
+ * IPaddr2 5 every 200 ms. iputils arping can't go below one second, so we keep the counts and
+ * use its 1 s interval; the first announcement leaves at once either way.
+ */
+export const ARP_DEFAULTS: Record<IpAddrId, ArpSettings> = {
+  IPaddr: { count: 10, intervalS: 1 },
+  IPaddr2: { count: 5, intervalS: 1 },
+};
+
+/** What the resource.d wrappers print for the OCF outcome (ResourceManager greps status for it). */
+const SAY = {
+  success: 'INFO: Success',
+  running: 'INFO: Running OK',
+  stopped: 'INFO: Resource is stopped',
+  failed: 'ERROR: Generic error',
+};
+/** The wrapper's exit code for a status of a stopped address (OCF_NOT_RUNNING). */
+const OCF_NOT_RUNNING = 7;
+
+type BuiltinSpec = ResourceSpec & { agent: { kind: 'builtin'; id: IpAddrId } };
+
+class Failure extends Error {
+  constructor(message: string, readonly timedOut = false) {
+    super(message);
+  }
+}
+
+export class IpAddrAgent {
+  private readonly arps = new Map<string, BackgroundProcess>();
+  /** start/stop one at a time, so two VIPs never pick the same free label. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly arp: Record<IpAddrId, ArpSettings>;
+
+  constructor(
+    private readonly commands: CommandRunner = systemCommands,
+    arp: Partial<Record<IpAddrId, ArpSettings>> = {},
+  ) {
+    this.arp = { ...ARP_DEFAULTS, ...arp };
+  }
+
+  /** The gratuitous ARP still being sent for `ip`, if any (for tests and shutdown). */
+  pendingArp(ip: string): BackgroundProcess | undefined {
+    const p = this.arps.get(ip);
+    return p?.running() ? p : undefined;
+  }
+
+  /** Ends every ARP burst still running (daemon shutdown). */
+  stopAllArps(): void {
+    for (const p of this.arps.values()) p.kill();
+    this.arps.clear();
+  }
+
+  run(spec: BuiltinSpec, action: AgentAction, ctx: AgentContext): Promise<AgentCall> {
+    if (action === 'status') return this.call(spec, action, ctx);
+    const next = this.queue.then(() => this.call(spec, action, ctx));
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async call(spec: BuiltinSpec, action: AgentAction, ctx: AgentContext): Promise<AgentCall> {
+    const started = performance.now();
+    const id = spec.agent.id;
+    const argv = [id, ...spec.args, action];
+    const lines: string[] = [];
+    const say = (level: 'info' | 'debug' | 'warn' | 'error', text: string): void => {
+      lines.push(text);
+      ctx.log(level, `${id}: ${text}`);
+    };
+    ctx.log(action === 'status' ? 'debug' : 'info', `Running ${argv.join(' ')}`);
+    const finish = (ok: boolean, extra: { running?: boolean; exitCode?: number; timedOut?: boolean } = {}): AgentCall => ({
+      resource: spec.raw,
+      action,
+      argv,
+      exitCode: extra.exitCode ?? (ok ? 0 : 1),
+      signal: null,
+      timedOut: extra.timedOut ?? false,
+      output: lines.join('\n'),
+      durationMs: performance.now() - started,
+      ok,
+      ...(extra.running === undefined ? {} : { running: extra.running }),
+    });
+
+    try {
+      if (spec.args.length !== 1) throw new Failure(`expects one argument ip[/cidr[/iface[/broadcast]]], got ${spec.args.length} in "${spec.raw}"`);
+      const parsed = parseVip(spec.args[0] ?? '');
+      if (!parsed.ok) throw new Failure(`${parsed.error} in "${spec.raw}"`);
+      const vip = parsed.vip;
+      const links = await this.links(ctx);
+      const here = findAddress(links, vip.ip, vip.iface);
+
+      if (action === 'status') {
+        say('debug', here ? SAY.running : SAY.stopped);
+        return finish(true, { running: !!here, exitCode: here ? 0 : OCF_NOT_RUNNING });
+      }
+
+      if (action === 'stop') {
+        this.killArp(vip.ip, say);
+        if (!here) {
+          // Heartbeat: "Requested interface not in use" is a successful stop.
+          say('info', `${vip.ip} is not configured here: nothing to remove`);
+        } else {
+          const del = ['ip', 'addr', 'del', `${vip.ip}/${here.addr.prefixlen}`, 'dev', here.link.ifname];
+          say('info', del.join(' '));
+          const r = await this.commands.run(del, { timeoutMs: ctx.timeoutMs });
+          // Gone meanwhile (another stop) is as good as removed.
+          if (r.exitCode !== 0 && findAddress(await this.links(ctx), vip.ip, vip.iface)) throw new Failure(`${del.join(' ')} failed: ${explain(r)}`, r.timedOut);
+        }
+        say('info', SAY.success);
+        return finish(true);
+      }
+
+      // start
+      if (here) {
+        say('info', `${vip.ip} is already configured on ${here.addr.label ?? here.link.ifname}: nothing to add`);
+        say('info', SAY.success);
+        return finish(true);
+      }
+      const placed = placeVip(links, vip, id);
+      if (!placed.ok) throw new Failure(placed.error);
+      const { link, cidr, label, broadcast } = placed.placement;
+      if (!label) say('warn', `no free ${link.ifname}:N label (name too long): adding ${vip.ip} without one`);
+      const add = ['ip', 'addr', 'add', `${vip.ip}/${cidr}`, ...(broadcast ? ['broadcast', broadcast] : []), 'dev', link.ifname, ...(label ? ['label', label] : [])];
+      say('info', add.join(' '));
+      const r = await this.commands.run(add, { timeoutMs: ctx.timeoutMs });
+      if (r.exitCode !== 0 && !/already assigned|File exists/i.test(r.output)) throw new Failure(`${add.join(' ')} failed: ${explain(r)}`, r.timedOut);
+      if (arpCapable(link)) await this.announce(id, vip.ip, link, ctx);
+      else say('debug', `no gratuitous ARP on ${link.ifname} (no ARP on this device)`);
+      say('info', SAY.success);
+      return finish(true);
+    } catch (err) {
+      if (!(err instanceof Failure)) throw err;
+      say('error', `ERROR: ${err.message}`);
+      say('error', SAY.failed);
+      return finish(false, { timedOut: err.timedOut, ...(action === 'status' ? { running: false } : {}) });
+    }
+  }
+
+  private async links(ctx: AgentContext): Promise<IpLink[]> {
+    const argv = ['ip', '-json', 'addr', 'show'];
+    const r = await this.commands.run(argv, { timeoutMs: ctx.timeoutMs });
+    if (r.exitCode !== 0) throw new Failure(`${argv.join(' ')} failed: ${explain(r)}`, r.timedOut);
+    try {
+      return parseIpAddrJson(r.stdout);
+    } catch (err) {
+      throw new Failure(`cannot read the output of ${argv.join(' ')}: ${(err as Error).message}`);
+    }
+  }
+
+  private killArp(ip: string, say: (level: 'info', text: string) => void): void {
+    const p = this.arps.get(ip);
+    this.arps.delete(ip);
+    if (p?.running()) {
+      p.kill();
+      say('info', `killed previously running arping for ${ip} (pid ${p.pid})`);
+    }
+  }
+
+  /**
+   * Starts the gratuitous ARP burst and returns as soon as arping runs: arping lives for
+   * seconds, and a takeover must not wait for it. Its failure is logged when it ends.
+   */
+  private async announce(id: IpAddrId, ip: string, link: IpLink, ctx: AgentContext): Promise<void> {
+    const { count, intervalS } = this.arp[id];
+    this.arps.get(ip)?.kill();
+    const argv = ['arping', '-U', '-c', String(count), ...(intervalS !== 1 ? ['-i', String(intervalS)] : []), '-I', link.ifname, ip];
+    ctx.log('info', `${id}: ${argv.join(' ')}`);
+    const p = this.commands.background(argv, { maxRunMs: (count * intervalS + 5) * 1000 });
+    this.arps.set(ip, p);
+    void p.exited.then((o) => {
+      if (this.arps.get(ip) === p) this.arps.delete(ip);
+      if (o.killed || (o.exitCode === 0 && !o.spawnError)) return;
+      const why = o.spawnError ? `${o.spawnError.code ?? o.spawnError.message} (is iputils-arping installed?)` : o.signal ? `signal ${o.signal}` : `rc=${o.exitCode}`;
+      ctx.log('error', `${id}: ERROR: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`);
+    });
+    await p.spawned;
+  }
+}
+
+function explain(r: CommandOutcome): string {
+  if (r.spawnError) return `${r.spawnError.code ?? r.spawnError.message}`;
+  if (r.timedOut) return 'timed out';
+  const out = r.output.trim();
+  return `${r.signal ? `signal ${r.signal}` : `rc=${r.exitCode}`}${out ? `: ${out}` : ''}`;
+}

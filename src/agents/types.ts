@@ -1,0 +1,43 @@
+// The vocabulary shared by every resource agent: what was asked, what happened, how to log it.
+
+export type AgentAction = 'start' | 'stop' | 'status';
+
+export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
+
+/** Log sink supplied by the caller (the daemon): lines are worded like Heartbeat's. */
+export type AgentLog = (level: LogLevel, message: string) => void;
+
+/** The outcome of one resource action. */
+export interface AgentCall {
+  /** The resource as written in haresources, e.g. `IPaddr::10.0.0.5/24/eth0`. */
+  resource: string;
+  action: AgentAction;
+  /** What was run; for built-ins, the command line Heartbeat's resource.d wrapper would get. */
+  argv: string[];
+  /** null when the process never ran or was ended by a signal. */
+  exitCode: number | null;
+  signal: string | null;
+  timedOut: boolean;
+  /** stdout and stderr as they came, bounded (see OUTPUT_LIMIT_BYTES). */
+  output: string;
+  durationMs: number;
+  /**
+   * start/stop: the action succeeded (exit code 0). status: the question was answered
+   * (the script ran to its end); the answer itself is `running`.
+   */
+  ok: boolean;
+  /** status only: whether the resource is held here, judged as ResourceManager judges it. */
+  running?: boolean;
+}
+
+export interface AgentContext {
+  /** Upper bound for the whole action; the process group is killed when it expires. */
+  timeoutMs: number;
+  /** Extra environment for scripts, applied last (HA_LOGFILE, HA_DEBUGLOG, `env` of ha.cf...). */
+  env?: Record<string, string>;
+  log: AgentLog;
+  /** This node's name as in ha.cf: exported to scripts as HA_CURHOST. */
+  nodeName: string;
+  /** Time between SIGTERM and SIGKILL of a timed-out process group (default 2000 ms). */
+  killGraceMs?: number;
+}

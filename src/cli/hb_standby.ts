@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+import { handover } from "./handover.js";
+handover("standby", process.argv.slice(2)).then((c) => { process.exitCode = c; });

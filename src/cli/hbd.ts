@@ -1,0 +1,181 @@
+#!/usr/bin/env node
+// hbd: the heartbeat-ts daemon. `hbd -f` runs in the foreground; plain `hbd` daemonises and
+// writes a pid file; `hbd -t` only validates the configuration.
+import { spawn } from 'node:child_process';
+import { hostname } from 'node:os';
+import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import { execFileSync } from 'node:child_process';
+import { loadConfig } from '../config/load.js';
+import { formatIssue } from '../config/issues.js';
+import { Daemon } from '../daemon/daemon.js';
+import { ControlServer } from '../control/server.js';
+import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
+
+const USAGE = `usage: hbd [options]
+
+  -f, --foreground          stay in the foreground, log to stderr too
+  -t, --test                validate the configuration and exit (0 valid, 1 not)
+  --config-dir DIR          where ha.cf, authkeys, haresources are (default /etc/ha.d)
+  --resource-dir DIR        resource.d scripts (default CONFIG-DIR/resource.d)
+  --init-dir DIR            init scripts (default /etc/init.d)
+  --node NAME               this node's name (default: uname -n)
+  --state-dir DIR           generation and uuid (default /var/lib/heartbeat-ts)
+  --control-socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET})
+  --control-group GROUP     also let this group use the control socket (mode 0660)
+  --local-address ADDR      the address this node's media bind to (several nodes on one host)
+  --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
+`;
+
+function main(argv: string[]): number | Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        foreground: { type: 'boolean', short: 'f', default: false },
+        test: { type: 'boolean', short: 't', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        'config-dir': { type: 'string', default: '/etc/ha.d' },
+        'resource-dir': { type: 'string' },
+        'init-dir': { type: 'string' },
+        node: { type: 'string' },
+        'state-dir': { type: 'string', default: '/var/lib/heartbeat-ts' },
+        'control-socket': { type: 'string', default: DEFAULT_CONTROL_SOCKET },
+        'control-group': { type: 'string' },
+        'local-address': { type: 'string' },
+        'pid-file': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`hbd: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const configDir = values['config-dir'] ?? '/etc/ha.d';
+  const roots = {
+    ...(values['resource-dir'] ? { resourceD: values['resource-dir'] } : {}),
+    ...(values['init-dir'] ? { initD: values['init-dir'] } : {}),
+  };
+  const nodeName = values.node ?? hostname();
+
+  if (values.test) {
+    const r = loadConfig({ configDir, roots, nodeName });
+    for (const w of r.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    if (!r.ok) {
+      for (const e of r.errors) process.stderr.write(`${formatIssue(e)}\n`);
+      return 1;
+    }
+    process.stdout.write(`Configuration in ${configDir} is valid (digest ${r.config.digest}).\n`);
+    return 0;
+  }
+
+  if (!values.foreground) {
+    // Node cannot fork(): start ourselves again in the foreground, detached from the terminal.
+    const pidFile = values['pid-file'] ?? '/run/heartbeat-ts/hbd.pid';
+    const args = [...process.execArgv, process.argv[1] ?? '', ...argv, '--foreground', '--pid-file', pidFile].filter(Boolean);
+    const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: { ...process.env, HBD_DAEMONISED: '1' } });
+    child.unref();
+    process.stdout.write(`hbd started (pid ${child.pid}, pid file ${pidFile}).\n`);
+    return 0;
+  }
+  return runForeground(values, configDir, roots, nodeName);
+}
+
+async function runForeground(
+  values: Record<string, string | boolean | undefined>,
+  configDir: string,
+  roots: { resourceD?: string; initD?: string },
+  nodeName: string,
+): Promise<number> {
+  const loaded = Daemon.load({
+    configDir,
+    roots,
+    nodeName,
+    stateDir: String(values['state-dir']),
+    foreground: process.env.HBD_DAEMONISED !== '1',
+    ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
+  });
+  if ('errors' in loaded) {
+    for (const e of loaded.errors) process.stderr.write(`${e}\n`);
+    process.stderr.write('hbd: configuration not valid; not starting.\n');
+    return 1;
+  }
+  const daemon = loaded.daemon;
+  const pidFile = typeof values['pid-file'] === 'string' ? values['pid-file'] : null;
+  if (pidFile) {
+    mkdirSync(dirname(pidFile), { recursive: true });
+    writeFileSync(pidFile, `${process.pid}\n`);
+  }
+  const group = typeof values['control-group'] === 'string' ? values['control-group'] : null;
+  let gid: number | null = null;
+  if (group) {
+    try {
+      gid = /^\d+$/.test(group) ? Number(group) : Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
+    } catch {
+      process.stderr.write(`hbd: control group "${group}" does not exist\n`);
+      return 1;
+    }
+  }
+  const control = new ControlServer(String(values['control-socket']), (req) => {
+    switch (req.cmd) {
+      case 'status':
+        return daemon.view.snapshot();
+      case 'standby':
+      case 'takeover':
+        daemon.dispatch({ kind: req.cmd, scope: req.scope });
+        return { accepted: true, scope: req.scope };
+    }
+  }, gid);
+
+  try {
+    await daemon.start();
+    await control.listen();
+  } catch (err) {
+    daemon.log.crit(`hbd could not start: ${(err as Error).message}`);
+    await daemon.abort();
+    await daemon.log.close();
+    return 1;
+  }
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) {
+      daemon.log.warn('Second stop signal: exiting without releasing resources.');
+      process.exit(1);
+    }
+    stopping = true;
+    daemon.shutdown();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGHUP', () => daemon.reload());
+
+  await daemon.exited;
+  await control.close();
+  await daemon.log.close();
+  if (pidFile) {
+    try {
+      unlinkSync(pidFile);
+    } catch {
+      /* gone */
+    }
+  }
+  return 0;
+}
+
+Promise.resolve(main(process.argv.slice(2))).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`hbd: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,41 @@
+// The local control socket's protocol: one JSON request per line, one JSON reply per line.
+// Errors carry a stable code (as fastify does) so scripts can tell them apart.
+import type { Scope } from '../core/node.js';
+
+export type ControlRequest = { cmd: 'status' } | { cmd: 'standby'; scope: Scope } | { cmd: 'takeover'; scope: Scope };
+
+export type ControlErrorCode = 'E_BAD_JSON' | 'E_BAD_REQUEST' | 'E_UNKNOWN_COMMAND' | 'E_TOO_LARGE' | 'E_NOT_READY';
+
+export type ControlReply<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: ControlErrorCode; message: string } };
+
+export const DEFAULT_CONTROL_SOCKET = '/run/heartbeat-ts/hbd.sock';
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+const SCOPES = new Set(['all', 'local', 'foreign']);
+
+export function parseRequest(line: string): ControlRequest | { error: { code: ControlErrorCode; message: string } } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(line);
+  } catch {
+    return { error: { code: 'E_BAD_JSON', message: 'request is not valid JSON' } };
+  }
+  if (typeof raw !== 'object' || raw === null || typeof (raw as { cmd?: unknown }).cmd !== 'string') {
+    return { error: { code: 'E_BAD_REQUEST', message: 'request must be an object with a "cmd" string' } };
+  }
+  const r = raw as { cmd: string; scope?: unknown };
+  switch (r.cmd) {
+    case 'status':
+      return { cmd: 'status' };
+    case 'standby':
+    case 'takeover': {
+      const scope = r.scope ?? 'all';
+      if (typeof scope !== 'string' || !SCOPES.has(scope)) {
+        return { error: { code: 'E_BAD_REQUEST', message: `scope must be all, local or foreign (got ${JSON.stringify(scope)})` } };
+      }
+      return { cmd: r.cmd, scope: scope as Scope };
+    }
+    default:
+      return { error: { code: 'E_UNKNOWN_COMMAND', message: `unknown command "${r.cmd.slice(0, 40)}"` } };
+  }
+}

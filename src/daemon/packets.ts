@@ -1,0 +1,118 @@
+// Our messages in Heartbeat's wire format: what a status heartbeat and a goodbye carry, and
+// how a received, verified packet becomes a core event. Fields Heartbeat knows keep its
+// names and order; ours start with "hts_" so a real Heartbeat passes over them.
+import { createHash } from 'node:crypto';
+import { HbMessage, parseHex, toHex } from '../wire/message.js';
+import type { GroupPhase, PeerAdvert, StatusPayload } from '../core/node.js';
+import type { AdvertisedStatus } from '../core/membership.js';
+
+const PHASE_CHAR: Record<GroupPhase, string> = { stopped: 's', starting: 'b', running: 'r', stopping: 'e', 'stop-failed': 'x' };
+const CHAR_PHASE: Record<string, GroupPhase> = Object.fromEntries(Object.entries(PHASE_CHAR).map(([k, v]) => [v, k as GroupPhase]));
+
+/** A short, stable name for a resource group on the wire: nodes whose haresources differ never confuse two groups. */
+export function groupKey(groupId: string): string {
+  return createHash('sha256').update(groupId).digest('hex').slice(0, 8);
+}
+
+export interface Sender {
+  node: string;
+  uuid: Buffer;
+  generation: number;
+  deadtimeMs: number;
+}
+
+
+export function statusMessage(from: Sender, seq: number, wallSeconds: number, payload: StatusPayload, groupKeys: string[]): HbMessage {
+  const m = HbMessage.of([
+    ['t', 'status'],
+    ['st', payload.st],
+    ['dt', toHex(from.deadtimeMs)],
+    ['protocol', '1'],
+    ['src', from.node],
+  ]);
+  m.setBinary('srcuuid', from.uuid);
+  m.set('seq', toHex(seq));
+  m.set('hg', toHex(from.generation));
+  m.set('ts', toHex(wallSeconds));
+  m.set('ttl', '3');
+  const a = payload.advert;
+  m.set('hts_ph', groupKeys.map((k, i) => `${k}:${PHASE_CHAR[a.phases[i] ?? 'stopped']}`).join(','));
+  if (a.standby.length) m.set('hts_sb', a.standby.map((g) => groupKeys[g]).join(','));
+  if (a.failed.length) m.set('hts_fl', a.failed.map((g) => groupKeys[g]).join(','));
+  if (a.takeover) m.set('hts_tk', `${a.takeover.serial}:${a.takeover.groups.map((g) => groupKeys[g]).join(',')}`);
+  if (a.leaving) m.set('hts_lv', '1');
+  m.set('hts_cfg', payload.digest);
+  return m;
+}
+
+/** Heartbeat's goodbye: peers mark the node dead at once instead of after deadtime. */
+export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number): HbMessage {
+  const m = HbMessage.of([
+    ['t', 'shutdone'],
+    ['st', 'dead'],
+    ['src', from.node],
+  ]);
+  m.setBinary('srcuuid', from.uuid);
+  m.set('seq', toHex(seq));
+  m.set('hg', toHex(from.generation));
+  m.set('ts', toHex(wallSeconds));
+  m.set('ttl', '3');
+  return m;
+}
+
+export type Incoming =
+  | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; advert: PeerAdvert | null; digest: string | null }
+  | { kind: 'shutdone'; src: string; generation: number; seq: number }
+  | { kind: 'other'; src: string; type: string }
+  | { kind: 'invalid'; reason: string; src: string | null };
+
+const ST = new Set(['init', 'up', 'active']);
+const NODE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+/** Reads what the core needs out of a verified message; anything odd is 'invalid' with a reason. */
+export function readIncoming(m: HbMessage, groupKeys: string[]): Incoming {
+  const src = m.getString('src');
+  if (!src || !NODE.test(src)) return { kind: 'invalid', reason: 'no valid src field', src: null };
+  const type = m.getString('t') ?? '';
+  if (type !== 'status' && type !== 'shutdone') return { kind: 'other', src, type };
+  const generation = parseHex(m.getString('hg'));
+  const seq = parseHex(m.getString('seq'));
+  if (generation === undefined || seq === undefined || seq < 1) return { kind: 'invalid', reason: `${type} without a valid hg/seq`, src };
+  if (type === 'shutdone') return { kind: 'shutdone', src, generation, seq };
+  const st = m.getString('st') ?? '';
+  if (!ST.has(st)) return { kind: 'invalid', reason: `status "${st.slice(0, 20)}" is not init/up/active`, src };
+  return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, advert: readAdvert(m, groupKeys), digest: m.getString('hts_cfg') ?? null };
+}
+
+function indexList(text: string | undefined, groupKeys: string[]): number[] {
+  if (!text) return [];
+  return text.split(',').map((k) => groupKeys.indexOf(k)).filter((i) => i >= 0);
+}
+
+/** A peer's advert in our group numbering; groups we don't have are left out (drift is reported elsewhere). */
+function readAdvert(m: HbMessage, groupKeys: string[]): PeerAdvert | null {
+  const ph = m.getString('hts_ph');
+  if (ph === undefined) return null; // e.g. a real Heartbeat node: it advertises no phases
+  const phases: GroupPhase[] = groupKeys.map(() => 'stopped');
+  for (const item of ph.split(',')) {
+    const [key, c] = item.split(':');
+    const i = key ? groupKeys.indexOf(key) : -1;
+    const phase = c ? CHAR_PHASE[c] : undefined;
+    if (i >= 0 && phase) phases[i] = phase;
+  }
+  let takeover: PeerAdvert['takeover'] = null;
+  const tk = m.getString('hts_tk');
+  if (tk) {
+    const [serialText, list] = tk.split(':');
+    const serial = Number(serialText);
+    if (Number.isSafeInteger(serial) && serial > 0) takeover = { serial, groups: indexList(list, groupKeys) };
+  }
+  return {
+    phases,
+    standby: indexList(m.getString('hts_sb'), groupKeys),
+    failed: indexList(m.getString('hts_fl'), groupKeys),
+    takeover,
+    leaving: m.getString('hts_lv') === '1',
+  };
+}
+

@@ -4,21 +4,35 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { summarize } from './summary.js';
+import { request } from '../control/client.js';
+import type { StatusSnapshot } from '../daemon/view.js';
+import { controlSocketPath } from './control-target.js';
+import { renderStatus } from './status-text.js';
 
 const USAGE = `usage: hbctl <command> [options]
 
 commands:
   check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR] [--node NAME] [--json]
       Validate ha.cf, authkeys and haresources; print a summary (exit 0) or every error (exit 1).
+  status [--json] [--socket PATH]
+      Show the cluster as the local hbd sees it: nodes, links, resource groups, recent transitions.
+  standby [all|local|foreign] [--socket PATH]
+      Give resource groups to the other node(s) (like hb_standby).
+  takeover [all|local|foreign] [--socket PATH]
+      Take resource groups from the other node(s) (like hb_takeover).
   help
       Show this text.
 `;
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'check-config':
       return checkConfig(rest);
+    case 'status':
+    case 'standby':
+    case 'takeover':
+      return control(command, rest);
     case 'help':
     case '--help':
     case '-h':
@@ -71,4 +85,42 @@ function checkConfig(args: string[]): number {
   return 0;
 }
 
-process.exitCode = main(process.argv.slice(2));
+async function control(command: 'status' | 'standby' | 'takeover', args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: { json: { type: 'boolean', default: false }, socket: { type: 'string' } },
+      strict: true,
+      allowPositionals: command !== 'status',
+    });
+  } catch (err) {
+    process.stderr.write(`hbctl ${command}: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const path = controlSocketPath(parsed.values.socket);
+  try {
+    if (command === 'status') {
+      const r = await request<StatusSnapshot>(path, { cmd: 'status' });
+      if (!r.ok) throw new Error(`${r.error.message} (${r.error.code})`);
+      process.stdout.write(parsed.values.json ? `${JSON.stringify(r.result, null, 2)}\n` : renderStatus(r.result));
+      return 0;
+    }
+    const scope = parsed.positionals[0] ?? 'all';
+    if (!['all', 'local', 'foreign'].includes(scope) || parsed.positionals.length > 1) {
+      process.stderr.write(`hbctl ${command}: scope must be all, local or foreign\n`);
+      return 2;
+    }
+    const r = await request(path, { cmd: command, scope: scope as 'all' | 'local' | 'foreign' });
+    if (!r.ok) throw new Error(`${r.error.message} (${r.error.code})`);
+    process.stdout.write(`${command} ${scope}: accepted\n`);
+    return 0;
+  } catch (err) {
+    process.stderr.write(`hbctl ${command}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}
+
+Promise.resolve(main(process.argv.slice(2))).then((code) => {
+  process.exitCode = code;
+});

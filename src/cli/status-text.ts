@@ -1,0 +1,29 @@
+// `hbctl status` for people: who is up, over which links, who runs what, what happened.
+import type { StatusSnapshot } from '../daemon/view.js';
+
+export function renderStatus(s: StatusSnapshot): string {
+  const out: string[] = [];
+  out.push(`Node ${s.node} (${s.status})${s.drift.length ? `  CONFIG DRIFT with ${s.drift.join(', ')}` : ''}`);
+  out.push('');
+  out.push('Nodes:');
+  for (const n of s.nodes) {
+    const links = n.self ? '(this node)' : n.links.map((l) => `${l.name} ${l.up ? 'up' : 'dead'}`).join(', ') || 'no links';
+    const heard = n.self || n.lastHeardMsAgo === null ? '' : `, heard ${n.lastHeardMsAgo} ms ago`;
+    out.push(`  ${n.name.padEnd(16)} ${n.status.padEnd(7)} ${links}${heard}`);
+  }
+  out.push('');
+  out.push('Resource groups:');
+  for (const g of s.groups) {
+    const busy = Object.entries(g.phases)
+      .filter(([, p]) => p !== 'stopped' && p !== 'running')
+      .map(([n, p]) => `${n} ${p}`);
+    out.push(`  ${g.id}`);
+    out.push(`    preferred ${g.preferredNode}, owner ${g.owner ?? 'none'}${busy.length ? ` (${busy.join(', ')})` : ''}`);
+  }
+  if (s.transitions.length) {
+    out.push('');
+    out.push('Recent transitions:');
+    for (const t of s.transitions.slice(-10)) out.push(`  ${t.at}  ${t.text}`);
+  }
+  return `${out.join('\n')}\n`;
+}

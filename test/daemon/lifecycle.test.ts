@@ -1,0 +1,103 @@
+// The daemon as an operator runs it: daemonised with a pid file, log files in Heartbeat's
+// format, SIGHUP, and wall-clock jumps that must not kill anyone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, readFileSync, appendFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { HBD, LocalCluster } from '../helpers/local-cluster.js';
+
+const run = promisify(execFile);
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+test('hbd without -f daemonises, writes its pid file, and removes it after SIGTERM', async () => {
+  const c = new LocalCluster({ nodes: ['alpha', 'bravo'] });
+  const pidFile = join(c.dir, 'hbd.pid');
+  let pid = 0;
+  try {
+    const { stdout } = await run(process.execPath, [HBD, '--config-dir', c.configDir('alpha'), '--node', 'alpha', '--state-dir', join(c.dir, 'st'), '--control-socket', c.socket('alpha'), '--local-address', '127.0.0.1', '--pid-file', pidFile]);
+    assert.match(stdout, /hbd started \(pid \d+/);
+    await c.waitFor('pid file', () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').trim());
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+    assert.ok(alive(pid));
+    await c.waitFor('control socket answers', () => c.status('alpha'));
+    process.kill(pid, 'SIGTERM');
+    await c.waitFor('daemon gone', () => !alive(pid));
+    assert.equal(existsSync(pidFile), false, 'pid file removed on a clean exit');
+  } finally {
+    if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+    await c.cleanup();
+  }
+});
+
+test('logfile and debugfile get Heartbeat-format lines; SIGHUP re-reads the configuration', async () => {
+  const c = new LocalCluster({ nodes: ['alpha', 'bravo'] });
+  const logfile = join(c.dir, 'ha-log');
+  const debugfile = join(c.dir, 'ha-debug');
+  try {
+    c.writeConfig('alpha', { extra: `logfile ${logfile}\ndebugfile ${debugfile}\ndebug 1` });
+    c.startAll();
+    await c.waitFor('alpha active', () => c.allActive('alpha'));
+    const killedAt = c.kill9('bravo');
+    await c.waitFor('bravo dead', () => c.firstLog('alpha', /node bravo: is dead/, killedAt));
+    await c.waitFor('lines in the logfile', () => existsSync(logfile) && /node bravo: is dead/.test(readFileSync(logfile, 'utf8')));
+    const log = readFileSync(logfile, 'utf8');
+    assert.match(log, /^hbd\[\d+\]: \d{4}\/\d{2}\/\d{2}_\d{2}:\d{2}:\d{2} WARN: node bravo: is dead$/m);
+    assert.match(log, /^hbd\[\d+\]: \S+ info: Link bravo:lo dead\.$/m);
+    assert.match(log, /^hbd\[\d+\]: \S+ info: Link bravo:lo up\.$/m);
+    assert.ok(readFileSync(debugfile, 'utf8').includes('node bravo: is dead'));
+
+    // A broken edit is refused and the node keeps running with what it had.
+    appendFileSync(join(c.configDir('alpha'), 'ha.cf'), 'frobnicate 1\n');
+    const hupAt = performance.now();
+    c.procs.get('alpha')!.kill('SIGHUP');
+    await c.waitFor('reload refused', () => c.firstLog('alpha', /reload: configuration not valid; keeping the running configuration/, hupAt));
+    assert.ok(c.firstLog('alpha', /reload: .*ha\.cf:\d+: error: unknown directive "frobnicate"/, hupAt));
+    assert.ok((await c.status('alpha')).nodes.length === 2, 'still answering');
+  } finally {
+    await c.cleanup();
+  }
+});
+
+test('a wall-clock jump does not kill anyone: liveness runs on the monotonic clock', async () => {
+  // Run two daemons in this process with Date.now() jumping around; timers and liveness
+  // use performance.now() and setTimeout, which a wall-clock change does not move.
+  const { Daemon } = await import('../../src/daemon/daemon.js');
+  const { memoryLogger } = await import('../../src/daemon/log.js');
+  const c = new LocalCluster({ nodes: ['alpha', 'bravo'], keepalive: '100ms', deadtime: '1' });
+  const realNow = Date.now;
+  const daemons: InstanceType<typeof Daemon>[] = [];
+  try {
+    for (const [i, n] of ['alpha', 'bravo'].entries()) {
+      const logger = Object.assign(memoryLogger(0), { reopen: () => undefined, close: async () => undefined });
+      const r = Daemon.load({ configDir: c.configDir(n), nodeName: n, stateDir: join(c.dir, n, 'st'), localAddress: `127.0.0.${i + 1}`, foreground: false, logger });
+      if ('errors' in r) throw new Error(r.errors.join('\n'));
+      daemons.push(r.daemon);
+      await r.daemon.start();
+    }
+    const allActive = () => daemons.every((d) => Object.values(d.nodeState.membership.peers).every((p) => p.status === 'active'));
+    await c.waitFor('both active', () => allActive());
+    let offset = 0;
+    Date.now = () => realNow() + offset;
+    for (const jump of [3_600_000, -7_200_000, 86_400_000, -86_400_000]) {
+      offset += jump;
+      await new Promise((r) => setTimeout(r, 600));
+      assert.ok(allActive(), `still active after a ${jump / 1000} s jump`);
+    }
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(allActive());
+  } finally {
+    Date.now = realNow;
+    for (const d of daemons) await d.abort();
+    await c.cleanup();
+  }
+});

@@ -366,8 +366,21 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
 
   /** Drives every group one step: issue the next agent call or change phase. */
   function decide(): void {
-    const quorate = hasQuorum(s);
     s.groups.forEach((def, g) => {
+      // A phase change (start begun, stop begun) is followed at once by its first agent
+      // call, in this same step: waiting for the next tick would add up to a keepalive.
+      for (let pass = 0; pass < 4; pass++) {
+        const before = s.local[g]!.phase;
+        driveGroup(def, g);
+        if (s.local[g]!.pending || s.local[g]!.phase === before) break;
+      }
+    });
+    if (s.leaving && s.local.every((g) => g.phase === 'stopped' && !g.pending)) effects.push({ kind: 'left' });
+  }
+
+  function driveGroup(def: GroupDef, g: number): void {
+    const quorate = hasQuorum(s);
+    {
       const lg = s.local[g]!;
       if (lg.pending) return; // an agent call is running: wait for it
       const desired = s.leaving || !quorate ? null : desiredOwner(s, g, now);
@@ -375,8 +388,11 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       switch (lg.phase) {
         case 'stopped': {
           if (s.leaving || !s.settled || desired !== s.me) return;
+          // A live peer whose advert we have not read yet may hold the group: unknown is not
+          // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
+          const unknownPeer = aliveNodes(s).some((n) => n !== s.me && !s.peers[n]);
           const otherHolder = aliveNodes(s).find((n) => n !== s.me && holds(phaseAt(s, n, g)));
-          if (otherHolder) return; // wait for it to finish stopping; never two at once
+          if (unknownPeer || otherHolder) return; // never two at once
           beginStart(g);
           break;
         }
@@ -418,8 +434,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
           break;
         }
       }
-    });
-    if (s.leaving && s.local.every((g) => g.phase === 'stopped' && !g.pending)) effects.push({ kind: 'left' });
+    }
   }
 }
 

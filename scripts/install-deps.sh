@@ -13,7 +13,7 @@ PKGS=(
   iputils-arping    # gratuitous ARP after a takeover (IPaddr/IPaddr2)
   socat             # a real pty pair for the serial medium
   rsyslog           # a real syslog daemon to check logfacility output
-  util-linux        # logger(1): how hbd writes to syslog
+  bsdutils          # logger(1): how hbd writes to syslog
   curl              # the demo's client loop, as in the seed tutorial
   procps            # ps/pgrep for tests that look at processes by PID
 )

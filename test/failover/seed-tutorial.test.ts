@@ -105,7 +105,7 @@ test('seed tutorial: primary\'s link down, auto_failback on', { skip }, async (t
       await failedOver(c, t, probe, downAt, 'primary\'s link down');
       // Cut off, primary cannot know: it keeps its copy (Heartbeat does the same without STONITH).
       assert.equal(await ownerSeenBy(c, 'primary'), 'primary', 'primary, cut off, still runs the group in its own view');
-      assert.equal((await c.status('primary')).nodes.find((n) => n.name === 'secondary')?.status, 'dead', 'primary holds secondary dead');
+      await c.waitFor('primary to hold secondary dead', async () => (await c.status('primary')).nodes.find((n) => n.name === 'secondary')?.status === 'dead', 3000);
     });
     await step('the cable is back: with auto_failback on primary keeps the group and secondary releases it', async () => {
       await c.waitArpQuiet('secondary');

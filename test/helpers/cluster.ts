@@ -540,7 +540,7 @@ async function nsPids(ns: string): Promise<number[]> {
 }
 
 /** Live (not zombie) processes among `pids`. */
-function liveOf(pids: number[]): number[] {
+export function liveOf(pids: number[]): number[] {
   return pids.filter((pid) => {
     try {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

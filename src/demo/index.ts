@@ -280,9 +280,11 @@ class Demo {
     const lastFrom = [...before].reverse().find((a) => a.from === from);
     const failed = before.filter((a) => a.at >= at && a.from === null).length;
     const gap = lastFrom ? `${Math.round(first.at - lastFrom.at)} ms` : '?';
-    const line = `${what}: ${to} running the group ${ms(running)}, client's neighbour entry on ${to}'s MAC ${ms(neigh)}, first answer from ${to} ${ms(first.at)}; client-side gap (last "${from}" to first "${to}") ${gap}, ${failed} failed request(s)`;
+    const line = `${what}: ${to} running the group ${ms(running)}, client's neighbour entry on ${to}'s MAC ${ms(neigh)}, first answer from ${to} ${ms(first.at)}`;
+    const line2 = `${' '.repeat(what.length + 2)}client-side gap (last "${from}" to first "${to}") ${gap}, ${failed} failed request(s)`;
     say('result', line);
-    return line;
+    say('result', line2);
+    return `${line}\n  ${line2}`;
   }
 
   async run(): Promise<void> {
@@ -342,7 +344,7 @@ class Demo {
 
     headline('Summary');
     process.stdout.write(`  timers (examples/ha.d/ha.cf): keepalive 100 ms, deadtime 500 ms, auto_failback on\n`);
-    process.stdout.write(`  ${failover}  (times from the fault)\n  ${failback}  (times from hbd's start on primary)\n`);
+    process.stdout.write(`  (failover times from the fault; failback times from hbd's start on primary)\n  ${failover}\n  ${failback}\n`);
     process.stdout.write(`  a request in flight when primary died waits for curl's 1 s timeout (-m 1); the next one reaches secondary.\n`);
     process.stdout.write(`  client answers: ${this.answers.filter((a) => a.from).length}, failed requests: ${this.answers.filter((a) => !a.from).length}\n`);
   }

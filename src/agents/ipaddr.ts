@@ -4,7 +4,7 @@
 import type { ResourceSpec } from '../config/types.js';
 import { parseVip } from '../config/vip.js';
 import { arpCapable, findAddress, parseIpAddrJson, placeVip, type IpLink } from './iproute.js';
-import { runProcess, spawnBackground, type BackgroundProcess } from './process.js';
+import { runProcess, spawnBackground, type BackgroundOutcome, type BackgroundProcess } from './process.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 import { performance } from 'node:perf_hooks';
 
@@ -45,20 +45,22 @@ export const systemCommands: CommandRunner = {
 };
 
 export interface ArpSettings {
-  /** Announcements sent (arping -c). */
+  /** Announcements sent. */
   count: number;
-  /** Seconds between them (arping -i); iputils arping accepts whole seconds only. */
+  /** Seconds between them; fractions allowed (each announcement is its own `arping -c 1`). */
   intervalS: number;
 }
 
 /**
  * Heartbeat's agents call send_arp with `-r REPEAT -i MS`: IPaddr 10 repeats every 500 ms,
- * IPaddr2 5 every 200 ms. iputils arping can't go below one second, so we keep the counts and
- * use its 1 s interval; the first announcement leaves at once either way.
+ * IPaddr2 5 every 200 ms. We keep both. iputils arping cannot go below a one-second
+ * interval, so hbd's own timer sends each announcement as a one-shot `arping -U -c 1`: the
+ * first leaves at once, and when hbd dies (kill -9) the announcements stop with it instead
+ * of a detached arping going on advertising a dead node's MAC.
  */
 export const ARP_DEFAULTS: Record<IpAddrId, ArpSettings> = {
-  IPaddr: { count: 10, intervalS: 1 },
-  IPaddr2: { count: 5, intervalS: 1 },
+  IPaddr: { count: 10, intervalS: 0.5 },
+  IPaddr2: { count: 5, intervalS: 0.2 },
 };
 
 /** What the resource.d wrappers print for the OCF outcome (ResourceManager greps status for it). */
@@ -210,15 +212,15 @@ export class IpAddrAgent {
   }
 
   /**
-   * Starts the gratuitous ARP burst and returns as soon as arping runs: arping lives for
-   * seconds, and a takeover must not wait for it. Its failure is logged when it ends.
+   * Starts the gratuitous ARP burst and returns as soon as the first arping runs: the burst
+   * lasts seconds, and a takeover must not wait for it. A failure is logged when it ends.
    */
   private async announce(id: IpAddrId, ip: string, link: IpLink, ctx: AgentContext): Promise<void> {
     const { count, intervalS } = this.arp[id];
     this.arps.get(ip)?.kill();
-    const argv = ['arping', '-U', '-c', String(count), ...(intervalS !== 1 ? ['-i', String(intervalS)] : []), '-I', link.ifname, ip];
-    ctx.log('info', `${id}: ${argv.join(' ')}`);
-    const p = this.commands.background(argv, { maxRunMs: (count * intervalS + 5) * 1000 });
+    const argv = ['arping', '-U', '-c', '1', '-I', link.ifname, ip];
+    ctx.log('info', `${id}: ${argv.join(' ')} (${count} times, every ${Math.round(intervalS * 1000)} ms)`);
+    const p = new ArpBurst(this.commands, argv, count, intervalS * 1000);
     this.arps.set(ip, p);
     void p.exited.then((o) => {
       if (this.arps.get(ip) === p) this.arps.delete(ip);
@@ -227,6 +229,74 @@ export class IpAddrAgent {
       ctx.log('error', `${id}: ERROR: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`);
     });
     await p.spawned;
+  }
+}
+
+/**
+ * A series of one-shot arpings paced by our own timer. It looks like one background
+ * process to the rest of the agent: it has "exited" once every announcement has, or at the
+ * first failure, or when killed.
+ */
+class ArpBurst implements BackgroundProcess {
+  readonly spawned: Promise<NodeJS.ErrnoException | null>;
+  readonly exited: Promise<BackgroundOutcome>;
+  private readonly live = new Set<BackgroundProcess>();
+  private timer: NodeJS.Timeout | null = null;
+  private sent = 0;
+  private done = false;
+  private last: BackgroundProcess | null = null;
+  private finish!: (o: BackgroundOutcome) => void;
+
+  constructor(
+    private readonly commands: CommandRunner,
+    readonly argv: string[],
+    private readonly count: number,
+    private readonly intervalMs: number,
+  ) {
+    this.exited = new Promise((resolve) => {
+      this.finish = (o) => {
+        if (this.done) return;
+        this.done = true;
+        if (this.timer) clearTimeout(this.timer);
+        this.timer = null;
+        resolve(o);
+      };
+    });
+    this.spawned = this.sendOne().spawned;
+  }
+
+  get pid(): number | null {
+    return this.last?.pid ?? null;
+  }
+
+  private sendOne(): BackgroundProcess {
+    const p = this.commands.background(this.argv, { maxRunMs: 5000 });
+    this.last = p;
+    this.sent += 1;
+    this.live.add(p);
+    void p.exited.then((o) => {
+      this.live.delete(p);
+      if (this.done) return;
+      if (o.spawnError || (!o.killed && o.exitCode !== 0)) this.finish({ ...o, killed: false });
+      else if (this.sent >= this.count && this.live.size === 0) this.finish({ ...o, killed: false });
+    });
+    if (this.sent < this.count) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (!this.done) this.sendOne();
+      }, this.intervalMs);
+    }
+    return p;
+  }
+
+  running(): boolean {
+    return !this.done;
+  }
+
+  kill(): void {
+    if (this.done) return;
+    for (const p of this.live) p.kill();
+    this.finish({ exitCode: null, signal: null, output: '', spawnError: null, killed: true });
   }
 }
 

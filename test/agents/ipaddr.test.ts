@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as tick } from 'node:timers/promises';
-import { IpAddrAgent, judgeStatusOutput, runResource } from '../../src/agents/index.js';
+import { ARP_DEFAULTS, IpAddrAgent, judgeStatusOutput, runResource } from '../../src/agents/index.js';
 import { FakeNet } from '../helpers/agents-fakenet.js';
 import { builtin, recorder } from '../helpers/agents-fixtures.js';
 
@@ -21,16 +21,32 @@ test('start finds the interface by subnet, takes its prefix, labels eth0:0 and A
   const { call, log } = await run(net, 'IPaddr2::10.0.0.100', 'start');
   assert.equal(call.ok, true, call.output);
   assert.deepEqual(call.argv, ['IPaddr2', '10.0.0.100', 'start']);
-  assert.deepEqual(net.changes(), ['ip addr add 10.0.0.100/24 dev eth0 label eth0:0', 'arping -U -c 5 -I eth0 10.0.0.100']);
+  assert.deepEqual(net.changes(), ['ip addr add 10.0.0.100/24 dev eth0 label eth0:0', 'arping -U -c 1 -I eth0 10.0.0.100']);
   assert.match(call.output, /INFO: Success/);
   assert.ok(log.lines.some((l) => l.level === 'info' && l.message === 'Running IPaddr2 10.0.0.100 start'), log.text());
   assert.ok(log.lines.some((l) => l.message === 'IPaddr2: ip addr add 10.0.0.100/24 dev eth0 label eth0:0'), log.text());
 });
 
-test('IPaddr sends as many announcements as its send_arp default (10)', async () => {
+test('IPaddr sends as many announcements as its send_arp default (10), paced by our own timer', async () => {
   const net = lan();
-  await run(net, 'IPaddr::192.168.1.50', 'start');
-  assert.deepEqual(net.changes(), ['ip addr add 192.168.1.50/24 dev eth1 label eth1:0', 'arping -U -c 10 -I eth1 192.168.1.50']);
+  const agent = new IpAddrAgent(net, { IPaddr: { count: 10, intervalS: 0.005 } });
+  await run(net, 'IPaddr::192.168.1.50', 'start', agent);
+  assert.deepEqual(net.changes(), ['ip addr add 192.168.1.50/24 dev eth1 label eth1:0', 'arping -U -c 1 -I eth1 192.168.1.50'], 'the first leaves at once');
+  for (let i = 0; i < 200 && net.arpings.length < 10; i++) {
+    for (const a of net.arpings) a.finish({ exitCode: 0 });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  for (const a of net.arpings) a.finish({ exitCode: 0 });
+  await tick();
+  assert.equal(net.arpings.length, 10);
+  assert.ok(net.arpings.every((a) => a.argv.join(' ') === 'arping -U -c 1 -I eth1 192.168.1.50'));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(net.arpings.length, 10, 'no more than count');
+  assert.equal(agent.pendingArp('192.168.1.50'), undefined, 'the burst is over');
+});
+
+test('the default pacing is Heartbeat send_arp\'s: IPaddr 10 x 500 ms, IPaddr2 5 x 200 ms', () => {
+  assert.deepEqual(ARP_DEFAULTS, { IPaddr: { count: 10, intervalS: 0.5 }, IPaddr2: { count: 5, intervalS: 0.2 } });
 });
 
 test('start returns while arping is still running; its later failure is logged', async () => {
@@ -39,7 +55,7 @@ test('start returns while arping is still running; its later failure is logged',
   assert.equal(call.ok, true);
   const arping = net.arpings[0];
   assert.ok(arping && arping.running(), 'arping should still run after start returned');
-  assert.equal(agent.pendingArp('10.0.0.100'), arping);
+  assert.ok(agent.pendingArp('10.0.0.100')?.running(), 'the burst is under way');
   arping.finish({ exitCode: 2, output: 'arping: Device eth0 not available.' });
   await tick();
   assert.equal(agent.pendingArp('10.0.0.100'), undefined);

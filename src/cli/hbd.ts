@@ -12,6 +12,7 @@ import { formatIssue } from '../config/issues.js';
 import { Daemon } from '../daemon/daemon.js';
 import { ControlServer } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
+import { HttpApi, parseListen } from '../control/http.js';
 
 const USAGE = `usage: hbd [options]
 
@@ -26,6 +27,10 @@ const USAGE = `usage: hbd [options]
   --control-group GROUP     also let this group use the control socket (mode 0660)
   --local-address ADDR      the address this node's media bind to (several nodes on one host)
   --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
+  --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
+                            ha.cf http_listen; port 0 picks a free port and logs it)
+  --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
+                            http_token_file; must be mode 600)
 `;
 
 function main(argv: string[]): number | Promise<number> {
@@ -46,6 +51,8 @@ function main(argv: string[]): number | Promise<number> {
         'control-group': { type: 'string' },
         'local-address': { type: 'string' },
         'pid-file': { type: 'string' },
+        'http-listen': { type: 'string' },
+        'http-token-file': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -64,6 +71,14 @@ function main(argv: string[]): number | Promise<number> {
     ...(values['init-dir'] ? { initD: values['init-dir'] } : {}),
   };
   const nodeName = values.node ?? hostname();
+  if (values['http-listen'] !== undefined) {
+    try {
+      parseListen(values['http-listen']);
+    } catch (err) {
+      process.stderr.write(`hbd: ${(err as Error).message}\n`);
+      return 2;
+    }
+  }
 
   if (values.test) {
     const r = loadConfig({ configDir, roots, nodeName });
@@ -134,6 +149,13 @@ async function runForeground(
     }
   }, gid);
 
+  // HTTP API (off unless http_listen or --http-listen): made before start so it sees every effect.
+  const httpListen = typeof values['http-listen'] === 'string' ? values['http-listen'] : daemon.clusterConfig.ha.ext.httpListen;
+  const httpTokenFile = typeof values['http-token-file'] === 'string' ? values['http-token-file'] : daemon.clusterConfig.ha.ext.httpTokenFile;
+  const http = httpListen
+    ? new HttpApi({ listen: httpListen, tokenFile: httpTokenFile, view: daemon.view, config: daemon.clusterConfig, dispatch: (ev) => daemon.dispatch(ev), log: daemon.log })
+    : null;
+
   try {
     await daemon.start();
     await control.listen();
@@ -156,8 +178,11 @@ async function runForeground(
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
   process.on('SIGHUP', () => daemon.reload());
+  // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
+  await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));
 
   await daemon.exited;
+  await http?.close();
   await control.close();
   await daemon.log.close();
   if (pidFile) {

@@ -86,7 +86,7 @@ export class Daemon {
     const me = this.opts.nodeName;
     if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
     const identity = loadIdentity(this.opts.stateDir);
-    this.sender = { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs };
+    this.sender = { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests };
     this.groupKeys = groups.map((g) => groupKey(g.id));
 
     this.transports = createTransports(ha, this.opts.localAddress ? { localAddress: this.opts.localAddress } : {});
@@ -143,6 +143,7 @@ export class Daemon {
     switch (e.kind) {
       case 'send-status':
         this.broadcast(statusMessage(this.sender, ++this.seq, Math.floor(Date.now() / 1000), e.payload, this.groupKeys));
+        for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
         break;
       case 'send-leave': {
         // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
@@ -156,9 +157,12 @@ export class Daemon {
       case 'agent':
         this.runAgent(e.group, e.resource, e.action);
         break;
-      case 'drift':
-        this.log.warn(`Configuration drift: node ${e.node} advertises config digest ${e.digest ?? '(none)'}, ours is ${this.config.digest}. The ha.cf, authkeys and haresources files should be identical on every node.`);
+      case 'drift': {
+        // One WARN per peer per distinct digest, naming the file that differs when the peer says.
+        const text = this.view.driftWarning(e.node, e.digest);
+        if (text) this.log.warn(text);
         break;
+      }
       case 'exit':
         void this.shutdownIo();
         break;
@@ -247,6 +251,7 @@ export class Daemon {
       if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation });
       return;
     }
+    this.view.notePeerConfig(inc.src, inc.parts);
     this.dispatch({ kind: 'status', from: inc.src, link: t.linkName, generation: inc.generation, fresh, st: inc.st, advert: inc.advert, digest: inc.digest });
   }
 

@@ -19,6 +19,44 @@ export interface Sender {
   uuid: Buffer;
   generation: number;
   deadtimeMs: number;
+  /** Digests of ha.cf, authkeys and haresources, advertised as `hts_cfgp` so drift can name the part. */
+  partDigests?: ConfigParts;
+}
+
+/** The three part digests of a config (see config/digest.ts), shortened on the wire. */
+export interface ConfigParts {
+  hacf: string;
+  authkeys: string;
+  haresources: string;
+}
+
+const PART_KEYS: [keyof ConfigParts, string][] = [
+  ['hacf', 'h'],
+  ['authkeys', 'a'],
+  ['haresources', 'r'],
+];
+/** 64 bits of each digest: enough to tell two configs apart, short enough for every heartbeat. */
+const PART_HEX = 16;
+
+export function encodeParts(p: ConfigParts): string {
+  return PART_KEYS.map(([k, c]) => `${c}:${p[k].slice(0, PART_HEX)}`).join(',');
+}
+
+export function decodeParts(text: string | undefined): ConfigParts | null {
+  if (!text) return null;
+  const out: Partial<ConfigParts> = {};
+  for (const item of text.split(',')) {
+    const [c, hex] = item.split(':');
+    const key = PART_KEYS.find(([, ch]) => ch === c)?.[0];
+    if (key && hex && /^[0-9a-f]{1,64}$/.test(hex)) out[key] = hex;
+  }
+  return out.hacf && out.authkeys && out.haresources ? (out as ConfigParts) : null;
+}
+
+/** Which files differ between two configs' part digests ('ha.cf', 'authkeys', 'haresources'). */
+export function differingParts(ours: ConfigParts, theirs: ConfigParts): string[] {
+  const names: Record<keyof ConfigParts, string> = { hacf: 'ha.cf', authkeys: 'authkeys', haresources: 'haresources' };
+  return PART_KEYS.filter(([k]) => ours[k].slice(0, PART_HEX) !== theirs[k].slice(0, PART_HEX)).map(([k]) => names[k]);
 }
 
 
@@ -42,6 +80,7 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
   if (a.takeover) m.set('hts_tk', `${a.takeover.serial}:${a.takeover.groups.map((g) => groupKeys[g]).join(',')}`);
   if (a.leaving) m.set('hts_lv', '1');
   m.set('hts_cfg', payload.digest);
+  if (from.partDigests) m.set('hts_cfgp', encodeParts(from.partDigests));
   return m;
 }
 
@@ -61,7 +100,7 @@ export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number):
 }
 
 export type Incoming =
-  | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; advert: PeerAdvert | null; digest: string | null }
+  | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; advert: PeerAdvert | null; digest: string | null; parts: ConfigParts | null }
   | { kind: 'shutdone'; src: string; generation: number; seq: number }
   | { kind: 'other'; src: string; type: string }
   | { kind: 'invalid'; reason: string; src: string | null };
@@ -81,7 +120,7 @@ export function readIncoming(m: HbMessage, groupKeys: string[]): Incoming {
   if (type === 'shutdone') return { kind: 'shutdone', src, generation, seq };
   const st = m.getString('st') ?? '';
   if (!ST.has(st)) return { kind: 'invalid', reason: `status "${st.slice(0, 20)}" is not init/up/active`, src };
-  return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, advert: readAdvert(m, groupKeys), digest: m.getString('hts_cfg') ?? null };
+  return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, advert: readAdvert(m, groupKeys), digest: m.getString('hts_cfg') ?? null, parts: decodeParts(m.getString('hts_cfgp')) };
 }
 
 function indexList(text: string | undefined, groupKeys: string[]): number[] {

@@ -3,12 +3,15 @@
 // socket (cl_status, hbctl), and by the HTTP API and metrics.
 import type { ClusterConfig } from '../config/types.js';
 import type { GroupPhase, NodeEffect, NodeState, NodeStatus } from '../core/node.js';
+import { differingParts, type ConfigParts } from './packets.js';
 
 export interface Transition {
   /** Wall-clock time, ISO 8601: for people. */
   at: string;
   kind: 'node' | 'link' | 'group' | 'drift';
   text: string;
+  /** What happened, for dashboards: node-dead, node-active, link-up, takeover, failback, standby, running, drift... */
+  tag?: string;
 }
 
 export interface NodeView {
@@ -36,6 +39,8 @@ export interface StatusSnapshot {
   status: string;
   digest: string;
   drift: string[];
+  /** For each drifting node, the files that differ ('ha.cf', 'authkeys', 'haresources') when it says. */
+  driftParts: Record<string, string[]>;
   settled: boolean;
   nodes: NodeView[];
   groups: GroupView[];
@@ -55,6 +60,16 @@ export class ClusterView {
   readonly agentCalls: { resource: string; action: string; ms: number; ok: boolean }[] = [];
   private agentHook: ((resource: string, action: string, ms: number, ok: boolean) => void) | null = null;
   private nowAtUpdate = 0;
+  /** Peers' advertised part digests (hts_cfgp), for naming what drifted. */
+  private readonly peerParts = new Map<string, ConfigParts | null>();
+  /** `node digest` pairs already warned about: one WARN per peer per distinct digest. */
+  private readonly driftWarned = new Set<string>();
+  /** Nodes whose silence passed warntime: their late heartbeat is counted once. */
+  private readonly lateNodes = new Set<string>();
+  /** Groups seen running on another node since this node last ran them (to tell a failback). */
+  private readonly heldElsewhere = new Set<number>();
+  /** The transitions of the last update, classified as the timeline shows them (for metrics). */
+  lastTransitions: { group: number; what: string }[] = [];
 
   constructor(
     private readonly config: ClusterConfig,
@@ -77,14 +92,31 @@ export class ClusterView {
   update(state: NodeState, effects: NodeEffect[], now: number): void {
     this.state = state;
     this.nowAtUpdate = now;
+    this.lastTransitions = [];
+    for (const [n, advert] of Object.entries(state.ownership.peers)) {
+      if (n !== this.me) advert.phases.forEach((ph, g) => ph === 'running' && this.heldElsewhere.add(g));
+    }
     for (const e of effects) {
       switch (e.kind) {
         case 'node-status':
-          this.record('node', `node ${e.node}: ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
+          this.record('node', `node ${e.node}: ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`, `node-${e.to}`);
+          this.lateNodes.delete(e.node);
+          if (e.to === 'dead') this.count('node_deaths', e.node);
           break;
         case 'link-status':
-          this.record('link', `link ${e.node}:${e.link} ${e.up ? 'up' : 'dead'}`);
+          this.record('link', `link ${e.node}:${e.link} ${e.up ? 'up' : 'dead'}`, e.up ? 'link-up' : 'link-dead');
           break;
+        case 'log': {
+          // The core logs a silence past warntime ("is late") and a heartbeat that arrives after
+          // one ("Late heartbeat"); count each silence once.
+          const late = /^node (\S+): is late:/.exec(e.text) ?? /^Late heartbeat: Node (\S+):/.exec(e.text);
+          if (late?.[1] && !this.lateNodes.has(late[1])) this.count('late_heartbeats', late[1]);
+          if (late?.[1]) {
+            if (e.text.startsWith('Late')) this.lateNodes.delete(late[1]);
+            else this.lateNodes.add(late[1]);
+          }
+          break;
+        }
         case 'transition': {
           const g = this.config.groups[e.group];
           const label = g ? g.id : `group ${e.group}`;
@@ -97,18 +129,24 @@ export class ClusterView {
             'stop-failed': `stop of ${label} FAILED`,
             standby: `standby: giving up ${label}`,
           };
-          this.record('group', `${this.me}: ${words[e.what]}`);
-          this.count(`transitions_${e.what.replace('-', '_')}`);
+          // The core calls the preferred node's start "acquired" unless it saw the holder die; after
+          // another node ran the group (a restart with auto_failback, a takeover after standby) it
+          // is a failback.
+          const what = e.what === 'acquired' && this.heldElsewhere.has(e.group) ? 'failback' : e.what;
+          this.record('group', `${this.me}: ${words[what]}`, what);
+          this.count(`transitions_${what.replace('-', '_')}`);
+          this.lastTransitions.push({ group: e.group, what });
           break;
         }
         case 'group-phase':
+          if (e.to === 'running') this.heldElsewhere.delete(e.group);
           if (e.to === 'running' || e.to === 'stopped') {
             const g = this.config.groups[e.group];
-            this.record('group', `${this.me}: ${g ? g.id : e.group} is ${e.to}`);
+            this.record('group', `${this.me}: ${g ? g.id : e.group} is ${e.to}`, e.to);
           }
           break;
         case 'drift':
-          this.record('drift', `node ${e.node} has config digest ${e.digest ?? '(none)'}, ours is ${this.config.digest}`);
+          this.record('drift', `node ${e.node}: config digest ${(e.digest ?? '(none)').slice(0, 12)} differs from ours, ${this.config.digest.slice(0, 12)}${this.describeDrift(e.node)}`, 'drift');
           break;
         default:
           break;
@@ -123,6 +161,32 @@ export class ClusterView {
     this.agentHook?.(resource, action, ms, ok);
   }
 
+  /** What a peer advertised about its config files (hts_cfgp), noted before its status is stepped. */
+  notePeerConfig(node: string, parts: ConfigParts | null): void {
+    this.peerParts.set(node, parts);
+  }
+
+  /** The files that differ between this node's config and `node`'s; empty when it cannot tell. */
+  driftPartsOf(node: string): string[] {
+    const theirs = this.peerParts.get(node);
+    return theirs ? differingParts(this.config.partDigests, theirs) : [];
+  }
+
+  private describeDrift(node: string): string {
+    const parts = this.driftPartsOf(node);
+    return parts.length ? ` (${parts.join(', ')} ${parts.length > 1 ? 'differ' : 'differs'})` : '';
+  }
+
+  /** The WARN line for a drift effect, or null when this peer's digest was already reported. */
+  driftWarning(node: string, digest: string | null): string | null {
+    const key = `${node} ${digest ?? ''}`;
+    if (this.driftWarned.has(key)) return null;
+    this.driftWarned.add(key);
+    const parts = this.driftPartsOf(node);
+    const what = parts.length ? `${parts.join(', ')} ${parts.length > 1 ? 'differ' : 'differs'}` : 'the configurations differ';
+    return `Configuration drift between nodes ${this.me} and ${node}: ${what} (config digest ${(digest ?? '(none)').slice(0, 16)} on ${node}, ${this.config.digest.slice(0, 16)} on ${this.me}). The ha.cf, authkeys and haresources files should be identical on every node.`;
+  }
+
   count(name: string, ...labels: string[]): void {
     const key = labels.length ? `${name}{${labels.join(',')}}` : name;
     this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
@@ -132,8 +196,8 @@ export class ClusterView {
     return this.counters.get(name) ?? 0;
   }
 
-  private record(kind: Transition['kind'], text: string): void {
-    this.transitions.push({ at: new Date().toISOString(), kind, text });
+  private record(kind: Transition['kind'], text: string, tag?: string): void {
+    this.transitions.push({ at: new Date().toISOString(), kind, text, ...(tag ? { tag } : {}) });
     if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
   }
 
@@ -175,6 +239,7 @@ export class ClusterView {
       status: m.myStatus,
       digest: s.digest,
       drift,
+      driftParts: Object.fromEntries(drift.map((n) => [n, this.driftPartsOf(n)])),
       settled: m.settled,
       nodes,
       groups,

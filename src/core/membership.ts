@@ -50,6 +50,14 @@ export interface MembershipState {
   nextHeartbeatAt: number;
   peers: Record<string, PeerState>;
   leaving: boolean;
+  /** When we last stepped, and when our last heartbeat went out (stall detection). */
+  lastStepAt: number;
+  lastSentAt: number | null;
+  /**
+   * When we last came back from a stall (a frozen VM, a stopped process): silence before
+   * it is not the peers' fault, so it is counted from here at the earliest.
+   */
+  resumedAt: number | null;
 }
 
 export type MembershipEvent =
@@ -75,6 +83,8 @@ export type MembershipEffect =
   | { kind: 'link-status'; node: string; link: string; up: boolean }
   /** The peer restarted (new generation) without us noticing it die: it lost what it held. */
   | { kind: 'node-restarted'; node: string; generation: number }
+  /** We were not scheduled for `ms`; our last heartbeat went out `silentMs` ago. */
+  | { kind: 'stalled'; ms: number; silentMs: number }
   | { kind: 'settled' };
 
 export interface StepResult {
@@ -100,7 +110,21 @@ export function initMembership(me: string, nodes: string[], linkNames: string[],
     nextHeartbeatAt: now,
     peers,
     leaving: false,
+    lastStepAt: now,
+    lastSentAt: null,
+    resumedAt: null,
   };
+}
+
+/** A gap between two steps longer than this is a stall: the shell wakes us every keepalive. */
+function stallAfter(timers: Timers): number {
+  return Math.max(timers.deadtimeMs / 2, 2 * timers.keepaliveMs);
+}
+
+/** Since when a peer's silence counts: its last heartbeat, or our start, but never before our last stall. */
+function silentSince(state: MembershipState, t: number | null): number {
+  const since = t ?? state.startedAt;
+  return state.resumedAt !== null && state.resumedAt > since ? state.resumedAt : since;
 }
 
 /** The silence after which a peer is dead: initdead for one never heard since we started. */
@@ -126,6 +150,17 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
     p.since = now;
   };
 
+  // A stall: no step for much longer than a keepalive. The peers' silence during it is not
+  // theirs to answer for; and if it lasted a deadtime, they have declared us dead.
+  const gap = now - prev.lastStepAt;
+  state.lastStepAt = now;
+  if (!state.leaving && gap > stallAfter(state.timers)) {
+    state.resumedAt = now;
+    const silentMs = now - (state.lastSentAt ?? state.startedAt);
+    effects.push({ kind: 'log', level: 'warn', text: `hbd was not scheduled for ${Math.round(gap)} ms (a frozen VM or an overloaded host?): no heartbeat went out for ${Math.round(silentMs)} ms (deadtime ${state.timers.deadtimeMs} ms).` });
+    effects.push({ kind: 'stalled', ms: gap, silentMs });
+  }
+
   switch (event.kind) {
     case 'heard': {
       if (state.leaving) break;
@@ -143,6 +178,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
         // It restarted faster than deadtime: whatever it held is gone, as if it had died.
         effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: restarted (generation ${p.generation} -> ${event.generation}).` });
         effects.push({ kind: 'node-restarted', node: p.name, generation: event.generation });
+        p.since = now; // this run of it has been up since now (failback waits for a stable node)
       }
       if (p.lastHeard !== null && p.status !== 'dead') {
         const gap = now - p.lastHeard;
@@ -185,6 +221,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
   // Timers: our own heartbeat, late warnings, dead links, dead nodes.
   if (!state.leaving && now >= state.nextHeartbeatAt) {
     effects.push({ kind: 'send-heartbeat', status: state.myStatus });
+    state.lastSentAt = now;
     if (state.myStatus === 'init') state.myStatus = 'up';
     // Schedule from the planned time, not `now`, so a late tick doesn't drift the rhythm;
     // but never try to catch up a backlog of missed beats after a long stall.
@@ -194,15 +231,15 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
   for (const name of Object.keys(state.peers)) {
     const p0 = state.peers[name]!;
     if (p0.status === 'dead') continue;
-    const since = p0.lastHeard ?? state.startedAt;
+    const since = silentSince(state, p0.lastHeard);
     const silent = now - since;
-    const anyLinkExpired = Object.values(p0.links).some((l) => l.up && l.lastHeard !== null && now - l.lastHeard > state.timers.deadtimeMs);
+    const anyLinkExpired = Object.values(p0.links).some((l) => l.up && l.lastHeard !== null && now - silentSince(state, l.lastHeard) > state.timers.deadtimeMs);
     const late = p0.lastHeard !== null && !p0.lateWarned && silent > state.timers.warntimeMs;
     const dead = silent > deadAfter(state, p0);
     if (!anyLinkExpired && !late && !dead) continue;
     const p = peer(name)!;
     for (const [linkName, l] of Object.entries(p.links)) {
-      if (l.up && l.lastHeard !== null && now - l.lastHeard > state.timers.deadtimeMs) {
+      if (l.up && l.lastHeard !== null && now - silentSince(state, l.lastHeard) > state.timers.deadtimeMs) {
         p.links[linkName] = { ...l, up: false };
         effects.push({ kind: 'link-status', node: p.name, link: linkName, up: false });
         effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${linkName} dead.` });
@@ -225,6 +262,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
     // Say so at once rather than a keepalive later: peers wait for it to decide ownership.
     state.nextHeartbeatAt = now;
     effects.push({ kind: 'send-heartbeat', status: 'active' });
+    state.lastSentAt = now;
     state.nextHeartbeatAt = now + state.timers.keepaliveMs;
   }
   return { state, effects };
@@ -248,11 +286,11 @@ export function nextWake(state: MembershipState): number {
   let wake = state.leaving ? Infinity : state.nextHeartbeatAt;
   for (const p of Object.values(state.peers)) {
     if (p.status === 'dead') continue;
-    const since = p.lastHeard ?? state.startedAt;
+    const since = silentSince(state, p.lastHeard);
     wake = Math.min(wake, since + deadAfter(state, p) + 1);
-    if (p.lastHeard !== null && !p.lateWarned) wake = Math.min(wake, p.lastHeard + state.timers.warntimeMs + 1);
+    if (p.lastHeard !== null && !p.lateWarned) wake = Math.min(wake, since + state.timers.warntimeMs + 1);
     for (const l of Object.values(p.links)) {
-      if (l.up && l.lastHeard !== null) wake = Math.min(wake, l.lastHeard + state.timers.deadtimeMs + 1);
+      if (l.up && l.lastHeard !== null) wake = Math.min(wake, silentSince(state, l.lastHeard) + state.timers.deadtimeMs + 1);
     }
   }
   return wake;

@@ -53,12 +53,14 @@ export interface NodeOptions {
   autoFailback: AutoFailback;
   digest: string;
   tuning?: Partial<O.OwnershipTuning>;
+  /** Our heartbeat generation (hg, grows on every restart); quorum clusters need it. */
+  generation?: number;
 }
 
 export function initNode(opts: NodeOptions, now: number): NodeState {
   return {
     membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs }),
     digest: opts.digest,
     peerDigests: {},
     shuttingDown: false,
@@ -100,6 +102,8 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
         case 'node-restarted':
           effects.push(e);
           runOwnership({ kind: 'node-lost', node: e.node, reason: 'restart' });
+          // Its new run is alive: ownership must see it again at once (node-lost dropped it).
+          membershipChanged = true;
           break;
         case 'link-status':
           effects.push(e);
@@ -108,9 +112,20 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
           effects.push(e);
           membershipChanged = true;
           break;
+        case 'stalled':
+          runOwnership({ kind: 'stalled', silentMs: e.silentMs });
+          break;
       }
     }
-    if (membershipChanged) runOwnership({ kind: 'membership', live: M.liveNodes(state.membership), settled: state.membership.settled });
+    if (membershipChanged) {
+      const live = M.liveNodes(state.membership);
+      const since: Record<string, number> = {};
+      for (const n of live) {
+        const p = state.membership.peers[n];
+        if (p) since[n] = p.since;
+      }
+      runOwnership({ kind: 'membership', live, settled: state.membership.settled, since });
+    }
   };
 
   const runOwnership = (ev: O.OwnershipEvent) => {

@@ -7,6 +7,23 @@
 // on its own part of a handoff: a holder that is not the desired owner stops; the desired
 // owner starts only when no live node holds the group. Heartbeats repeat the whole state
 // every keepalive, so a lost packet delays a decision by one keepalive and never breaks it.
+//
+// With a quorum (3+ nodes), a shared view is not enough: views differ under partitions,
+// one-way links and loss. There a node starts a group only under a majority of grants, and
+// holds it only while those grants form a lease (see `leaseEnd`):
+//   - a node wanting group g advertises a claim (a number it never reuses in its run);
+//   - every node grants g to at most one claim at a time (its own desired owner's), and
+//     withdraws a grant only when the claimant is dead in its view (after its deadtime of
+//     silence, or its goodbye, or its restart), or has dropped that claim (which a node does
+//     only once it has stopped the group);
+//   - each advert echoes the newest `at` (sender's own clock) it has received from every
+//     live node. A grant echoing our `at` = e cannot be withdrawn for silence before our
+//     time e + (granter's deadtime): the granter heard us no earlier than e;
+//   - the lease of a claim ends at the majority-th latest of those e + deadtime - fenceMs
+//     (our own grant counts as forever). When it ends, the group is stopped; the stop must
+//     take at most fenceMs (agent timeouts included) for two majorities never to overlap.
+// A node grants nothing during its first deadtime after a restart: the grants of its
+// previous run may still be counted in someone's lease until then.
 
 import type { AutoFailback } from '../config/types.js';
 import type { LogLevel } from './membership.js';
@@ -31,6 +48,36 @@ export interface PeerAdvert {
   takeover: { serial: number; groups: number[] } | null;
   /** The node is shutting down: it is no candidate, and takes nothing new. */
   leaving: boolean;
+  /** The sender's generation (the shell fills it in from the packet's `hg`). */
+  gen?: number;
+  /** The sender's own clock (ms, floored) when it built this advert. */
+  at?: number;
+  /** The sender's deadtime: it declares a node dead only after this much silence. */
+  deadtimeMs?: number;
+  /** The sender's keepalive (how often its adverts, hence its echoes, go out). */
+  keepaliveMs?: number;
+  /** Quorum clusters: for each node the sender holds alive, the newest `at` it has received from it. */
+  acks?: Ack[];
+  /** Quorum clusters, per group: the claim under which the sender wants or holds it, or null. */
+  claims?: (number | null)[];
+  /** Quorum clusters, per group: the claim the sender grants it to, or null. */
+  grants?: (Grant | null)[];
+  /** Groups the sender has no haresources line for (filled in by the receiving shell). */
+  absent?: number[];
+}
+
+/** A vote for one claim of one node (of one generation) on one group. */
+export interface Grant {
+  node: string;
+  gen: number;
+  claim: number;
+}
+
+/** "The newest advert I have from `node` (generation `gen`) was built at its time `at`." */
+export interface Ack {
+  node: string;
+  gen: number;
+  at: number;
 }
 
 interface LocalGroup {
@@ -39,14 +86,24 @@ interface LocalGroup {
   cursor: number;
   /** What the in-flight agent call is, if any. */
   pending: 'status' | 'start' | 'stop' | null;
-  /** Why we are stopping: a handoff, a rollback of a failed start, or our shutdown. */
-  stopReason: 'release' | 'rollback' | 'shutdown' | 'quorum' | null;
+  /**
+   * Why we are stopping: a handoff, a rollback of a failed start, our shutdown, lost
+   * quorum, an expired lease (fence), or a stall of this process long enough for the
+   * peers to have declared us dead (stall).
+   */
+  stopReason: 'release' | 'rollback' | 'shutdown' | 'quorum' | 'fence' | 'stall' | null;
   stopAttempts: number;
   retryAt: number | null;
   failedUntil: number | null;
   /** For logs: whose group we are taking over ("Resources being acquired from prime."). */
   acquiredFrom: string | null;
   startedAt: number | null;
+  /** Quorum clusters: our current claim on this group, or null. */
+  claim: number | null;
+  /** Quorum clusters: whom we grant this group to, or null. */
+  grant: Grant | null;
+  /** A stop is due as soon as no agent call is pending (after a stall). */
+  releaseReq: boolean;
 }
 
 export interface OwnershipState {
@@ -66,6 +123,21 @@ export interface OwnershipState {
   appliedTakeover: Record<string, number>;
   leaving: boolean;
   config: OwnershipTuning;
+  /** Our generation (restart count), our start time and our deadtime. */
+  gen: number;
+  bootAt: number;
+  deadtimeMs: number;
+  keepaliveMs: number;
+  /** Last claim number used. */
+  claimSeq: number;
+  /** Newest `at` (and generation) heard from each live peer: echoed in our adverts. */
+  acks: Record<string, { gen: number; at: number }>;
+  /** Since when each live peer has been up in our view (for failback stability). */
+  liveSince: Record<string, number>;
+  /** Peers whose adverts date from before a stall of ours: start nothing until they speak again. */
+  stale: string[];
+  /** When each group of `standby` was put in standby. */
+  standbySince: Record<number, number>;
 }
 
 export interface OwnershipTuning {
@@ -78,9 +150,23 @@ export interface OwnershipTuning {
   failedStartHoldMs: number;
   /** Require a strict majority of nodes to start anything (3+ node clusters). */
   quorum: boolean;
+  /**
+   * Quorum clusters: the time reserved between the end of a lease and the earliest moment
+   * another node can start the group: the stop (pending agent call included) must fit in
+   * it. The lease itself lasts deadtime - fenceMs after the echo it rests on, and an echo
+   * comes back within about 2 keepalives: the lease needs 3. Default: half the deadtime, but
+   * at most deadtime - 3 keepalives. Must be below the deadtime.
+   */
+  fenceMs: number;
+  /**
+   * auto_failback on: a group goes back to its preferred node only once that node has been
+   * up for this long in the holder's view, so a node that keeps crashing does not drag the
+   * group along. Default: the deadtime.
+   */
+  failbackDelayMs: number;
 }
 
-export const DEFAULT_TUNING: OwnershipTuning = {
+export const DEFAULT_TUNING: Omit<OwnershipTuning, 'fenceMs' | 'failbackDelayMs'> = {
   stopRetries: 3,
   stopRetryDelayMs: 1000,
   stopFailedRetryMs: 30_000,
@@ -88,9 +174,27 @@ export const DEFAULT_TUNING: OwnershipTuning = {
   quorum: true,
 };
 
+/** What initOwnership needs from outside ownership itself. */
+export interface OwnershipEnv {
+  /** The time of initialisation (our start). */
+  now?: number;
+  /** Our heartbeat generation (hg): grows on every restart. */
+  generation?: number;
+  deadtimeMs?: number;
+  keepaliveMs?: number;
+}
+
+/** The default fence: half the deadtime, leaving the lease at least 3 keepalives. */
+export function defaultFenceMs(deadtimeMs: number, keepaliveMs: number): number {
+  return Math.max(0, Math.min(deadtimeMs / 2, deadtimeMs - 3 * keepaliveMs));
+}
+
 export type OwnershipEvent =
   | { kind: 'tick' }
-  | { kind: 'membership'; live: string[]; settled: boolean }
+  /** `since`: for each live node, since when it has been up (default: when first seen live here). */
+  | { kind: 'membership'; live: string[]; settled: boolean; since?: Record<string, number> }
+  /** This process was not scheduled for a while; `silentMs`: since our last heartbeat went out. */
+  | { kind: 'stalled'; silentMs: number }
   | { kind: 'node-lost'; node: string; reason: 'timeout' | 'shutdown' | 'restart' }
   | { kind: 'advert'; node: string; advert: PeerAdvert }
   | { kind: 'agent-done'; group: number; resource: number; action: 'status' | 'start' | 'stop'; ok: boolean; running?: boolean }
@@ -108,7 +212,10 @@ export type OwnershipEffect =
   /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
   | { kind: 'left' };
 
-export function initOwnership(me: string, nodes: string[], groups: GroupDef[], autoFailback: AutoFailback, tuning: Partial<OwnershipTuning> = {}): OwnershipState {
+export function initOwnership(me: string, nodes: string[], groups: GroupDef[], autoFailback: AutoFailback, tuning: Partial<OwnershipTuning> = {}, env: OwnershipEnv = {}): OwnershipState {
+  const deadtimeMs = env.deadtimeMs ?? 30_000;
+  const fenceMs = tuning.fenceMs ?? defaultFenceMs(deadtimeMs, env.keepaliveMs ?? 1000);
+  if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
   return {
     me,
     nodes,
@@ -116,14 +223,23 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     autoFailback,
     live: [],
     settled: false,
-    local: groups.map(() => ({ phase: 'stopped', cursor: -1, pending: null, stopReason: null, stopAttempts: 0, retryAt: null, failedUntil: null, acquiredFrom: null, startedAt: null })),
+    local: groups.map(() => ({ phase: 'stopped', cursor: -1, pending: null, stopReason: null, stopAttempts: 0, retryAt: null, failedUntil: null, acquiredFrom: null, startedAt: null, claim: null, grant: null, releaseReq: false })),
     peers: {},
     standby: new Set(),
     takeoverSerial: 0,
     takeoverGroups: [],
     appliedTakeover: {},
     leaving: false,
-    config: { ...DEFAULT_TUNING, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
+    config: { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
+    gen: env.generation ?? 0,
+    bootAt: env.now ?? 0,
+    deadtimeMs,
+    keepaliveMs: env.keepaliveMs ?? 1000,
+    claimSeq: 0,
+    acks: {},
+    liveSince: {},
+    stale: [],
+    standbySince: {},
   };
 }
 
@@ -137,7 +253,49 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     failed: s.local.flatMap((g, i) => (g.failedUntil !== null && g.failedUntil > now ? [i] : [])),
     takeover: s.takeoverSerial > 0 ? { serial: s.takeoverSerial, groups: s.takeoverGroups } : null,
     leaving: s.leaving,
+    gen: s.gen,
+    at: Math.floor(now),
+    deadtimeMs: s.deadtimeMs,
+    keepaliveMs: s.keepaliveMs,
+    ...(s.config.quorum
+      ? {
+          acks: Object.entries(s.acks).map(([node, a]) => ({ node, gen: a.gen, at: a.at })),
+          claims: s.local.map((g) => g.claim),
+          grants: s.local.map((g) => g.grant),
+        }
+      : {}),
   };
+}
+
+/** Majority size: a strict majority of the nodes of ha.cf. */
+function majority(s: OwnershipState): number {
+  return Math.floor(s.nodes.length / 2) + 1;
+}
+
+/**
+ * Quorum clusters: until when our current claim on group g may hold the group (our clock);
+ * -Infinity without a claim or without a majority of grants. Each grant from a peer counts
+ * until (our `at` it echoes) + (its deadtime) - fence: before (echo + its deadtime) it
+ * cannot withdraw the grant for our silence, and the fence is kept for our stop. The fence
+ * is fenceMs, or less if that peer's timers (deadtime, keepalive) differ from ours and
+ * would leave the lease under 3 keepalives (configuration drift).
+ */
+export function leaseEnd(s: OwnershipState, g: number): number {
+  const lg = s.local[g]!;
+  if (lg.claim === null) return -Infinity;
+  const ends: number[] = [];
+  if (lg.grant && lg.grant.node === s.me && lg.grant.gen === s.gen && lg.grant.claim === lg.claim) ends.push(Infinity);
+  for (const n of s.live) {
+    const a = s.peers[n];
+    const gr = a?.grants?.[g];
+    if (!a || !gr || gr.node !== s.me || gr.gen !== s.gen || gr.claim !== lg.claim || a.deadtimeMs === undefined) continue;
+    const ack = a.acks?.find((k) => k.node === s.me && k.gen === s.gen);
+    if (!ack) continue;
+    const fence = Math.min(s.config.fenceMs, defaultFenceMs(a.deadtimeMs, Math.max(s.keepaliveMs, a.keepaliveMs ?? s.keepaliveMs)));
+    ends.push(ack.at + a.deadtimeMs - fence);
+  }
+  ends.sort((x, y) => y - x);
+  return ends[majority(s) - 1] ?? -Infinity;
 }
 
 function inScope(s: OwnershipState, g: number, scope: Scope): boolean {
@@ -171,18 +329,30 @@ export function desiredOwner(s: OwnershipState, g: number, now: number): string 
   const standbyAt = (n: string) => (n === s.me ? s.standby.has(g) : (s.peers[n]?.standby ?? []).includes(g));
   // Preferred node first, then ha.cf order: the same list on every node.
   const leavingAt = (n: string) => (n === s.me ? s.leaving : s.peers[n]?.leaving === true);
-  const order = [def.preferredNode, ...s.nodes.filter((n) => n !== def.preferredNode)].filter((n) => alive.includes(n) && !failedAt(n) && !leavingAt(n));
+  // A node whose haresources has no line for this group cannot run it (configuration drift).
+  const absentAt = (n: string) => n !== s.me && (s.peers[n]?.absent ?? []).includes(g);
+  const order = [def.preferredNode, ...s.nodes.filter((n) => n !== def.preferredNode)].filter((n) => alive.includes(n) && !failedAt(n) && !leavingAt(n) && !absentAt(n));
   const willing = order.filter((n) => !standbyAt(n));
   // Standby yields only to a node that can take the group; with none, the group still runs.
   const candidates = willing.length > 0 ? willing : order;
   if (candidates.length === 0) return null;
+  const active = (n: string) => phaseAt(s, n, g) === 'running' || phaseAt(s, n, g) === 'starting';
   if (s.autoFailback === 'off') {
     // Stay where it runs, as long as that node is a candidate; among several holders
     // (after a partition heals) the first in candidate order keeps it.
-    const holder = candidates.find((n) => phaseAt(s, n, g) === 'running' || phaseAt(s, n, g) === 'starting');
+    const holder = candidates.find(active);
     if (holder) return holder;
   }
-  return candidates[0]!;
+  const first = candidates[0]!;
+  // A group moves to a node only once it has been up for failbackDelayMs in the holder's
+  // view (failback, or a standby holder yielding): a node that keeps crashing must not drag
+  // the group along. Only the holder applies this (it alone decides when to let go); a node
+  // that holds too (after a partition) gets it at once.
+  // A standby asked for while that node was already up is an operator's choice: at once.
+  const since = s.liveSince[first] ?? now;
+  const asked = s.standby.has(g) && (s.standbySince[g] ?? -Infinity) >= since;
+  if (first !== s.me && order.includes(s.me) && active(s.me) && !active(first) && since > now - s.config.failbackDelayMs && !asked) return s.me;
+  return first;
 }
 
 export interface OwnershipResult {
@@ -197,6 +367,9 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
     peers: { ...prev.peers },
     standby: new Set(prev.standby),
     appliedTakeover: { ...prev.appliedTakeover },
+    acks: { ...prev.acks },
+    liveSince: { ...prev.liveSince },
+    standbySince: { ...prev.standbySince },
   };
   const effects: OwnershipEffect[] = [];
   let advertise = false;
@@ -218,11 +391,35 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       s.live = event.live.filter((n) => n !== s.me);
       s.settled = event.settled;
       for (const n of Object.keys(s.peers)) if (!s.live.includes(n)) delete s.peers[n];
+      for (const n of Object.keys(s.acks)) if (!s.live.includes(n)) delete s.acks[n];
+      for (const n of Object.keys(s.liveSince)) if (!s.live.includes(n)) delete s.liveSince[n];
+      for (const n of s.live) s.liveSince[n] = event.since?.[n] ?? s.liveSince[n] ?? now;
+      s.stale = s.stale.filter((n) => s.live.includes(n));
+      break;
+    case 'stalled':
+      // Our adverts stopped for a while; what we know of the peers is old. Start nothing
+      // until each has spoken again (or is declared dead), and if we were silent for a
+      // deadtime, the peers have declared us dead and may have taken our groups: let go.
+      s.stale = [...s.live];
+      if (event.silentMs >= s.deadtimeMs) {
+        for (const lg of s.local) if (lg.phase === 'starting' || lg.phase === 'running') lg.releaseReq = true;
+      }
       break;
     case 'node-lost': {
       const had = s.peers[event.node];
       delete s.peers[event.node];
+      delete s.acks[event.node];
+      delete s.liveSince[event.node];
+      s.stale = s.stale.filter((n) => n !== event.node);
       s.live = s.live.filter((n) => n !== event.node);
+      // Its claims died with it (timeout: after our deadtime of silence; shutdown: it stopped
+      // everything first; restart: that run is gone).
+      for (const lg of s.local) {
+        if (lg.grant && lg.grant.node === event.node) {
+          lg.grant = null;
+          advertise = true;
+        }
+      }
       const held = had ? had.phases.flatMap((p, i) => (holds(p) ? [i] : [])) : [];
       if (event.reason === 'shutdown' && held.length === 0 && had) log('info', `Dead node ${event.node} gave up resources.`);
       for (const g of held) s.local[g]!.acquiredFrom = event.node;
@@ -234,15 +431,28 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
     }
     case 'advert': {
       if (event.node === s.me) break;
-      s.peers[event.node] = event.advert;
-      const tk = event.advert.takeover;
-      if (tk && tk.serial > (s.appliedTakeover[event.node] ?? 0)) {
-        s.appliedTakeover[event.node] = tk.serial;
+      const a = event.advert;
+      const known = s.peers[event.node];
+      // An advert older than the one we have (reordered on the way) is out of date.
+      if (known && (known.gen ?? 0) === (a.gen ?? 0) && a.at !== undefined && known.at !== undefined && a.at < known.at) break;
+      s.peers[event.node] = a;
+      s.stale = s.stale.filter((n) => n !== event.node);
+      if (a.at !== undefined) {
+        const gen = a.gen ?? 0;
+        const ack = s.acks[event.node];
+        s.acks[event.node] = { gen, at: ack && ack.gen === gen ? Math.max(ack.at, a.at) : a.at };
+      }
+      const tk = a.takeover;
+      // Takeover serials count from 1 again in a peer's new run (generation).
+      const applied = s.appliedTakeover[`${event.node}#${a.gen ?? 0}`] ?? 0;
+      if (tk && tk.serial > applied) {
+        s.appliedTakeover[`${event.node}#${a.gen ?? 0}`] = tk.serial;
         // The peer asked for these groups: stand by for them, as Heartbeat's hb_takeover
         // asks the other node to give them up.
         for (const g of tk.groups) {
           if (!s.standby.has(g)) {
             s.standby.add(g);
+            s.standbySince[g] = now;
             advertise = true;
           }
         }
@@ -255,7 +465,10 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       break;
     case 'standby': {
       const gs = s.groups.map((_, g) => g).filter((g) => inScope(s, g, event.scope));
-      for (const g of gs) s.standby.add(g);
+      for (const g of gs) {
+        s.standby.add(g);
+        s.standbySince[g] = now;
+      }
       log('info', `Standby: giving ${event.scope} resources to the other node(s).`);
       for (const g of gs) effects.push({ kind: 'transition', group: g, what: 'standby' });
       advertise = true;
@@ -265,6 +478,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       const gs = s.groups.map((_, g) => g).filter((g) => inScope(s, g, event.scope));
       for (const g of gs) {
         s.standby.delete(g);
+        delete s.standbySince[g];
         s.local[g]!.failedUntil = null;
       }
       s.takeoverSerial += 1;
@@ -340,6 +554,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
     if (reason !== 'rollback') log('info', `Releasing resource group: ${groupLabel(g)}`);
     if (reason === 'release') effects.push({ kind: 'transition', group: g, what: 'release' });
     lg.stopReason = reason;
+    lg.releaseReq = false;
     lg.stopAttempts = 0;
     lg.retryAt = null;
     // Stop from the last resource that may be running (all of them, unless a start was cut short).
@@ -364,9 +579,45 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
     effects.push({ kind: 'transition', group: g, what, from: from ?? null });
   }
 
+  /**
+   * Quorum clusters: withdraw our grant on g when its claim is over, and grant g to our
+   * desired owner's claim when we grant nothing.
+   */
+  function updateGrant(g: number): void {
+    if (!s.config.quorum) return;
+    const lg = s.local[g]!;
+    const gr = lg.grant;
+    if (gr) {
+      let over: boolean;
+      if (gr.node === s.me) over = gr.gen !== s.gen || lg.claim !== gr.claim;
+      else if (!s.live.includes(gr.node)) over = true;
+      else {
+        // A node drops a claim only once it has stopped the group, and never reuses one.
+        const a = s.peers[gr.node];
+        over = a !== undefined && ((a.gen ?? 0) !== gr.gen || (a.claims?.[g] ?? null) !== gr.claim);
+      }
+      if (over) {
+        lg.grant = null;
+        advertise = true;
+      }
+    }
+    // The grants of our previous run may count in a lease until one deadtime after it ended.
+    if (lg.grant || !s.settled || now < s.bootAt + s.deadtimeMs) return;
+    const d = desiredOwner(s, g, now);
+    if (d === s.me) {
+      if (lg.claim !== null) lg.grant = { node: s.me, gen: s.gen, claim: lg.claim };
+    } else if (d !== null) {
+      const a = s.peers[d];
+      const c = a?.claims?.[g] ?? null;
+      if (a && c !== null) lg.grant = { node: d, gen: a.gen ?? 0, claim: c };
+    }
+    if (lg.grant) advertise = true;
+  }
+
   /** Drives every group one step: issue the next agent call or change phase. */
   function decide(): void {
     s.groups.forEach((def, g) => {
+      updateGrant(g);
       // A phase change (start begun, stop begun) is followed at once by its first agent
       // call, in this same step: waiting for the next tick would add up to a keepalive.
       for (let pass = 0; pass < 4; pass++) {
@@ -387,20 +638,50 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
 
       switch (lg.phase) {
         case 'stopped': {
-          if (s.leaving || !s.settled || desired !== s.me) return;
           // A live peer whose advert we have not read yet may hold the group: unknown is not
           // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
           const unknownPeer = aliveNodes(s).some((n) => n !== s.me && !s.peers[n]);
           const otherHolder = aliveNodes(s).find((n) => n !== s.me && holds(phaseAt(s, n, g)));
-          if (unknownPeer || otherHolder) return; // never two at once
-          beginStart(g);
-          break;
+          const want = !s.leaving && s.settled && desired === s.me && !unknownPeer && !otherHolder && s.stale.length === 0;
+          if (!s.config.quorum) {
+            if (want) beginStart(g); // never two at once
+            return;
+          }
+          if (!want) {
+            if (lg.claim !== null) {
+              lg.claim = null;
+              advertise = true;
+              updateGrant(g);
+            }
+            return;
+          }
+          if (lg.claim === null) {
+            s.claimSeq += 1;
+            lg.claim = s.claimSeq;
+            advertise = true;
+            updateGrant(g);
+          }
+          // Start only under a majority of grants for this claim.
+          if (leaseEnd(s, g) > now) beginStart(g);
+          return;
         }
         case 'starting':
         case 'running': {
-          const mustStop = s.leaving ? 'shutdown' : !quorate ? 'quorum' : desired !== s.me && desired !== null ? 'release' : null;
+          const mustStop = s.leaving
+            ? 'shutdown'
+            : lg.releaseReq
+              ? 'stall'
+              : !quorate
+                ? 'quorum'
+                : desired !== s.me && desired !== null
+                  ? 'release'
+                  : s.config.quorum && leaseEnd(s, g) <= now
+                    ? 'fence'
+                    : null;
           if (mustStop) {
             if (mustStop === 'quorum') log('warn', `Lost quorum (${s.live.length + 1} of ${s.nodes.length} nodes): releasing ${groupLabel(g)}.`);
+            if (mustStop === 'fence') log('warn', `No majority of nodes has confirmed hearing us for too long: releasing ${groupLabel(g)} before another node may take it over.`);
+            if (mustStop === 'stall') log('warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${groupLabel(g)}.`);
             beginStop(g, mustStop);
             break;
           }
@@ -425,6 +706,12 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
             setPhase(g, 'stopped');
             const reason = lg.stopReason;
             lg.stopReason = null;
+            lg.releaseReq = false;
+            if (lg.claim !== null) {
+              // Stopped: this claim is over (our own grant to it goes with it).
+              lg.claim = null;
+              updateGrant(g);
+            }
             if (reason === 'rollback') log('warn', `Resource group ${groupLabel(g)} stopped after its failed start; another node may take it.`);
             else log('info', `Resource group ${groupLabel(g)} released.`);
             return;
@@ -438,13 +725,24 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
   }
 }
 
-/** When a timer-driven retry is due (stop retries), for the shell's single timer. */
+/**
+ * When a timer-driven change is due (stop retries, end of a failed-start hold, end of a
+ * lease, end of our first deadtime, a failback delay), for the shell's single timer.
+ */
 export function nextWake(s: OwnershipState, now: number): number {
   let wake = Infinity;
-  for (const g of s.local) {
-    if (g.retryAt !== null) wake = Math.min(wake, g.retryAt);
-    if (g.failedUntil !== null && g.failedUntil > now) wake = Math.min(wake, g.failedUntil + 1);
-  }
+  const after = (t: number) => {
+    if (t > now) wake = Math.min(wake, t);
+  };
+  s.local.forEach((lg, g) => {
+    if (lg.retryAt !== null) wake = Math.min(wake, lg.retryAt);
+    if (lg.failedUntil !== null && lg.failedUntil > now) wake = Math.min(wake, lg.failedUntil + 1);
+    if (s.config.quorum && (lg.phase === 'starting' || lg.phase === 'running') && !lg.pending) after(leaseEnd(s, g));
+    if (lg.phase === 'starting' || lg.phase === 'running') {
+      for (const since of Object.values(s.liveSince)) after(since + s.config.failbackDelayMs);
+    }
+  });
+  if (s.config.quorum) after(s.bootAt + s.deadtimeMs);
   return wake;
 }
 

@@ -107,6 +107,7 @@ export class Daemon {
         groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
         autoFailback: ha.autoFailback,
         digest: this.config.digest,
+        generation: identity.generation,
       },
       this.now(),
     );

@@ -79,6 +79,15 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
   if (a.failed.length) m.set('hts_fl', a.failed.map((g) => groupKeys[g]).join(','));
   if (a.takeover) m.set('hts_tk', `${a.takeover.serial}:${a.takeover.groups.map((g) => groupKeys[g]).join(',')}`);
   if (a.leaving) m.set('hts_lv', '1');
+  // The sender's clock (for echoes and ordering) and, in quorum clusters, echoes, claims and grants.
+  const ms = (t: number) => toHex(Math.max(0, Math.floor(t)));
+  if (a.at !== undefined) m.set('hts_at', ms(a.at));
+  if (a.keepaliveMs !== undefined) m.set('hts_ka', ms(a.keepaliveMs));
+  if (a.acks?.length) m.set('hts_ak', a.acks.map((k) => `${k.node}:${toHex(k.gen)}:${ms(k.at)}`).join(','));
+  const claims = (a.claims ?? []).flatMap((c, g) => (c !== null && groupKeys[g] ? [`${groupKeys[g]}:${toHex(c)}`] : []));
+  if (claims.length) m.set('hts_cl', claims.join(','));
+  const grants = (a.grants ?? []).flatMap((gr, g) => (gr && groupKeys[g] ? [`${groupKeys[g]}:${gr.node}:${toHex(gr.gen)}:${toHex(gr.claim)}`] : []));
+  if (grants.length) m.set('hts_gr', grants.join(','));
   m.set('hts_cfg', payload.digest);
   if (from.partDigests) m.set('hts_cfgp', encodeParts(from.partDigests));
   return m;
@@ -133,10 +142,12 @@ function readAdvert(m: HbMessage, groupKeys: string[]): PeerAdvert | null {
   const ph = m.getString('hts_ph');
   if (ph === undefined) return null; // e.g. a real Heartbeat node: it advertises no phases
   const phases: GroupPhase[] = groupKeys.map(() => 'stopped');
+  const present = new Set<number>();
   for (const item of ph.split(',')) {
     const [key, c] = item.split(':');
     const i = key ? groupKeys.indexOf(key) : -1;
     const phase = c ? CHAR_PHASE[c] : undefined;
+    if (i >= 0) present.add(i);
     if (i >= 0 && phase) phases[i] = phase;
   }
   let takeover: PeerAdvert['takeover'] = null;
@@ -152,6 +163,53 @@ function readAdvert(m: HbMessage, groupKeys: string[]): PeerAdvert | null {
     failed: indexList(m.getString('hts_fl'), groupKeys),
     takeover,
     leaving: m.getString('hts_lv') === '1',
+    ...quorumFields(m, groupKeys, present),
   };
+}
+
+/** Generation, clock, deadtime, the groups the sender lacks, and (quorum clusters) echoes, claims and grants. */
+function quorumFields(m: HbMessage, groupKeys: string[], present: Set<number>): Partial<PeerAdvert> {
+  const out: Partial<PeerAdvert> = {};
+  const gen = parseHex(m.getString('hg'));
+  const dt = parseHex(m.getString('dt'));
+  const at = parseHex(m.getString('hts_at'));
+  const ka = parseHex(m.getString('hts_ka'));
+  if (ka !== undefined) out.keepaliveMs = ka;
+  if (gen !== undefined) out.gen = gen;
+  if (dt !== undefined) out.deadtimeMs = dt;
+  if (at !== undefined) out.at = at;
+  out.absent = groupKeys.flatMap((_, i) => (present.has(i) ? [] : [i]));
+  const ak = m.getString('hts_ak');
+  if (ak !== undefined) {
+    out.acks = [];
+    for (const item of ak.split(',')) {
+      const [node, g, t] = item.split(':');
+      const ackGen = parseHex(g);
+      const ackAt = parseHex(t);
+      if (node && NODE.test(node) && ackGen !== undefined && ackAt !== undefined) out.acks.push({ node, gen: ackGen, at: ackAt });
+    }
+  }
+  const cl = m.getString('hts_cl');
+  if (cl !== undefined) {
+    out.claims = groupKeys.map(() => null);
+    for (const item of cl.split(',')) {
+      const [key, c] = item.split(':');
+      const i = key ? groupKeys.indexOf(key) : -1;
+      const claim = parseHex(c);
+      if (i >= 0 && claim !== undefined) out.claims[i] = claim;
+    }
+  }
+  const gr = m.getString('hts_gr');
+  if (gr !== undefined) {
+    out.grants = groupKeys.map(() => null);
+    for (const item of gr.split(',')) {
+      const [key, node, g, c] = item.split(':');
+      const i = key ? groupKeys.indexOf(key) : -1;
+      const grantGen = parseHex(g);
+      const claim = parseHex(c);
+      if (i >= 0 && node && NODE.test(node) && grantGen !== undefined && claim !== undefined) out.grants[i] = { node, gen: grantGen, claim };
+    }
+  }
+  return out;
 }
 

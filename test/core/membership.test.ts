@@ -70,6 +70,8 @@ test('death comes only after deadtime of silence, never earlier', () => {
   const r = new Run();
   r.heard('b', 0);
   r.heard('c', 0);
+  // The shell wakes us at least every keepalive (our own heartbeats); a longer gap is a stall.
+  for (let now = 100; now < 500; now += 100) r.heard('c', now);
   r.on({ kind: 'tick' }, 500);
   assert.equal(r.state.peers.b!.status, 'active', 'exactly deadtime: not yet');
   r.on({ kind: 'tick' }, 501);

@@ -1,0 +1,228 @@
+#!/usr/bin/env node
+// npm run sim -- --schedules N [--seed S] [--nodes K] [--workers W]
+//   Runs N seeded schedules (seeds S, S+1, ...) of the deterministic simulator against the
+//   real core, on W worker threads; a progress line on stderr, a summary on stdout. A failing
+//   seed is shrunk and printed with its trace and the command that replays it.
+// npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]
+//   Replays one schedule exactly (the shrunk one with --keep/--until).
+import { availableParallelism } from 'node:os';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { INVARIANTS } from './invariants.js';
+import { failureReport, replayCommand, runSeed, scheduleOf, Totals, type Reduction, type SimOptions } from './run.js';
+import { describeFault } from './schedule.js';
+import { runSchedule } from './world.js';
+
+interface Args {
+  schedules: number | null;
+  seed: number | null;
+  nodes?: number;
+  workers: number;
+  keep: number[] | null;
+  until?: number;
+  trace: boolean;
+  window?: [number, number];
+  maxFaults?: number;
+  shrinkBudget: number;
+}
+
+const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W]
+                      [--window MIN_MS,MAX_MS] [--max-faults N] [--shrink-budget RUNS]
+       npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
+
+function parse(argv: string[]): Args {
+  const a: Args = { schedules: null, seed: null, workers: Math.max(1, availableParallelism()), keep: null, trace: false, shrinkBudget: 300 };
+  for (let i = 0; i < argv.length; i++) {
+    const k = argv[i]!;
+    const v = (): string => {
+      const x = argv[++i];
+      if (x === undefined) throw new Error(`${k} needs a value\n${USAGE}`);
+      return x;
+    };
+    const num = (x: string): number => {
+      const n = Number(x);
+      if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${k}: "${x}" is not a whole number\n${USAGE}`);
+      return n;
+    };
+    switch (k) {
+      case '--schedules':
+        a.schedules = num(v());
+        break;
+      case '--seed':
+        a.seed = num(v());
+        break;
+      case '--nodes':
+        a.nodes = num(v());
+        if (a.nodes < 2 || a.nodes > 7) throw new Error(`--nodes: 2..7, not ${a.nodes}`);
+        break;
+      case '--workers':
+        a.workers = Math.max(1, num(v()));
+        break;
+      case '--keep': {
+        const x = v();
+        a.keep = x === 'none' ? [] : x.split(',').map(num);
+        break;
+      }
+      case '--until':
+        a.until = num(v());
+        break;
+      case '--trace':
+        a.trace = true;
+        break;
+      case '--window': {
+        const [lo, hi] = v().split(',').map(num);
+        if (lo === undefined || hi === undefined || hi < lo) throw new Error(`--window: MIN_MS,MAX_MS\n${USAGE}`);
+        a.window = [lo, hi];
+        break;
+      }
+      case '--max-faults':
+        a.maxFaults = num(v());
+        break;
+      case '--shrink-budget':
+        a.shrinkBudget = num(v());
+        break;
+      case '-h':
+      case '--help':
+        process.stdout.write(`${USAGE}\n`);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${k}\n${USAGE}`);
+    }
+  }
+  return a;
+}
+
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults'>): SimOptions {
+  return { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { faultWindowMs: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) };
+}
+
+// ---- worker ----------------------------------------------------------------------------
+
+interface Job {
+  from: number;
+  count: number;
+  stride: number;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults'>;
+}
+
+if (!isMainThread) {
+  const job = workerData as Job;
+  const opts = optionsOf(job.opts);
+  let batch = new Totals();
+  let last = Date.now();
+  for (let k = 0; k < job.count; k++) {
+    const seed = job.from + k * job.stride;
+    const schedule = scheduleOf(seed, opts);
+    batch.add(runSchedule(schedule), schedule.config.nodes.length);
+    if (Date.now() - last > 500 || k === job.count - 1) {
+      parentPort!.postMessage(batch);
+      batch = new Totals();
+      last = Date.now();
+    }
+  }
+} else {
+  main().catch((err: unknown) => {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  });
+}
+
+// ---- main ------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const a = parse(process.argv.slice(2));
+  const opts = optionsOf(a);
+  if (a.seed !== null && (a.schedules === null || a.keep !== null || a.until !== undefined || a.trace)) return replay(a, a.seed, opts);
+  const schedules = a.schedules ?? 1000;
+  const base = a.seed ?? Date.now() % 1_000_000_000;
+  process.stderr.write(`sim: ${schedules} schedules, seeds ${base}..${base + schedules - 1}${a.nodes ? `, ${a.nodes} nodes` : ', 2..7 nodes'}, ${Math.min(a.workers, schedules)} worker(s)\n`);
+  const totals = new Totals();
+  const t0 = Date.now();
+  let lastLine = 0;
+  const progress = (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastLine < 1000) return;
+    lastLine = now;
+    const rate = totals.schedules / Math.max(0.001, (now - t0) / 1000);
+    const eta = rate > 0 ? (schedules - totals.schedules) / rate : 0;
+    const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
+  };
+  const workers = Math.min(a.workers, schedules);
+  await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const count = Math.floor(schedules / workers) + (w < schedules % workers ? 1 : 0);
+      const job: Job = { from: base + w, count, stride: workers, opts: { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) } };
+      return new Promise<void>((resolve, reject) => {
+        const worker = new Worker(new URL(import.meta.url), { workerData: job });
+        worker.on('message', (m: Totals) => {
+          const t = Object.assign(new Totals(), m);
+          totals.merge(t);
+          progress();
+        });
+        worker.on('error', reject);
+        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with ${code}`))));
+      });
+    }),
+  );
+  progress(true);
+  if (process.stderr.isTTY) process.stderr.write('\n');
+  const wallS = (Date.now() - t0) / 1000;
+  process.stdout.write(summary(totals, base, schedules, wallS, a));
+  if (totals.violations.length > 0) {
+    const first = [...totals.violations].sort((x, y) => x.seed - y.seed)[0]!;
+    process.stdout.write(`\nFirst failing seed ${first.seed}: shrinking...\n`);
+    process.stdout.write(`${failureReport(first.seed, opts, a.shrinkBudget)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+function replay(a: Args, seed: number, opts: SimOptions): void {
+  const reduction: Reduction | undefined = a.keep !== null ? { keep: a.keep, ...(a.until !== undefined ? { untilMs: a.until } : {}) } : a.until !== undefined ? { keep: scheduleOf(seed, opts).faults.map((_, i) => i), untilMs: a.until } : undefined;
+  const schedule = scheduleOf(seed, opts, reduction);
+  const r = runSeed(seed, opts, reduction, true);
+  const c = schedule.config;
+  const out = [
+    `seed ${seed}${reduction ? ` (${schedule.faults.length} faults kept)` : ''}: ${replayCommand(seed, opts, reduction)}`,
+    `cluster: ${c.nodes.length} nodes, links [${c.links.join(', ')}], keepalive ${c.timers.keepaliveMs} ms, deadtime ${c.timers.deadtimeMs} ms, auto_failback ${c.autoFailback}, ${c.durationMs} ms simulated`,
+    `groups: ${c.groups.map((g) => `"${g.id}"`).join('; ')}`,
+    'faults:',
+    ...schedule.faults.map((f, i) => `  [${i}] at ${f.at} ms: ${describeFault(f)}`),
+  ];
+  if (a.trace || r.violation) out.push('trace:', ...r.trace.map((l) => `  ${l}`));
+  out.push(r.violation ? `VIOLATION of ${r.violation.invariant} at ${r.violation.at.toFixed(1)} ms: ${r.violation.message}\n  (${INVARIANTS[r.violation.invariant]})` : 'no violation');
+  if (r.violation && !reduction) out.push(`\nshrinking...\n${failureReport(seed, opts, a.shrinkBudget)}`);
+  process.stdout.write(`${out.join('\n')}\n`);
+  if (r.violation) process.exitCode = 1;
+}
+
+function fmt(s: number): string {
+  if (!Number.isFinite(s)) return '?';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = Math.floor(s % 60);
+  return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : m > 0 ? `${m}m${String(sec).padStart(2, '0')}s` : `${sec}s`;
+}
+
+function summary(t: Totals, base: number, schedules: number, wallS: number, a: Args): string {
+  const row = (k: string, v: string | number) => `  ${k.padEnd(44)} ${String(v).padStart(14)}\n`;
+  let s = `\nsimulation summary (npm run sim -- --schedules ${schedules} --seed ${base}${a.nodes ? ` --nodes ${a.nodes}` : ''})\n`;
+  s += row('schedules', t.schedules);
+  s += row('nodes per schedule', Object.entries(t.nodes).map(([k, v]) => `${k}:${v}`).join(' '));
+  s += row('simulated time (hours)', (t.simulatedMs / 3.6e6).toFixed(1));
+  s += row('core steps', t.steps);
+  s += row('wall time (s)', wallS.toFixed(1));
+  s += ' faults injected\n';
+  for (const [k, v] of Object.entries(t.faults).sort()) s += row(`  ${k}`, v);
+  s += ' double ownerships excused (pause: frozen VM; stop-failed: needs fencing)\n';
+  if (Object.keys(t.excused).length === 0) s += row('  (none)', 0);
+  for (const [k, v] of Object.entries(t.excused).sort()) s += row(`  ${k}`, v);
+  s += ' checks applied\n';
+  for (const [k, v] of Object.entries(t.checked).sort()) s += row(`  ${k}`, v);
+  s += row('violations', t.violations.length);
+  const by: Record<string, number> = {};
+  for (const v of t.violations) by[v.invariant] = (by[v.invariant] ?? 0) + 1;
+  for (const [k, v] of Object.entries(by)) s += row(`  ${k}`, v);
+  for (const v of t.violations.slice(0, 10)) s += `  seed ${v.seed}: ${v.invariant}: ${v.message}\n`;
+  return s;
+}

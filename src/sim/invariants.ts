@@ -1,0 +1,478 @@
+// The invariants the simulator checks, stated exactly, and the checker that watches a World.
+//
+// Words:
+//  - A node is UP from its boot until it crashes or exits; it is PAUSED while frozen.
+//  - The OWNERS of a group at a time are the nodes that are up, not paused, and whose own
+//    phase for the group is starting, running, stopping or stop-failed: a node that may
+//    have any of the group's resources running (a frozen VM serves nothing while frozen; it
+//    is an owner again from the moment it resumes).
+//  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed);
+//    a 2-node cluster has no quorum source.
+//  - A QUIET period is a time with no fault in effect: no loss, delay, duplication,
+//    partition, pause, crash or restart, shutdown, manual standby/takeover, or failing
+//    agent (configuration differences stay: they are not events). All nodes are up then.
+//  - stopBudget (Bounds.stopBudgetMs): the longest agent call (a hung one: its timeout) plus
+//    one successful stop of every resource of a group. The fence (half the deadtime) is
+//    larger than it, by construction of the schedules: that is the assumption under which
+//    the quorum protocol is safe ("a stop takes at most fenceMs").
+// The bounds (settleMs, failoverMs, resolveMs) are in schedule.ts boundsOf().
+import type { NodeEffect } from '../core/node.js';
+import type { GroupPhase } from '../core/ownership.js';
+import type { Fault } from './schedule.js';
+import { faultEnd } from './schedule.js';
+import type { Call, Packet, SimNode, World } from './world.js';
+
+export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap';
+
+export interface Violation {
+  invariant: InvariantName;
+  at: number;
+  message: string;
+}
+
+/** The statements, as in the README. */
+export const INVARIANTS: Record<InvariantName, string> = {
+  safety:
+    'Safety. Quorum cluster (3+ nodes): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
+    '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
+    'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
+    '2-node cluster: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
+    'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
+  'half-started':
+    'Never half-started: a node whose phase for a group is running has every resource of it running; a node whose phase is stopped has none running.',
+  'start-during-stop':
+    'Quorum cluster: no start of a resource of a group is issued on a node while a stop of that group may still run on another node (same exceptions (a) and (b)). ' +
+    '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',
+  liveness:
+    'Liveness. In a quiet period, from settleMs after it began (or after the end of the last failed-start hold of the group), every group that a ' +
+    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running.',
+  failover:
+    'Failover. When the running owner of a group crashes in a settled quiet period and nothing else happens for failoverMs = deadtime + 3 network delays + ' +
+    'the group\'s start time, another node runs the group (alone) within failoverMs.',
+  failback:
+    'Failback. In a quiet period, from settleMs on (as for liveness), with auto_failback on (on every node with the group) the group runs on its first ' +
+    'eligible node in [preferred node, ha.cf order] (standby nodes last); with off, it stays on the node that ran it at settleMs.',
+  'no-flap':
+    'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
+    'only goes there once that node\'s current run has been up for failbackDelay.',
+};
+
+const holds = (p: GroupPhase | null): boolean => p !== null && p !== 'stopped';
+
+interface Conflict {
+  a: number;
+  b: number;
+  since: number;
+  heard: [boolean, boolean];
+}
+
+export class Checker {
+  readonly excused: Record<string, number> = {};
+  /** How often each check applied (so a summary shows the invariants were exercised). */
+  readonly checked: Record<string, number> = {};
+  private readonly G: number;
+  /** phase[node][global group], null where the node lacks the group or is down. */
+  private readonly phase: (GroupPhase | null)[][];
+  private readonly owners: number[][];
+  /** A stop call of the node's current stop of the group failed, timed out or is hung. */
+  private readonly stopTrouble: boolean[][];
+  /** End (global time) of a failed-start hold per node and group. */
+  private readonly holdUntil: number[][];
+  private readonly conflicts: (Conflict | null)[];
+  private readonly lastRelease: ({ node: number; gen: number; at: number } | null)[];
+  private quiet: { from: number; to: number } | null = null;
+  private steady = false;
+  private readonly steadyOwner: (number | null)[];
+  private readonly sequence: number[][];
+  private readonly manualAt: number[] = [];
+  private readonly quorum: boolean;
+  private readonly majority: number;
+
+  constructor(private readonly w: World) {
+    const { config } = w.schedule;
+    this.G = config.groups.length;
+    const N = config.nodes.length;
+    this.quorum = N >= 3;
+    this.majority = Math.floor(N / 2) + 1;
+    this.phase = config.nodes.map(() => config.groups.map(() => null));
+    this.owners = config.groups.map(() => []);
+    this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));
+    this.holdUntil = config.nodes.map(() => config.groups.map(() => -Infinity));
+    this.conflicts = config.groups.map(() => null);
+    this.lastRelease = config.groups.map(() => null);
+    this.steadyOwner = config.groups.map(() => null);
+    this.sequence = config.groups.map(() => []);
+    for (const f of w.schedule.faults) if (f.kind === 'standby' || f.kind === 'takeover') this.manualAt.push(f.at);
+  }
+
+  private excuse(reason: string): void {
+    this.excused[reason] = (this.excused[reason] ?? 0) + 1;
+  }
+
+  private note(what: string): void {
+    this.checked[what] = (this.checked[what] ?? 0) + 1;
+  }
+
+  private name(i: number): string {
+    return this.w.nodes[i]!.name;
+  }
+
+  private gid(g: number): string {
+    return this.w.schedule.config.groups[g]!.id;
+  }
+
+  // ---- hooks from the world ----------------------------------------------------------
+
+  onBoot(n: SimNode): void {
+    for (let g = 0; g < this.G; g++) {
+      this.phase[n.idx]![g] = n.localOf[g]! >= 0 ? 'stopped' : null;
+      this.stopTrouble[n.idx]![g] = false;
+      this.holdUntil[n.idx]![g] = -Infinity;
+    }
+    this.refreshAll();
+  }
+
+  onDown(n: SimNode): void {
+    for (let g = 0; g < this.G; g++) this.phase[n.idx]![g] = null;
+    this.refreshAll();
+  }
+
+  onPause(_n: SimNode): void {
+    this.refreshAll();
+  }
+
+  onResume(_n: SimNode): void {
+    this.refreshAll();
+  }
+
+  onFault(f: Fault, end: boolean): void {
+    if (!end) {
+      if (f.kind === 'crash') this.planFailover(f);
+      // Any fault ends the quiet period it falls into.
+      this.quiet = null;
+      this.steady = false;
+    }
+  }
+
+  /** A fresh status from `from` reached `to` (2 nodes: the double-ownership clock). */
+  onHeard(to: SimNode, from: SimNode, pkt: Packet): void {
+    if (this.quorum) return;
+    for (let g = 0; g < this.G; g++) {
+      const c = this.conflicts[g];
+      if (!c || pkt.sentAt < c.since) continue;
+      if (c.a === to.idx && c.b === from.idx) c.heard[0] = true;
+      else if (c.b === to.idx && c.a === from.idx) c.heard[1] = true;
+      else continue;
+      if (c.heard[0] && c.heard[1]) {
+        c.heard = [false, false]; // deadline set once
+        const deadline = this.w.now + this.w.bounds.resolveMs;
+        this.note('2-node double ownerships heard out');
+        this.w.at(deadline, () => {
+          if (this.conflicts[g] !== c) return;
+          const trouble = [c.a, c.b].filter((i) => this.stopTrouble[i]![g]);
+          if (trouble.length > 0) {
+            this.excuse('stop-failed');
+            return;
+          }
+          this.w.fail({
+            invariant: 'safety',
+            message: `2 nodes: "${this.gid(g)}" owned by ${this.name(c.a)} and ${this.name(c.b)} since ${c.since.toFixed(1)}; both heard the other during it, yet it lasted past resolveMs (${this.w.bounds.resolveMs} ms) after that`,
+          });
+        });
+      }
+    }
+  }
+
+  onCallStart(n: SimNode, call: Call): void {
+    const g = n.globalOf[call.g]!;
+    if (call.action === 'stop' && call.outcome !== 'ok') this.stopTrouble[n.idx]![g] = true;
+    if (call.action !== 'start' || !this.quorum) return;
+    for (const y of this.w.nodes) {
+      if (y === n || !y.up) continue;
+      for (const c of y.calls.values()) {
+        if (c.action !== 'stop' || y.globalOf[c.g] !== g) continue;
+        if (y.paused || this.w.now - y.resumedAt <= this.w.bounds.stopBudgetMs) {
+          this.excuse('pause');
+          continue;
+        }
+        if (this.stopTrouble[y.idx]![g] || c.outcome !== 'ok') {
+          this.excuse('stop-failed');
+          continue;
+        }
+        this.w.fail({
+          invariant: 'start-during-stop',
+          message: `${n.name} starts ${this.w.schedule.config.groups[g]!.resources[call.r]} of "${this.gid(g)}" while ${y.name} is still stopping it`,
+        });
+      }
+    }
+  }
+
+  onCallDone(n: SimNode, call: Call, ok: boolean): void {
+    const g = n.globalOf[call.g]!;
+    if (call.action === 'stop' && !ok) this.stopTrouble[n.idx]![g] = true;
+    if (call.action === 'start' && !ok) {
+      const hold = this.w.schedule.config.tuning.failedStartHoldMs ?? 60_000;
+      this.holdUntil[n.idx]![g] = this.w.now + hold;
+    }
+  }
+
+  afterStep(n: SimNode, effects: NodeEffect[]): void {
+    if (!n.state) return;
+    const local = n.state.ownership.local;
+    const changed: number[] = [];
+    for (let l = 0; l < local.length; l++) {
+      const g = n.globalOf[l]!;
+      const lg = local[l]!;
+      const before = this.phase[n.idx]![g]!;
+      const p = lg.phase;
+      if (p === before) continue;
+      this.phase[n.idx]![g] = p;
+      changed.push(g);
+      if (p === 'stopping' && (before === 'running' || before === 'starting')) {
+        this.stopTrouble[n.idx]![g] = false;
+        this.note(`stops (${lg.stopReason})`);
+        if (lg.stopReason === 'release') this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now };
+      }
+      if (p === 'stopped') this.stopTrouble[n.idx]![g] = false;
+      if (p === 'starting') this.checkFailbackStart(n, g);
+    }
+    // Never half-started.
+    for (let l = 0; l < local.length; l++) {
+      const p = local[l]!.phase;
+      if (p !== 'running' && p !== 'stopped') continue;
+      const g = n.globalOf[l]!;
+      const res = n.res[g]!;
+      const want = p === 'running';
+      if (res.some((r) => r !== want)) {
+        this.w.fail({
+          invariant: 'half-started',
+          message: `${n.name}: "${this.gid(g)}" is ${p} but its resources are [${res.map((r) => (r ? 'running' : 'stopped')).join(', ')}]`,
+        });
+      }
+    }
+    for (const g of changed) this.refresh(g);
+    if (this.steady && effects.length > 0) for (let g = 0; g < this.G; g++) this.checkSteady(g);
+  }
+
+  // ---- owners and safety -------------------------------------------------------------
+
+  private refreshAll(): void {
+    for (let g = 0; g < this.G; g++) this.refresh(g);
+    if (this.steady) for (let g = 0; g < this.G; g++) this.checkSteady(g);
+  }
+
+  private refresh(g: number): void {
+    const owners = this.w.nodes.filter((n) => n.up && !n.paused && holds(this.phase[n.idx]![g]!)).map((n) => n.idx);
+    const prev = this.owners[g]!;
+    if (owners.length === prev.length && owners.every((o, i) => o === prev[i])) return;
+    this.owners[g] = owners;
+    if (this.w.trace && (owners.length > 1 || prev.length > 1)) this.w.log(`owners of "${this.gid(g)}": [${owners.map((o) => this.name(o)).join(', ')}]`);
+    if (this.quorum) this.safetyQuorum(g);
+    else this.safetyTwo(g, owners);
+    // The single running owner, for flapping.
+    if (this.quiet && owners.length === 1 && this.phase[owners[0]!]![g] === 'running') {
+      const o = owners[0]!;
+      const seq = this.sequence[g]!;
+      if (seq[seq.length - 1] !== o) {
+        if (seq.includes(o)) {
+          this.w.fail({ invariant: 'no-flap', message: `"${this.gid(g)}" returns to ${this.name(o)} in a quiet period (owners since it began: ${[...seq, o].map((i) => this.name(i)).join(' -> ')})` });
+        }
+        seq.push(o);
+      }
+    }
+  }
+
+  private safetyQuorum(g: number): void {
+    const owners = this.owners[g]!;
+    if (owners.length < 2) return;
+    const budget = this.w.bounds.stopBudgetMs;
+    const plain: number[] = [];
+    let recheckAt = Infinity;
+    for (const o of owners) {
+      const n = this.w.nodes[o]!;
+      if (this.w.now - n.resumedAt <= budget) {
+        this.excuse('pause');
+        recheckAt = Math.min(recheckAt, n.resumedAt + budget + 0.001);
+      } else if (this.stopTrouble[o]![g]) {
+        this.excuse('stop-failed');
+      } else plain.push(o);
+    }
+    if (plain.length > 1) {
+      this.w.fail({
+        invariant: 'safety',
+        message: `"${this.gid(g)}" has ${owners.length} owners: ${owners.map((o) => `${this.name(o)} (${this.phase[o]![g]})`).join(', ')}`,
+      });
+      return;
+    }
+    if (Number.isFinite(recheckAt)) this.w.at(recheckAt, () => this.safetyQuorum(g));
+  }
+
+  private safetyTwo(g: number, owners: number[]): void {
+    const c = this.conflicts[g];
+    if (owners.length < 2) {
+      this.conflicts[g] = null;
+      return;
+    }
+    if (c && c.a === owners[0] && c.b === owners[1]) return;
+    this.note('2-node double ownerships');
+    this.conflicts[g] = { a: owners[0]!, b: owners[1]!, since: this.w.now, heard: [false, false] };
+  }
+
+  // ---- quiet periods: liveness, failback, flapping -----------------------------------
+
+  /** The quiet periods of the schedule, and the checks in them. */
+  planQuietPeriods(): void {
+    const { config, faults } = this.w.schedule;
+    const spans: [number, number][] = [[0, Math.max(...config.bootAt)]];
+    for (const f of faults) if (f.kind !== 'config') spans.push([f.at, faultEnd(f)]);
+    spans.sort((x, y) => x[0] - y[0]);
+    const quiet: [number, number][] = [];
+    let end = -Infinity;
+    for (const [s, e] of spans) {
+      if (s > end && end > -Infinity) quiet.push([end, s]);
+      end = Math.max(end, e);
+    }
+    quiet.push([end, Infinity]);
+    for (const [from, to] of quiet) {
+      this.w.at(from, () => {
+        this.quiet = { from, to };
+        this.steady = false;
+        for (let g = 0; g < this.G; g++) {
+          const o = this.owners[g]!;
+          this.sequence[g] = o.length === 1 && this.phase[o[0]!]![g] === 'running' ? [o[0]!] : [];
+          this.steadyOwner[g] = null;
+        }
+      });
+      const at = from + this.w.bounds.settleMs;
+      if (at < Math.min(to, config.durationMs)) {
+        this.w.at(at, () => {
+          if (!this.quiet || this.quiet.from !== from) return;
+          this.steady = true;
+          for (let g = 0; g < this.G; g++) this.checkSteady(g);
+        });
+      }
+    }
+  }
+
+  /** Nodes that may run group g now: up, with the group, not in a failed-start hold. */
+  private eligible(g: number): SimNode[] {
+    return this.w.nodes.filter((n) => n.up && n.localOf[g]! >= 0 && this.holdUntil[n.idx]![g]! <= this.w.now);
+  }
+
+  private checkSteady(g: number): void {
+    if (!this.steady || !this.quiet) return;
+    const w = this.w;
+    const withGroup = w.nodes.filter((n) => n.localOf[g]! >= 0);
+    if (withGroup.length === 0 || (this.quorum && withGroup.length < this.majority)) return;
+    // A failed-start hold that ends inside the period starts the clock again for this group.
+    const holdEnd = Math.max(...withGroup.map((n) => this.holdUntil[n.idx]![g]!));
+    const from = Math.max(this.quiet.from, holdEnd) + w.bounds.settleMs;
+    if (w.now < from) {
+      if (from < this.quiet.to) {
+        const q = this.quiet;
+        w.at(from, () => {
+          if (this.quiet === q) this.checkSteady(g);
+        });
+      }
+      return;
+    }
+    const eligible = this.eligible(g);
+    if (eligible.length === 0) return;
+    this.note('liveness checks');
+    const owners = this.owners[g]!;
+    const id = this.gid(g);
+    if (owners.length !== 1 || this.phase[owners[0]!]![g] !== 'running') {
+      w.fail({
+        invariant: 'liveness',
+        message: `"${id}" has ${owners.length === 0 ? 'no owner' : `owners ${owners.map((o) => `${this.name(o)} (${this.phase[o]![g]})`).join(', ')}`} ${Math.round(w.now - this.quiet.from)} ms into a quiet period (settleMs ${w.bounds.settleMs} ms)`,
+      });
+      return;
+    }
+    const owner = owners[0]!;
+    const modes = new Set(withGroup.map((n) => n.cfg.autoFailback));
+    if (modes.size !== 1) return; // nodes disagree on auto_failback: no single rule to check
+    if (modes.has('on')) {
+      const expected = this.expectedOwner(g, eligible);
+      if (expected !== null && owner !== expected.idx) {
+        w.fail({ invariant: 'failback', message: `auto_failback on: "${id}" runs on ${this.name(owner)}, not on ${expected.name} (its first eligible node), ${Math.round(w.now - this.quiet.from)} ms into a quiet period` });
+      }
+    } else {
+      const first = this.steadyOwner[g] ?? null;
+      if (first === null) this.steadyOwner[g] = owner;
+      else if (first !== owner) {
+        w.fail({ invariant: 'failback', message: `auto_failback off: "${id}" moved from ${this.name(first)} to ${this.name(owner)} in a quiet period with no failure and no manual request` });
+      }
+    }
+  }
+
+  /** [preferred node, ha.cf order] among the eligible nodes, nodes in standby for the group last. */
+  private expectedOwner(g: number, eligible: SimNode[]): SimNode | null {
+    const def = this.w.schedule.config.groups[g]!;
+    const order = [def.preferredNode, ...this.w.schedule.config.nodes.filter((x) => x !== def.preferredNode)]
+      .map((name) => eligible.find((n) => n.name === name))
+      .filter((n): n is SimNode => n !== undefined);
+    const standby = (n: SimNode) => n.state?.ownership.standby.has(n.localOf[g]!) ?? false;
+    return order.find((n) => !standby(n)) ?? order[0] ?? null;
+  }
+
+  /** A crash of the running owner in a settled quiet period: a new owner within failoverMs. */
+  private planFailover(f: Extract<Fault, { kind: 'crash' }>): void {
+    if (!this.steady) return;
+    const w = this.w;
+    const y = w.node(f.node);
+    const t = w.now;
+    const deadline = t + w.bounds.failoverMs;
+    if (f.at + f.downMs <= deadline) return;
+    const next = Math.min(...w.schedule.faults.filter((x) => x !== f && x.kind !== 'config' && x.at > t).map((x) => x.at));
+    if (next <= deadline) return;
+    for (let g = 0; g < this.G; g++) {
+      if (this.owners[g]!.length !== 1 || this.owners[g]![0] !== y.idx || this.phase[y.idx]![g] !== 'running') continue;
+      const others = this.eligible(g).filter((n) => n !== y);
+      if (others.length === 0) continue;
+      if (this.quorum && w.nodes.filter((n) => n !== y && n.localOf[g]! >= 0).length < this.majority) continue;
+      this.note('failover checks');
+      w.at(deadline, () => {
+        const o = this.owners[g]!;
+        if (o.length === 1 && o[0] !== y.idx && this.phase[o[0]!]![g] === 'running') return;
+        w.fail({
+          invariant: 'failover',
+          message: `${y.name}, the owner of "${this.gid(g)}", crashed at ${t.toFixed(1)}; ${failoverMsText(w.bounds.failoverMs)} later its owners are [${o.map((i) => `${this.name(i)} (${this.phase[i]![g]})`).join(', ')}]`,
+        });
+      });
+    }
+  }
+
+  /** A failback (preferred node starts a group a live node just released) needs a stable preferred node. */
+  private checkFailbackStart(p: SimNode, g: number): void {
+    const def = this.w.schedule.config.groups[g]!;
+    if (def.preferredNode !== p.name) return;
+    const rel = this.lastRelease[g];
+    const w = this.w;
+    if (!rel || rel.node === p.idx) return;
+    const window = 2 * w.bounds.maxDeadtimeMs + w.bounds.stopBudgetMs + 4 * w.bounds.maxKeepaliveMs;
+    if (w.now - rel.at > window) return;
+    const b = w.nodes[rel.node]!;
+    if (!b.up || b.gen !== rel.gen) return;
+    if (this.manualAt.some((t) => t >= rel.at - window && t <= w.now)) return;
+    // Released while this run of p was up (else p simply found the group free).
+    if (rel.at < p.bootAt) return;
+    this.note('failback stability checks');
+    const up = rel.at - p.bootAt;
+    const delay = w.schedule.config.tuning.failbackDelayMs ?? w.bounds.maxDeadtimeMs;
+    if (up < delay) {
+      w.fail({
+        invariant: 'no-flap',
+        message: `"${def.id}" fails back from ${b.name} to ${p.name}, released when ${p.name} had been up only ${Math.round(up)} ms (failbackDelay ${delay} ms)`,
+      });
+    }
+  }
+
+  /** End of the run: nothing pending to judge (deadlines past the end are not violations). */
+  finish(): void {
+    if (this.steady) for (let g = 0; g < this.G; g++) this.checkSteady(g);
+  }
+}
+
+function failoverMsText(ms: number): string {
+  return `${ms} ms (failoverMs)`;
+}

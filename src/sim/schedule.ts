@@ -1,0 +1,376 @@
+// A schedule: the cluster configuration of one simulated run and the faults injected into it,
+// all drawn from one seed. Shrinking removes faults (by index), so a shrunk schedule is named
+// by its seed and the indices it keeps.
+import type { Timers } from '../core/membership.js';
+import { defaultFenceMs, type OwnershipTuning, type Scope } from '../core/ownership.js';
+import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
+
+export interface SimGroup {
+  id: string;
+  preferredNode: string;
+  resources: string[];
+}
+
+export interface AgentModel {
+  /** A call that neither fails nor hangs takes a uniform time in [minMs, maxMs]. */
+  minMs: number;
+  maxMs: number;
+  /** The daemon's timeouts: a hung call is reported failed (ok: false) after these. */
+  timeoutMs: { start: number; stop: number; status: number };
+}
+
+export interface SimConfig {
+  nodes: string[];
+  links: string[];
+  groups: SimGroup[];
+  timers: Timers;
+  autoFailback: 'on' | 'off';
+  tuning: Partial<OwnershipTuning>;
+  agent: AgentModel;
+  /** One-way network delay of every packet: uniform in [minMs, maxMs] (plus delay faults). */
+  net: { minMs: number; maxMs: number };
+  /** When each node boots (ms). */
+  bootAt: number[];
+  durationMs: number;
+}
+
+export type FaultKind = Fault['kind'];
+
+export type Fault =
+  /** Every packet is lost with probability `rate` (each copy on each link on its own). */
+  | { kind: 'loss'; at: number; durMs: number; rate: number }
+  /** Every packet is delayed by an extra uniform [0, extraMs]: reordering. */
+  | { kind: 'delay'; at: number; durMs: number; extraMs: number }
+  /** Every packet is delivered twice with probability `rate`. */
+  | { kind: 'dup'; at: number; durMs: number; rate: number }
+  /** Packets from `side` to the others (and back, unless oneWay) are dropped, on `link` or all links. */
+  | { kind: 'partition'; at: number; durMs: number; side: string[]; oneWay: boolean; link: string | null }
+  /** Power-off: the node and its resources are gone; it boots again (new generation) after downMs. */
+  | { kind: 'crash'; at: number; node: string; downMs: number }
+  /** Graceful stop (hbd's SIGTERM): release, goodbye, exit; boots again after downMs. */
+  | { kind: 'shutdown'; at: number; node: string; downMs: number }
+  /** A frozen VM: the node does nothing for durMs, then resumes (its clock jumped). */
+  | { kind: 'pause'; at: number; node: string; durMs: number }
+  | { kind: 'standby'; at: number; node: string; scope: Scope }
+  | { kind: 'takeover'; at: number; node: string; scope: Scope }
+  /** Agent calls of `action` on `node` (for `group`, or all) fail or hang with probability `rate`. */
+  | { kind: 'agent'; at: number; durMs: number; node: string; group: string | null; action: 'start' | 'stop' | 'status'; mode: 'fail' | 'hang'; rate: number }
+  /** A configuration difference on one node, from its first boot: other timers, the other auto_failback, or a group missing. */
+  | { kind: 'config'; at: 0; node: string; change: 'timers'; keepaliveMs: number; deadtimeMs: number }
+  | { kind: 'config'; at: 0; node: string; change: 'failback' }
+  | { kind: 'config'; at: 0; node: string; change: 'groups'; drop: string | null; shuffle: boolean };
+
+export interface Schedule {
+  seed: number;
+  config: SimConfig;
+  faults: Fault[];
+}
+
+/** The bounds the invariants are checked against, derived from a schedule's configuration. */
+export interface Bounds {
+  maxKeepaliveMs: number;
+  maxDeadtimeMs: number;
+  minDeadtimeMs: number;
+  maxInitdeadMs: number;
+  /** The most a packet takes without delay faults. */
+  maxDelayMs: number;
+  /** The longest agent call that can be in flight (a hung call: its timeout). */
+  maxCallMs: number;
+  /** Time to stop a whole group once a stop is due: a call in flight, then every resource's stop. */
+  stopBudgetMs: number;
+  /** Time to start a whole group: status and start of every resource. */
+  startBudgetMs: number;
+  /** The smallest fence (see OwnershipTuning.fenceMs) of any node. */
+  minFenceMs: number;
+  failbackDelayMs: number;
+  /** Liveness: in a quiet period, every group has one running owner from this long after it began. */
+  settleMs: number;
+  /** Fast failover: after a crash of the owner in a settled cluster, a new owner runs the group within this. */
+  failoverMs: number;
+  /** 2 nodes: a double ownership ends within this after both nodes heard each other during it. */
+  resolveMs: number;
+}
+
+export interface NodeCfg {
+  timers: Timers;
+  autoFailback: 'on' | 'off';
+  /** Group ids in this node's haresources order. */
+  groups: string[];
+  /** `groups` joined: nodes with the same key decode adverts the same way. */
+  groupsKey: string;
+  digest: string;
+}
+
+export function timersFor(keepaliveMs: number, deadtimeMs: number): Timers {
+  return { keepaliveMs, deadtimeMs, warntimeMs: Math.floor(deadtimeMs / 2), initdeadMs: 2 * deadtimeMs };
+}
+
+/** Each node's configuration, differences applied (faults of kind 'config' among `faults`). */
+export function nodeConfigs(config: SimConfig, faults: readonly Fault[]): NodeCfg[] {
+  return config.nodes.map((name) => {
+    let timers = config.timers;
+    let autoFailback = config.autoFailback;
+    let groups = config.groups.map((g) => g.id);
+    for (const f of faults) {
+      if (f.kind !== 'config' || f.node !== name) continue;
+      if (f.change === 'timers') timers = timersFor(f.keepaliveMs, f.deadtimeMs);
+      else if (f.change === 'failback') autoFailback = autoFailback === 'on' ? 'off' : 'on';
+      else {
+        if (f.drop) groups = groups.filter((g) => g !== f.drop);
+        if (f.shuffle) groups = [...groups].reverse();
+      }
+    }
+    const digest = `${timers.keepaliveMs}/${timers.deadtimeMs}/${autoFailback}/${groups.join('|')}`;
+    return { timers, autoFailback, groups, groupsKey: groups.join('|'), digest };
+  });
+}
+
+/** The smallest fence any holder uses against any granter (see ownership.ts leaseEnd). */
+export function minFence(cfgs: NodeCfg[]): number {
+  let f = Infinity;
+  for (const x of cfgs) for (const y of cfgs) f = Math.min(f, defaultFenceMs(x.timers.deadtimeMs, Math.max(x.timers.keepaliveMs, y.timers.keepaliveMs)));
+  return f;
+}
+
+export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
+  const keep = cfgs.map((c) => c.timers.keepaliveMs);
+  const dead = cfgs.map((c) => c.timers.deadtimeMs);
+  const init = cfgs.map((c) => c.timers.initdeadMs);
+  const maxRes = Math.max(...config.groups.map((g) => g.resources.length));
+  const a = config.agent;
+  const maxCallMs = Math.max(a.timeoutMs.start, a.timeoutMs.stop, a.timeoutMs.status, a.maxMs);
+  const stopBudgetMs = maxCallMs + maxRes * a.maxMs + 2;
+  const startBudgetMs = maxRes * 2 * a.maxMs + 2;
+  const maxKeepaliveMs = Math.max(...keep);
+  const maxDeadtimeMs = Math.max(...dead);
+  const maxInitdeadMs = Math.max(...init);
+  const maxDelayMs = config.net.maxMs;
+  const failbackDelayMs = config.tuning.failbackDelayMs ?? maxDeadtimeMs;
+  const t = config.tuning;
+  const stopFailedRetryMs = Math.max(t.stopFailedRetryMs ?? 30_000, t.stopRetryDelayMs ?? 1000);
+  const settleMs = maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs;
+  const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5;
+  return {
+    maxKeepaliveMs,
+    maxDeadtimeMs,
+    minDeadtimeMs: Math.min(...dead),
+    maxInitdeadMs,
+    maxDelayMs,
+    maxCallMs,
+    stopBudgetMs,
+    startBudgetMs,
+    minFenceMs: minFence(cfgs),
+    failbackDelayMs,
+    settleMs,
+    failoverMs,
+    resolveMs: stopBudgetMs,
+  };
+}
+
+export interface GenerateOptions {
+  /** Number of nodes (default: drawn from 2..7). */
+  nodes?: number;
+  /** Length of the part of the run where faults happen (default: drawn from [10 s, 40 s]). */
+  faultWindowMs?: [number, number];
+  /** At most this many faults (default 8). */
+  maxFaults?: number;
+  /** Probability of a final clean crash of a preferred node (default 0.35). */
+  epilogue?: number;
+}
+
+const NODE_WEIGHTS: [number, number][] = [
+  [2, 30],
+  [3, 30],
+  [4, 12],
+  [5, 12],
+  [6, 8],
+  [7, 8],
+];
+
+const FAULT_WEIGHTS: [Exclude<FaultKind, 'config'>, number][] = [
+  ['loss', 2],
+  ['delay', 1],
+  ['dup', 1],
+  ['partition', 3],
+  ['crash', 2],
+  ['shutdown', 1],
+  ['pause', 2],
+  ['standby', 1],
+  ['takeover', 1],
+  ['agent', 2],
+];
+
+function weighted<T>(rng: Rng, items: readonly [T, number][]): T {
+  const total = items.reduce((s, [, w]) => s + w, 0);
+  let x = rng() * total;
+  for (const [v, w] of items) {
+    x -= w;
+    if (x < 0) return v;
+  }
+  return items[items.length - 1]![0];
+}
+
+/** The schedule of seed `seed`: same seed and options, same schedule, on every machine. */
+export function generateSchedule(seed: number, opts: GenerateOptions = {}): Schedule {
+  const rng = mulberry32(derive(seed, 1));
+  const n = opts.nodes ?? weighted(rng, NODE_WEIGHTS);
+  if (n < 2 || n > 7) throw new RangeError(`nodes must be 2..7, not ${n}`);
+  const nodes = Array.from({ length: n }, (_, i) => `n${i + 1}`);
+  const links = chance(rng, 0.3) ? ['eth0', 'eth1'] : ['eth0'];
+  const groups: SimGroup[] = Array.from({ length: int(rng, 1, 3) }, (_, g) => {
+    const preferredNode = pick(rng, nodes);
+    const resources = Array.from({ length: int(rng, 1, 3) }, (_, r) => `g${g}r${r}`);
+    return { id: [preferredNode, ...resources].join(' '), preferredNode, resources };
+  });
+  const keepaliveMs = pick(rng, [100, 150, 200, 250]);
+  const deadtimeMs = keepaliveMs * int(rng, 4, 8);
+  const timers = timersFor(keepaliveMs, deadtimeMs);
+  const autoFailback = chance(rng, 0.5) ? 'on' : 'off';
+
+  // Configuration differences (kept first in the fault list: they hold from the start).
+  const faults: Fault[] = [];
+  if (chance(rng, 0.15)) {
+    for (let k = int(rng, 1, 2); k > 0; k--) {
+      const node = pick(rng, nodes);
+      const change = pick(rng, ['timers', 'failback', 'groups'] as const);
+      if (change === 'timers') {
+        const ka = pick(rng, [100, 150, 200, 250]);
+        faults.push({ kind: 'config', at: 0, node, change, keepaliveMs: ka, deadtimeMs: ka * int(rng, 4, 8) });
+      } else if (change === 'failback') {
+        faults.push({ kind: 'config', at: 0, node, change });
+      } else {
+        // Drop a group only where enough nodes keep it for a majority to exist.
+        const drop = groups.length > 1 && chance(rng, 0.7) ? pick(rng, groups).id : null;
+        faults.push({ kind: 'config', at: 0, node, change, drop, shuffle: chance(rng, 0.5) });
+      }
+    }
+  }
+  const cfgs = nodeConfigs({ nodes, groups, timers, autoFailback } as SimConfig, faults);
+  const maxDead = Math.max(...cfgs.map((c) => c.timers.deadtimeMs));
+  // Agent calls fit the smallest fence of any node: a call in flight and the stop of every
+  // resource of a group take at most 0.45 + 3 * 0.08 of it.
+  const fence = minFence(cfgs);
+  const maxMs = Math.max(2, Math.floor(fence * 0.08));
+  const timeout = Math.max(maxMs + 1, Math.floor(fence * 0.45));
+  const agent: AgentModel = { minMs: 1, maxMs, timeoutMs: { start: timeout, stop: timeout, status: timeout } };
+  const netMin = uniform(rng, 0.1, 1);
+  const net = { minMs: netMin, maxMs: netMin + uniform(rng, 0, 5) };
+  const tuning: Partial<OwnershipTuning> = { stopRetries: 2, stopRetryDelayMs: 100, stopFailedRetryMs: 1000, failedStartHoldMs: 3000, failbackDelayMs: maxDead };
+  const lateBoot = chance(rng, 0.2);
+  const bootAt = nodes.map(() => Math.floor(lateBoot ? uniform(rng, 0, 3 * deadtimeMs) : uniform(rng, 0, 50)));
+
+  const partial: SimConfig = { nodes, links, groups, timers, autoFailback, tuning, agent, net, bootAt, durationMs: 0 };
+  const bounds = boundsOf(partial, cfgs);
+  const [wLo, wHi] = opts.faultWindowMs ?? [10_000, 40_000];
+  const windowMs = Math.floor(uniform(rng, wLo, wHi));
+  // A quiet tail after the last fault: long enough for every liveness check to apply.
+  const durationMs = windowMs + bounds.settleMs + 3000;
+
+  const count = int(rng, 0, opts.maxFaults ?? 8);
+  for (let i = 0; i < count; i++) {
+    const kind = weighted(rng, FAULT_WEIGHTS);
+    const at = Math.floor(uniform(rng, 0, windowMs));
+    const room = windowMs - at;
+    const span = (lo: number, hi: number) => Math.max(1, Math.min(room, Math.floor(uniform(rng, lo, hi))));
+    switch (kind) {
+      case 'loss':
+        faults.push({ kind, at, durMs: span(500, 8000), rate: uniform(rng, 0.05, 0.5) });
+        break;
+      case 'delay':
+        faults.push({ kind, at, durMs: span(500, 8000), extraMs: Math.floor(uniform(rng, keepaliveMs / 2, deadtimeMs)) });
+        break;
+      case 'dup':
+        faults.push({ kind, at, durMs: span(500, 8000), rate: uniform(rng, 0.1, 0.5) });
+        break;
+      case 'partition': {
+        const side = shuffled(rng, nodes).slice(0, int(rng, 1, n - 1));
+        const link = links.length > 1 && chance(rng, 0.3) ? pick(rng, links) : null;
+        faults.push({ kind, at, durMs: span(deadtimeMs / 2, 6 * deadtimeMs), side: [...side].sort(), oneWay: chance(rng, 0.35), link });
+        break;
+      }
+      case 'crash':
+      case 'shutdown':
+        faults.push({ kind, at, node: pick(rng, nodes), downMs: span(deadtimeMs / 5, 4 * deadtimeMs) });
+        break;
+      case 'pause':
+        faults.push({ kind, at, node: pick(rng, nodes), durMs: span(deadtimeMs / 5, 3 * deadtimeMs) });
+        break;
+      case 'standby':
+      case 'takeover':
+        faults.push({ kind, at, node: pick(rng, nodes), scope: pick(rng, ['all', 'local', 'foreign'] as const) });
+        break;
+      case 'agent':
+        faults.push({
+          kind,
+          at,
+          durMs: span(500, 6000),
+          node: pick(rng, nodes),
+          group: chance(rng, 0.5) ? pick(rng, groups).id : null,
+          action: pick(rng, ['start', 'stop', 'status'] as const),
+          mode: pick(rng, ['fail', 'hang'] as const),
+          rate: uniform(rng, 0.3, 1),
+        });
+        break;
+    }
+  }
+  // Sometimes a clean failover at the end: the cluster has settled, one node crashes, nothing
+  // else happens (the failover bound is checked there), it comes back, the cluster settles.
+  let end = durationMs;
+  if (chance(rng, opts.epilogue ?? 0.35)) {
+    const at = durationMs - 2000;
+    const downMs = Math.floor(bounds.failoverMs + uniform(rng, 100, 2000));
+    faults.push({ kind: 'crash', at, node: pick(rng, groups).preferredNode, downMs });
+    end = at + downMs + bounds.settleMs + 3000;
+  }
+  return { seed, config: { ...partial, durationMs: end }, faults };
+}
+
+/** The schedule with only the faults at `keep` (indices into `faults`), and an optional shorter end. */
+export function restrict(s: Schedule, keep: readonly number[], untilMs?: number): Schedule {
+  const set = new Set(keep);
+  const config = untilMs !== undefined ? { ...s.config, durationMs: Math.min(s.config.durationMs, untilMs) } : s.config;
+  return { seed: s.seed, config, faults: s.faults.filter((_, i) => set.has(i)) };
+}
+
+/** When a fault's effect ends (for quiet periods). */
+export function faultEnd(f: Fault): number {
+  switch (f.kind) {
+    case 'crash':
+    case 'shutdown':
+      return f.at + f.downMs;
+    case 'standby':
+    case 'takeover':
+    case 'config':
+      return f.at;
+    default:
+      return f.at + f.durMs;
+  }
+}
+
+export function describeFault(f: Fault): string {
+  switch (f.kind) {
+    case 'loss':
+    case 'dup':
+      return `${f.kind} ${Math.round(f.rate * 100)}% for ${f.durMs} ms`;
+    case 'delay':
+      return `delay +0..${f.extraMs} ms for ${f.durMs} ms`;
+    case 'partition':
+      return `${f.oneWay ? 'one-way ' : ''}partition [${f.side.join(',')}] ${f.oneWay ? '->' : '<->'} rest${f.link ? ` on ${f.link}` : ''} for ${f.durMs} ms`;
+    case 'crash':
+    case 'shutdown':
+      return `${f.kind} ${f.node}, back after ${f.downMs} ms`;
+    case 'pause':
+      return `pause ${f.node} for ${f.durMs} ms`;
+    case 'standby':
+    case 'takeover':
+      return `${f.kind} ${f.scope} on ${f.node}`;
+    case 'agent':
+      return `agent ${f.action} ${f.mode} ${Math.round(f.rate * 100)}% on ${f.node}${f.group ? ` for "${f.group}"` : ''} for ${f.durMs} ms`;
+    case 'config':
+      return f.change === 'timers'
+        ? `config ${f.node}: keepalive ${f.keepaliveMs} ms, deadtime ${f.deadtimeMs} ms`
+        : f.change === 'failback'
+          ? `config ${f.node}: the other auto_failback`
+          : `config ${f.node}: ${f.drop ? `no "${f.drop}"` : 'all groups'}${f.shuffle ? ', haresources in another order' : ''}`;
+  }
+}

@@ -1,0 +1,36 @@
+// Deliberately broken cores, for showing that the invariants can fail. Production code is
+// untouched: a variant wraps the real step function and undoes one of its decisions.
+import * as Node from '../core/node.js';
+import { advertOf } from '../core/ownership.js';
+import { realCore, type Core } from './world.js';
+
+/**
+ * "Skips the release step": a node never lets go of a group it runs or is starting, except
+ * for its own shutdown or the rollback of a failed start. Whenever the real core begins such
+ * a stop (handoff, lost quorum, expired lease, stall), the variant keeps the group as it was
+ * and drops that step's effects for it (its heartbeat then advertises the group as held).
+ */
+export function skipRelease(core: Core = realCore): Core {
+  return {
+    ...core,
+    step(prev: Node.NodeState, event: Node.NodeEvent, now: number): Node.NodeStepResult {
+      const r = core.step(prev, event, now);
+      const before = prev.ownership.local;
+      const after = r.state.ownership.local;
+      const kept = new Set<number>();
+      after.forEach((lg, g) => {
+        const b = before[g];
+        if (!b || (b.phase !== 'running' && b.phase !== 'starting') || lg.phase !== 'stopping') return;
+        if (lg.stopReason === 'shutdown' || lg.stopReason === 'rollback') return;
+        kept.add(g);
+      });
+      if (kept.size === 0) return r;
+      const local = after.map((lg, g) => (kept.has(g) ? { ...before[g]!, claim: lg.claim, grant: lg.grant } : lg));
+      const state: Node.NodeState = { ...r.state, ownership: { ...r.state.ownership, local } };
+      const effects = r.effects
+        .filter((e) => !('group' in e && kept.has(e.group)))
+        .map((e) => (e.kind === 'send-status' ? { ...e, payload: { ...e.payload, advert: advertOf(state.ownership, now) } } : e));
+      return { state, effects };
+    },
+  };
+}

@@ -1,0 +1,671 @@
+// The simulated world: N nodes running the real core (src/core/node.ts) on a virtual clock,
+// a virtual network and virtual resource agents, with faults injected from a schedule.
+//
+// The shell is mirrored from src/daemon/daemon.ts: one timer per node armed at nextWake (ms
+// granularity), every effect carried out (send a status heartbeat to every peer on every
+// link, a goodbye twice, an agent call with the daemon's timeout), and packets turned into
+// events through a ReplayWindow and the "newest message only" rule of daemon.receive().
+// Adverts are translated between the nodes' haresources numberings by group id, as
+// src/daemon/packets.ts does with group keys. Nothing here reads a real clock or does I/O.
+import * as Node from '../core/node.js';
+import type { GroupPhase, PeerAdvert } from '../core/ownership.js';
+import { ReplayWindow } from '../wire/replay.js';
+import { EventHeap } from './heap.js';
+import { Checker, type Violation } from './invariants.js';
+import { derive, mulberry32, type Rng } from './prng.js';
+import { boundsOf, describeFault, faultEnd, nodeConfigs, type Bounds, type Fault, type NodeCfg, type Schedule } from './schedule.js';
+
+/** The core under test: the real one, or a variant for tests. */
+export interface Core {
+  initNode: typeof Node.initNode;
+  step: typeof Node.step;
+  nextWake: typeof Node.nextWake;
+}
+
+export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
+
+export interface Packet {
+  src: number;
+  gen: number;
+  seq: number;
+  kind: 'status' | 'shutdone';
+  st: Node.StatusPayload['st'];
+  advert: PeerAdvert | null;
+  digest: string;
+  /** Global time it was sent. */
+  sentAt: number;
+  /** The advert as decoded by receivers, per receiving haresources (same for most nodes). */
+  decoded?: Map<string, PeerAdvert | null>;
+}
+
+export interface Call {
+  id: number;
+  gen: number;
+  /** Local group index on its node, and the group's id. */
+  g: number;
+  gid: string;
+  r: number;
+  action: 'status' | 'start' | 'stop';
+  outcome: 'ok' | 'fail' | 'hang';
+  startedAt: number;
+  timeoutMs: number;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+type Ev =
+  | { t: number; seq: number; k: 'wake'; node: number; token: number }
+  | { t: number; seq: number; k: 'deliver'; node: number; pkt: Packet; link: string }
+  | { t: number; seq: number; k: 'agent'; node: number; gen: number; call: number }
+  | { t: number; seq: number; k: 'fault'; f: number; end: boolean }
+  | { t: number; seq: number; k: 'boot'; node: number }
+  | { t: number; seq: number; k: 'check'; what: () => void };
+
+type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Node.NodeEvent };
+
+export interface SimNode {
+  idx: number;
+  name: string;
+  cfg: NodeCfg;
+  /** Global group index of each local group. */
+  globalOf: number[];
+  /** Local group index of each global group, or -1. */
+  localOf: number[];
+  up: boolean;
+  paused: boolean;
+  pausedAt: number;
+  /** When it last resumed from a pause (-Infinity: never). */
+  resumedAt: number;
+  gen: number;
+  bootAt: number;
+  clockBase: number;
+  state: Node.NodeState | null;
+  token: number;
+  armedAt: number;
+  replay: ReplayWindow;
+  newest: Map<number, { generation: number; seq: number }>;
+  seq: number;
+  deferred: Deferred[];
+  calls: Map<number, Call>;
+  /** Per global group: is each resource really running on this node? */
+  res: boolean[][];
+}
+
+export interface FaultCounts {
+  [kind: string]: number;
+}
+
+export interface RunResult {
+  seed: number;
+  violation: Violation | null;
+  /** Simulated time covered (ms). */
+  simulatedMs: number;
+  faults: FaultCounts;
+  /** Double ownerships the invariants excuse, by reason (see invariants.ts). */
+  excused: Record<string, number>;
+  /** How often each check applied. */
+  checked: Record<string, number>;
+  steps: number;
+  trace: string[];
+}
+
+export interface WorldOptions {
+  core?: Core;
+  trace?: boolean;
+}
+
+export class World {
+  readonly nodes: SimNode[];
+  readonly bounds: Bounds;
+  readonly checker: Checker;
+  now = 0;
+  steps = 0;
+  private readonly heap = new EventHeap<Ev>();
+  private seqNo = 0;
+  private callNo = 0;
+  private readonly core: Core;
+  private readonly netRng: Rng;
+  private readonly agentRng: Rng;
+  private readonly miscRng: Rng;
+  readonly trace: string[] | null;
+  private readonly counts: FaultCounts = {};
+  // Active network faults.
+  private readonly active: { loss: Set<number>; delay: Set<number>; dup: Set<number>; partition: Set<number>; agent: Set<number> } = {
+    loss: new Set(),
+    delay: new Set(),
+    dup: new Set(),
+    partition: new Set(),
+    agent: new Set(),
+  };
+  private violation: Violation | null = null;
+
+  constructor(
+    readonly schedule: Schedule,
+    opts: WorldOptions = {},
+  ) {
+    const { config } = schedule;
+    this.core = opts.core ?? realCore;
+    this.trace = opts.trace ? [] : null;
+    this.netRng = mulberry32(derive(schedule.seed, 2));
+    this.agentRng = mulberry32(derive(schedule.seed, 3));
+    this.miscRng = mulberry32(derive(schedule.seed, 4));
+    const cfgs = nodeConfigs(config, schedule.faults);
+    this.bounds = boundsOf(config, cfgs);
+    const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
+    this.nodes = config.nodes.map((name, idx) => {
+      const cfg = cfgs[idx]!;
+      const globalOf = cfg.groups.map((id) => gindex.get(id)!);
+      const localOf = config.groups.map((g) => cfg.groups.indexOf(g.id));
+      return {
+        idx,
+        name,
+        cfg,
+        globalOf,
+        localOf,
+        up: false,
+        paused: false,
+        pausedAt: 0,
+        resumedAt: -Infinity,
+        gen: 0,
+        bootAt: 0,
+        clockBase: 0,
+        state: null,
+        token: 0,
+        armedAt: Infinity,
+        replay: new ReplayWindow(),
+        newest: new Map(),
+        seq: 0,
+        deferred: [],
+        calls: new Map(),
+        res: config.groups.map((g) => g.resources.map(() => false)),
+      };
+    });
+    this.checker = new Checker(this);
+    config.bootAt.forEach((t, node) => this.push({ t, k: 'boot', node }));
+    schedule.faults.forEach((f, i) => {
+      if (f.kind === 'config') {
+        this.count('config');
+        return;
+      }
+      this.push({ t: f.at, k: 'fault', f: i, end: false });
+      const end = faultEnd(f);
+      if (end > f.at || f.kind === 'crash' || f.kind === 'shutdown' || f.kind === 'pause') this.push({ t: end, k: 'fault', f: i, end: true });
+    });
+    this.checker.planQuietPeriods();
+  }
+
+  // ---- plumbing --------------------------------------------------------------------------
+
+  private push(e: DistributiveOmit<Ev, 'seq'>): void {
+    (e as Ev).seq = this.seqNo++;
+    this.heap.push(e as Ev);
+  }
+
+  /** Runs `what` at time t (checks of the invariants). */
+  at(t: number, what: () => void): void {
+    this.push({ t, k: 'check', what });
+  }
+
+  log(text: string): void {
+    if (this.trace) this.trace.push(`${this.now.toFixed(1).padStart(9)} ${text}`);
+  }
+
+  private count(kind: string): void {
+    this.counts[kind] = (this.counts[kind] ?? 0) + 1;
+  }
+
+  fail(v: Omit<Violation, 'at'>): void {
+    if (this.violation) return;
+    this.violation = { ...v, at: this.now };
+    this.log(`VIOLATION ${v.invariant}: ${v.message}`);
+  }
+
+  /** The node's own monotonic clock (performance.now() of its process). */
+  local(n: SimNode, t = this.now): number {
+    return t - n.bootAt + n.clockBase;
+  }
+
+  run(): RunResult {
+    const end = this.schedule.config.durationMs;
+    for (;;) {
+      const e = this.heap.peek();
+      if (!e || e.t > end || this.violation) break;
+      this.heap.pop();
+      this.now = e.t;
+      this.handle(e);
+    }
+    if (!this.violation) {
+      this.now = Math.max(this.now, end);
+      this.checker.finish();
+    }
+    return {
+      seed: this.schedule.seed,
+      violation: this.violation,
+      simulatedMs: this.violation ? this.violation.at : end,
+      faults: { ...this.counts },
+      excused: { ...this.checker.excused },
+      checked: { ...this.checker.checked },
+      steps: this.steps,
+      trace: this.trace ?? [],
+    };
+  }
+
+  private handle(e: Ev): void {
+    switch (e.k) {
+      case 'wake': {
+        const n = this.nodes[e.node]!;
+        if (!n.up || n.paused || e.token !== n.token) return;
+        n.armedAt = Infinity;
+        this.dispatch(n, { kind: 'tick' });
+        return;
+      }
+      case 'deliver':
+        this.receive(this.nodes[e.node]!, e.pkt, e.link);
+        return;
+      case 'agent': {
+        const n = this.nodes[e.node]!;
+        if (!n.up || n.gen !== e.gen || !n.calls.has(e.call)) return;
+        if (n.paused) n.deferred.push({ k: 'agent', call: e.call });
+        else this.complete(n, e.call);
+        return;
+      }
+      case 'boot':
+        this.boot(this.nodes[e.node]!);
+        return;
+      case 'fault':
+        this.fault(e.f, e.end);
+        return;
+      case 'check':
+        e.what();
+        return;
+    }
+  }
+
+  // ---- nodes -----------------------------------------------------------------------------
+
+  private boot(n: SimNode): void {
+    const { config } = this.schedule;
+    n.up = true;
+    n.paused = false;
+    n.gen += 1;
+    n.bootAt = this.now;
+    // Each run of the daemon has its own monotonic clock, unrelated to the others'.
+    n.clockBase = Math.floor(this.miscRng() * 1e6);
+    n.replay = new ReplayWindow();
+    n.newest = new Map();
+    n.seq = 0;
+    n.deferred = [];
+    n.calls = new Map();
+    n.res = config.groups.map((g) => g.resources.map(() => false));
+    n.token += 1;
+    n.armedAt = Infinity;
+    const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
+    n.state = this.core.initNode(
+      {
+        me: n.name,
+        nodes: config.nodes,
+        linkNames: config.links,
+        timers: n.cfg.timers,
+        groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
+        autoFailback: n.cfg.autoFailback,
+        digest: n.cfg.digest,
+        tuning: config.tuning,
+        generation: n.gen,
+      },
+      this.local(n),
+    );
+    this.log(`${n.name} boots (generation ${n.gen})`);
+    this.checker.onBoot(n);
+    this.dispatch(n, { kind: 'tick' });
+  }
+
+  /** Power-off: the node, its agent calls and its resources are gone. */
+  private crash(n: SimNode): void {
+    if (!n.up) return;
+    n.up = false;
+    n.paused = false;
+    n.state = null;
+    n.calls.clear();
+    n.deferred = [];
+    n.token += 1;
+    n.armedAt = Infinity;
+    for (const r of n.res) r.fill(false);
+    this.log(`${n.name} crashes`);
+    this.checker.onDown(n);
+  }
+
+  dispatch(n: SimNode, event: Node.NodeEvent): void {
+    if (!n.up || !n.state) return;
+    this.steps += 1;
+    const r = this.core.step(n.state, event, this.local(n));
+    n.state = r.state;
+    let exit = false;
+    for (const e of r.effects) {
+      switch (e.kind) {
+        case 'send-status':
+          this.broadcast(n, 'status', e.payload);
+          break;
+        case 'send-leave':
+          // As the daemon: the goodbye goes out twice on every link.
+          this.broadcast(n, 'shutdone', null);
+          this.broadcast(n, 'shutdone', null);
+          break;
+        case 'agent':
+          this.startCall(n, e.group, e.resource, e.action);
+          break;
+        case 'exit':
+          exit = true;
+          break;
+        case 'node-status':
+          if (this.trace) this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
+          break;
+        case 'group-phase':
+          if (this.trace) this.log(`${n.name}: group "${n.cfg.groups[e.group]}" ${e.from} -> ${e.to}`);
+          break;
+        case 'log':
+          if (this.trace && (e.level === 'warn' || e.level === 'crit' || e.level === 'error')) this.log(`${n.name}: ${e.level.toUpperCase()} ${e.text}`);
+          break;
+        default:
+          break;
+      }
+    }
+    this.checker.afterStep(n, r.effects);
+    if (exit) {
+      this.log(`${n.name} exits (shutdown complete)`);
+      n.up = false;
+      n.state = null;
+      n.token += 1;
+      n.calls.clear();
+      this.checker.onDown(n);
+      return;
+    }
+    this.arm(n);
+  }
+
+  private arm(n: SimNode): void {
+    if (!n.up || !n.state || n.paused) return;
+    const lnow = this.local(n);
+    const wake = this.core.nextWake(n.state, lnow);
+    if (!Number.isFinite(wake)) {
+      n.token += 1;
+      n.armedAt = Infinity;
+      return;
+    }
+    // setTimeout(ceil(wake - now)), as daemon.arm().
+    const t = this.now + Math.max(0, Math.ceil(wake - lnow));
+    if (t === n.armedAt) return;
+    n.token += 1;
+    n.armedAt = t;
+    this.push({ t, k: 'wake', node: n.idx, token: n.token });
+  }
+
+  // ---- network ---------------------------------------------------------------------------
+
+  private broadcast(n: SimNode, kind: Packet['kind'], payload: Node.StatusPayload | null): void {
+    const { config } = this.schedule;
+    const pkt: Packet = {
+      src: n.idx,
+      gen: n.gen,
+      seq: ++n.seq,
+      kind,
+      st: payload?.st ?? 'active',
+      advert: payload?.advert ?? null,
+      digest: payload?.digest ?? n.cfg.digest,
+      sentAt: this.now,
+    };
+    let loss = 0;
+    let dup = 0;
+    let extra = 0;
+    for (const i of this.active.loss) loss = Math.max(loss, (this.schedule.faults[i] as Extract<Fault, { kind: 'loss' }>).rate);
+    for (const i of this.active.dup) dup = Math.max(dup, (this.schedule.faults[i] as Extract<Fault, { kind: 'dup' }>).rate);
+    for (const i of this.active.delay) extra = Math.max(extra, (this.schedule.faults[i] as Extract<Fault, { kind: 'delay' }>).extraMs);
+    const rng = this.netRng;
+    for (const to of this.nodes) {
+      if (to === n) continue;
+      for (const link of config.links) {
+        if (this.blocked(n, to, link)) continue;
+        const copies = dup > 0 && rng() < dup ? 2 : 1;
+        for (let c = 0; c < copies; c++) {
+          if (loss > 0 && rng() < loss) continue;
+          const delay = config.net.minMs + rng() * (config.net.maxMs - config.net.minMs) + (extra > 0 ? rng() * extra : 0);
+          this.push({ t: this.now + delay, k: 'deliver', node: to.idx, pkt, link });
+        }
+      }
+    }
+  }
+
+  private blocked(from: SimNode, to: SimNode, link: string): boolean {
+    for (const i of this.active.partition) {
+      const f = this.schedule.faults[i] as Extract<Fault, { kind: 'partition' }>;
+      if (f.link !== null && f.link !== link) continue;
+      const a = f.side.includes(from.name);
+      const b = f.side.includes(to.name);
+      if (a === b) continue;
+      if (a || !f.oneWay) return true;
+    }
+    return false;
+  }
+
+  /** Whether packets from `from` to `to` currently get through on some link (ignoring loss). */
+  connected(from: SimNode, to: SimNode): boolean {
+    return this.schedule.config.links.some((l) => !this.blocked(from, to, l));
+  }
+
+  /** daemon.receive(), after the signature check. */
+  private receive(n: SimNode, pkt: Packet, link: string): void {
+    if (!n.up || !n.state) return;
+    if (n.paused) {
+      // The NIC's buffer: what arrives while frozen is read after the resume, up to a point.
+      if (n.deferred.length < 256) n.deferred.push({ k: 'deliver', pkt, link });
+      return;
+    }
+    const src = this.nodes[pkt.src]!;
+    const verdict = n.replay.accept(src.name, pkt.gen, pkt.seq);
+    if (verdict === 'replay-old-generation' || verdict === 'too-old') return;
+    const newest = n.newest.get(pkt.src);
+    const newer = !newest || pkt.gen > newest.generation || pkt.seq > newest.seq;
+    const copyOfNewest = verdict === 'duplicate' && newest?.generation === pkt.gen && newest.seq === pkt.seq;
+    const fresh = verdict === 'new' && newer;
+    if (!fresh && !(copyOfNewest && n.state.membership.peers[src.name]?.status !== 'dead')) return;
+    if (fresh) n.newest.set(pkt.src, { generation: pkt.gen, seq: pkt.seq });
+    if (pkt.kind === 'shutdone') {
+      if (fresh) this.dispatch(n, { kind: 'peer-left', from: src.name, generation: pkt.gen });
+      return;
+    }
+    if (fresh) this.checker.onHeard(n, src, pkt);
+    this.dispatch(n, { kind: 'status', from: src.name, link, generation: pkt.gen, fresh, st: pkt.st, advert: this.translate(pkt, src, n), digest: pkt.digest });
+  }
+
+  /**
+   * The advert as the receiver's shell decodes it (packets.ts readAdvert): in the receiver's
+   * group numbering, groups the sender lacks marked absent, numbers as the wire carries them.
+   */
+  private translate(pkt: Packet, from: SimNode, to: SimNode): PeerAdvert | null {
+    const key = to.cfg.groupsKey;
+    const cached = pkt.decoded?.get(key);
+    if (cached !== undefined) return cached;
+    const out = this.decode(pkt, from, to);
+    (pkt.decoded ??= new Map()).set(key, out);
+    return out;
+  }
+
+  private decode(pkt: Packet, from: SimNode, to: SimNode): PeerAdvert | null {
+    const a = pkt.advert;
+    if (!a) return null;
+    const map = (g: number): number => {
+      const gid = from.globalOf[g];
+      return gid === undefined ? -1 : to.localOf[gid]!;
+    };
+    const list = (xs: number[]) => xs.map(map).filter((i) => i >= 0);
+    const phases: GroupPhase[] = to.cfg.groups.map(() => 'stopped');
+    const present = new Set<number>();
+    a.phases.forEach((p, g) => {
+      const i = map(g);
+      if (i >= 0) {
+        phases[i] = p;
+        present.add(i);
+      }
+    });
+    const out: PeerAdvert = {
+      phases,
+      standby: list(a.standby),
+      failed: list(a.failed),
+      takeover: a.takeover ? { serial: a.takeover.serial, groups: list(a.takeover.groups) } : null,
+      leaving: a.leaving,
+      gen: pkt.gen,
+      deadtimeMs: from.cfg.timers.deadtimeMs,
+      keepaliveMs: Math.max(0, Math.floor(from.cfg.timers.keepaliveMs)),
+      absent: to.cfg.groups.flatMap((_, i) => (present.has(i) ? [] : [i])),
+    };
+    if (a.at !== undefined) out.at = Math.max(0, Math.floor(a.at));
+    if (a.acks?.length) out.acks = a.acks.map((k) => ({ node: k.node, gen: k.gen, at: Math.max(0, Math.floor(k.at)) }));
+    if (a.claims?.some((c) => c !== null)) {
+      const claims: (number | null)[] = to.cfg.groups.map(() => null);
+      a.claims.forEach((c, g) => {
+        const i = map(g);
+        if (c !== null && i >= 0) claims[i] = c;
+      });
+      out.claims = claims;
+    }
+    if (a.grants?.some((x) => x !== null)) {
+      const grants: PeerAdvert['grants'] = to.cfg.groups.map(() => null);
+      a.grants.forEach((x, g) => {
+        const i = map(g);
+        if (x && i >= 0) grants[i] = { node: x.node, gen: x.gen, claim: x.claim };
+      });
+      out.grants = grants;
+    }
+    return out;
+  }
+
+  // ---- agents ----------------------------------------------------------------------------
+
+  private startCall(n: SimNode, g: number, r: number, action: Call['action']): void {
+    const { agent, groups } = this.schedule.config;
+    const gi = n.globalOf[g]!;
+    const gid = groups[gi]!.id;
+    let outcome: Call['outcome'] = 'ok';
+    for (const i of this.active.agent) {
+      const f = this.schedule.faults[i] as Extract<Fault, { kind: 'agent' }>;
+      if (f.node !== n.name || f.action !== action || (f.group !== null && f.group !== gid)) continue;
+      if (this.agentRng() < f.rate) outcome = f.mode;
+    }
+    const timeoutMs = agent.timeoutMs[action];
+    const dur = agent.minMs + this.agentRng() * (agent.maxMs - agent.minMs);
+    const call: Call = { id: ++this.callNo, gen: n.gen, g, gid, r, action, outcome, startedAt: this.now, timeoutMs };
+    n.calls.set(call.id, call);
+    if (outcome !== 'ok') this.count(`agent-${outcome}`);
+    if (this.trace) this.log(`${n.name}: ${groups[gi]!.resources[r]} ${action}${outcome !== 'ok' ? ` (will ${outcome})` : ''}`);
+    this.checker.onCallStart(n, call);
+    this.push({ t: this.now + (outcome === 'hang' ? timeoutMs : dur), k: 'agent', node: n.idx, gen: n.gen, call: call.id });
+  }
+
+  private complete(n: SimNode, id: number): void {
+    const call = n.calls.get(id)!;
+    n.calls.delete(id);
+    let outcome = call.outcome;
+    // Frozen past its timeout: the daemon's timer fires before the child's exit is read.
+    if (outcome !== 'hang' && this.now - call.startedAt > call.timeoutMs) outcome = 'hang';
+    const res = n.res[n.globalOf[call.g]!]!;
+    const coin = () => this.agentRng() < 0.5;
+    if (call.action === 'start') res[call.r] = outcome === 'ok' ? true : coin();
+    else if (call.action === 'stop') {
+      if (outcome === 'ok') res[call.r] = false;
+      else if (outcome === 'hang' && coin()) res[call.r] = false;
+    }
+    const ok = outcome === 'ok';
+    this.checker.onCallDone(n, call, ok);
+    const running = call.action === 'status' ? ok && res[call.r]! : undefined;
+    this.dispatch(n, { kind: 'agent-done', group: call.g, resource: call.r, action: call.action, ok, ...(running !== undefined ? { running } : {}) });
+  }
+
+  // ---- faults ----------------------------------------------------------------------------
+
+  private fault(i: number, end: boolean): void {
+    const f = this.schedule.faults[i]!;
+    if (!end) {
+      this.count(f.kind);
+      this.log(`FAULT ${describeFault(f)}`);
+    }
+    this.checker.onFault(f, end);
+    switch (f.kind) {
+      case 'loss':
+      case 'delay':
+      case 'dup':
+      case 'partition':
+      case 'agent':
+        if (end) this.active[f.kind].delete(i);
+        else this.active[f.kind].add(i);
+        return;
+      case 'crash': {
+        const n = this.node(f.node);
+        if (!end) this.crash(n);
+        else if (!n.up) this.boot(n);
+        return;
+      }
+      case 'shutdown': {
+        const n = this.node(f.node);
+        if (!end) this.manual(n, { kind: 'shutdown' });
+        else {
+          // Still not gone (a stop that keeps failing): the operator pulls the plug.
+          if (n.up) this.crash(n);
+          this.boot(n);
+        }
+        return;
+      }
+      case 'pause': {
+        const n = this.node(f.node);
+        if (!end) {
+          if (!n.up || n.paused) return;
+          n.paused = true;
+          n.pausedAt = this.now;
+          n.token += 1;
+          n.armedAt = Infinity;
+          this.checker.onPause(n);
+        } else {
+          if (!n.up || !n.paused) return;
+          this.resume(n);
+        }
+        return;
+      }
+      case 'standby':
+      case 'takeover':
+        this.manual(this.node(f.node), { kind: f.kind, scope: f.scope });
+        return;
+      case 'config':
+        return;
+    }
+  }
+
+  private manual(n: SimNode, event: Node.NodeEvent): void {
+    if (!n.up) return;
+    if (n.paused) n.deferred.push({ k: 'event', event });
+    else this.dispatch(n, event);
+  }
+
+  private resume(n: SimNode): void {
+    n.paused = false;
+    n.resumedAt = this.now;
+    this.log(`${n.name} resumes after ${Math.round(this.now - n.pausedAt)} ms`);
+    this.checker.onResume(n);
+    // The timers are overdue: they fire first, then what waited in the sockets and pipes.
+    this.dispatch(n, { kind: 'tick' });
+    const waiting = n.deferred;
+    n.deferred = [];
+    for (const d of waiting) {
+      if (!n.up || n.paused) break;
+      if (d.k === 'deliver') this.receive(n, d.pkt, d.link);
+      else if (d.k === 'agent') {
+        if (n.calls.has(d.call)) this.complete(n, d.call);
+      } else this.dispatch(n, d.event);
+    }
+  }
+
+  node(name: string): SimNode {
+    return this.nodes.find((n) => n.name === name)!;
+  }
+}
+
+export function runSchedule(schedule: Schedule, opts: WorldOptions = {}): RunResult {
+  return new World(schedule, opts).run();
+}

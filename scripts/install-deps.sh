@@ -16,6 +16,8 @@ PKGS=(
   bsdutils          # logger(1): how hbd writes to syslog
   curl              # the demo's client loop, as in the seed tutorial
   procps            # ps/pgrep for tests that look at processes by PID
+  chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
+  fonts-dejavu-core # a font for that browser's pages and screenshots
 )
 missing=()
 for p in "${PKGS[@]}"; do

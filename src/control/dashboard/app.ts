@@ -103,7 +103,7 @@ function renderGroups(s: Status): void {
   const box = $('groups');
   box.replaceChildren();
   if (s.groups.length === 0) box.append(h('div', { class: 'empty' }, 'No resource groups in haresources.'));
-  for (const g of s.groups) {
+  s.groups.forEach((g, index) => {
     const moving = Object.entries(g.phases).find(([, ph]) => ph === 'starting' || ph === 'stopping');
     const failed = Object.entries(g.phases).find(([, ph]) => ph === 'stop-failed');
     const state = g.owner ? 'running' : moving ? 'moving' : 'down';
@@ -132,14 +132,14 @@ function renderGroups(s: Status): void {
       h(
         'article',
         { class: 'group', 'data-group': g.id, 'data-owner': g.owner ?? '', 'data-state': state },
-        h('div', { class: 'group-top' }, h('span', { class: 'group-label' }, 'Resource group ', h('span', { class: 'group-res' }, groupTitle(g))), badge),
+        h('div', { class: 'group-top' }, h('span', { class: 'group-label', title: g.id }, `Resource group ${index + 1}`), badge),
         h('div', { class: 'owner-cap' }, g.owner ? 'owner' : moving ? 'moving to' : 'owner'),
         h('div', { class: 'owner' }, h('span', { class: 'owner-name', 'data-role': 'owner' }, g.owner ?? (moving ? moving[0] : 'no owner')), h('span', { class: `owner-note${g.owner && g.owner !== g.preferredNode ? ' moved' : ''}` }, g.owner ? note : moving ? `${moving[1]}…` : note)),
         chips,
         phases,
       ),
     );
-  }
+  });
 }
 
 function renderNodes(s: Status): void {
@@ -172,7 +172,7 @@ function nodeCard(s: Status, n: NodeView, owns: string[]): HTMLElement {
       'dl',
       { class: 'kv' },
       h('dt', {}, 'runs'),
-      h('dd', { class: owns.length ? 'owns' : 'digest-ok' }, owns.length ? owns.join(', ') : '—'),
+      h('dd', { class: owns.length ? 'owns' : 'digest-ok', title: owns.join('\n') }, owns.length ? owns.join(' · ') : '—'),
       h('dt', {}, 'links'),
       h('dd', {}, links),
       h('dt', {}, 'last heard'),

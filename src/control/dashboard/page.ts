@@ -164,7 +164,6 @@ select, input { background: var(--bg); border: 1px solid var(--line); border-rad
 .group[data-state="down"]::before { background: var(--red); }
 .group-top { display: flex; justify-content: space-between; align-items: center; gap: 12px; }
 .group-label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .08em; font-weight: 600; }
-.group-res { font-family: var(--mono); color: #c9d4e2; text-transform: none; letter-spacing: 0; font-weight: 500; }
 .owner-cap { margin-top: 14px; color: var(--faint); font-size: 11px; text-transform: uppercase; letter-spacing: .1em; font-weight: 600; }
 .owner { margin: 2px 0 4px; display: flex; align-items: baseline; gap: 12px; flex-wrap: wrap; }
 .owner-name { font-size: 34px; font-weight: 750; letter-spacing: -.01em; line-height: 1.1; }

@@ -27,6 +27,7 @@ const USAGE = `usage: hbd [options]
   --control-group GROUP     also let this group use the control socket (mode 0660)
   --local-address ADDR      the address this node's media bind to (several nodes on one host)
   --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
+  --syslog-socket PATH      syslog socket for logfacility (default /dev/log)
   --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
                             ha.cf http_listen; port 0 picks a free port and logs it)
   --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
@@ -53,6 +54,7 @@ function main(argv: string[]): number | Promise<number> {
         'pid-file': { type: 'string' },
         'http-listen': { type: 'string' },
         'http-token-file': { type: 'string' },
+        'syslog-socket': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -116,6 +118,7 @@ async function runForeground(
     stateDir: String(values['state-dir']),
     foreground: process.env.HBD_DAEMONISED !== '1',
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
+    ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),
   });
   if ('errors' in loaded) {
     for (const e of loaded.errors) process.stderr.write(`${e}\n`);

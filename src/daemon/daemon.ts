@@ -29,6 +29,8 @@ export interface DaemonOptions extends LoadOptions {
   agentTimeoutMs?: { start: number; stop: number; status: number };
   /** Injected for tests; default: a logger built from ha.cf. */
   logger?: DaemonLogger;
+  /** The syslog socket for logfacility (default /dev/log). */
+  syslogSocket?: string;
 }
 
 const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
@@ -38,6 +40,8 @@ export class Daemon {
   private state!: Node.NodeState;
   private transports: Transport[] = [];
   private readonly replay = new ReplayWindow();
+  /** Newest (generation, seq) heard from each node. */
+  private readonly newest = new Map<string, { generation: number; seq: number }>();
   private readonly warnLimiter = new RateLimiter({ windowMs: 60_000 });
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
@@ -62,6 +66,7 @@ export class Daemon {
         logfacility: config.ha.logfacility,
         debugLevel: config.ha.debug,
         foreground: opts.foreground,
+        ...(opts.syslogSocket ? { syslogSocket: opts.syslogSocket } : {}),
       });
     this.view = new ClusterView(config, opts.nodeName);
     this.exited = new Promise((resolve) => {
@@ -246,8 +251,20 @@ export class Daemon {
       this.warnOnce(`replay:${inc.src}`, `dropped a replayed or stale packet claiming to be from ${inc.src} (generation ${inc.generation}, seq ${inc.seq}) via ${from}`);
       return;
     }
-    const fresh = verdict === 'new';
-    if (fresh) this.view.count('heartbeats_received', inc.src, t.linkName);
+    // Liveness moves only forward: the newest message of a node is news; an older one that
+    // arrives now (reordered, or replayed from a capture we never received) proves nothing,
+    // and a copy of the newest over a second medium proves only that medium alive.
+    const newest = this.newest.get(inc.src);
+    const newer = !newest || inc.generation > newest.generation || inc.seq > newest.seq;
+    const copyOfNewest = verdict === 'duplicate' && newest?.generation === inc.generation && newest.seq === inc.seq;
+    const fresh = verdict === 'new' && newer;
+    if (!fresh && !(copyOfNewest && this.state.membership.peers[inc.src]?.status !== 'dead')) {
+      this.view.count('replayed_packets');
+      this.warnOnce(`replay:${inc.src}`, `dropped a replayed or out-of-date packet claiming to be from ${inc.src} (generation ${inc.generation}, seq ${inc.seq}) via ${from}`);
+      return;
+    }
+    if (fresh) this.newest.set(inc.src, { generation: inc.generation, seq: inc.seq });
+    this.view.count('heartbeats_received', inc.src, t.linkName);
     if (inc.kind === 'shutdone') {
       if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation });
       return;

@@ -101,3 +101,23 @@ test('a wall-clock jump does not kill anyone: liveness runs on the monotonic clo
     await c.cleanup();
   }
 });
+
+test('logfacility: hbd\'s lines reach a real syslog daemon (rsyslogd) with the right facility and severity', async (t) => {
+  const { skipUnlessTools, startRsyslog } = await import('../helpers/rsyslog.js');
+  if (skipUnlessTools(t)) return;
+  const c = new LocalCluster({ nodes: ['alpha', 'bravo'], extra: 'logfacility local0' });
+  const sock = join(c.dir, 'log.sock');
+  const rs = await startRsyslog(c.dir, sock, 'hbd');
+  try {
+    c.start('alpha', ['--syslog-socket', sock]);
+    c.start('bravo', ['--syslog-socket', sock]);
+    await c.waitFor('alpha active', () => c.allActive('alpha'));
+    const killedAt = c.kill9('bravo');
+    await c.waitFor('bravo dead', () => c.firstLog('alpha', /node bravo: is dead/, killedAt));
+    await c.waitFor('syslog has it', () => rs.lines().some((l) => /^local0\.warning hbd\[\d+\]: WARN: node bravo: is dead$/.test(l)));
+    assert.ok(rs.lines().some((l) => /^local0\.info hbd\[\d+\]: info: Link bravo:lo dead\.$/.test(l)));
+  } finally {
+    await rs.stop();
+    await c.cleanup();
+  }
+});

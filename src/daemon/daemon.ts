@@ -16,6 +16,8 @@ import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from './ratelimit.js';
 import { groupKey, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
 import { loadIdentity } from './state-dir.js';
+import { AddressGuard } from './guard.js';
+import { parseVip } from '../config/vip.js';
 import { ClusterView } from './view.js';
 
 export interface DaemonOptions extends LoadOptions {
@@ -31,6 +33,8 @@ export interface DaemonOptions extends LoadOptions {
   logger?: DaemonLogger;
   /** The syslog socket for logfacility (default /dev/log). */
   syslogSocket?: string;
+  /** Remove our virtual IPs if hbd dies without a goodbye (default on). */
+  addressGuard?: boolean;
 }
 
 const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
@@ -43,6 +47,7 @@ export class Daemon {
   /** Newest (generation, seq) heard from each node. */
   private readonly newest = new Map<string, { generation: number; seq: number }>();
   private readonly warnLimiter = new RateLimiter({ windowMs: 60_000 });
+  private guard: AddressGuard | null = null;
   private timer: NodeJS.Timeout | null = null;
   private timerAt = Infinity;
   private seq = 0;
@@ -94,6 +99,10 @@ export class Daemon {
     this.sender = { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests };
     this.groupKeys = groups.map((g) => groupKey(g.id));
 
+    if (groups.some((g) => g.resources.some((r) => r.agent.kind === 'builtin')) && this.opts.addressGuard !== false) {
+      this.guard = new AddressGuard();
+      this.guard.start();
+    }
     this.transports = createTransports(ha, this.opts.localAddress ? { localAddress: this.opts.localAddress } : {});
     for (const t of this.transports) {
       t.onPacket((packet, from) => this.onPacket(t, packet, from));
@@ -202,6 +211,13 @@ export class Daemon {
       log: (level, message) => this.logAt(level, message),
     })
       .then((call) => {
+        if (spec.agent.kind === 'builtin' && call.ok && action !== 'status') {
+          const vip = parseVip(spec.args[0] ?? '');
+          if (vip.ok) {
+            if (action === 'start') this.guard?.hold(vip.vip.ip);
+            else this.guard?.release(vip.vip.ip);
+          }
+        }
         this.view.agentCall(spec.raw, action, this.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
@@ -315,14 +331,16 @@ export class Daemon {
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
     await Promise.all(this.transports.map((t) => t.close().catch(() => undefined)));
+    this.guard?.close();
     this.log.info('hbd shutdown complete.');
     this.exitResolve?.();
   }
 
-  /** For crash-like stops in tests: close everything, no goodbye. */
+  /** For crash-like stops in tests: close everything, no goodbye; the guard acts as after a crash. */
   async abort(): Promise<void> {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    this.guard?.crash();
     await Promise.all(this.transports.map((t) => t.close().catch(() => undefined)));
     this.exitResolve?.();
   }

@@ -10,7 +10,7 @@ import { clock, says, stepper, wall, withCluster, type NsCluster } from '../help
 const skip = await netnsSkip();
 const VIP = '10.231.1.100';
 const NO_REANNOUNCE =
-  'bug: a node that keeps or finds a VIP already configured (restart after kill -9, or a healed partition) never runs IPaddr start, so it sends no gratuitous ARP; the client stays on the other MAC until its neighbour entry expires (~30-45 s)';
+  'bug: a node that keeps its VIP through a partition never re-announces it when the partition heals, so the client stays on the other MAC until its neighbour entry expires (~30-45 s)';
 
 /** The group's owner as the named daemon sees it. */
 async function ownerSeenBy(c: NsCluster, node: string): Promise<string | null> {
@@ -83,7 +83,6 @@ test('seed tutorial: kill -9 of the primary\'s hbd, auto_failback on', { skip },
         const back = await probe.waitFor('primary again', says('primary'), restartedAt, 3000);
         t.diagnostic(`client sees primary again ${Math.round(back.t - restartedAt)} ms after primary's hbd was restarted`);
       },
-      { todo: NO_REANNOUNCE },
     );
     probe.stop();
   });
@@ -188,9 +187,9 @@ test('seed tutorial: kill -9 of the primary\'s hbd, auto_failback off: the group
     await step(
       'the returning primary does not keep its stale copy of the VIP while secondary owns the group',
       async () => {
+        // The address guard removed it the moment primary's hbd was killed.
         assert.deepEqual(await c.holders(VIP), ['secondary'], 'the VIP is configured on secondary only');
       },
-      { todo: 'bug: hbd starting on a node where a resource of a group it does not own is still active (left by a kill -9) neither stops it nor warns (Heartbeat warns "Resource ... is active, and should not be!"): the VIP is configured twice on the LAN' },
     );
     probe.stop();
   });

@@ -1,0 +1,246 @@
+#!/usr/bin/env node
+// Failover time, side by side: heartbeat-ts, Heartbeat 3.0.6 and keepalived on the same
+// namespace LAN (node1 = owner, node2 = standby, client), the same VIP and equivalent timers.
+// A trial: wait until the client has been answered by node1 steadily, inject the fault
+// (kill -9 of node1's daemon and everything it started, or node1's link down), and time the
+// first answer from node2 through the VIP, seen by the client polling every 5 ms. Both times
+// are CLOCK_MONOTONIC. Then the owner comes back (its leftover VIP removed, as a reboot
+// would; link up; daemon started) and, with auto_failback on, the time from its start to the
+// first answer from it again is the failback time.
+//
+// Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
+//        [--timers fast,slow] [--faults kill,link] [--no-write]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runMain } from './lib/cleanup.js';
+import { mono, sleep } from './lib/proc.js';
+import { args, header, log, publish, REPO, table } from './lib/report.js';
+import { ms, ratio, summarize } from './lib/stats.js';
+import { crash, evidence, isRunning, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
+import { createTestbed, type Testbed } from './lib/testbed.js';
+import { TIMER_SETS } from './lib/timers.js';
+
+
+type Fault = 'kill' | 'link';
+
+interface Trial {
+  system: string;
+  timers: string;
+  fault: Fault;
+  trial: number;
+  ok: boolean;
+  failoverMs: number | null;
+  /** When the survivor said it declared the owner dead (its own log line). */
+  detectMs: number | null;
+  failbackMs: number | null;
+  cableMs?: number;
+  note?: string;
+}
+
+const NODES = ['node1', 'node2'];
+/** A fault hits a pair whose daemons have run at least this long. */
+const MIN_DAEMON_AGE_MS = 11_000;
+
+class Pair {
+  d: Record<string, Running> = {};
+  constructor(
+    readonly tb: Testbed,
+    readonly sys: System,
+    readonly timers: Timers,
+  ) {}
+
+  settleOverrideMs: number | null = null;
+  coldRestarts = 0;
+
+  get settleMs(): number {
+    return this.settleOverrideMs ?? Math.max(2000, 2 * this.sys.detectionMs(this.timers));
+  }
+
+  async coldStart(): Promise<void> {
+    await this.stopAll();
+    await this.sys.prepare(this.tb, { nodes: NODES, timers: this.timers });
+    for (const n of NODES) await this.tb.dropVip(n);
+    for (const n of NODES) this.d[n] = this.sys.start(this.tb, n);
+    const ok = await this.tb.probe.steady('node1', this.settleMs, 120_000);
+    for (const n of NODES) learnIdentity(this.d[n]!);
+    if (!ok) throw new Error(`${this.sys.label}: node1 never answered steadily on the VIP after a cold start\n${this.tail()}`);
+  }
+
+  tail(): string {
+    return NODES.map((n) => `--- ${n}:\n${(this.d[n]?.lines ?? []).slice(-25).map((l) => l.text).join('\n')}`).join('\n');
+  }
+
+  async stopAll(): Promise<void> {
+    for (const n of NODES) {
+      const r = this.d[n];
+      if (r) await stop(r);
+      delete this.d[n];
+    }
+  }
+
+  /** node1 answers steadily and both daemons run; else a cold start. */
+  async ensureSteady(): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      // Steady state also means no start-up leftovers: Heartbeat advertises deadtime + 2 s
+      // for its first 5 s after a start (its `dt` field; the peer waits that long), and
+      // announcement bursts (arping, send_arp, keepalived's second GARP batch) run for seconds.
+      const age = Math.min(...NODES.map((n) => mono() - (this.d[n]?.startedAt ?? 0)));
+      if (age < MIN_DAEMON_AGE_MS) await sleep(MIN_DAEMON_AGE_MS - age);
+      for (const n of NODES) if (this.d[n]) learnIdentity(this.d[n]!);
+      const fine = NODES.every((n) => this.d[n] && isRunning(this.d[n]!));
+      if (fine && (await this.tb.probe.steady('node1', this.settleMs, 60_000 + 4 * this.settleMs))) return;
+      const c = this.tb.probe.current();
+      if (process.env.BENCH_KEEP_LOGS) {
+        for (const n of NODES) writeFileSync(join(process.env.BENCH_KEEP_LOGS, `${this.sys.key}-${n}-${Date.now()}.log`), (this.d[n]?.lines ?? []).map((l) => `${l.t.toFixed(0)} ${l.text}`).join('\n'));
+      }
+      this.coldRestarts++;
+      log(`  not steady (daemons ${NODES.map((n) => `${n} ${this.d[n] && isRunning(this.d[n]!) ? 'running' : 'GONE'}`).join(', ')}; client last answered by ${c?.who ?? '?'}): cold restart of ${this.sys.label}\n${this.tail()}`);
+      if (attempt >= 3) throw new Error(`${this.sys.label}: no steady state after ${attempt + 1} cold starts`);
+      await this.coldStart();
+    }
+  }
+
+  async trial(fault: Fault, i: number, timersLabel: string): Promise<Trial> {
+    const tr: Trial = { system: this.sys.key, timers: timersLabel, fault, trial: i, ok: false, failoverMs: null, detectMs: null, failbackMs: null };
+    await this.ensureSteady();
+    // A random phase against the heartbeat rhythm.
+    await sleep(Math.random() * this.timers.keepaliveMs);
+    const owner = this.d.node1!;
+    const survivor = this.d.node2!;
+    const linesBefore = survivor.lines.length;
+    const t0 = mono();
+    if (fault === 'kill') crash(owner);
+    else tr.cableMs = await this.tb.setCable('node1', false);
+    const budget = this.sys.detectionMs(this.timers) + 30_000;
+    const tAns = await this.tb.probe.firstAnswer('node2', t0, budget);
+    const pat = this.sys.deadPattern('node1');
+    const dead = survivor.lines.slice(linesBefore).find((l) => l.t >= t0 && pat.test(l.text));
+    tr.detectMs = dead ? dead.t - t0 : null;
+    if (process.argv.includes('--debug')) {
+      const around = survivor.lines.filter((l) => l.t > t0 - 3000 && l.t < t0 + 4000);
+      log(around.map((l) => `    ${(l.t - t0).toFixed(0).padStart(6)} ${l.text}`).join('\n'));
+    }
+    if (tAns === null) {
+      tr.note = `no answer from node2 within ${budget} ms`;
+      log(`  ${fault} #${i}: FAILED (${tr.note})\n${this.tail()}`);
+    } else {
+      tr.ok = true;
+      tr.failoverMs = tAns - t0;
+    }
+    // Bring the owner back: its daemon gone, its leftover VIP removed (a reboot would), link up.
+    await stop(owner);
+    await this.tb.dropVip('node1');
+    if (fault === 'link') {
+      // Packets the dead daemon sent while cut off wait in node1's neighbour queue for ARP
+      // to resolve; with the cable back they would reach node2 as a ghost of the old
+      // instance (Heartbeat then sees a "node returning after partition" and restarts
+      // itself; a VRRP backup yields to the stale advert). A reboot would lose them: so
+      // flush them by cycling node1's own link before the cable comes back.
+      await this.tb.flushHost('node1');
+      await this.tb.setCable('node1', true);
+    }
+    delete this.d.node1;
+    if (!tr.ok) {
+      await this.coldStart();
+      return tr;
+    }
+    await sleep(200);
+    const t1 = mono();
+    this.d.node1 = this.sys.start(this.tb, 'node1');
+    const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
+    tr.failbackMs = tBack === null ? null : tBack - t1;
+    if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
+    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms`);
+    return tr;
+  }
+}
+
+function row(label: string, values: number[], extra: string[]): string[] {
+  const s = summarize(values);
+  return [label, String(s.n), ms(s.min), ms(s.median), ms(s.p95), ms(s.max), ...extra];
+}
+
+async function main(): Promise<void> {
+  const a = args();
+  const trials = a.num('trials', 20);
+  const systems = a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt']).map(systemByKey);
+  const timerKeys = a.list('timers', ['fast', 'slow']);
+  const faults = a.list('faults', ['kill', 'link']) as Fault[];
+  const subnet = a.str('subnet', '10.231.41');
+  const results: Trial[] = [];
+  const evidenceLines: string[] = [];
+  const started = Date.now();
+
+  const tb = await createTestbed({ subnet, servers: NODES });
+  for (const tk of timerKeys) {
+    const ts = TIMER_SETS[tk];
+    if (!ts) throw new Error(`unknown timer set ${tk} (fast, slow, orient)`);
+    for (const sys of systems) {
+      log(`${sys.label}, ${ts.label} (${sys.timerNote(ts)})`);
+      const pair = new Pair(tb, sys, ts);
+      if (a.num('settle-ms', -1) >= 0) pair.settleOverrideMs = a.num('settle-ms', -1);
+      try {
+        await pair.coldStart();
+        evidenceLines.push(`${sys.label} @ ${ts.label}: node1 ${evidence(pair.d.node1!)} | node2 ${evidence(pair.d.node2!)}`);
+        for (const f of faults) for (let i = 1; i <= trials; i++) results.push(await pair.trial(f, i, tk));
+      } finally {
+        await pair.stopAll();
+        for (const n of NODES) await tb.dropVip(n);
+      }
+    }
+  }
+  await tb.destroy();
+
+  mkdirSync(join(REPO, 'bench', 'raw'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'raw', 'failover.json'), JSON.stringify({ args: process.argv.slice(2), results }, null, 1));
+
+  // ---- report
+  const out: string[] = [];
+  out.push(
+    await header('Failover', [
+      `Trials: ${trials} per system × timer set × fault; total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+      'Topology: node1 (owner), node2 (standby), client: three network namespaces on one bridge. The client polls `http://VIP/` every 5 ms (new connection each time, 100 ms timeout); every server host runs the same tiny web server answering its name, bound to 0.0.0.0:80.',
+      'Failover = from the fault (CLOCK_MONOTONIC, taken by the controller just before kill(2) / `ip link set down`) to the first HTTP answer from node2 through the VIP (client side, same clock). Faults: `kill` = SIGSTOP+SIGKILL of node1\'s daemon and every process it started; `link` = node1\'s veth set down at the bridge.',
+      '"Overhead" = median failover − the timer after which the standby acts (deadtime; for keepalived its master-down interval). It can be negative: the last heartbeat before the fault arrived up to one keepalive earlier, so the silence timer expires that much sooner.',
+      '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"), as it arrived at the controller; "after dead" = failover − that.',
+      'Failback = from starting the owner\'s daemon again (auto_failback on; keepalived: higher priority, preempt) to the first answer from node1 through the VIP.',
+    ]),
+  );
+  const timerRows: string[][] = [];
+  for (const tk of timerKeys) for (const sys of systems) timerRows.push([TIMER_SETS[tk]!.label, sys.label, sys.timerNote(TIMER_SETS[tk]!)]);
+  out.push('Timer settings:\n', table(['timers', 'system', 'as configured'], timerRows, ['l', 'l', 'l']), '');
+
+  for (const tk of timerKeys) {
+    const ts = TIMER_SETS[tk]!;
+    for (const f of faults) {
+      const ours = results.filter((r) => r.system === systems[0]!.key && r.timers === tk && r.fault === f && r.ok).map((r) => r.failoverMs!);
+      const oursMedian = summarize(ours).median;
+      const rows = systems.map((sys) => {
+        const rs = results.filter((r) => r.system === sys.key && r.timers === tk && r.fault === f);
+        const okv = rs.filter((r) => r.ok).map((r) => r.failoverMs!);
+        const s = summarize(okv);
+        const det = summarize(rs.filter((r) => r.detectMs !== null).map((r) => r.detectMs!));
+        const after = summarize(rs.filter((r) => r.ok && r.detectMs !== null).map((r) => r.failoverMs! - r.detectMs!));
+        const failed = rs.length - okv.length;
+        return row(`${sys.label}${failed ? ` (${failed} failed)` : ''}`, okv, [
+          ms(s.median - sys.detectionMs(ts)),
+          ms(det.median),
+          ms(after.median),
+          sys === systems[0] ? '1.00×' : ratio(oursMedian, s.median),
+        ]);
+      });
+      out.push(`### ${ts.label}, fault: ${f === 'kill' ? 'kill -9 of the owner\'s daemon' : 'owner\'s link down'} (ms)\n`);
+      out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', `${systems[0]!.label} ÷ this`], rows));
+      out.push('');
+    }
+    const fbRows = systems.map((sys) => row(sys.label, results.filter((r) => r.system === sys.key && r.timers === tk && r.failbackMs !== null).map((r) => r.failbackMs!), []));
+    out.push(`### ${ts.label}: failback, owner's daemon start → first answer from it (ms, both faults pooled)\n`);
+    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max'], fbRows));
+    out.push('');
+  }
+  out.push('Processes seen running (evidence that each system really ran):\n');
+  for (const e of evidenceLines) out.push(`- ${e}`);
+  publish(`failover${a.str('section', '')}`, out.join('\n'));
+}
+
+void runMain(main);

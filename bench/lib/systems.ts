@@ -1,0 +1,374 @@
+// The three systems under test, each set up the way its users set it up, on the same hosts,
+// with the same virtual IP and timers:
+//
+//   hbd         heartbeat-ts (this repository): ha.cf + authkeys + haresources, IPaddr built in
+//   heartbeat   Debian's Heartbeat 3.0.6: the same three files, its own IPaddr resource script
+//               (resource-agents' OCF IPaddr, ifconfig + send_arp), in a private mount and UTS
+//               namespace so it has its own /etc/ha.d, /var/lib/heartbeat, /run, /var/log and
+//               `uname -n` == node name
+//   keepalived  Debian's keepalived 2.2.7, VRRPv3, one vrrp_instance holding the VIP; the
+//               preferred node has the higher priority (preemption on: its auto_failback)
+import type { ChildProcess } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO } from './report.js';
+import { alive, describePid, killTree, mono, processTree, sleep } from './proc.js';
+import { collectLines, type Line, type Testbed } from './testbed.js';
+
+export interface Timers {
+  keepaliveMs: number;
+  deadtimeMs: number;
+  /** Late-heartbeat warning threshold (default deadtime / 2). */
+  warntimeMs?: number;
+  initdeadMs?: number;
+}
+
+export interface ClusterSpec {
+  /** Server hosts in preference order: nodes[0] owns the VIP. */
+  nodes: string[];
+  timers: Timers;
+  /** Extra haresources lines (hbd and heartbeat only). */
+  extraHaresources?: string[];
+  /** Extra ha.cf lines (hbd only). */
+  extraHaCf?: string[];
+  /** Extra files for each node's resource.d: name -> script text. */
+  resourceScripts?: Record<string, string>;
+  /** Command prefix for the daemon (e.g. chrt/nice), hbd only. */
+  prefix?: string[];
+  /** Heartbeat media: one ucast line per node (default) or bcast on eth0. */
+  media?: 'ucast' | 'bcast';
+}
+
+export interface Running {
+  node: string;
+  child: ChildProcess;
+  pid: number;
+  startedAt: number;
+  /** Output lines (and, for Heartbeat, its log file's lines) with their arrival time. */
+  lines: Line[];
+  dir: string;
+  stopLog?: () => void;
+  /**
+   * The daemon's mount namespace (`ip netns exec` makes one per call; Heartbeat's `unshare`
+   * another): every process of this daemon instance shares it, even one that left the
+   * process tree (Heartbeat re-executing itself). Learnt once the daemon runs.
+   */
+  mntNs?: string;
+}
+
+export interface System {
+  key: string;
+  label: string;
+  /** The silence after which the standby acts: deadtime, or VRRP's master-down interval. */
+  detectionMs(t: Timers): number;
+  /** One line on how its timers were set, for the report. */
+  timerNote(t: Timers): string;
+  prepare(tb: Testbed, spec: ClusterSpec): Promise<void>;
+  start(tb: Testbed, node: string): Running;
+  /** A line the survivor prints when it has declared the owner dead / becomes master. */
+  deadPattern(owner: string): RegExp;
+  /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
+  falseAlarm(line: string, node: string): boolean;
+}
+
+export const HBD_JS = join(REPO, 'dist', 'src', 'cli', 'hbd.js');
+const AUTH_SECRET = 'bench-shared-secret';
+
+function fmtTime(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}` : `${ms}ms`;
+}
+
+function haCf(tb: Testbed, spec: ClusterSpec, logfile: string, extra: string[] = []): string {
+  const t = spec.timers;
+  const warn = t.warntimeMs ?? Math.floor(t.deadtimeMs / 2);
+  const initdead = t.initdeadMs ?? 2 * t.deadtimeMs;
+  return [
+    '# written by bench/lib/systems.ts',
+    `logfile ${logfile}`,
+    'logfacility none',
+    `keepalive ${fmtTime(t.keepaliveMs)}`,
+    `warntime ${fmtTime(warn)}`,
+    `deadtime ${fmtTime(t.deadtimeMs)}`,
+    `initdead ${fmtTime(initdead)}`,
+    'udpport 694',
+    ...(spec.media === 'bcast' ? ['bcast eth0'] : spec.nodes.map((n) => `ucast eth0 ${tb.lan.host(n).address}`)),
+    'auto_failback on',
+    ...spec.nodes.map((n) => `node ${n}`),
+    'crm no',
+    ...extra,
+    '',
+  ].join('\n');
+}
+
+function haresources(tb: Testbed, spec: ClusterSpec): string {
+  return [`${spec.nodes[0]} IPaddr::${tb.vip}/${tb.prefix}/eth0`, ...(spec.extraHaresources ?? []), ''].join('\n');
+}
+
+function finishStart(tb: Testbed, node: string, child: ChildProcess, dir: string): Running {
+  if (!child.pid) throw new Error(`could not start the daemon on ${node}`);
+  const r: Running = { node, child, pid: child.pid, startedAt: mono(), lines: [], dir };
+  collectLines(child, r.lines);
+  void tb;
+  return r;
+}
+
+// ---------------------------------------------------------------- heartbeat-ts
+
+export function hbd(variant: { label?: string; prefix?: string[]; httpListen?: string } = {}): System {
+  let spec: ClusterSpec | null = null;
+  return {
+    key: variant.prefix ? 'hbd-rt' : 'hbd',
+    label: variant.label ?? 'heartbeat-ts',
+    detectionMs: (t) => t.deadtimeMs,
+    timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
+    async prepare(tb, s) {
+      spec = s;
+      for (const n of s.nodes) {
+        const dir = join(tb.dir, 'hbd', n);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(join(dir, 'ha.d', 'resource.d'), { recursive: true });
+        mkdirSync(join(dir, 'state'), { recursive: true });
+        writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf(tb, s, join(dir, 'ha-log'), s.extraHaCf));
+        writeFileSync(join(dir, 'ha.d', 'authkeys'), `auth 1\n1 sha1 ${AUTH_SECRET}\n`);
+        chmodSync(join(dir, 'ha.d', 'authkeys'), 0o600);
+        writeFileSync(join(dir, 'ha.d', 'haresources'), haresources(tb, s));
+        for (const [name, text] of Object.entries(s.resourceScripts ?? {})) {
+          writeFileSync(join(dir, 'ha.d', 'resource.d', name), text);
+          chmodSync(join(dir, 'ha.d', 'resource.d', name), 0o755);
+        }
+      }
+    },
+    start(tb, node) {
+      const dir = join(tb.dir, 'hbd', node);
+      const prefix = variant.prefix ?? spec?.prefix ?? [];
+      const argv = [...prefix, process.execPath, HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
+      return finishStart(tb, node, tb.spawn(node, argv), dir);
+    },
+    deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
+    falseAlarm: (line) => /node \S+: is dead/.test(line),
+  };
+}
+
+// ---------------------------------------------------------------- Heartbeat 3.0.6
+
+export const HEARTBEAT_BIN = '/usr/libexec/heartbeat/heartbeat';
+
+export function heartbeat(): System {
+  return {
+    key: 'heartbeat',
+    label: 'Heartbeat 3.0.6',
+    detectionMs: (t) => t.deadtimeMs,
+    timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
+    async prepare(tb, s) {
+      for (const n of s.nodes) {
+        const dir = join(tb.dir, 'heartbeat', n);
+        rmSync(dir, { recursive: true, force: true });
+        for (const d of ['etc', 'lib', 'log']) mkdirSync(join(dir, d), { recursive: true });
+        // Its own copy of the package's /etc/ha.d (harc, rc.d, resource.d, shellfuncs) and
+        // of /var/lib/heartbeat's skeleton, with our three files.
+        cpSync('/etc/ha.d', join(dir, 'etc'), { recursive: true });
+        cpSync('/var/lib/heartbeat', join(dir, 'lib'), { recursive: true });
+        rmSync(join(dir, 'lib', 'hb_uuid'), { force: true });
+        rmSync(join(dir, 'lib', 'hb_generation'), { force: true });
+        writeFileSync(join(dir, 'etc', 'ha.cf'), haCf(tb, s, '/var/log/ha-log'));
+        writeFileSync(join(dir, 'etc', 'authkeys'), `auth 1\n1 sha1 ${AUTH_SECRET}\n`);
+        chmodSync(join(dir, 'etc', 'authkeys'), 0o600);
+        writeFileSync(join(dir, 'etc', 'haresources'), haresources(tb, s));
+        for (const [name, text] of Object.entries(s.resourceScripts ?? {})) {
+          writeFileSync(join(dir, 'etc', 'resource.d', name), text);
+          chmodSync(join(dir, 'etc', 'resource.d', name), 0o755);
+        }
+        writeFileSync(join(dir, 'log', 'ha-log'), '');
+      }
+    },
+    start(tb, node) {
+      const dir = join(tb.dir, 'heartbeat', node);
+      const script = [
+        'set -e',
+        `mount --bind ${dir}/etc /etc/ha.d`,
+        `mount --bind ${dir}/lib /var/lib/heartbeat`,
+        `mount --bind ${dir}/log /var/log`,
+        'mount -t tmpfs -o mode=755 tmpfs /run',
+        'mkdir -p /run/lock /run/resource-agents && chmod 1755 /run/resource-agents',
+        'for d in heartbeat heartbeat/ccm heartbeat/crm heartbeat/dopd crm; do mkdir -p /run/$d; chown hacluster:haclient /run/$d; chmod 750 /run/$d; done',
+        `hostname ${node}`,
+        `exec ${HEARTBEAT_BIN} -f`,
+      ].join('\n');
+      const child = tb.spawn(node, ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', script]);
+      const r = finishStart(tb, node, child, dir);
+      // Its log file, line by line as written (tail -F follows it with inotify).
+      const tail = tb.spawn(node, ['tail', '-n', '+1', '-F', join(dir, 'log', 'ha-log')]);
+      collectLines(tail, r.lines);
+      r.stopLog = () => {
+        if (tail.pid && tail.exitCode === null) killTree(tail.pid);
+      };
+      return r;
+    },
+    deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
+    falseAlarm: (line) => /node \S+: is dead/.test(line),
+  };
+}
+
+// ---------------------------------------------------------------- keepalived
+
+const KA_PRIO_OWNER = 150;
+const KA_PRIO_STANDBY = 100;
+
+/** RFC 5798: Master_Down_Interval = 3 × Advertisement_Interval + Skew_Time, Skew = (256 − prio) × adv / 256. */
+export function masterDownMs(advertS: number, prio = KA_PRIO_STANDBY): number {
+  return (3 * advertS + ((256 - prio) * advertS) / 256) * 1000;
+}
+
+/**
+ * advert_int for a timer set: `keepalive` mode sends adverts as often as we send heartbeats;
+ * `deadtime` mode picks the advert interval (centiseconds, VRRPv3's unit) whose
+ * master-down interval is closest to our deadtime.
+ */
+export function advertFor(t: Timers, mode: 'keepalive' | 'deadtime'): number {
+  if (mode === 'keepalive') return Math.max(0.01, Math.round(t.keepaliveMs / 10) / 100);
+  const cs = Math.round(t.deadtimeMs / 10 / masterDownMs(1) * 1000);
+  return Math.max(1, cs) / 100;
+}
+
+export function keepalived(mode: 'keepalive' | 'deadtime'): System {
+  let nodes: string[] = [];
+  let timers: Timers | null = null;
+  return {
+    key: mode === 'keepalive' ? 'keepalived' : 'keepalived-dt',
+    label: mode === 'keepalive' ? 'keepalived (advert = keepalive)' : 'keepalived (down = deadtime)',
+    detectionMs: (t) => masterDownMs(advertFor(t, mode)),
+    timerNote: (t) => `advert_int ${advertFor(t, mode)} s (VRRPv3), master-down interval ${masterDownMs(advertFor(t, mode)).toFixed(0)} ms at the standby's priority ${KA_PRIO_STANDBY}`,
+    async prepare(tb, s) {
+      nodes = s.nodes;
+      timers = s.timers;
+      for (const [i, n] of s.nodes.entries()) {
+        const dir = join(tb.dir, 'keepalived', n);
+        rmSync(dir, { recursive: true, force: true });
+        mkdirSync(dir, { recursive: true });
+        const conf = [
+          '# written by bench/lib/systems.ts',
+          'global_defs {',
+          `  router_id ${n}`,
+          '}',
+          'vrrp_instance VI_1 {',
+          '  state BACKUP',
+          '  interface eth0',
+          '  virtual_router_id 51',
+          '  version 3',
+          `  priority ${i === 0 ? KA_PRIO_OWNER : KA_PRIO_STANDBY - (i - 1)}`,
+          `  advert_int ${advertFor(s.timers, mode)}`,
+          '  virtual_ipaddress {',
+          `    ${tb.vip}/${tb.prefix} dev eth0 label eth0:0`,
+          '  }',
+          '}',
+          '',
+        ].join('\n');
+        writeFileSync(join(dir, 'keepalived.conf'), conf);
+      }
+    },
+    start(tb, node) {
+      void nodes;
+      void timers;
+      const dir = join(tb.dir, 'keepalived', node);
+      // A killed keepalived leaves its pid files; a new one refuses to start while they name a PID.
+      for (const f of ['keepalived.pid', 'vrrp.pid']) rmSync(join(dir, f), { force: true });
+      const argv = ['keepalived', '--dont-fork', '--log-console', '--log-detail', '--vrrp', '-f', join(dir, 'keepalived.conf'), '-p', join(dir, 'keepalived.pid'), '-r', join(dir, 'vrrp.pid'), '-i', node];
+      return finishStart(tb, node, tb.spawn(node, argv), dir);
+    },
+    deadPattern: () => /Entering MASTER STATE/,
+    falseAlarm: (line) => /Entering MASTER STATE/.test(line),
+  };
+}
+
+export function systemByKey(key: string): System {
+  switch (key) {
+    case 'hbd':
+      return hbd();
+    case 'hbd-rt':
+      return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] });
+    case 'heartbeat':
+      return heartbeat();
+    case 'keepalived':
+      return keepalived('keepalive');
+    case 'keepalived-dt':
+      return keepalived('deadtime');
+    default:
+      throw new Error(`unknown system ${key} (hbd, hbd-rt, heartbeat, keepalived, keepalived-dt)`);
+  }
+}
+
+let ownMntNs: string | null = null;
+function mntNsOf(pid: number | 'self'): string | null {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/mnt`);
+  } catch {
+    return null;
+  }
+}
+
+/** Records the daemon's mount namespace (call once it has started). */
+export function learnIdentity(r: Running): void {
+  ownMntNs ??= mntNsOf('self');
+  if (!alive(r.pid)) return;
+  const ns = mntNsOf(r.pid);
+  if (ns && ns !== ownMntNs) r.mntNs = ns;
+}
+
+/** Processes of this daemon instance: its tree and everything in its mount namespace. */
+export function instancePids(r: Running): number[] {
+  const pids = new Set(processTree(r.pid));
+  if (r.mntNs && r.mntNs !== ownMntNs) {
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      if (mntNsOf(Number(name)) === r.mntNs) pids.add(Number(name));
+    }
+  }
+  return [...pids];
+}
+
+/** kill -9 of the daemon and all it started; returns the PIDs. */
+export function crash(r: Running): number[] {
+  r.stopLog?.();
+  learnIdentity(r);
+  const killed = new Set(killTree(r.pid));
+  for (let pass = 0; pass < 3; pass++) {
+    const rest = instancePids(r).filter((p) => !killed.has(p) && alive(p));
+    if (rest.length === 0) break;
+    for (const p of rest) {
+      try {
+        process.kill(p, 'SIGSTOP');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const p of rest) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+      killed.add(p);
+    }
+  }
+  return [...killed];
+}
+
+/** Ends a daemon for good (between runs). */
+export async function stop(r: Running): Promise<void> {
+  crash(r);
+  for (let i = 0; i < 50 && alive(r.pid); i++) await sleep(20);
+}
+
+export function isRunning(r: Running): boolean {
+  return alive(r.pid);
+}
+
+/** Its processes now, for footprint and evidence. */
+export function daemonPids(r: Running): number[] {
+  learnIdentity(r);
+  return instancePids(r).filter(alive);
+}
+
+export function evidence(r: Running): string {
+  return daemonPids(r).map(describePid).join('; ');
+}

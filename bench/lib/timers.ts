@@ -1,0 +1,9 @@
+import type { Timers } from './systems.js';
+
+/** The timer sets the benchmarks compare at. */
+export const TIMER_SETS: Record<string, Timers & { label: string }> = {
+  fast: { label: 'keepalive 100ms / deadtime 500ms', keepaliveMs: 100, deadtimeMs: 500 },
+  slow: { label: 'keepalive 1s / deadtime 5s', keepaliveMs: 1000, deadtimeMs: 5000 },
+  // The orientation figures were taken at these timers.
+  orient: { label: 'keepalive 200ms / deadtime 1s', keepaliveMs: 200, deadtimeMs: 1000 },
+};

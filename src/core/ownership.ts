@@ -54,8 +54,6 @@ export interface PeerAdvert {
   at?: number;
   /** The sender's deadtime: it declares a node dead only after this much silence. */
   deadtimeMs?: number;
-  /** The sender's keepalive (how often its adverts, hence its echoes, go out). */
-  keepaliveMs?: number;
   /** Quorum clusters: for each node the sender holds alive, the newest `at` it has received from it. */
   acks?: Ack[];
   /** Quorum clusters, per group: the claim under which the sender wants or holds it, or null. */
@@ -127,15 +125,19 @@ export interface OwnershipState {
   gen: number;
   bootAt: number;
   deadtimeMs: number;
-  keepaliveMs: number;
   /** Last claim number used. */
   claimSeq: number;
   /** Newest `at` (and generation) heard from each live peer: echoed in our adverts. */
   acks: Record<string, { gen: number; at: number }>;
-  /** Since when each live peer has been up in our view (for failback stability). */
+  /** Since when each live peer has been up in our view, and when we last heard its advert (failback stability). */
   liveSince: Record<string, number>;
+  heardAt: Record<string, number>;
   /** Peers whose adverts date from before a stall of ours: start nothing until they speak again. */
   stale: string[];
+  /** Our first deadtime is over: we may grant (quorum clusters). */
+  grantsOpen: boolean;
+  /** After a stall, we start nothing before this: what we hear first may be old news. */
+  holdStartsUntil: number;
   /** When each group of `standby` was put in standby. */
   standbySince: Record<number, number>;
 }
@@ -159,9 +161,9 @@ export interface OwnershipTuning {
    */
   fenceMs: number;
   /**
-   * auto_failback on: a group goes back to its preferred node only once that node has been
-   * up for this long in the holder's view, so a node that keeps crashing does not drag the
-   * group along. Default: the deadtime.
+   * A group goes back to its preferred node (auto_failback on), or to a node a standby
+   * holder yields to, only once the holder has heard that node continuously for this long,
+   * so a node that keeps crashing does not drag the group along. Default: the deadtime.
    */
   failbackDelayMs: number;
 }
@@ -234,11 +236,13 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     gen: env.generation ?? 0,
     bootAt: env.now ?? 0,
     deadtimeMs,
-    keepaliveMs: env.keepaliveMs ?? 1000,
     claimSeq: 0,
     acks: {},
     liveSince: {},
+    heardAt: {},
     stale: [],
+    grantsOpen: false,
+    holdStartsUntil: -Infinity,
     standbySince: {},
   };
 }
@@ -256,7 +260,6 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     gen: s.gen,
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
-    keepaliveMs: s.keepaliveMs,
     ...(s.config.quorum
       ? {
           acks: Object.entries(s.acks).map(([node, a]) => ({ node, gen: a.gen, at: a.at })),
@@ -275,10 +278,11 @@ function majority(s: OwnershipState): number {
 /**
  * Quorum clusters: until when our current claim on group g may hold the group (our clock);
  * -Infinity without a claim or without a majority of grants. Each grant from a peer counts
- * until (our `at` it echoes) + (its deadtime) - fence: before (echo + its deadtime) it
- * cannot withdraw the grant for our silence, and the fence is kept for our stop. The fence
- * is fenceMs, or less if that peer's timers (deadtime, keepalive) differ from ours and
- * would leave the lease under 3 keepalives (configuration drift).
+ * until (our `at` it echoes) + (its deadtime) - fenceMs: before (echo + its deadtime) it
+ * cannot withdraw the grant for our silence, and fenceMs is kept for our stop. (With the
+ * same timers on every node, that is at least 3 keepalives after the echo; a peer with a
+ * much shorter deadtime gives short leases: groups then stop and start again, but never run
+ * twice.)
  */
 export function leaseEnd(s: OwnershipState, g: number): number {
   const lg = s.local[g]!;
@@ -290,9 +294,7 @@ export function leaseEnd(s: OwnershipState, g: number): number {
     const gr = a?.grants?.[g];
     if (!a || !gr || gr.node !== s.me || gr.gen !== s.gen || gr.claim !== lg.claim || a.deadtimeMs === undefined) continue;
     const ack = a.acks?.find((k) => k.node === s.me && k.gen === s.gen);
-    if (!ack) continue;
-    const fence = Math.min(s.config.fenceMs, defaultFenceMs(a.deadtimeMs, Math.max(s.keepaliveMs, a.keepaliveMs ?? s.keepaliveMs)));
-    ends.push(ack.at + a.deadtimeMs - fence);
+    if (ack) ends.push(ack.at + a.deadtimeMs - s.config.fenceMs);
   }
   ends.sort((x, y) => y - x);
   return ends[majority(s) - 1] ?? -Infinity;
@@ -324,14 +326,16 @@ function phaseAt(s: OwnershipState, node: string, g: number): GroupPhase {
  */
 export function desiredOwner(s: OwnershipState, g: number, now: number): string | null {
   const def = s.groups[g]!;
-  const alive = aliveNodes(s);
   const failedAt = (n: string) => (n === s.me ? (s.local[g]!.failedUntil ?? 0) > now : (s.peers[n]?.failed ?? []).includes(g));
   const standbyAt = (n: string) => (n === s.me ? s.standby.has(g) : (s.peers[n]?.standby ?? []).includes(g));
   // Preferred node first, then ha.cf order: the same list on every node.
   const leavingAt = (n: string) => (n === s.me ? s.leaving : s.peers[n]?.leaving === true);
   // A node whose haresources has no line for this group cannot run it (configuration drift).
   const absentAt = (n: string) => n !== s.me && (s.peers[n]?.absent ?? []).includes(g);
-  const order = [def.preferredNode, ...s.nodes.filter((n) => n !== def.preferredNode)].filter((n) => alive.includes(n) && !failedAt(n) && !leavingAt(n) && !absentAt(n));
+  const eligible = (n: string) => (n === s.me || s.live.includes(n)) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
+  const order: string[] = [];
+  if (s.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
+  for (const n of s.nodes) if (n !== def.preferredNode && eligible(n)) order.push(n);
   const willing = order.filter((n) => !standbyAt(n));
   // Standby yields only to a node that can take the group; with none, the group still runs.
   const candidates = willing.length > 0 ? willing : order;
@@ -344,14 +348,16 @@ export function desiredOwner(s: OwnershipState, g: number, now: number): string 
     if (holder) return holder;
   }
   const first = candidates[0]!;
-  // A group moves to a node only once it has been up for failbackDelayMs in the holder's
-  // view (failback, or a standby holder yielding): a node that keeps crashing must not drag
-  // the group along. Only the holder applies this (it alone decides when to let go); a node
-  // that holds too (after a partition) gets it at once.
-  // A standby asked for while that node was already up is an operator's choice: at once.
+  // A group moves to a node only once that node has been heard continuously for
+  // failbackDelayMs (failback, or a standby holder yielding): a node that keeps crashing must
+  // not drag the group along. (Being "up" in our view for a while proves little: a node is up
+  // until a deadtime after its last heartbeat.) Only the holder applies this (it alone decides
+  // when to let go); a node that holds too (after a partition) gets it at once. A standby
+  // asked for while that node was already up is an operator's choice: at once.
   const since = s.liveSince[first] ?? now;
+  const stable = (s.heardAt[first] ?? -Infinity) - since >= s.config.failbackDelayMs;
   const asked = s.standby.has(g) && (s.standbySince[g] ?? -Infinity) >= since;
-  if (first !== s.me && order.includes(s.me) && active(s.me) && !active(first) && since > now - s.config.failbackDelayMs && !asked) return s.me;
+  if (first !== s.me && order.includes(s.me) && active(s.me) && !active(first) && !stable && !asked) return s.me;
   return first;
 }
 
@@ -369,6 +375,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
     appliedTakeover: { ...prev.appliedTakeover },
     acks: { ...prev.acks },
     liveSince: { ...prev.liveSince },
+    heardAt: { ...prev.heardAt },
     standbySince: { ...prev.standbySince },
   };
   const effects: OwnershipEffect[] = [];
@@ -393,6 +400,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       for (const n of Object.keys(s.peers)) if (!s.live.includes(n)) delete s.peers[n];
       for (const n of Object.keys(s.acks)) if (!s.live.includes(n)) delete s.acks[n];
       for (const n of Object.keys(s.liveSince)) if (!s.live.includes(n)) delete s.liveSince[n];
+      for (const n of Object.keys(s.heardAt)) if (!s.live.includes(n)) delete s.heardAt[n];
       for (const n of s.live) s.liveSince[n] = event.since?.[n] ?? s.liveSince[n] ?? now;
       s.stale = s.stale.filter((n) => s.live.includes(n));
       break;
@@ -401,6 +409,8 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       // until each has spoken again (or is declared dead), and if we were silent for a
       // deadtime, the peers have declared us dead and may have taken our groups: let go.
       s.stale = [...s.live];
+      // Packets that waited in our socket during the stall come first, and tell of the past.
+      s.holdStartsUntil = now + s.deadtimeMs;
       if (event.silentMs >= s.deadtimeMs) {
         for (const lg of s.local) if (lg.phase === 'starting' || lg.phase === 'running') lg.releaseReq = true;
       }
@@ -410,6 +420,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       delete s.peers[event.node];
       delete s.acks[event.node];
       delete s.liveSince[event.node];
+      delete s.heardAt[event.node];
       s.stale = s.stale.filter((n) => n !== event.node);
       s.live = s.live.filter((n) => n !== event.node);
       // Its claims died with it (timeout: after our deadtime of silence; shutdown: it stopped
@@ -436,6 +447,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       // An advert older than the one we have (reordered on the way) is out of date.
       if (known && (known.gen ?? 0) === (a.gen ?? 0) && a.at !== undefined && known.at !== undefined && a.at < known.at) break;
       s.peers[event.node] = a;
+      s.heardAt[event.node] = now;
       s.stale = s.stale.filter((n) => n !== event.node);
       if (a.at !== undefined) {
         const gen = a.gen ?? 0;
@@ -602,7 +614,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       }
     }
     // The grants of our previous run may count in a lease until one deadtime after it ended.
-    if (lg.grant || !s.settled || now < s.bootAt + s.deadtimeMs) return;
+    if (lg.grant || !s.settled || !s.grantsOpen) return;
     const d = desiredOwner(s, g, now);
     if (d === s.me) {
       if (lg.claim !== null) lg.grant = { node: s.me, gen: s.gen, claim: lg.claim };
@@ -616,7 +628,14 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
 
   /** Drives every group one step: issue the next agent call or change phase. */
   function decide(): void {
+    if (!s.grantsOpen && now >= s.bootAt + s.deadtimeMs) s.grantsOpen = true;
     s.groups.forEach((def, g) => {
+      const lg = s.local[g]!;
+      if (lg.failedUntil !== null && lg.failedUntil <= now) {
+        // The failed-start hold is over: we are a candidate again; say so now.
+        lg.failedUntil = null;
+        advertise = true;
+      }
       updateGrant(g);
       // A phase change (start begun, stop begun) is followed at once by its first agent
       // call, in this same step: waiting for the next tick would add up to a keepalive.
@@ -640,9 +659,14 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
         case 'stopped': {
           // A live peer whose advert we have not read yet may hold the group: unknown is not
           // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
-          const unknownPeer = aliveNodes(s).some((n) => n !== s.me && !s.peers[n]);
-          const otherHolder = aliveNodes(s).find((n) => n !== s.me && holds(phaseAt(s, n, g)));
-          const want = !s.leaving && s.settled && desired === s.me && !unknownPeer && !otherHolder && s.stale.length === 0;
+          const want =
+            !s.leaving &&
+            s.settled &&
+            desired === s.me &&
+            s.stale.length === 0 &&
+            now >= s.holdStartsUntil &&
+            !s.live.some((n) => !s.peers[n]) && // unknown peer
+            !s.live.some((n) => holds(phaseAt(s, n, g))); // another holder
           if (!s.config.quorum) {
             if (want) beginStart(g); // never two at once
             return;
@@ -727,22 +751,22 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
 
 /**
  * When a timer-driven change is due (stop retries, end of a failed-start hold, end of a
- * lease, end of our first deadtime, a failback delay), for the shell's single timer.
+ * lease, end of our first deadtime), for the shell's single timer.
  */
 export function nextWake(s: OwnershipState, now: number): number {
   let wake = Infinity;
-  const after = (t: number) => {
-    if (t > now) wake = Math.min(wake, t);
+  // A deadline already past wakes us at once: a step in between (a duplicate heartbeat) may
+  // not have stepped ownership, and a lease must never be overrun by a keepalive.
+  const at = (t: number) => {
+    wake = Math.min(wake, Math.max(now, t));
   };
   s.local.forEach((lg, g) => {
-    if (lg.retryAt !== null) wake = Math.min(wake, lg.retryAt);
-    if (lg.failedUntil !== null && lg.failedUntil > now) wake = Math.min(wake, lg.failedUntil + 1);
-    if (s.config.quorum && (lg.phase === 'starting' || lg.phase === 'running') && !lg.pending) after(leaseEnd(s, g));
-    if (lg.phase === 'starting' || lg.phase === 'running') {
-      for (const since of Object.values(s.liveSince)) after(since + s.config.failbackDelayMs);
-    }
+    if (lg.retryAt !== null) at(lg.retryAt);
+    if (lg.failedUntil !== null) at(lg.failedUntil);
+    if (s.config.quorum && (lg.phase === 'starting' || lg.phase === 'running') && !lg.pending) at(leaseEnd(s, g));
   });
-  if (s.config.quorum) after(s.bootAt + s.deadtimeMs);
+  if (s.config.quorum && !s.grantsOpen) at(s.bootAt + s.deadtimeMs);
+  if (s.holdStartsUntil > now) at(s.holdStartsUntil);
   return wake;
 }
 

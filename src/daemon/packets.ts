@@ -82,7 +82,6 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
   // The sender's clock (for echoes and ordering) and, in quorum clusters, echoes, claims and grants.
   const ms = (t: number) => toHex(Math.max(0, Math.floor(t)));
   if (a.at !== undefined) m.set('hts_at', ms(a.at));
-  if (a.keepaliveMs !== undefined) m.set('hts_ka', ms(a.keepaliveMs));
   if (a.acks?.length) m.set('hts_ak', a.acks.map((k) => `${k.node}:${toHex(k.gen)}:${ms(k.at)}`).join(','));
   const claims = (a.claims ?? []).flatMap((c, g) => (c !== null && groupKeys[g] ? [`${groupKeys[g]}:${toHex(c)}`] : []));
   if (claims.length) m.set('hts_cl', claims.join(','));
@@ -173,8 +172,6 @@ function quorumFields(m: HbMessage, groupKeys: string[], present: Set<number>): 
   const gen = parseHex(m.getString('hg'));
   const dt = parseHex(m.getString('dt'));
   const at = parseHex(m.getString('hts_at'));
-  const ka = parseHex(m.getString('hts_ka'));
-  if (ka !== undefined) out.keepaliveMs = ka;
   if (gen !== undefined) out.gen = gen;
   if (dt !== undefined) out.deadtimeMs = dt;
   if (at !== undefined) out.at = at;

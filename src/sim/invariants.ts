@@ -103,6 +103,7 @@ export class Checker {
     this.steadyOwner = config.groups.map(() => null);
     this.sequence = config.groups.map(() => []);
     for (const f of w.schedule.faults) if (f.kind === 'standby' || f.kind === 'takeover') this.manualAt.push(f.at);
+    if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
   }
 
   private excuse(reason: string): void {
@@ -220,6 +221,16 @@ export class Checker {
     if (!n.state) return;
     const local = n.state.ownership.local;
     const changed: number[] = [];
+    // A group that stopped and started again within this one step was not owned in between.
+    for (const e of effects) {
+      if (e.kind !== 'group-phase' || e.to !== 'stopped') continue;
+      const g = n.globalOf[e.group]!;
+      if (local[e.group]!.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
+        this.phase[n.idx]![g] = 'stopped';
+        this.stopTrouble[n.idx]![g] = false;
+        this.refresh(g);
+      }
+    }
     for (let l = 0; l < local.length; l++) {
       const g = n.globalOf[l]!;
       const lg = local[l]!;
@@ -361,6 +372,7 @@ export class Checker {
 
   private checkSteady(g: number): void {
     if (!this.steady || !this.quiet) return;
+    if (!this.w.bounds.livenessPromised) return;
     const w = this.w;
     const withGroup = w.nodes.filter((n) => n.localOf[g]! >= 0);
     if (withGroup.length === 0 || (this.quorum && withGroup.length < this.majority)) return;
@@ -417,7 +429,7 @@ export class Checker {
 
   /** A crash of the running owner in a settled quiet period: a new owner within failoverMs. */
   private planFailover(f: Extract<Fault, { kind: 'crash' }>): void {
-    if (!this.steady) return;
+    if (!this.steady || !this.w.bounds.livenessPromised) return;
     const w = this.w;
     const y = w.node(f.node);
     const t = w.now;

@@ -43,8 +43,11 @@ export type Fault =
   | { kind: 'delay'; at: number; durMs: number; extraMs: number }
   /** Every packet is delivered twice with probability `rate`. */
   | { kind: 'dup'; at: number; durMs: number; rate: number }
-  /** Packets from `side` to the others (and back, unless oneWay) are dropped, on `link` or all links. */
-  | { kind: 'partition'; at: number; durMs: number; side: string[]; oneWay: boolean; link: string | null }
+  /**
+   * Packets from `side` to `others` (default: every other node), and back unless oneWay,
+   * are dropped, on `link` or on all links. With `others`, connectivity is non-transitive.
+   */
+  | { kind: 'partition'; at: number; durMs: number; side: string[]; others?: string[]; oneWay: boolean; link: string | null }
   /** Power-off: the node and its resources are gone; it boots again (new generation) after downMs. */
   | { kind: 'crash'; at: number; node: string; downMs: number }
   /** Graceful stop (hbd's SIGTERM): release, goodbye, exit; boots again after downMs. */
@@ -89,6 +92,8 @@ export interface Bounds {
   failoverMs: number;
   /** 2 nodes: a double ownership ends within this after both nodes heard each other during it. */
   resolveMs: number;
+  /** Liveness is promised (quorum clusters: timers alike enough for leases, see leasesFeasible). */
+  livenessPromised: boolean;
 }
 
 export interface NodeCfg {
@@ -125,11 +130,25 @@ export function nodeConfigs(config: SimConfig, faults: readonly Fault[]): NodeCf
   });
 }
 
-/** The smallest fence any holder uses against any granter (see ownership.ts leaseEnd). */
+/** The smallest fence of any node (its own default: see ownership.ts defaultFenceMs). */
 export function minFence(cfgs: NodeCfg[]): number {
-  let f = Infinity;
-  for (const x of cfgs) for (const y of cfgs) f = Math.min(f, defaultFenceMs(x.timers.deadtimeMs, Math.max(x.timers.keepaliveMs, y.timers.keepaliveMs)));
-  return f;
+  return Math.min(...cfgs.map((c) => defaultFenceMs(c.timers.deadtimeMs, c.timers.keepaliveMs)));
+}
+
+/**
+ * Whether every lease can last: for every holder Y and granter X, X's deadtime minus Y's
+ * fence leaves 3 keepalives (of either). Always true with the same timers everywhere; with
+ * timers that differ more, quorum leases are too short to keep a group running (safety
+ * holds, liveness is not promised).
+ */
+export function leasesFeasible(cfgs: NodeCfg[]): boolean {
+  for (const x of cfgs) {
+    for (const y of cfgs) {
+      const fence = defaultFenceMs(y.timers.deadtimeMs, y.timers.keepaliveMs);
+      if (x.timers.deadtimeMs - fence < 3 * Math.max(x.timers.keepaliveMs, y.timers.keepaliveMs)) return false;
+    }
+  }
+  return true;
 }
 
 export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
@@ -164,6 +183,7 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
     settleMs,
     failoverMs,
     resolveMs: stopBudgetMs,
+    livenessPromised: cfgs.length < 3 || leasesFeasible(cfgs),
   };
 }
 
@@ -283,9 +303,13 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
         faults.push({ kind, at, durMs: span(500, 8000), rate: uniform(rng, 0.1, 0.5) });
         break;
       case 'partition': {
-        const side = shuffled(rng, nodes).slice(0, int(rng, 1, n - 1));
+        const order = shuffled(rng, nodes);
+        const cut = int(rng, 1, n - 1);
+        const side = order.slice(0, cut).sort();
+        const rest = order.slice(cut);
+        const others = n > 2 && chance(rng, 0.3) ? rest.slice(0, int(rng, 1, rest.length)).sort() : null;
         const link = links.length > 1 && chance(rng, 0.3) ? pick(rng, links) : null;
-        faults.push({ kind, at, durMs: span(deadtimeMs / 2, 6 * deadtimeMs), side: [...side].sort(), oneWay: chance(rng, 0.35), link });
+        faults.push({ kind, at, durMs: span(deadtimeMs / 2, 6 * deadtimeMs), side, ...(others ? { others } : {}), oneWay: chance(rng, 0.35), link });
         break;
       }
       case 'crash':
@@ -355,7 +379,7 @@ export function describeFault(f: Fault): string {
     case 'delay':
       return `delay +0..${f.extraMs} ms for ${f.durMs} ms`;
     case 'partition':
-      return `${f.oneWay ? 'one-way ' : ''}partition [${f.side.join(',')}] ${f.oneWay ? '->' : '<->'} rest${f.link ? ` on ${f.link}` : ''} for ${f.durMs} ms`;
+      return `${f.oneWay ? 'one-way ' : ''}partition [${f.side.join(',')}] ${f.oneWay ? '->' : '<->'} ${f.others ? `[${f.others.join(',')}]` : 'rest'}${f.link ? ` on ${f.link}` : ''} for ${f.durMs} ms`;
     case 'crash':
     case 'shutdown':
       return `${f.kind} ${f.node}, back after ${f.downMs} ms`;

@@ -438,10 +438,9 @@ export class World {
     for (const i of this.active.partition) {
       const f = this.schedule.faults[i] as Extract<Fault, { kind: 'partition' }>;
       if (f.link !== null && f.link !== link) continue;
-      const a = f.side.includes(from.name);
-      const b = f.side.includes(to.name);
-      if (a === b) continue;
-      if (a || !f.oneWay) return true;
+      const other = (n: SimNode) => (f.others ? f.others.includes(n.name) : !f.side.includes(n.name));
+      if (f.side.includes(from.name) && other(to)) return true;
+      if (!f.oneWay && f.side.includes(to.name) && other(from)) return true;
     }
     return false;
   }
@@ -490,52 +489,7 @@ export class World {
   }
 
   private decode(pkt: Packet, from: SimNode, to: SimNode): PeerAdvert | null {
-    const a = pkt.advert;
-    if (!a) return null;
-    const map = (g: number): number => {
-      const gid = from.globalOf[g];
-      return gid === undefined ? -1 : to.localOf[gid]!;
-    };
-    const list = (xs: number[]) => xs.map(map).filter((i) => i >= 0);
-    const phases: GroupPhase[] = to.cfg.groups.map(() => 'stopped');
-    const present = new Set<number>();
-    a.phases.forEach((p, g) => {
-      const i = map(g);
-      if (i >= 0) {
-        phases[i] = p;
-        present.add(i);
-      }
-    });
-    const out: PeerAdvert = {
-      phases,
-      standby: list(a.standby),
-      failed: list(a.failed),
-      takeover: a.takeover ? { serial: a.takeover.serial, groups: list(a.takeover.groups) } : null,
-      leaving: a.leaving,
-      gen: pkt.gen,
-      deadtimeMs: from.cfg.timers.deadtimeMs,
-      keepaliveMs: Math.max(0, Math.floor(from.cfg.timers.keepaliveMs)),
-      absent: to.cfg.groups.flatMap((_, i) => (present.has(i) ? [] : [i])),
-    };
-    if (a.at !== undefined) out.at = Math.max(0, Math.floor(a.at));
-    if (a.acks?.length) out.acks = a.acks.map((k) => ({ node: k.node, gen: k.gen, at: Math.max(0, Math.floor(k.at)) }));
-    if (a.claims?.some((c) => c !== null)) {
-      const claims: (number | null)[] = to.cfg.groups.map(() => null);
-      a.claims.forEach((c, g) => {
-        const i = map(g);
-        if (c !== null && i >= 0) claims[i] = c;
-      });
-      out.claims = claims;
-    }
-    if (a.grants?.some((x) => x !== null)) {
-      const grants: PeerAdvert['grants'] = to.cfg.groups.map(() => null);
-      a.grants.forEach((x, g) => {
-        const i = map(g);
-        if (x && i >= 0) grants[i] = { node: x.node, gen: x.gen, claim: x.claim };
-      });
-      out.grants = grants;
-    }
-    return out;
+    return pkt.advert ? decodeAdvert(pkt.advert, pkt.gen, from.cfg, to.cfg) : null;
   }
 
   // ---- agents ----------------------------------------------------------------------------
@@ -668,4 +622,56 @@ export class World {
 
 export function runSchedule(schedule: Schedule, opts: WorldOptions = {}): RunResult {
   return new World(schedule, opts).run();
+}
+
+/**
+ * An advert as the receiver's shell decodes it (src/daemon/packets.ts readAdvert): in the
+ * receiver's haresources numbering, groups the sender lacks marked absent, the generation
+ * from the packet, times floored as the wire carries them, claims and grants only when some
+ * are set.
+ */
+export function decodeAdvert(a: PeerAdvert, gen: number, from: NodeCfg, to: NodeCfg): PeerAdvert {
+  const map = (g: number): number => {
+    const id = from.groups[g];
+    return id === undefined ? -1 : to.groups.indexOf(id);
+  };
+  const list = (xs: number[]) => xs.map(map).filter((i) => i >= 0);
+  const phases: GroupPhase[] = to.groups.map(() => 'stopped');
+  const present = new Set<number>();
+  a.phases.forEach((p, g) => {
+    const i = map(g);
+    if (i >= 0) {
+      phases[i] = p;
+      present.add(i);
+    }
+  });
+  const out: PeerAdvert = {
+    phases,
+    standby: list(a.standby),
+    failed: list(a.failed),
+    takeover: a.takeover ? { serial: a.takeover.serial, groups: list(a.takeover.groups) } : null,
+    leaving: a.leaving,
+    gen,
+    deadtimeMs: from.timers.deadtimeMs,
+    absent: to.groups.flatMap((_, i) => (present.has(i) ? [] : [i])),
+  };
+  if (a.at !== undefined) out.at = Math.max(0, Math.floor(a.at));
+  if (a.acks?.length) out.acks = a.acks.map((k) => ({ node: k.node, gen: k.gen, at: Math.max(0, Math.floor(k.at)) }));
+  if (a.claims?.some((c) => c !== null)) {
+    const claims: (number | null)[] = to.groups.map(() => null);
+    a.claims.forEach((c, g) => {
+      const i = map(g);
+      if (c !== null && i >= 0) claims[i] = c;
+    });
+    out.claims = claims;
+  }
+  if (a.grants?.some((x) => x !== null)) {
+    const grants: PeerAdvert['grants'] = to.groups.map(() => null);
+    a.grants.forEach((x, g) => {
+      const i = map(g);
+      if (x && i >= 0) grants[i] = { node: x.node, gen: x.gen, claim: x.claim };
+    });
+    out.grants = grants;
+  }
+  return out;
 }

@@ -96,9 +96,9 @@ test('takeover when the owner dies, with Heartbeat\'s log lines; failback stops 
   // a comes back: b gives the group back (auto_failback on), in reverse order.
   b.on({ kind: 'membership', live: ['a'], settled: true });
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
-  assert.deepEqual(b.runAgents(), [], 'not before a has been up for failbackDelayMs (default: the deadtime)');
+  assert.deepEqual(b.runAgents(), [], 'not before a has been heard for failbackDelayMs (default: the deadtime)');
   b.now += 30_000;
-  b.on({ kind: 'tick' });
+  b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
   const calls = b.runAgents();
   assert.deepEqual(calls.filter((c) => c.startsWith('IPaddr::10.0.0.10') || c.startsWith('apache2') || c.startsWith('mysql')), ['mysql stop', 'apache2 stop', 'IPaddr::10.0.0.10 stop']);
   assert.equal(b.state.local[0]!.phase, 'stopped');

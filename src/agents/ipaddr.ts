@@ -191,6 +191,25 @@ export class IpAddrAgent {
     }
   }
 
+  /**
+   * Announces an address we already hold once more (a node that held it too has let go):
+   * the LAN may still point at the other node's MAC. False when it is not configured here.
+   */
+  async reannounce(spec: BuiltinSpec, ctx: AgentContext): Promise<boolean> {
+    const parsed = parseVip(spec.args[0] ?? '');
+    if (!parsed.ok) return false;
+    try {
+      const here = findAddress(await this.links(ctx), parsed.vip.ip, parsed.vip.iface);
+      if (!here || !arpCapable(here.link)) return false;
+      await this.announce(spec.agent.id, parsed.vip.ip, here.link, ctx);
+      return true;
+    } catch (err) {
+      if (!(err instanceof Failure)) throw err;
+      ctx.log('error', `${spec.agent.id}: ERROR: ${err.message}`);
+      return false;
+    }
+  }
+
   private async links(ctx: AgentContext): Promise<IpLink[]> {
     const argv = ['ip', '-json', 'addr', 'show'];
     const r = await this.commands.run(argv, { timeoutMs: ctx.timeoutMs });

@@ -29,7 +29,7 @@ export type NodeEffect =
   | { kind: 'log'; level: M.LogLevel; text: string }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' }>
   | { kind: 'drift'; node: string; digest: string | null }
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
   | { kind: 'exit' };
@@ -58,9 +58,12 @@ export interface NodeOptions {
 }
 
 export function initNode(opts: NodeOptions, now: number): NodeState {
+  const membership = M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now);
+  const ownership = O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs });
   return {
-    membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs }),
+    membership,
+    // A node alone in ha.cf is settled from the start: no 'settled' event will ever tell ownership.
+    ownership: { ...ownership, settled: membership.settled },
     digest: opts.digest,
     peerDigests: {},
     shuttingDown: false,

@@ -211,6 +211,12 @@ export type OwnershipEffect =
   | { kind: 'advertise' }
   | { kind: 'group-phase'; group: number; from: GroupPhase; to: GroupPhase }
   | { kind: 'transition'; group: number; what: 'takeover' | 'failback' | 'release' | 'start-failed' | 'stop-failed' | 'standby' | 'acquired'; from?: string | null }
+  /**
+   * We run the group and another node that held it too (a healed partition, a conflict
+   * resolved in our favour) has let go or died: its last gratuitous ARP may have pointed the
+   * LAN at it, so our addresses must be announced again.
+   */
+  | { kind: 'reassert'; group: number; from: string }
   /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
   | { kind: 'left' };
 
@@ -432,6 +438,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
         }
       }
       const held = had ? had.phases.flatMap((p, i) => (holds(p) ? [i] : [])) : [];
+      for (const g of held) if (s.local[g]!.phase === 'running') effects.push({ kind: 'reassert', group: g, from: event.node });
       if (event.reason === 'shutdown' && held.length === 0 && had) log('info', `Dead node ${event.node} gave up resources.`);
       for (const g of held) s.local[g]!.acquiredFrom = event.node;
       // Groups preferred by the lost node are "acquired from" it too, as Heartbeat logs.
@@ -446,6 +453,11 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       const known = s.peers[event.node];
       // An advert older than the one we have (reordered on the way) is out of date.
       if (known && (known.gen ?? 0) === (a.gen ?? 0) && a.at !== undefined && known.at !== undefined && a.at < known.at) break;
+      if (known) {
+        known.phases.forEach((p, g) => {
+          if (holds(p) && !holds(a.phases[g] ?? 'stopped') && s.local[g]?.phase === 'running') effects.push({ kind: 'reassert', group: g, from: event.node });
+        });
+      }
       s.peers[event.node] = a;
       s.heardAt[event.node] = now;
       s.stale = s.stale.filter((n) => n !== event.node);

@@ -6,7 +6,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig } from '../config/types.js';
 import * as Node from '../core/node.js';
-import { runResource, type AgentAction } from '../agents/index.js';
+import { ipAddrAgent, runResource, type AgentAction } from '../agents/index.js';
 import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
@@ -172,6 +172,9 @@ export class Daemon {
       case 'agent':
         this.runAgent(e.group, e.resource, e.action);
         break;
+      case 'reassert':
+        this.reassert(e.group, e.from);
+        break;
       case 'drift': {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -228,6 +231,18 @@ export class Daemon {
         this.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
         this.dispatch({ kind: 'agent-done', group, resource, action, ok: false, running: false });
       });
+  }
+
+  /** Announce the group's addresses again: the LAN may still point at `from`. */
+  private reassert(group: number, from: string): void {
+    const g = this.config.groups[group];
+    if (!g) return;
+    this.log.info(`Resource group ${g.id}: ${from} no longer holds it; announcing its addresses again.`);
+    for (const spec of g.resources) {
+      if (spec.agent.kind !== 'builtin') continue;
+      const ctx = { timeoutMs: 10_000, nodeName: this.opts.nodeName, log: (level: Node.LogLevel, message: string) => this.logAt(level, message) };
+      void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, ctx).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
+    }
   }
 
   private onPacket(t: Transport, packet: Buffer, from: string): void {

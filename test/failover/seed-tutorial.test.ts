@@ -9,8 +9,6 @@ import { clock, says, stepper, wall, withCluster, type NsCluster } from '../help
 
 const skip = await netnsSkip();
 const VIP = '10.231.1.100';
-const NO_REANNOUNCE =
-  'bug: a node that keeps its VIP through a partition never re-announces it when the partition heals, so the client stays on the other MAC until its neighbour entry expires (~30-45 s)';
 
 /** The group's owner as the named daemon sees it. */
 async function ownerSeenBy(c: NsCluster, node: string): Promise<string | null> {
@@ -120,7 +118,6 @@ test('seed tutorial: primary\'s link down, auto_failback on', { skip }, async (t
         const back = await probe.waitFor('primary again', says('primary'), upAt, 3000);
         t.diagnostic(`client sees primary again ${Math.round(back.t - upAt)} ms after the cable was back`);
       },
-      { todo: NO_REANNOUNCE },
     );
     probe.stop();
   });

@@ -22,7 +22,7 @@ import type { Fault } from './schedule.js';
 import { faultEnd } from './schedule.js';
 import type { Call, Packet, SimNode, World } from './world.js';
 
-export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap';
+export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop';
 
 export interface Violation {
   invariant: InvariantName;
@@ -45,13 +45,16 @@ export const INVARIANTS: Record<InvariantName, string> = {
     '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',
   liveness:
     'Liveness. In a quiet period, from settleMs after it began (or after the end of the last failed-start hold of the group), every group that a ' +
-    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running.',
+    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running. (Not promised in a quorum cluster whose nodes\' timers differ so much that ' +
+    'a lease cannot last 3 keepalives: there groups may stop and start again; safety is still checked.)',
   failover:
     'Failover. When the running owner of a group crashes in a settled quiet period and nothing else happens for failoverMs = deadtime + 3 network delays + ' +
     'the group\'s start time, another node runs the group (alone) within failoverMs.',
   failback:
     'Failback. In a quiet period, from settleMs on (as for liveness), with auto_failback on (on every node with the group) the group runs on its first ' +
     'eligible node in [preferred node, ha.cf order] (standby nodes last); with off, it stays on the node that ran it at settleMs.',
+  'busy-loop':
+    'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
   'no-flap':
     'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
     'only goes there once that node\'s current run has been up for failbackDelay.',

@@ -32,5 +32,12 @@ export function skipRelease(core: Core = realCore): Core {
         .map((e) => (e.kind === 'send-status' ? { ...e, payload: { ...e.payload, advert: advertOf(state.ownership, now) } } : e));
       return { state, effects };
     },
+    // The real core asks to be woken at once for a lease it sees expired; the kept group makes
+    // that true forever. Wake a keepalive later instead, so the variant fails by its double
+    // owners rather than by spinning.
+    nextWake(state: Node.NodeState, now: number): number {
+      const wake = core.nextWake(state, now);
+      return wake <= now ? now + state.membership.timers.keepaliveMs : wake;
+    },
   };
 }

@@ -82,6 +82,9 @@ export interface SimNode {
   state: Node.NodeState | null;
   token: number;
   armedAt: number;
+  /** Busy-loop detection: the time of the last timer wake, and how many came at that time. */
+  lastWakeAt: number;
+  wakesAtOnce: number;
   replay: ReplayWindow;
   newest: Map<number, { generation: number; seq: number }>;
   seq: number;
@@ -172,6 +175,8 @@ export class World {
         state: null,
         token: 0,
         armedAt: Infinity,
+        lastWakeAt: -1,
+        wakesAtOnce: 0,
         replay: new ReplayWindow(),
         newest: new Map(),
         seq: 0,
@@ -256,6 +261,15 @@ export class World {
         const n = this.nodes[e.node]!;
         if (!n.up || n.paused || e.token !== n.token) return;
         n.armedAt = Infinity;
+        if (e.t === n.lastWakeAt) {
+          if (++n.wakesAtOnce > 1000) {
+            this.fail({ invariant: 'busy-loop', message: `${n.name} was woken by its timer more than 1000 times at ${e.t.toFixed(1)} ms` });
+            return;
+          }
+        } else {
+          n.lastWakeAt = e.t;
+          n.wakesAtOnce = 0;
+        }
         this.dispatch(n, { kind: 'tick' });
         return;
       }

@@ -3,7 +3,7 @@
 // simulator within the suite's schedules, shrunk, and replayed exactly from its seed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runSeed, shrink, type SimOptions } from '../../src/sim/run.js';
+import { runSeed, scheduleOf, shrink, type SimOptions } from '../../src/sim/run.js';
 import { skipRelease } from '../../src/sim/variants.js';
 import { THREE_NODES, TWO_NODES } from './suite.js';
 import type { Range } from './parallel.js';
@@ -30,8 +30,7 @@ for (const range of [TWO_NODES, THREE_NODES]) {
     const opts = { ...range.opts, core: broken };
     const { reduction, result } = shrink(caught.seed, opts, 150);
     assert.equal(result.violation?.invariant, caught.invariant);
-    const full = runSeed(caught.seed, opts);
-    t.diagnostic(`shrunk from ${Object.values(full.faults).reduce((a, b) => a + b, 0)} to ${reduction.keep.length} fault(s), ${reduction.untilMs ?? 'full'} ms: ${result.violation!.message}`);
+    t.diagnostic(`shrunk from ${scheduleOf(caught.seed, opts).faults.length} to ${reduction.keep.length} fault(s), ${reduction.untilMs ?? 'full'} ms: ${result.violation!.message}`);
     const a = runSeed(caught.seed, opts, reduction, true);
     const b = runSeed(caught.seed, opts, reduction, true);
     assert.deepEqual(a.violation, b.violation);

@@ -150,6 +150,11 @@ class Pair {
     const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
     tr.failbackMs = tBack === null ? null : tBack - t1;
     if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
+    if (process.argv.includes('--debug') && tBack !== null) {
+      const around = NODES.flatMap((n) => this.d[n]!.lines.filter((l) => l.t > t1 && l.t < tBack + 200).map((l) => ({ ...l, n })));
+      around.sort((x, y) => x.t - y.t);
+      log(`  failback timeline (answer at ${(tBack - t1).toFixed(0)}):\n${around.map((l) => `    ${(l.t - t1).toFixed(0).padStart(6)} ${l.n} ${l.text}`).join('\n')}`);
+    }
     log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms`);
     return tr;
   }

@@ -8,7 +8,7 @@
 //
 // The variant `hbd-selfload` loads heartbeat-ts from the inside instead: HTTP API and
 // control-socket clients hammering node1's daemon, and a resource group whose agent prints
-// 20 MB per start/stop, moved between the nodes every few seconds so node1's daemon keeps
+// 20 MB per start/stop (and 63 KB of "not ok" lines per status), moved between the nodes every few seconds so node1's daemon keeps
 // reading agent output. Any main-thread stall would show as a late heartbeat.
 //
 // Usage: node dist/bench/stability.js [--duration 600] [--systems hbd,hbd-rt,heartbeat,keepalived,keepalived-dt,hbd-selfload]
@@ -31,13 +31,17 @@ const NODES = ['node1', 'node2'];
 const HAMMER_JS = join(DIST, 'lib', 'hammer.js');
 
 const NOISY = `#!/bin/sh
-# A resource agent that prints a lot: 20 MB on every start and stop, 1 MB (stderr) per status.
+# A resource agent that prints a lot: 20 MB on every start and stop; on status 1 MB on stderr
+# and 63 KB of TAP-style self-check lines on stdout ("not ok ...", never "running") before the verdict.
 dir=$1; action=$2; f="$dir/noisy-$HA_CURHOST"
 blurt() { yes 'noisy resource agent output: lorem ipsum dolor sit amet, consectetur adipiscing elit' | head -c "$1"; }
 case "$action" in
   start) blurt 20000000; touch "$f"; echo; echo OK ;;
   stop) blurt 20000000; rm -f "$f"; echo; echo OK ;;
-  status) blurt 1000000 >&2; if [ -e "$f" ]; then echo running; else echo stopped; fi ;;
+  status)
+    blurt 1000000 >&2
+    yes 'not ok' | head -n 9000
+    if [ -e "$f" ]; then echo running; else echo stopped; fi ;;
 esac
 exit 0
 `;
@@ -66,9 +70,9 @@ async function hbdSupportsHttp(): Promise<boolean> {
   return r.stdout.includes('--http-listen');
 }
 
-async function soak(tb: Testbed, sys: System, key: string, durationS: number, opts: { stress: boolean; selfload: boolean }): Promise<SoakResult> {
+async function soak(tb: Testbed, sys: System, key: string, durationS: number, opts: { stress: boolean; selfload: boolean; parts: string[] }): Promise<SoakResult> {
   const spec: ClusterSpec = { nodes: NODES, timers: TIMERS };
-  if (opts.selfload) {
+  if (opts.selfload && opts.parts.includes('agent')) {
     spec.extraHaresources = [`node2 noisy::${tb.dir}`];
     spec.resourceScripts = { noisy: NOISY };
   }
@@ -104,16 +108,21 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
       loads.push(`stress-ng --cpu ${n}`);
     }
     if (opts.selfload) {
-      const withHttp = await hbdSupportsHttp();
-      const hammerArgs = [process.execPath, HAMMER_JS, '--control', join(d.node1!.dir, 'ctl.sock'), ...(withHttp ? ['--http', 'http://127.0.0.1:8694'] : []), '--concurrency', '4'];
-      const hm = tb.spawn('node1', hammerArgs);
-      hm.stdout?.setEncoding('utf8');
-      hm.stdout?.on('data', (c: string) => hammerLines.push(...c.trim().split('\n')));
-      cleanups.push(async () => {
-        if (hm.pid) killTree(hm.pid);
-      });
-      loads.push(`${withHttp ? 'HTTP API (4 keep-alive clients: /status, /metrics, /dashboard.js; 2 /events streams) + ' : ''}control socket (2 status loops) + a 20 MB-per-call resource agent moved between the nodes every 3 s`);
-      cycling = true;
+      const withHttp = opts.parts.includes('http') && (await hbdSupportsHttp());
+      const withControl = opts.parts.includes('control');
+      if (withHttp || withControl) {
+        const hammerArgs = [process.execPath, HAMMER_JS, ...(withControl ? ['--control', join(d.node1!.dir, 'ctl.sock')] : []), ...(withHttp ? ['--http', 'http://127.0.0.1:8694'] : []), '--concurrency', '4'];
+        const hm = tb.spawn('node1', hammerArgs);
+        hm.stdout?.setEncoding('utf8');
+        hm.stdout?.on('data', (c: string) => hammerLines.push(...c.trim().split('\n')));
+        cleanups.push(async () => {
+          if (hm.pid) killTree(hm.pid);
+        });
+      }
+      if (withHttp) loads.push('HTTP API (4 keep-alive clients: /status, /metrics, /dashboard.js; 2 /events streams)');
+      if (withControl) loads.push('control socket (2 status loops)');
+      if (opts.parts.includes('agent')) loads.push('a resource agent printing 20 MB per start/stop and 1 MB + 63 KB per status, moved between the nodes every 3 s');
+      cycling = opts.parts.includes('agent');
       void (async () => {
         const s1 = join(d.node1!.dir, 'ctl.sock');
         const s2 = join(d.node2!.dir, 'ctl.sock');
@@ -209,10 +218,16 @@ async function main(): Promise<void> {
   const results: SoakResult[] = [];
   const started = Date.now();
   for (const key of keys) {
-    const selfload = key === 'hbd-selfload';
-    const sys = selfload ? hbd({ label: 'heartbeat-ts, loaded from the inside', httpListen: '127.0.0.1:8694' }) : systemByKey(key);
+    const selfload = key === 'hbd-selfload' || key === 'hbd-rt-selfload';
+    const rtPrefix = ['chrt', '-r', '10', 'nice', '-n', '-10'];
+    const sys =
+      key === 'hbd-selfload'
+        ? hbd({ label: 'heartbeat-ts, loaded from the inside', httpListen: '127.0.0.1:8694' })
+        : key === 'hbd-rt-selfload'
+          ? hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10), loaded from the inside', httpListen: '127.0.0.1:8694', prefix: rtPrefix })
+          : systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
-    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload });
+    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']) });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);
     results.push(r);
   }
@@ -222,13 +237,13 @@ async function main(): Promise<void> {
   const rows = results.map((r) => [
     r.label,
     r.sched,
-    r.load.startsWith('stress') ? r.load : 'self-load (below)',
+    r.load.startsWith('stress') ? r.load : `self-load: ${r.load}`,
     `${(r.durationS / 60).toFixed(1)} min`,
     `${ms(r.interval)}`,
     String(r.rx12.count),
     ms(r.rx12.p999),
     ms(r.rx12.max),
-    ms(r.rx21.max),
+    r.rx21.count < 2 ? '— (backup sends none)' : ms(r.rx21.max),
     r.lateMax === null ? (r.system.startsWith('keepalived') ? 'n/a' : '0') : `${r.lateCount} (max ${r.lateMax})`,
     String(r.falseAlarms.length),
     `${r.vipOnStandby} / ${r.clientSawStandby}`,

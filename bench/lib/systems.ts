@@ -286,6 +286,8 @@ export function systemByKey(key: string): System {
       return hbd();
     case 'hbd-rt':
       return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] });
+    case 'hbd-rt-rof':
+      return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] });
     case 'heartbeat':
       return heartbeat();
     case 'keepalived':
@@ -293,7 +295,7 @@ export function systemByKey(key: string): System {
     case 'keepalived-dt':
       return keepalived('deadtime');
     default:
-      throw new Error(`unknown system ${key} (hbd, hbd-rt, heartbeat, keepalived, keepalived-dt)`);
+      throw new Error(`unknown system ${key} (hbd, hbd-rt, hbd-rt-rof, heartbeat, keepalived, keepalived-dt)`);
   }
 }
 

@@ -70,6 +70,9 @@ const SAY = {
   stopped: 'INFO: Resource is stopped',
   failed: 'ERROR: Generic error',
 };
+/** How long a status call's reading of the addresses may serve the start that follows it. */
+const SNAPSHOT_REUSE_MS = 250;
+
 /** The wrapper's exit code for a status of a stopped address (OCF_NOT_RUNNING). */
 const OCF_NOT_RUNNING = 7;
 
@@ -86,6 +89,14 @@ export class IpAddrAgent {
   /** start/stop one at a time, so two VIPs never pick the same free label. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly arp: Record<IpAddrId, ArpSettings>;
+  /**
+   * What the last `status` read of the host's addresses: a takeover runs `status` then
+   * `start` at once, and the start may use that reading instead of running `ip` again (one
+   * process less between "node is dead" and the gratuitous ARP). Only while no start or
+   * stop ran meanwhile (`changes`) and for SNAPSHOT_REUSE_MS.
+   */
+  private snapshot: { at: number; links: IpLink[]; changes: number } | null = null;
+  private changes = 0;
 
   constructor(
     private readonly commands: CommandRunner = systemCommands,
@@ -141,7 +152,7 @@ export class IpAddrAgent {
       const parsed = parseVip(spec.args[0] ?? '');
       if (!parsed.ok) throw new Failure(`${parsed.error} in "${spec.raw}"`);
       const vip = parsed.vip;
-      const links = await this.links(ctx);
+      const links = await this.readLinks(action, ctx);
       const here = findAddress(links, vip.ip, vip.iface);
 
       if (action === 'status') {
@@ -188,7 +199,24 @@ export class IpAddrAgent {
       say('error', `ERROR: ${err.message}`);
       say('error', SAY.failed);
       return finish(false, { timedOut: err.timedOut, ...(action === 'status' ? { running: false } : {}) });
+    } finally {
+      if (action !== 'status') this.changes++;
     }
+  }
+
+  /** The host's addresses for a call: a start may reuse what a status just read. */
+  private async readLinks(action: AgentAction, ctx: AgentContext): Promise<IpLink[]> {
+    if (action === 'status') {
+      const changes = this.changes;
+      const links = await this.links(ctx);
+      this.snapshot = { at: performance.now(), links, changes };
+      return links;
+    }
+    const snap = this.snapshot;
+    this.snapshot = null;
+    this.changes++;
+    if (action === 'start' && snap && snap.changes === this.changes - 1 && performance.now() - snap.at <= SNAPSHOT_REUSE_MS) return snap.links;
+    return this.links(ctx);
   }
 
   /**

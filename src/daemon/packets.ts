@@ -59,7 +59,6 @@ export function differingParts(ours: ConfigParts, theirs: ConfigParts): string[]
   return PART_KEYS.filter(([k]) => ours[k].slice(0, PART_HEX) !== theirs[k].slice(0, PART_HEX)).map(([k]) => names[k]);
 }
 
-
 export function statusMessage(from: Sender, seq: number, wallSeconds: number, payload: StatusPayload, groupKeys: string[]): HbMessage {
   const m = HbMessage.of([
     ['t', 'status'],
@@ -68,11 +67,7 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
     ['protocol', '1'],
     ['src', from.node],
   ]);
-  m.setBinary('srcuuid', from.uuid);
-  m.set('seq', toHex(seq));
-  m.set('hg', toHex(from.generation));
-  m.set('ts', toHex(wallSeconds));
-  m.set('ttl', '3');
+  addSender(m, from, seq, wallSeconds);
   const a = payload.advert;
   m.set('hts_ph', groupKeys.map((k, i) => `${k}:${PHASE_CHAR[a.phases[i] ?? 'stopped']}`).join(','));
   if (a.standby.length) m.set('hts_sb', a.standby.map((g) => groupKeys[g]).join(','));
@@ -99,12 +94,17 @@ export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number):
     ['st', 'dead'],
     ['src', from.node],
   ]);
+  addSender(m, from, seq, wallSeconds);
+  return m;
+}
+
+/** The fields after `src` that every sequenced Heartbeat message carries, in its order. */
+function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number): void {
   m.setBinary('srcuuid', from.uuid);
   m.set('seq', toHex(seq));
   m.set('hg', toHex(from.generation));
   m.set('ts', toHex(wallSeconds));
   m.set('ttl', '3');
-  return m;
 }
 
 export type Incoming =

@@ -4,6 +4,7 @@
 //   --quick:        failover 5 trials; stability 1 min; footprint 20 s; scale 30 s at 8/16
 //                   nodes; nothing written to RESULTS.md (printed only)
 // Usage: node dist/bench/all.js [--quick] [--only failover,stability,footprint,scale]
+//        (--only orientation runs just the orientation check)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { args, commandLine, log } from './lib/report.js';
@@ -13,6 +14,9 @@ const a = args();
 const quick = a.flag('quick');
 const only = a.list('only', ['failover', 'stability', 'footprint', 'scale']);
 const plan: [string, string[]][] = [
+  // First the check that the harness reproduces the issue's orientation figures for the peers
+  // (5 kill -9 trials at keepalive 200 ms / deadtime 1 s; keepalived advert_int 0.2).
+  ['failover', ['--trials', '5', '--timers', 'orient', '--faults', 'kill', '--systems', 'hbd,heartbeat,keepalived', '--section', '-orientation']],
   ['failover', quick ? ['--trials', '5'] : ['--trials', '20']],
   ['stability', quick ? ['--duration', '60'] : ['--duration', '600']],
   ['footprint', quick ? ['--window', '20'] : ['--window', '60']],
@@ -23,7 +27,7 @@ async function main(): Promise<void> {
   let failed = 0;
   const parent = commandLine();
   for (const [name, extra] of plan) {
-    if (!only.includes(name)) continue;
+    if (!only.includes(name) && !(name === 'failover' && extra.includes('-orientation') && only.includes('orientation'))) continue;
     const argv = [join(DIST, `${name}.js`), ...extra, ...(quick ? ['--no-write'] : [])];
     log(`=== ${name}: node ${argv.join(' ')}`);
     const code = await new Promise<number>((resolve) => {

@@ -10,6 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { Daemon } from '../daemon/daemon.js';
+import { applyRealtime } from '../daemon/scheduling.js';
 import { ControlServer } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
@@ -126,6 +127,8 @@ async function runForeground(
     return 1;
   }
   const daemon = loaded.daemon;
+  // ha.cf `realtime` (on by default, as in Heartbeat): SCHED_RR before the first heartbeat.
+  await applyRealtime(daemon.clusterConfig.ha, daemon.log);
   const pidFile = typeof values['pid-file'] === 'string' ? values['pid-file'] : null;
   if (pidFile) {
     mkdirSync(dirname(pidFile), { recursive: true });

@@ -24,8 +24,6 @@ const NOT_ACTED_ON: Record<string, string> = {
   ping_group: 'ping groups are not used yet',
   deadping: 'ping nodes are not used yet',
   hopfudge: 'messages are not forwarded between media, so there are no hops to count',
-  realtime: 'hbd does not change its scheduling class; use the systemd unit (CPUSchedulingPolicy) for that',
-  rtprio: 'hbd does not change its scheduling class; use the systemd unit for that',
   compression: 'hbd messages are small and never compressed',
   compression_threshold: 'hbd messages are small and never compressed',
   traditional_compression: 'hbd messages are small and never compressed',
@@ -94,6 +92,7 @@ export function defaultHaCf(): HaCf {
     debug: 0,
     hopfudge: 1,
     realtime: true,
+    rtprio: null,
     msgfmt: 'netstring',
     uuidfrom: 'file',
     compression: 'zlib',
@@ -305,7 +304,12 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
       const b = boolValue(v);
       if (b === null) issues.error(file, line, `realtime "${v}" must be on or off`);
       else cf.realtime = b;
-      notActed('realtime', line);
+    },
+    rtprio: (values, _rest, line) => {
+      const v = one(values, line, 'rtprio', 'a realtime priority from 1 to 99');
+      if (v === null) return;
+      if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 99) issues.error(file, line, `rtprio "${v}" must be a realtime priority from 1 to 99`);
+      else cf.rtprio = Number(v);
     },
     msgfmt: (values, _rest, line) => {
       const v = one(values, line, 'msgfmt', 'classic or netstring');

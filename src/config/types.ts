@@ -52,7 +52,10 @@ export interface HaCf {
   useLogd: boolean;
   debug: number;
   hopfudge: number;
+  /** `realtime on` (Heartbeat's default): hbd raises itself to SCHED_RR at start. */
   realtime: boolean;
+  /** `rtprio N`: the SCHED_RR priority (1..99); null = 1, the priority Heartbeat 3.0.6 runs at. */
+  rtprio: number | null;
   msgfmt: 'classic' | 'netstring';
   uuidfrom: 'file' | 'nodename';
   compression: string;

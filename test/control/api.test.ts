@@ -207,7 +207,8 @@ describe('HTTP API on a real 2-node cluster', { timeout: 60_000 }, () => {
     let r = await c.request('alpha', 'POST', '/standby', { headers: auth });
     assertError(r, 503, 'E_CONTROLS_DISABLED');
     assert.match(r.json.error.message, /chmod 600/);
-    assert.ok(c.count('alpha', /ERROR: HTTP API: standby and takeover disabled: token file .* has mode 0644/) >= 1, c.dump());
+    // The log line and the answer come over different pipes: the answer can be read first.
+    await c.waitFor('the "disabled" log line', () => c.count('alpha', /ERROR: HTTP API: standby and takeover disabled: token file .* has mode 0644/) >= 1, 2000);
     chmodSync(c.tokenFile, 0o640);
     await sleep(1100);
     assertError(await c.request('alpha', 'POST', '/standby', { headers: auth }), 503, 'E_CONTROLS_DISABLED');
@@ -228,7 +229,7 @@ describe('HTTP API on a real 2-node cluster', { timeout: 60_000 }, () => {
     await sleep(1100);
     r = await c.request('alpha', 'POST', '/standby', { headers: { ...auth, ...json }, body: '{"scope":"foreign"}' });
     assert.equal(r.status, 202, r.text);
-    assert.ok(c.count('alpha', /HTTP API: token file .* is usable again/) >= 1);
+    await c.waitFor('the "usable again" log line', () => c.count('alpha', /HTTP API: token file .* is usable again/) >= 1, 2000);
   });
 
   it('POST /standby moves the group to the other node; POST /takeover brings it back', async () => {

@@ -57,7 +57,7 @@ export const INVARIANTS: Record<InvariantName, string> = {
     'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
   'no-flap':
     'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
-    'only goes there once that node\'s current run has been up for failbackDelay.',
+    'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
 };
 
 const holds = (p: GroupPhase | null): boolean => p !== null && p !== 'stopped';
@@ -82,7 +82,8 @@ export class Checker {
   /** End (global time) of a failed-start hold per node and group. */
   private readonly holdUntil: number[][];
   private readonly conflicts: (Conflict | null)[];
-  private readonly lastRelease: ({ node: number; gen: number; at: number } | null)[];
+  /** The last handoff release of each group: by whom, when, and which run of the preferred node the releaser knew. */
+  private readonly lastRelease: ({ node: number; gen: number; at: number; knownGen: number | null } | null)[];
   private quiet: { from: number; to: number } | null = null;
   private steady = false;
   private readonly steadyOwner: (number | null)[];
@@ -245,7 +246,10 @@ export class Checker {
       if (p === 'stopping' && (before === 'running' || before === 'starting')) {
         this.stopTrouble[n.idx]![g] = false;
         this.note(`stops (${lg.stopReason})`);
-        if (lg.stopReason === 'release') this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now };
+        if (lg.stopReason === 'release') {
+          const preferred = this.w.schedule.config.groups[g]!.preferredNode;
+          this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null };
+        }
       }
       if (p === 'stopped') this.stopTrouble[n.idx]![g] = false;
       if (p === 'starting') this.checkFailbackStart(n, g);
@@ -469,10 +473,12 @@ export class Checker {
     const b = w.nodes[rel.node]!;
     if (!b.up || b.gen !== rel.gen) return;
     if (this.manualAt.some((t) => t >= rel.at - window && t <= w.now)) return;
-    // Released while this run of p was up (else p simply found the group free).
-    if (rel.at < p.bootAt) return;
+    // Judge the releaser on what it knew: the run of p it had heard (p may have crashed and
+    // booted again since, unknown to it yet).
+    const boot = rel.knownGen === null ? undefined : p.bootTimes[rel.knownGen];
+    if (boot === undefined || rel.at < boot) return;
     this.note('failback stability checks');
-    const up = rel.at - p.bootAt;
+    const up = rel.at - boot;
     const delay = w.schedule.config.tuning.failbackDelayMs ?? w.bounds.maxDeadtimeMs;
     if (up < delay) {
       w.fail({

@@ -78,6 +78,8 @@ export interface SimNode {
   resumedAt: number;
   gen: number;
   bootAt: number;
+  /** Boot time of each generation (index: generation). */
+  bootTimes: number[];
   clockBase: number;
   state: Node.NodeState | null;
   token: number;
@@ -171,6 +173,7 @@ export class World {
         resumedAt: -Infinity,
         gen: 0,
         bootAt: 0,
+        bootTimes: [],
         clockBase: 0,
         state: null,
         token: 0,
@@ -303,6 +306,7 @@ export class World {
     n.paused = false;
     n.gen += 1;
     n.bootAt = this.now;
+    n.bootTimes[n.gen] = this.now;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
     n.clockBase = Math.floor(this.miscRng() * 1e6);
     n.replay = new ReplayWindow();

@@ -114,10 +114,10 @@ function finishStart(tb: Testbed, node: string, child: ChildProcess, dir: string
 
 // ---------------------------------------------------------------- heartbeat-ts
 
-export function hbd(variant: { label?: string; prefix?: string[]; httpListen?: string } = {}): System {
+export function hbd(variant: { label?: string; key?: string; prefix?: string[]; httpListen?: string; extraHaCf?: string[] } = {}): System {
   let spec: ClusterSpec | null = null;
   return {
-    key: variant.prefix ? 'hbd-rt' : 'hbd',
+    key: variant.key ?? (variant.prefix ? 'hbd-rt' : 'hbd'),
     label: variant.label ?? 'heartbeat-ts',
     detectionMs: (t) => t.deadtimeMs,
     timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
@@ -128,7 +128,7 @@ export function hbd(variant: { label?: string; prefix?: string[]; httpListen?: s
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(join(dir, 'ha.d', 'resource.d'), { recursive: true });
         mkdirSync(join(dir, 'state'), { recursive: true });
-        writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf(tb, s, join(dir, 'ha-log'), s.extraHaCf));
+        writeFileSync(join(dir, 'ha.d', 'ha.cf'), haCf(tb, s, join(dir, 'ha-log'), [...(s.extraHaCf ?? []), ...(variant.extraHaCf ?? [])]));
         writeFileSync(join(dir, 'ha.d', 'authkeys'), `auth 1\n1 sha1 ${AUTH_SECRET}\n`);
         chmodSync(join(dir, 'ha.d', 'authkeys'), 0o600);
         writeFileSync(join(dir, 'ha.d', 'haresources'), haresources(tb, s));
@@ -286,6 +286,8 @@ export function systemByKey(key: string): System {
       return hbd();
     case 'hbd-rt':
       return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] });
+    case 'hbd-nort':
+      return hbd({ label: 'heartbeat-ts, realtime off', key: 'hbd-nort', extraHaCf: ['realtime off'] });
     case 'hbd-rt-rof':
       return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] });
     case 'heartbeat':
@@ -295,7 +297,7 @@ export function systemByKey(key: string): System {
     case 'keepalived-dt':
       return keepalived('deadtime');
     default:
-      throw new Error(`unknown system ${key} (hbd, hbd-rt, hbd-rt-rof, heartbeat, keepalived, keepalived-dt)`);
+      throw new Error(`unknown system ${key} (hbd, hbd-nort, hbd-rt, hbd-rt-rof, heartbeat, keepalived, keepalived-dt)`);
   }
 }
 

@@ -138,6 +138,9 @@ class Pair {
       // flush them by cycling node1's own link before the cable comes back.
       await this.tb.flushHost('node1');
       await this.tb.setCable('node1', true);
+      // A link whose carrier just came back drops what it sends until the kernel's link
+      // watcher has run (up to a second): as after a reboot, the network is up first.
+      await this.tb.waitReachable('node1', 'node2');
     }
     delete this.d.node1;
     if (!tr.ok) {

@@ -13,6 +13,7 @@ PKGS=(
   tcpdump            # heartbeat gaps as the receiving host sees them
   iproute2           # namespaces, veth, addresses
   iputils-arping     # heartbeat-ts's gratuitous ARP
+  iputils-ping       # the testbed checks a host is reachable again after its link comes back
   net-tools          # ifconfig: what resource-agents' IPaddr uses
   procps util-linux  # ps, unshare, nsenter
 )

@@ -115,6 +115,8 @@ export interface Testbed {
   /** Removes the VIP from a host if it is there (a crashed owner's leftover). */
   dropVip(host: string): Promise<void>;
   hasVip(host: string): Promise<boolean>;
+  /** Waits until `from` gets an answer from `to` (ping), at most 10 s. */
+  waitReachable(from: string, to: string): Promise<void>;
   /** Drops what the host's kernel still queues for sending (link down and up again). */
   flushHost(host: string): Promise<void>;
   spawn(host: string, argv: string[], opts?: SpawnOptions): ChildProcess;
@@ -179,6 +181,16 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
     async dropVip(host) {
       const h = lan.host(host);
       await run(['ip', '-n', h.ns, 'addr', 'del', `${vip}/24`, 'dev', h.iface]);
+    },
+    async waitReachable(from, to) {
+      const f = lan.host(from);
+      const target = lan.host(to).address;
+      const until = mono() + 10_000;
+      while (mono() < until) {
+        if ((await run(['ip', 'netns', 'exec', f.ns, 'ping', '-c', '1', '-W', '0.2', '-q', target])).code === 0) return;
+        await sleep(20);
+      }
+      throw new Error(`${from} cannot reach ${to}`);
     },
     async flushHost(host) {
       const h = lan.host(host);

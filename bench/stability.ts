@@ -25,6 +25,8 @@ import { evidence, hbd, stop, systemByKey, type ClusterSpec, type Running, type 
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { request } from '../src/control/client.js';
 import { run } from './lib/proc.js';
+import { judgeStatusOutput } from '../src/agents/run.js';
+import { performance } from 'node:perf_hooks';
 
 const TIMERS: Timers = { keepaliveMs: 100, deadtimeMs: 1000, warntimeMs: 200 };
 const NODES = ['node1', 'node2'];
@@ -212,6 +214,23 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
   }
 }
 
+/**
+ * The main-thread stall this benchmark found: how long judging one status output of the noisy
+ * agent takes, with the regex hbd used before (backtracking) and with judgeStatusOutput now.
+ */
+function statusVerdictCost(): string {
+  const out = `${'not ok\n'.repeat(9000)}stopped\n`;
+  const time = (f: () => unknown) => {
+    const t = performance.now();
+    f();
+    return performance.now() - t;
+  };
+  const old = /[Nn][Oo][Tt] [\s\S]*[Rr]unning/;
+  const before = Math.min(time(() => old.test(out)), time(() => old.test(out)));
+  const after = Math.min(time(() => judgeStatusOutput(out)), time(() => judgeStatusOutput(out)));
+  return `Judging one status output of the noisy agent (${out.length} bytes of "not ok" lines) blocks hbd's event loop for ${before.toFixed(1)} ms with the backtracking regex hbd used before commit 33115c5, ${after.toFixed(2)} ms with judgeStatusOutput now (measured in this process).`;
+}
+
 async function main(): Promise<void> {
   const a = args();
   const durationS = a.num('duration', 600);
@@ -265,6 +284,7 @@ async function main(): Promise<void> {
     table(['system', 'scheduling (node1)', 'load', 'duration', 'interval', 'heartbeats node1→node2', 'p99.9 gap', 'max gap node1→node2', 'gaps over the dead timer', 'max gap node2→node1', 'late logged', 'false failovers', 'VIP on standby / client saw standby'], rows),
     '',
   ];
+  if (results.some((r) => r.system.endsWith('selfload') || r.label.includes('inside'))) out.push(`- ${statusVerdictCost()}`);
   for (const r of results) {
     if (r.extra) out.push(`- ${r.label}: load = ${r.load}; ${r.extra}.`);
     for (const f of r.falseAlarms.slice(0, 5)) out.push(`- ${r.label} false alarm: \`${f}\``);

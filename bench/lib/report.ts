@@ -1,6 +1,6 @@
 // Where figures go: printed as Markdown tables and written to bench/RESULTS.md, one section
 // per benchmark, each with the date, the machine, the peers' versions and the exact command.
-import { cpus, hostname, release, totalmem } from 'node:os';
+import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './proc.js';
@@ -70,6 +70,7 @@ export async function header(title: string, extra: string[] = []): Promise<strin
     `- Machine: ${await machine()}`,
     `- Command: \`${commandLine()}\``,
     `- Peers: Heartbeat \`${v.heartbeat}\`; keepalived \`${v.keepalived}\`; load: \`${v.stressNg}\``,
+    `- Load average when written (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (the machine is shared: other work may have run meanwhile)`,
     ...extra.map((e) => `- ${e}`),
     '',
   ].join('\n');

@@ -261,7 +261,7 @@ async function main(): Promise<void> {
   const rows = results.map((r) => [
     r.label,
     r.sched,
-    r.load.startsWith('stress') ? r.load : `self-load: ${r.load}`,
+    r.load.startsWith('stress') ? r.load : 'self-load (below)',
     `${(r.durationS / 60).toFixed(1)} min`,
     `${ms(r.interval)}`,
     String(r.rx12.count),

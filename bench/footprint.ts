@@ -5,8 +5,8 @@
 // divided by the window: percent of one core.
 //
 // Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
-import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
 import { mono, pss, schedOf, sleep, usage } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
@@ -15,6 +15,18 @@ import { createTestbed, DIST } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 
 const NODES = ['node1', 'node2'];
+
+/** A short name for a process: its script for node, else its command name. */
+function procName(pid: number): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    const script = argv.find((a) => a.endsWith('.js'));
+    if (script) return basename(script, '.js');
+    return (argv[0] ?? '?').split('/').pop()!.replace(/:$/, '');
+  } catch {
+    return '?';
+  }
+}
 
 interface Row {
   system: string;
@@ -25,6 +37,8 @@ interface Row {
   rssMiB: number;
   pssMiB: number;
   sched: string;
+  /** Each process: its name and RSS (MiB), largest first. */
+  perProcess: string;
 }
 
 async function main(): Promise<void> {
@@ -55,7 +69,13 @@ async function main(): Promise<void> {
         for (const [i, n] of NODES.entries()) {
           const pids = daemonPids(d[n]!);
           const u1 = usage(pids);
-          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid) });
+          const each = pids
+            .map((p) => ({ name: procName(p), rss: usage([p]).rssKiB / 1024 }))
+            .filter((x) => x.rss > 0)
+            .sort((x, y) => y.rss - x.rss)
+            .map((x) => `${x.name} ${x.rss.toFixed(1)}`)
+            .join(', ');
+          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), perProcess: each });
         }
         ev.push(`${sys.label} @ ${timers.label}: ${evidence(d.node1!)}`);
         const r = rows.slice(-2);
@@ -74,8 +94,8 @@ async function main(): Promise<void> {
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
-      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling'],
-      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched]),
+      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'RSS MiB per process'],
+      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, r.perProcess]),
     ),
     '',
     'Processes seen running:',

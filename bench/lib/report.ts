@@ -35,7 +35,7 @@ export async function machine(): Promise<string> {
   }
   const c = cpus();
   const commit = (await run(['git', '-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim();
-  const dirty = (await run(['git', '-C', REPO, 'status', '--porcelain', '--', 'src', 'bench'])).stdout.trim() ? ' (+ uncommitted changes)' : '';
+  const dirty = (await run(['git', '-C', REPO, 'status', '--porcelain', '--', 'src', 'bench', ':!bench/RESULTS.md', ':!bench/raw'])).stdout.trim() ? ' (+ uncommitted changes)' : '';
   return `${hostname()}: ${c.length} × ${c[0]?.model ?? '?'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB, ${distro}, Linux ${release()}, Node ${process.version}, heartbeat-ts ${commit}${dirty}`;
 }
 

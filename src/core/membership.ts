@@ -9,6 +9,9 @@ export type NodeStatus = 'init' | 'up' | 'active' | 'dead';
 /** What a node says of itself in its heartbeats. */
 export type AdvertisedStatus = 'init' | 'up' | 'active';
 
+/** Why a peer is dead: silence for deadtime, its goodbye, or its address guard's word that its hbd died. */
+export type DeadReason = 'timeout' | 'shutdown' | 'crash';
+
 export interface Timers {
   keepaliveMs: number;
   warntimeMs: number;
@@ -31,7 +34,7 @@ export interface PeerState {
   /** Set once per silence, so "late heartbeat" is logged once, not every tick. */
   lateWarned: boolean;
   /** Why it is dead, for status views: silence or its own shutdown notice. */
-  deadReason: 'timeout' | 'shutdown' | null;
+  deadReason: DeadReason | null;
   /** When the status last changed (monotonic ms). */
   since: number;
   /** The generation that said goodbye: its late, reordered heartbeats must not revive it. */
@@ -69,7 +72,7 @@ export type MembershipEvent =
    */
   | { kind: 'heard'; node: string; link: string; generation: number; status: AdvertisedStatus; fresh: boolean }
   /** The peer said it is shutting down (Heartbeat's `shutdone`): it is gone now, not after deadtime. */
-  | { kind: 'peer-left'; node: string; generation: number }
+  | { kind: 'peer-left'; node: string; generation: number; crashed?: boolean }
   /** We are shutting down: stop heartbeats, tell the peers. */
   | { kind: 'leave' };
 
@@ -79,7 +82,7 @@ export type MembershipEffect =
   | { kind: 'send-heartbeat'; status: AdvertisedStatus }
   | { kind: 'send-leave' }
   | { kind: 'log'; level: LogLevel; text: string }
-  | { kind: 'node-status'; node: string; from: NodeStatus; to: NodeStatus; reason?: 'timeout' | 'shutdown' | 'restart' }
+  | { kind: 'node-status'; node: string; from: NodeStatus; to: NodeStatus; reason?: DeadReason | 'restart' }
   | { kind: 'link-status'; node: string; link: string; up: boolean }
   /** The peer restarted (new generation) without us noticing it die: it lost what it held. */
   | { kind: 'node-restarted'; node: string; generation: number }
@@ -143,7 +146,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
     state.peers[name] = copy;
     return copy;
   };
-  const setStatus = (p: PeerState, to: NodeStatus, reason?: 'timeout' | 'shutdown' | 'restart') => {
+  const setStatus = (p: PeerState, to: NodeStatus, reason?: DeadReason | 'restart') => {
     if (p.status === to) return;
     effects.push({ kind: 'node-status', node: p.name, from: p.status, to, ...(reason ? { reason } : {}) });
     p.status = to;
@@ -204,8 +207,13 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
       if (!p) break;
       p.leftGeneration = Math.max(p.leftGeneration ?? 0, event.generation);
       if (p.status === 'dead') break;
-      effects.push({ kind: 'log', level: 'info', text: `Received shutdown notice from '${p.name}'.` });
-      markDead(p, 'shutdown');
+      if (event.crashed) {
+        effects.push({ kind: 'log', level: 'warn', text: `hbd on ${p.name} died: its address guard removed its addresses and said so.` });
+        markDead(p, 'crash');
+      } else {
+        effects.push({ kind: 'log', level: 'info', text: `Received shutdown notice from '${p.name}'.` });
+        markDead(p, 'shutdown');
+      }
       break;
     }
     case 'leave': {
@@ -267,7 +275,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
   }
   return { state, effects };
 
-  function markDead(p: PeerState, reason: 'timeout' | 'shutdown'): void {
+  function markDead(p: PeerState, reason: DeadReason): void {
     for (const [linkName, l] of Object.entries(p.links)) {
       if (l.up) {
         p.links[linkName] = { ...l, up: false };

@@ -17,7 +17,8 @@ export interface StatusPayload {
 export type NodeEvent =
   | { kind: 'tick' }
   | { kind: 'status'; from: string; link: string; generation: number; fresh: boolean; st: M.AdvertisedStatus; advert: O.PeerAdvert | null; digest: string | null }
-  | { kind: 'peer-left'; from: string; generation: number }
+  /** `crashed`: its address guard's last words (hbd died; its addresses are removed). */
+  | { kind: 'peer-left'; from: string; generation: number; crashed?: boolean }
   | { kind: 'agent-done'; group: number; resource: number; action: 'status' | 'start' | 'stop'; ok: boolean; running?: boolean }
   | { kind: 'standby'; scope: O.Scope }
   | { kind: 'takeover'; scope: O.Scope }
@@ -100,6 +101,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
         case 'node-status':
           effects.push(e);
           membershipChanged = true;
+          // A crashed hbd stopped nothing: for its groups that is the same as a silence.
           if (e.to === 'dead') runOwnership({ kind: 'node-lost', node: e.node, reason: e.reason === 'shutdown' ? 'shutdown' : 'timeout' });
           break;
         case 'node-restarted':
@@ -171,7 +173,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       break;
     }
     case 'peer-left':
-      runMembership({ kind: 'peer-left', node: event.from, generation: event.generation });
+      runMembership({ kind: 'peer-left', node: event.from, generation: event.generation, ...(event.crashed ? { crashed: true } : {}) });
       break;
     case 'agent-done':
     case 'standby':

@@ -14,7 +14,7 @@ import { ReplayWindow } from '../wire/replay.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from './ratelimit.js';
-import { groupKey, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
+import { groupKey, lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
@@ -109,6 +109,7 @@ export class Daemon {
       t.onError((err) => this.warnOnce(`medium:${t.linkName}`, `${t.kind} ${t.linkName}: ${err.message}`));
       await t.open();
     }
+    this.giveGuardLastWords();
     const linkNames = [...new Set(this.transports.map((t) => t.linkName))];
     this.log.info(`Configuration validated. Starting hbd (heartbeat-ts) as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
@@ -192,6 +193,13 @@ export class Daemon {
   private logAt(level: Node.LogLevel, text: string): void {
     const l: Logger = this.log;
     l[level](text);
+  }
+
+  /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts). */
+  private giveGuardLastWords(): void {
+    if (!this.guard) return;
+    const routes = this.transports.flatMap((t) => t.sendRoute?.() ?? []);
+    this.guard.lastWords(this.signed(lastWordsMessage(this.sender, Math.floor(Date.now() / 1000))), routes);
   }
 
   private signed(m: HbMessage): Buffer {
@@ -297,7 +305,7 @@ export class Daemon {
     if (fresh) this.newest.set(inc.src, { generation: inc.generation, seq: inc.seq });
     this.view.count('heartbeats_received', inc.src, t.linkName);
     if (inc.kind === 'shutdone') {
-      if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation });
+      if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation, crashed: inc.crashed });
       return;
     }
     this.view.notePeerConfig(inc.src, inc.parts);
@@ -336,6 +344,7 @@ export class Daemon {
       next.ha.deadtimeMs !== this.config.ha.deadtimeMs;
     // Keys can change in place: that is how a key rotation is rolled through a cluster.
     this.config = { ...this.config, auth: next.auth };
+    this.giveGuardLastWords(); // signed with the active key, which may have changed
     this.log.info('reload: authkeys re-read; log files reopened.');
     if (needsRestart) this.log.warn('reload: nodes, media, timers or haresources changed: restart hbd on every node to apply them.');
   }

@@ -1,7 +1,8 @@
 // hbd's side of the address guard (see guard-main.ts): keeps the guard told which virtual
-// IPs this node holds, and dismisses it on a clean exit.
+// IPs this node holds and what to tell the peers if hbd dies, and dismisses it on a clean exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { SendRoute } from '../media/send-route.js';
 
 const GUARD_MAIN = fileURLToPath(new URL('./guard-main.js', import.meta.url));
 
@@ -30,6 +31,11 @@ export class AddressGuard {
 
   release(ip: string): void {
     if (this.held.delete(ip)) this.send();
+  }
+
+  /** The signed packet the guard sends on these routes after hbd died and its addresses are gone. */
+  lastWords(packet: Buffer, routes: SendRoute[]): void {
+    this.child?.stdin?.write(`${JSON.stringify({ lastWords: { packet: packet.toString('base64'), routes } })}\n`);
   }
 
   private send(extra: Record<string, unknown> = {}): void {

@@ -98,6 +98,24 @@ export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number):
   return m;
 }
 
+/**
+ * Sequence number of hbd's last words: above any a run reaches, so peers take it as the
+ * newest message of the run whenever it comes (at most 13 hex digits, as parseHex reads).
+ */
+export const LAST_WORDS_SEQ = 0xf_ffff_ffff_ffff;
+
+/**
+ * hbd's last words, signed in advance and kept by its address guard: a goodbye marked
+ * `hts_why=crash`, which the guard sends only after hbd died and the guard removed its
+ * virtual IPs. Peers take over at once instead of after deadtime (a real Heartbeat peer
+ * takes it as the goodbye it is).
+ */
+export function lastWordsMessage(from: Sender, wallSeconds: number): HbMessage {
+  const m = shutdoneMessage(from, LAST_WORDS_SEQ, wallSeconds);
+  m.set('hts_why', 'crash');
+  return m;
+}
+
 /** The fields after `src` that every sequenced Heartbeat message carries, in its order. */
 function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number): void {
   m.setBinary('srcuuid', from.uuid);
@@ -109,7 +127,8 @@ function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number)
 
 export type Incoming =
   | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; advert: PeerAdvert | null; digest: string | null; parts: ConfigParts | null }
-  | { kind: 'shutdone'; src: string; generation: number; seq: number }
+  /** `crashed`: hbd's last words, sent by its address guard after it died (not a clean stop). */
+  | { kind: 'shutdone'; src: string; generation: number; seq: number; crashed: boolean }
   | { kind: 'other'; src: string; type: string }
   | { kind: 'invalid'; reason: string; src: string | null };
 
@@ -125,7 +144,7 @@ export function readIncoming(m: HbMessage, groupKeys: string[]): Incoming {
   const generation = parseHex(m.getString('hg'));
   const seq = parseHex(m.getString('seq'));
   if (generation === undefined || seq === undefined || seq < 1) return { kind: 'invalid', reason: `${type} without a valid hg/seq`, src };
-  if (type === 'shutdone') return { kind: 'shutdone', src, generation, seq };
+  if (type === 'shutdone') return { kind: 'shutdone', src, generation, seq, crashed: m.getString('hts_why') === 'crash' };
   const st = m.getString('st') ?? '';
   if (!ST.has(st)) return { kind: 'invalid', reason: `status "${st.slice(0, 20)}" is not init/up/active`, src };
   return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, advert: readAdvert(m, groupKeys), digest: m.getString('hts_cfg') ?? null, parts: decodeParts(m.getString('hts_cfgp')) };

@@ -15,6 +15,8 @@ export interface LinkStats {
   dropped: number;
 }
 
+import type { SendRoute } from './send-route.js';
+
 export type PacketHandler = (packet: Buffer, from: string) => void;
 export type ErrorHandler = (err: Error) => void;
 
@@ -31,6 +33,8 @@ export interface Transport {
   /** Releases sockets and file descriptors; idempotent. */
   close(): Promise<void>;
   stats(): LinkStats;
+  /** How an open IP medium sends, for hbd's address guard to send its last words the same way; absent or null for serial and closed links. */
+  sendRoute?(): SendRoute | null;
 }
 
 /**

@@ -4,15 +4,13 @@
 // bind, where copies go and which socket options to set (see udp.ts).
 import dgram from 'node:dgram';
 import { TransportBase, codeOf, messageOf } from './base.js';
+import { prepareSendSocket, type SendRoute } from './send-route.js';
 import type { TransportKind } from './transport.js';
 
-export interface UdpPlan {
-  /** Our address on the interface: the send socket is bound to it, and packets from it are our own. */
-  local: string;
+/** Where to listen, and how to send (the route: `local` is also how our own packets are recognised). */
+export interface UdpPlan extends SendRoute {
   listen: { address: string; port: number; reuseAddr: boolean };
-  destinations: { address: string; port: number }[];
   prepareReceiver?(socket: dgram.Socket): void;
-  prepareSender?(socket: dgram.Socket): void;
   /** What to change in ha.cf when the listening port is taken. */
   portHint: string;
 }
@@ -62,6 +60,15 @@ export class UdpTransport extends TransportBase {
     }
   }
 
+  sendRoute(): SendRoute | null {
+    const plan = this.live?.plan;
+    if (!plan) return null;
+    const route: SendRoute = { local: plan.local, destinations: plan.destinations.map((d) => ({ ...d })) };
+    if (plan.broadcast) route.broadcast = true;
+    if (plan.multicast) route.multicast = { ...plan.multicast };
+    return route;
+  }
+
   protected async start(): Promise<void> {
     const plan = await this.makePlan();
     const { listen } = plan;
@@ -80,7 +87,7 @@ export class UdpTransport extends TransportBase {
       await this.step(`cannot listen on ${listen.address}:${listen.port}`, () => bindSocket(rx, listen.port, listen.address), plan);
       await this.step(`cannot set up the receive socket on ${listen.address}:${listen.port}`, () => plan.prepareReceiver?.(rx), plan);
       await this.step(`cannot bind the send socket to ${plan.local}`, () => bindSocket(tx, 0, plan.local), plan);
-      await this.step(`cannot set up the send socket on ${plan.local}`, () => plan.prepareSender?.(tx), plan);
+      await this.step(`cannot set up the send socket on ${plan.local}`, () => prepareSendSocket(tx, plan), plan);
     } catch (err) {
       await Promise.all([closeSocket(rx), closeSocket(tx)]);
       throw err;

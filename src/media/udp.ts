@@ -81,7 +81,7 @@ export function bcastTransport(o: IpMediumOptions & { udpport: number }): Transp
       // traffic on the same port nor hides a second daemon (that one gets EADDRINUSE).
       listen: { address: broadcast, port: o.udpport, reuseAddr: false },
       destinations: [{ address: broadcast, port: o.udpport }],
-      prepareSender: (socket) => socket.setBroadcast(true),
+      broadcast: true,
       portHint: 'give this cluster another udpport in ha.cf',
     } satisfies UdpPlan;
   });
@@ -100,11 +100,7 @@ export function mcastTransport(o: McastOptions): Transport {
       listen: { address: o.group, port: o.port, reuseAddr: true },
       destinations: [{ address: o.group, port: o.port }],
       prepareReceiver: (socket) => socket.addMembership(o.group, local),
-      prepareSender: (socket) => {
-        socket.setMulticastInterface(local);
-        socket.setMulticastTTL(o.ttl);
-        socket.setMulticastLoopback(o.loop);
-      },
+      multicast: { ttl: o.ttl, loop: o.loop },
       portHint: 'choose another port in the mcast line of ha.cf',
     } satisfies UdpPlan;
   });

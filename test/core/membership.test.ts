@@ -119,6 +119,21 @@ test('a goodbye makes the peer dead at once; its late heartbeats of that run do 
   assert.equal(r.state.peers.b!.status, 'active', 'the next run (new generation) is welcome');
 });
 
+test('last words (its guard says its hbd died): dead at once, reason crash, and the next run is welcome', () => {
+  const r = new Run();
+  r.heard('b', 0);
+  r.heard('c', 0);
+  r.on({ kind: 'peer-left', node: 'b', generation: 7, crashed: true }, 50);
+  assert.equal(r.state.peers.b!.status, 'dead');
+  assert.equal(r.state.peers.b!.deadReason, 'crash');
+  assert.ok(r.logs().includes('hbd on b died: its address guard removed its addresses and said so.'));
+  assert.ok(!r.logs().some((l) => l.includes('shutdown notice')), 'not logged as a clean shutdown');
+  r.heard('b', 60, 'eth0', 7);
+  assert.equal(r.state.peers.b!.status, 'dead', 'a late heartbeat of the dead run');
+  r.heard('b', 70, 'eth0', 8);
+  assert.equal(r.state.peers.b!.status, 'active');
+});
+
 test('a restart faster than deadtime is noticed through the generation', () => {
   const r = new Run();
   r.heard('b', 0, 'eth0', 7);

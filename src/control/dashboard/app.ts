@@ -209,7 +209,11 @@ function eventText(t: Transition): string {
   const m = /^node (\S+): (\S+) -> (\S+)(?: \((\w+)\))?$/.exec(t.text);
   if (!m) return t.text;
   const [, node, , to, reason] = m;
-  if (to === 'dead') return reason === 'shutdown' ? `${node} shut down and left the cluster` : `${node} is dead${reason === 'timeout' ? ': no heartbeat for deadtime' : ''}`;
+  if (to === 'dead') {
+    if (reason === 'shutdown') return `${node} shut down and left the cluster`;
+    if (reason === 'crash') return `${node} is dead: its hbd died (its address guard said so)`;
+    return `${node} is dead${reason === 'timeout' ? ': no heartbeat for deadtime' : ''}`;
+  }
   if (to === 'active') return `${node} is active`;
   if (to === 'up') return `${node} is up`;
   return t.text;

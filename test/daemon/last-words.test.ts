@@ -1,0 +1,85 @@
+// hbd's last words: a goodbye signed in advance that its address guard sends after hbd died.
+// The packet as peers read it, and the real guard process sending it over real UDP.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { fileURLToPath } from 'node:url';
+import type { AuthKeys } from '../../src/config/types.js';
+import { LAST_WORDS_SEQ, lastWordsMessage, readIncoming, shutdoneMessage } from '../../src/daemon/packets.js';
+import { readSendRoute } from '../../src/media/send-route.js';
+import { sign, verify } from '../../src/wire/auth.js';
+import { ReplayWindow } from '../../src/wire/replay.js';
+
+const GUARD_MAIN = fileURLToPath(new URL('../../src/daemon/guard-main.js', import.meta.url));
+const KEYS: AuthKeys = { active: { index: 1, method: 'sha1', secret: 'last-words-test' }, keys: [{ index: 1, method: 'sha1', secret: 'last-words-test' }] };
+const SENDER = { node: 'alpha', uuid: Buffer.alloc(16, 7), generation: 42, deadtimeMs: 5000 };
+
+function read(packet: Buffer) {
+  const v = verify(packet, KEYS);
+  assert.ok(v.ok, 'signed with the active key');
+  return readIncoming(v.message, []);
+}
+
+test('last words read as a goodbye marked crashed, newer than anything the run sent', () => {
+  const inc = read(sign(lastWordsMessage(SENDER, 1_700_000_000), KEYS.active));
+  assert.deepEqual(inc, { kind: 'shutdone', src: 'alpha', generation: 42, seq: LAST_WORDS_SEQ, crashed: true });
+  const bye = read(sign(shutdoneMessage(SENDER, 17, 1_700_000_000), KEYS.active));
+  assert.deepEqual(bye, { kind: 'shutdone', src: 'alpha', generation: 42, seq: 17, crashed: false });
+
+  const replay = new ReplayWindow();
+  for (let seq = 1; seq <= 1000; seq++) assert.equal(replay.accept('alpha', 42, seq), 'new');
+  assert.equal(replay.accept('alpha', 42, LAST_WORDS_SEQ), 'new', 'accepted after a long run');
+  assert.equal(replay.accept('alpha', 42, LAST_WORDS_SEQ), 'duplicate', 'its second copy is a duplicate');
+  assert.equal(replay.accept('alpha', 42, 1001), 'too-old', 'nothing of that run counts after it');
+  assert.equal(replay.accept('alpha', 43, 1), 'new', 'the next run does');
+});
+
+test('send routes from a pipe: only well-formed IPv4 routes are taken', () => {
+  assert.deepEqual(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 694 }] }), { local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 694 }] });
+  assert.deepEqual(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '239.0.0.1', port: 694 }], multicast: { ttl: 1, loop: false } })?.multicast, { ttl: 1, loop: false });
+  assert.equal(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 70000 }] }), null);
+  assert.equal(readSendRoute({ local: 'eth0', destinations: [] }), null);
+  assert.equal(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2; reboot', port: 694 }] }), null);
+  assert.equal(readSendRoute('10.0.0.1'), null);
+});
+
+/** Starts the real guard, tells it the last words and a route to a socket of ours, then ends hbd's side of the pipe. */
+async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: string }> {
+  const rx = createSocket('udp4');
+  await new Promise<void>((resolve) => rx.bind(0, '127.0.0.1', () => resolve()));
+  const copies: Buffer[] = [];
+  rx.on('message', (m) => copies.push(m));
+  const packet = sign(lastWordsMessage(SENDER, 1_700_000_000), KEYS.active);
+  const guard = spawn(process.execPath, [GUARD_MAIN], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  guard.stderr.setEncoding('utf8');
+  guard.stderr.on('data', (c: string) => (stderr += c));
+  try {
+    const routes = [{ local: '127.0.0.1', destinations: [{ address: '127.0.0.1', port: rx.address().port }] }];
+    guard.stdin.write(`${JSON.stringify({ held: [] })}\n`);
+    guard.stdin.write(`${JSON.stringify({ lastWords: { packet: packet.toString('base64'), routes } })}\n`);
+    if (clean) guard.stdin.write(`${JSON.stringify({ held: [], exit: true })}\n`);
+    guard.stdin.end();
+    const code = await new Promise<number | null>((resolve) => guard.on('exit', (c) => resolve(c)));
+    assert.equal(code, 0);
+    await new Promise((r) => setTimeout(r, 100)); // datagrams on loopback arrive at once; be generous
+    for (const c of copies) assert.ok(c.equals(packet), 'the guard sends the exact bytes hbd signed');
+    return { copies, stderr };
+  } finally {
+    if (guard.exitCode === null) guard.kill('SIGKILL');
+    rx.close();
+  }
+}
+
+test('the guard sends the last words (twice) when hbd\'s side of the pipe ends without a clean exit', async () => {
+  const { copies, stderr } = await guardRun(false);
+  assert.equal(copies.length, 2);
+  assert.match(stderr, /told the peers that hbd died \(2 packets\)/);
+});
+
+test('after a clean exit the guard sends nothing', async () => {
+  const { copies, stderr } = await guardRun(true);
+  assert.equal(copies.length, 0);
+  assert.doesNotMatch(stderr, /told the peers/);
+});

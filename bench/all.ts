@@ -18,6 +18,8 @@ const plan: [string, string[]][] = [
   // (5 kill -9 trials at keepalive 200 ms / deadtime 1 s; keepalived advert_int 0.2).
   ['failover', ['--trials', '5', '--timers', 'orient', '--faults', 'kill', '--systems', 'hbd,heartbeat,keepalived', '--section', '-orientation']],
   ['failover', quick ? ['--trials', '5'] : ['--trials', '20']],
+  // kill -9 of the main process alone: hbd's guard removes the VIP and sends the last words.
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '20']), '--timers', 'fast', '--faults', 'kill-main', '--systems', 'hbd,heartbeat,keepalived', '--section', '-kill-main']],
   ['stability', quick ? ['--duration', '60'] : ['--duration', '600']],
   ['footprint', quick ? ['--window', '20'] : ['--window', '60']],
   ['scale', quick ? ['--stable', '30', '--sizes', '8,16'] : ['--stable', '300']],

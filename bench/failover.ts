@@ -9,19 +9,19 @@
 // first answer from it again is the failback time.
 //
 // Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
-//        [--timers fast,slow] [--faults kill,link] [--no-write]
+//        [--timers fast,slow] [--faults kill,kill-main,link] [--no-write]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { mono, sleep } from './lib/proc.js';
 import { args, header, log, publish, REPO, table } from './lib/report.js';
 import { ms, ratio, summarize } from './lib/stats.js';
-import { crash, evidence, isRunning, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
+import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 
 
-type Fault = 'kill' | 'link';
+type Fault = 'kill' | 'kill-main' | 'link';
 
 interface Trial {
   system: string;
@@ -110,7 +110,9 @@ class Pair {
     const linesBefore = survivor.lines.length;
     const t0 = mono();
     if (fault === 'kill') crash(owner);
-    else tr.cableMs = await this.tb.setCable('node1', false);
+    else if (fault === 'kill-main') {
+      if (killMain(owner, this.sys) === null) throw new Error(`${this.sys.label}: no main process matching ${this.sys.mainProcess} on node1`);
+    } else tr.cableMs = await this.tb.setCable('node1', false);
     const budget = this.sys.detectionMs(this.timers) + 30_000;
     const tAns = await this.tb.probe.firstAnswer('node2', t0, budget);
     const pat = this.sys.deadPattern('node1');
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
     await header('Failover', [
       `Trials: ${trials} per system × timer set × fault; total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
       'Topology: node1 (owner), node2 (standby), client: three network namespaces on one bridge. The client polls `http://VIP/` every 5 ms (new connection each time, 100 ms timeout); every server host runs the same tiny web server answering its name, bound to 0.0.0.0:80.',
-      'Failover = from the fault (CLOCK_MONOTONIC, taken by the controller just before kill(2) / `ip link set down`) to the first HTTP answer from node2 through the VIP (client side, same clock). Faults: `kill` = SIGSTOP+SIGKILL of node1\'s daemon and every process it started; `link` = node1\'s veth set down at the bridge.',
+      'Failover = from the fault (CLOCK_MONOTONIC, taken by the controller just before kill(2) / `ip link set down`) to the first HTTP answer from node2 through the VIP (client side, same clock). Faults: `kill` = SIGSTOP+SIGKILL of node1\'s daemon and every process it started (as if the daemon and all its helpers crashed at once); `kill-main` = SIGKILL of the daemon\'s main process alone (an operator\'s `kill -9 PID`, the OOM killer, a crash): hbd\'s `hbd.js` process, Heartbeat\'s master control process, keepalived\'s parent process — what it leaves running does what it was built to do; `link` = node1\'s veth set down at the bridge.',
       '"Overhead" = median failover − the timer after which the standby acts (deadtime; for keepalived its master-down interval). It can be negative: the last heartbeat before the fault arrived up to one keepalive earlier, so the silence timer expires that much sooner.',
       '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"), as it arrived at the controller; "after dead" = failover − that.',
       'Failback = from starting the owner\'s daemon again (auto_failback on; keepalived: higher priority, preempt) to the first answer from node1 through the VIP.',
@@ -237,7 +239,8 @@ async function main(): Promise<void> {
           sys === systems[0] ? '1.00×' : ratio(oursMedian, s.median),
         ]);
       });
-      out.push(`### ${ts.label}, fault: ${f === 'kill' ? 'kill -9 of the owner\'s daemon' : 'owner\'s link down'} (ms)\n`);
+      const faultLabel = { kill: 'kill -9 of the owner\'s daemon and all its processes', 'kill-main': 'kill -9 of the owner\'s main daemon process', link: 'owner\'s link down' }[f];
+      out.push(`### ${ts.label}, fault: ${faultLabel} (ms)\n`);
       out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', `${systems[0]!.label} ÷ this`], rows));
       out.push('');
     }

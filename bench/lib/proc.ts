@@ -142,6 +142,20 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
   return { cpuMs, rssKiB, count };
 }
 
+/** Its command line, arguments joined by spaces ('' when gone). */
+export function commandLine(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Its parent's PID (0 when gone). */
+export function parentOf(pid: number): number {
+  return readStat(pid)?.ppid ?? 0;
+}
+
 /** What a PID runs: its executable and command line (evidence that a peer really ran). */
 export function describePid(pid: number): string {
   try {

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './report.js';
-import { alive, describePid, killTree, mono, processTree, sleep } from './proc.js';
+import { alive, commandLine, describePid, killTree, mono, parentOf, processTree, sleep } from './proc.js';
 import { collectLines, type Line, type Testbed } from './testbed.js';
 
 export interface Timers {
@@ -69,6 +69,8 @@ export interface System {
   deadPattern(owner: string): RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
+  /** The command line of the daemon's main process: what `kill -9 $(pidof ...)` would hit. */
+  mainProcess: RegExp;
 }
 
 export const HBD_JS = join(REPO, 'dist', 'src', 'cli', 'hbd.js');
@@ -146,6 +148,7 @@ export function hbd(variant: { label?: string; key?: string; prefix?: string[]; 
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
     falseAlarm: (line) => /node \S+: is dead/.test(line),
+    mainProcess: /\/hbd\.js /,
   };
 }
 
@@ -206,6 +209,7 @@ export function heartbeat(): System {
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
     falseAlarm: (line) => /node \S+: is dead/.test(line),
+    mainProcess: /^heartbeat: master control process/,
   };
 }
 
@@ -277,6 +281,8 @@ export function keepalived(mode: 'keepalive' | 'deadtime'): System {
     },
     deadPattern: () => /Entering MASTER STATE/,
     falseAlarm: (line) => /Entering MASTER STATE/.test(line),
+    // The parent (checker and VRRP children are forked from it with the same command line).
+    mainProcess: /^keepalived /,
   };
 }
 
@@ -355,6 +361,22 @@ export function crash(r: Running): number[] {
     }
   }
   return [...killed];
+}
+
+/**
+ * kill -9 of the daemon's main process alone, as an operator's `kill -9 PID` or the OOM killer
+ * would: the topmost process of the instance whose command line matches. What it leaves
+ * running (Heartbeat's children, keepalived's VRRP child, hbd's address guard) does what it
+ * was built to do. Returns the PID, or null when none matched.
+ */
+export function killMain(r: Running, sys: System): number | null {
+  learnIdentity(r);
+  const ours = instancePids(r).filter((pid) => alive(pid) && sys.mainProcess.test(commandLine(pid)));
+  const set = new Set(ours);
+  const top = ours.filter((pid) => !set.has(parentOf(pid))).sort((x, y) => x - y)[0];
+  if (top === undefined) return null;
+  process.kill(top, 'SIGKILL');
+  return top;
 }
 
 /** Ends a daemon for good (between runs). */

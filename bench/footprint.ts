@@ -6,9 +6,9 @@
 //
 // Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
 import { basename, join } from 'node:path';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
-import { mono, pss, schedOf, sleep, usage } from './lib/proc.js';
+import { argvOf, mono, pss, schedOf, sleep, usage } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
 import { daemonPids, evidence, stop, systemByKey, type Running } from './lib/systems.js';
 import { createTestbed, DIST } from './lib/testbed.js';
@@ -18,14 +18,10 @@ const NODES = ['node1', 'node2'];
 
 /** A short name for a process: its script for node, else its command name. */
 function procName(pid: number): string {
-  try {
-    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-    const script = argv.find((a) => a.endsWith('.js'));
-    if (script) return basename(script, '.js');
-    return (argv[0] ?? '?').split('/').pop()!.replace(/:$/, '');
-  } catch {
-    return '?';
-  }
+  const argv = argvOf(pid);
+  const script = argv.find((a) => a.endsWith('.js'));
+  if (script) return basename(script, '.js');
+  return (argv[0] ?? '?').split('/').pop()!.replace(/:$/, '');
 }
 
 interface Row {

@@ -21,7 +21,7 @@ import { Capture, heartbeatFilter } from './lib/capture.js';
 import { killTree, mono, schedOf, sleep } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
 import { ms } from './lib/stats.js';
-import { evidence, hbd, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
+import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { request } from '../src/control/client.js';
 import { run } from './lib/proc.js';
@@ -231,6 +231,13 @@ function statusVerdictCost(): string {
   return `Judging one status output of the noisy agent (${out.length} bytes of "not ok" lines) blocks hbd's event loop for ${before.toFixed(1)} ms with the backtracking regex hbd used before commit 33115c5, ${after.toFixed(2)} ms with judgeStatusOutput now (measured in this process).`;
 }
 
+/** `hbd-selfload`, `hbd-nort-selfload`, ...: that hbd variant with its HTTP API on, to be loaded from the inside. */
+function selfloaded(key: string): System {
+  const base = HBD_VARIANTS[key.slice(0, -'-selfload'.length)];
+  if (!base) throw new Error(`unknown system ${key} (${Object.keys(HBD_VARIANTS).map((k) => `${k}-selfload`).join(', ')})`);
+  return hbd({ ...base, label: `${base.label}, loaded from the inside`, httpListen: '127.0.0.1:8694' });
+}
+
 async function main(): Promise<void> {
   const a = args();
   const durationS = a.num('duration', 600);
@@ -241,15 +248,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const key of keys) {
     const selfload = key.endsWith('-selfload');
-    const rtPrefix = ['chrt', '-r', '10', 'nice', '-n', '-10'];
-    const sys =
-      key === 'hbd-selfload'
-        ? hbd({ label: 'heartbeat-ts, loaded from the inside', httpListen: '127.0.0.1:8694' })
-        : key === 'hbd-nort-selfload'
-          ? hbd({ label: 'heartbeat-ts, realtime off, loaded from the inside', key: 'hbd-nort', httpListen: '127.0.0.1:8694', extraHaCf: ['realtime off'] })
-          : key === 'hbd-rt-selfload'
-            ? hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10), loaded from the inside', httpListen: '127.0.0.1:8694', prefix: rtPrefix })
-            : systemByKey(key);
+    const sys = selfload ? selfloaded(key) : systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
     const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']) });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);
@@ -284,7 +283,7 @@ async function main(): Promise<void> {
     table(['system', 'scheduling (node1)', 'load', 'duration', 'interval', 'heartbeats node1→node2', 'p99.9 gap', 'max gap node1→node2', 'gaps over the dead timer', 'max gap node2→node1', 'late logged', 'false failovers', 'VIP on standby / client saw standby'], rows),
     '',
   ];
-  if (results.some((r) => r.system.endsWith('selfload') || r.label.includes('inside'))) out.push(`- ${statusVerdictCost()}`);
+  if (results.some((r) => r.system.endsWith('-selfload'))) out.push(`- ${statusVerdictCost()}`);
   for (const r of results) {
     if (r.extra) out.push(`- ${r.label}: load = ${r.load}; ${r.extra}.`);
     for (const f of r.falseAlarms.slice(0, 5)) out.push(`- ${r.label} false alarm: \`${f}\``);

@@ -142,13 +142,18 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
   return { cpuMs, rssKiB, count };
 }
 
+/** Its arguments, argv[0] first ([] when gone). */
+export function argvOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
 /** Its command line, arguments joined by spaces ('' when gone). */
 export function commandLine(pid: number): string {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-  } catch {
-    return '';
-  }
+  return argvOf(pid).join(' ');
 }
 
 /** Its parent's PID (0 when gone). */
@@ -160,8 +165,7 @@ export function parentOf(pid: number): number {
 export function describePid(pid: number): string {
   try {
     const exe = readlinkSync(`/proc/${pid}/exe`);
-    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
-    return `pid ${pid} exe ${exe}: ${cmd}`;
+    return `pid ${pid} exe ${exe}: ${commandLine(pid)}`;
   } catch {
     return `pid ${pid} (gone)`;
   }

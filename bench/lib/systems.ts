@@ -116,10 +116,27 @@ function finishStart(tb: Testbed, node: string, child: ChildProcess, dir: string
 
 // ---------------------------------------------------------------- heartbeat-ts
 
-export function hbd(variant: { label?: string; key?: string; prefix?: string[]; httpListen?: string; extraHaCf?: string[] } = {}): System {
+export interface HbdVariant {
+  label?: string;
+  key?: string;
+  /** Runs hbd under these commands (e.g. chrt, nice). */
+  prefix?: string[];
+  httpListen?: string;
+  extraHaCf?: string[];
+}
+
+/** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
+export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: string }> = {
+  hbd: { key: 'hbd', label: 'heartbeat-ts' },
+  'hbd-nort': { key: 'hbd-nort', label: 'heartbeat-ts, realtime off', extraHaCf: ['realtime off'] },
+  'hbd-rt': { key: 'hbd-rt', label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] },
+  'hbd-rt-rof': { key: 'hbd-rt-rof', label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] },
+};
+
+export function hbd(variant: HbdVariant = {}): System {
   let spec: ClusterSpec | null = null;
   return {
-    key: variant.key ?? (variant.prefix ? 'hbd-rt' : 'hbd'),
+    key: variant.key ?? 'hbd',
     label: variant.label ?? 'heartbeat-ts',
     detectionMs: (t) => t.deadtimeMs,
     timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
@@ -287,15 +304,9 @@ export function keepalived(mode: 'keepalive' | 'deadtime'): System {
 }
 
 export function systemByKey(key: string): System {
+  const variant = HBD_VARIANTS[key];
+  if (variant) return hbd(variant);
   switch (key) {
-    case 'hbd':
-      return hbd();
-    case 'hbd-rt':
-      return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] });
-    case 'hbd-nort':
-      return hbd({ label: 'heartbeat-ts, realtime off', key: 'hbd-nort', extraHaCf: ['realtime off'] });
-    case 'hbd-rt-rof':
-      return hbd({ label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] });
     case 'heartbeat':
       return heartbeat();
     case 'keepalived':

@@ -39,6 +39,9 @@ export interface DaemonOptions extends LoadOptions {
 
 const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
 
+/** Heartbeat's `ts` field: wall-clock seconds (liveness itself runs on the monotonic clock). */
+const wallSeconds = (): number => Math.floor(Date.now() / 1000);
+
 export class Daemon {
   private config: ClusterConfig;
   private state!: Node.NodeState;
@@ -158,12 +161,12 @@ export class Daemon {
   private perform(e: Node.NodeEffect): void {
     switch (e.kind) {
       case 'send-status':
-        this.broadcast(statusMessage(this.sender, ++this.seq, Math.floor(Date.now() / 1000), e.payload, this.groupKeys));
+        this.broadcast(statusMessage(this.sender, ++this.seq, wallSeconds(), e.payload, this.groupKeys));
         for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
         break;
       case 'send-leave': {
         // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
-        const bytes = this.signed(shutdoneMessage(this.sender, ++this.seq, Math.floor(Date.now() / 1000)));
+        const bytes = this.signed(shutdoneMessage(this.sender, ++this.seq, wallSeconds()));
         for (let i = 0; i < 2; i++) for (const t of this.transports) t.send(bytes);
         break;
       }
@@ -199,7 +202,7 @@ export class Daemon {
   private giveGuardLastWords(): void {
     if (!this.guard) return;
     const routes = this.transports.flatMap((t) => t.sendRoute?.() ?? []);
-    this.guard.lastWords(this.signed(lastWordsMessage(this.sender, Math.floor(Date.now() / 1000))), routes);
+    this.guard.lastWords(this.signed(lastWordsMessage(this.sender, wallSeconds())), routes);
   }
 
   private signed(m: HbMessage): Buffer {

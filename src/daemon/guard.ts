@@ -35,11 +35,16 @@ export class AddressGuard {
 
   /** The signed packet the guard sends on these routes after hbd died and its addresses are gone. */
   lastWords(packet: Buffer, routes: SendRoute[]): void {
-    this.child?.stdin?.write(`${JSON.stringify({ lastWords: { packet: packet.toString('base64'), routes } })}\n`);
+    this.write({ lastWords: { packet: packet.toString('base64'), routes } });
   }
 
   private send(extra: Record<string, unknown> = {}): void {
-    this.child?.stdin?.write(`${JSON.stringify({ held: [...this.held], ...extra })}\n`);
+    this.write({ held: [...this.held], ...extra });
+  }
+
+  /** One JSON line on the guard's stdin (guard-main.ts reads them). */
+  private write(msg: Record<string, unknown>): void {
+    this.child?.stdin?.write(`${JSON.stringify(msg)}\n`);
   }
 
   /** As if hbd had died: the guard removes what it was told we hold. */

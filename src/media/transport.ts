@@ -2,6 +2,8 @@
 // It is runtime-neutral on purpose: the layers above never touch a socket or a file
 // descriptor, so a simulator or a test can stand in for a real link.
 
+import type { SendRoute } from './send-route.js';
+
 export type TransportKind = 'ucast' | 'bcast' | 'mcast' | 'serial';
 
 export interface LinkStats {
@@ -14,8 +16,6 @@ export interface LinkStats {
   /** Incoming data thrown away: oversize, corrupt or truncated serial frames, line noise. */
   dropped: number;
 }
-
-import type { SendRoute } from './send-route.js';
 
 export type PacketHandler = (packet: Buffer, from: string) => void;
 export type ErrorHandler = (err: Error) => void;

@@ -27,8 +27,9 @@
 
 import type { AutoFailback } from '../config/types.js';
 import type { LogLevel } from './membership.js';
+import type { GroupPhase, PeerAdvert, Grant } from './advert.js';
 
-export type GroupPhase = 'stopped' | 'starting' | 'running' | 'stopping' | 'stop-failed';
+export type { GroupPhase, PeerAdvert, GroupAdvert, Grant, Ack } from './advert.js';
 export type Scope = 'all' | 'local' | 'foreign';
 
 export interface GroupDef {
@@ -36,46 +37,6 @@ export interface GroupDef {
   preferredNode: string;
   /** Resource names as written in haresources, in start order. */
   resources: string[];
-}
-
-export interface PeerAdvert {
-  phases: GroupPhase[];
-  /** Groups this node refuses while another eligible node is up (hb_standby). */
-  standby: number[];
-  /** Groups whose start failed on this node recently: it must not be asked again soon. */
-  failed: number[];
-  /** Takeover requests (hb_takeover on that node): applied once per serial. */
-  takeover: { serial: number; groups: number[] } | null;
-  /** The node is shutting down: it is no candidate, and takes nothing new. */
-  leaving: boolean;
-  /** The sender's generation (the shell fills it in from the packet's `hg`). */
-  gen?: number;
-  /** The sender's own clock (ms, floored) when it built this advert. */
-  at?: number;
-  /** The sender's deadtime: it declares a node dead only after this much silence. */
-  deadtimeMs?: number;
-  /** Quorum clusters: for each node the sender holds alive, the newest `at` it has received from it. */
-  acks?: Ack[];
-  /** Quorum clusters, per group: the claim under which the sender wants or holds it, or null. */
-  claims?: (number | null)[];
-  /** Quorum clusters, per group: the claim the sender grants it to, or null. */
-  grants?: (Grant | null)[];
-  /** Groups the sender has no haresources line for (filled in by the receiving shell). */
-  absent?: number[];
-}
-
-/** A vote for one claim of one node (of one generation) on one group. */
-export interface Grant {
-  node: string;
-  gen: number;
-  claim: number;
-}
-
-/** "The newest advert I have from `node` (generation `gen`) was built at its time `at`." */
-export interface Ack {
-  node: string;
-  gen: number;
-  at: number;
 }
 
 interface LocalGroup {
@@ -257,22 +218,17 @@ const holds = (p: GroupPhase): boolean => p !== 'stopped';
 
 /** What we put in our heartbeats. */
 export function advertOf(s: OwnershipState, now: number): PeerAdvert {
+  const id = (g: number) => s.groups[g]!.id;
   return {
-    phases: s.local.map((g) => g.phase),
-    standby: [...s.standby].sort((a, b) => a - b),
-    failed: s.local.flatMap((g, i) => (g.failedUntil !== null && g.failedUntil > now ? [i] : [])),
-    takeover: s.takeoverSerial > 0 ? { serial: s.takeoverSerial, groups: s.takeoverGroups } : null,
+    groups: Object.fromEntries(s.local.map((lg, g) => [id(g), { phase: lg.phase, claim: lg.claim, grant: lg.grant }])),
+    standby: [...s.standby].sort((a, b) => a - b).map(id),
+    failed: s.local.flatMap((lg, g) => (lg.failedUntil !== null && lg.failedUntil > now ? [id(g)] : [])),
+    takeover: s.takeoverSerial > 0 ? { serial: s.takeoverSerial, groups: s.takeoverGroups.map(id) } : null,
     leaving: s.leaving,
     gen: s.gen,
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
-    ...(s.config.quorum
-      ? {
-          acks: Object.entries(s.acks).map(([node, a]) => ({ node, gen: a.gen, at: a.at })),
-          claims: s.local.map((g) => g.claim),
-          grants: s.local.map((g) => g.grant),
-        }
-      : {}),
+    acks: s.config.quorum ? Object.entries(s.acks).map(([node, a]) => ({ node, gen: a.gen, at: a.at })) : [],
   };
 }
 
@@ -297,9 +253,9 @@ export function leaseEnd(s: OwnershipState, g: number): number {
   if (lg.grant && lg.grant.node === s.me && lg.grant.gen === s.gen && lg.grant.claim === lg.claim) ends.push(Infinity);
   for (const n of s.live) {
     const a = s.peers[n];
-    const gr = a?.grants?.[g];
-    if (!a || !gr || gr.node !== s.me || gr.gen !== s.gen || gr.claim !== lg.claim || a.deadtimeMs === undefined) continue;
-    const ack = a.acks?.find((k) => k.node === s.me && k.gen === s.gen);
+    const gr = a?.groups[s.groups[g]!.id]?.grant;
+    if (!a || !gr || gr.node !== s.me || gr.gen !== s.gen || gr.claim !== lg.claim) continue;
+    const ack = a.acks.find((k) => k.node === s.me && k.gen === s.gen);
     if (ack) ends.push(ack.at + a.deadtimeMs - s.config.fenceMs);
   }
   ends.sort((x, y) => y - x);
@@ -323,7 +279,7 @@ function aliveNodes(s: OwnershipState): string[] {
 
 function phaseAt(s: OwnershipState, node: string, g: number): GroupPhase {
   if (node === s.me) return s.local[g]!.phase;
-  return s.peers[node]?.phases[g] ?? 'stopped';
+  return s.peers[node]?.groups[s.groups[g]!.id]?.phase ?? 'stopped';
 }
 
 /**
@@ -332,12 +288,15 @@ function phaseAt(s: OwnershipState, node: string, g: number): GroupPhase {
  */
 export function desiredOwner(s: OwnershipState, g: number, now: number): string | null {
   const def = s.groups[g]!;
-  const failedAt = (n: string) => (n === s.me ? (s.local[g]!.failedUntil ?? 0) > now : (s.peers[n]?.failed ?? []).includes(g));
-  const standbyAt = (n: string) => (n === s.me ? s.standby.has(g) : (s.peers[n]?.standby ?? []).includes(g));
+  const failedAt = (n: string) => (n === s.me ? (s.local[g]!.failedUntil ?? 0) > now : (s.peers[n]?.failed ?? []).includes(def.id));
+  const standbyAt = (n: string) => (n === s.me ? s.standby.has(g) : (s.peers[n]?.standby ?? []).includes(def.id));
   // Preferred node first, then ha.cf order: the same list on every node.
   const leavingAt = (n: string) => (n === s.me ? s.leaving : s.peers[n]?.leaving === true);
   // A node whose haresources has no line for this group cannot run it (configuration drift).
-  const absentAt = (n: string) => n !== s.me && (s.peers[n]?.absent ?? []).includes(g);
+  const absentAt = (n: string) => {
+    const a = n === s.me ? undefined : s.peers[n];
+    return a !== undefined && !Object.hasOwn(a.groups, def.id);
+  };
   const eligible = (n: string) => (n === s.me || s.live.includes(n)) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
   const order: string[] = [];
   if (s.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
@@ -437,7 +396,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
           advertise = true;
         }
       }
-      const held = had ? had.phases.flatMap((p, i) => (holds(p) ? [i] : [])) : [];
+      const held = had ? s.groups.flatMap((def, g) => (holds(had.groups[def.id]?.phase ?? 'stopped') ? [g] : [])) : [];
       for (const g of held) if (s.local[g]!.phase === 'running') effects.push({ kind: 'reassert', group: g, from: event.node });
       if (event.reason === 'shutdown' && held.length === 0 && had) log('info', `Dead node ${event.node} gave up resources.`);
       for (const g of held) s.local[g]!.acquiredFrom = event.node;
@@ -452,35 +411,34 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       const a = event.advert;
       const known = s.peers[event.node];
       // An advert older than the one we have (reordered on the way) is out of date.
-      if (known && (known.gen ?? 0) === (a.gen ?? 0) && a.at !== undefined && known.at !== undefined && a.at < known.at) break;
+      if (known && known.gen === a.gen && a.at < known.at) break;
       if (known) {
-        known.phases.forEach((p, g) => {
-          if (holds(p) && !holds(a.phases[g] ?? 'stopped') && s.local[g]?.phase === 'running') effects.push({ kind: 'reassert', group: g, from: event.node });
+        s.groups.forEach((def, g) => {
+          const was = known.groups[def.id]?.phase ?? 'stopped';
+          if (holds(was) && !holds(a.groups[def.id]?.phase ?? 'stopped') && s.local[g]!.phase === 'running') effects.push({ kind: 'reassert', group: g, from: event.node });
         });
       }
       s.peers[event.node] = a;
       s.heardAt[event.node] = now;
       s.stale = s.stale.filter((n) => n !== event.node);
-      if (a.at !== undefined) {
-        const gen = a.gen ?? 0;
-        const ack = s.acks[event.node];
-        s.acks[event.node] = { gen, at: ack && ack.gen === gen ? Math.max(ack.at, a.at) : a.at };
-      }
+      const ack = s.acks[event.node];
+      s.acks[event.node] = { gen: a.gen, at: ack && ack.gen === a.gen ? Math.max(ack.at, a.at) : a.at };
       const tk = a.takeover;
       // Takeover serials count from 1 again in a peer's new run (generation).
-      const applied = s.appliedTakeover[`${event.node}#${a.gen ?? 0}`] ?? 0;
+      const applied = s.appliedTakeover[`${event.node}#${a.gen}`] ?? 0;
       if (tk && tk.serial > applied) {
-        s.appliedTakeover[`${event.node}#${a.gen ?? 0}`] = tk.serial;
-        // The peer asked for these groups: stand by for them, as Heartbeat's hb_takeover
-        // asks the other node to give them up.
-        for (const g of tk.groups) {
+        s.appliedTakeover[`${event.node}#${a.gen}`] = tk.serial;
+        // The peer asked for these groups (those we have): stand by for them, as Heartbeat's
+        // hb_takeover asks the other node to give them up.
+        const asked = s.groups.flatMap((def, g) => (tk.groups.includes(def.id) ? [g] : []));
+        for (const g of asked) {
           if (!s.standby.has(g)) {
             s.standby.add(g);
             s.standbySince[g] = now;
             advertise = true;
           }
         }
-        if (tk.groups.length > 0) log('info', `${event.node} asked to take over: standing by for ${tk.groups.map(groupLabel).join('; ')}`);
+        if (asked.length > 0) log('info', `${event.node} asked to take over: standing by for ${asked.map(groupLabel).join('; ')}`);
       }
       break;
     }
@@ -618,7 +576,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       else {
         // A node drops a claim only once it has stopped the group, and never reuses one.
         const a = s.peers[gr.node];
-        over = a !== undefined && ((a.gen ?? 0) !== gr.gen || (a.claims?.[g] ?? null) !== gr.claim);
+        over = a !== undefined && (a.gen !== gr.gen || (a.groups[s.groups[g]!.id]?.claim ?? null) !== gr.claim);
       }
       if (over) {
         lg.grant = null;
@@ -632,8 +590,8 @@ export function step(prev: OwnershipState, event: OwnershipEvent, now: number): 
       if (lg.claim !== null) lg.grant = { node: s.me, gen: s.gen, claim: lg.claim };
     } else if (d !== null) {
       const a = s.peers[d];
-      const c = a?.claims?.[g] ?? null;
-      if (a && c !== null) lg.grant = { node: d, gen: a.gen ?? 0, claim: c };
+      const c = a?.groups[s.groups[g]!.id]?.claim ?? null;
+      if (a && c !== null) lg.grant = { node: d, gen: a.gen, claim: c };
     }
     if (lg.grant) advertise = true;
   }

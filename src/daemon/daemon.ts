@@ -14,11 +14,12 @@ import { ReplayWindow } from '../wire/replay.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from './ratelimit.js';
-import { groupKey, lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
+import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
 import { ClusterView } from './view.js';
+import { GroupKeys } from '../wire/advert.js';
 
 export interface DaemonOptions extends LoadOptions {
   /** This node's name (default `uname -n`). */
@@ -55,7 +56,7 @@ export class Daemon {
   private timerAt = Infinity;
   private seq = 0;
   private sender!: Sender;
-  private groupKeys: string[] = [];
+  private groupKeys = new GroupKeys([]);
   readonly log: DaemonLogger;
   readonly view: ClusterView;
   private exitResolve: (() => void) | null = null;
@@ -100,7 +101,7 @@ export class Daemon {
     if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
     const identity = loadIdentity(this.opts.stateDir);
     this.sender = { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests };
-    this.groupKeys = groups.map((g) => groupKey(g.id));
+    this.groupKeys = new GroupKeys(groups.map((g) => g.id));
 
     if (groups.some((g) => g.resources.some((r) => r.agent.kind === 'builtin')) && this.opts.addressGuard !== false) {
       this.guard = new AddressGuard();
@@ -161,7 +162,7 @@ export class Daemon {
   private perform(e: Node.NodeEffect): void {
     switch (e.kind) {
       case 'send-status':
-        this.broadcast(statusMessage(this.sender, ++this.seq, wallSeconds(), e.payload, this.groupKeys));
+        this.broadcast(statusMessage(this.sender, ++this.seq, wallSeconds(), e.payload));
         for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
         break;
       case 'send-leave': {

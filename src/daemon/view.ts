@@ -94,7 +94,7 @@ export class ClusterView {
     this.nowAtUpdate = now;
     this.lastTransitions = [];
     for (const [n, advert] of Object.entries(state.ownership.peers)) {
-      if (n !== this.me) advert.phases.forEach((ph, g) => ph === 'running' && this.heldElsewhere.add(g));
+      if (n !== this.me) this.config.groups.forEach((g, i) => advert.groups[g.id]?.phase === 'running' && this.heldElsewhere.add(i));
     }
     for (const e of effects) {
       switch (e.kind) {
@@ -226,7 +226,7 @@ export class ClusterView {
       const phases: Record<string, GroupPhase> = {};
       for (const n of this.config.ha.nodes) {
         if (!live.has(n)) continue;
-        phases[n] = n === this.me ? o.local[i]!.phase : (o.peers[n]?.phases[i] ?? 'stopped');
+        phases[n] = n === this.me ? o.local[i]!.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
       }
       const owner = Object.entries(phases).find(([, ph]) => ph === 'running')?.[0] ?? null;
       return { id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), owner, phases };

@@ -8,7 +8,7 @@
 // Adverts are translated between the nodes' haresources numberings by group id, as
 // src/daemon/packets.ts does with group keys. Nothing here reads a real clock or does I/O.
 import * as Node from '../core/node.js';
-import type { GroupPhase, PeerAdvert } from '../core/ownership.js';
+import type { PeerAdvert } from '../core/ownership.js';
 import { ReplayWindow } from '../wire/replay.js';
 import { EventHeap } from './heap.js';
 import { Checker, type Violation } from './invariants.js';
@@ -34,8 +34,6 @@ export interface Packet {
   digest: string;
   /** Global time it was sent. */
   sentAt: number;
-  /** The advert as decoded by receivers, per receiving haresources (same for most nodes). */
-  decoded?: Map<string, PeerAdvert | null>;
 }
 
 export interface Call {
@@ -490,24 +488,7 @@ export class World {
       return;
     }
     if (fresh) this.checker.onHeard(n, src, pkt);
-    this.dispatch(n, { kind: 'status', from: src.name, link, generation: pkt.gen, fresh, st: pkt.st, advert: this.translate(pkt, src, n), digest: pkt.digest });
-  }
-
-  /**
-   * The advert as the receiver's shell decodes it (packets.ts readAdvert): in the receiver's
-   * group numbering, groups the sender lacks marked absent, numbers as the wire carries them.
-   */
-  private translate(pkt: Packet, from: SimNode, to: SimNode): PeerAdvert | null {
-    const key = to.cfg.groupsKey;
-    const cached = pkt.decoded?.get(key);
-    if (cached !== undefined) return cached;
-    const out = this.decode(pkt, from, to);
-    (pkt.decoded ??= new Map()).set(key, out);
-    return out;
-  }
-
-  private decode(pkt: Packet, from: SimNode, to: SimNode): PeerAdvert | null {
-    return pkt.advert ? decodeAdvert(pkt.advert, pkt.gen, from.cfg, to.cfg) : null;
+    this.dispatch(n, { kind: 'status', from: src.name, link, generation: pkt.gen, fresh, st: pkt.st, advert: pkt.advert, digest: pkt.digest });
   }
 
   // ---- agents ----------------------------------------------------------------------------
@@ -640,56 +621,4 @@ export class World {
 
 export function runSchedule(schedule: Schedule, opts: WorldOptions = {}): RunResult {
   return new World(schedule, opts).run();
-}
-
-/**
- * An advert as the receiver's shell decodes it (src/daemon/packets.ts readAdvert): in the
- * receiver's haresources numbering, groups the sender lacks marked absent, the generation
- * from the packet, times floored as the wire carries them, claims and grants only when some
- * are set.
- */
-export function decodeAdvert(a: PeerAdvert, gen: number, from: NodeCfg, to: NodeCfg): PeerAdvert {
-  const map = (g: number): number => {
-    const id = from.groups[g];
-    return id === undefined ? -1 : to.groups.indexOf(id);
-  };
-  const list = (xs: number[]) => xs.map(map).filter((i) => i >= 0);
-  const phases: GroupPhase[] = to.groups.map(() => 'stopped');
-  const present = new Set<number>();
-  a.phases.forEach((p, g) => {
-    const i = map(g);
-    if (i >= 0) {
-      phases[i] = p;
-      present.add(i);
-    }
-  });
-  const out: PeerAdvert = {
-    phases,
-    standby: list(a.standby),
-    failed: list(a.failed),
-    takeover: a.takeover ? { serial: a.takeover.serial, groups: list(a.takeover.groups) } : null,
-    leaving: a.leaving,
-    gen,
-    deadtimeMs: from.timers.deadtimeMs,
-    absent: to.groups.flatMap((_, i) => (present.has(i) ? [] : [i])),
-  };
-  if (a.at !== undefined) out.at = Math.max(0, Math.floor(a.at));
-  if (a.acks?.length) out.acks = a.acks.map((k) => ({ node: k.node, gen: k.gen, at: Math.max(0, Math.floor(k.at)) }));
-  if (a.claims?.some((c) => c !== null)) {
-    const claims: (number | null)[] = to.groups.map(() => null);
-    a.claims.forEach((c, g) => {
-      const i = map(g);
-      if (c !== null && i >= 0) claims[i] = c;
-    });
-    out.claims = claims;
-  }
-  if (a.grants?.some((x) => x !== null)) {
-    const grants: PeerAdvert['grants'] = to.groups.map(() => null);
-    a.grants.forEach((x, g) => {
-      const i = map(g);
-      if (x && i >= 0) grants[i] = { node: x.node, gen: x.gen, claim: x.claim };
-    });
-    out.grants = grants;
-  }
-  return out;
 }

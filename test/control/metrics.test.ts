@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { statusMessage, groupKey } from '../../src/daemon/packets.js';
+import { statusMessage } from '../../src/daemon/packets.js';
 import { sign } from '../../src/wire/auth.js';
 import type { AuthKey } from '../../src/config/types.js';
 import { HttpCluster, metricValue } from './cluster.js';
@@ -16,8 +16,7 @@ function forged(node: string, generation: number, key: AuthKey): Buffer {
     { node, uuid: Buffer.alloc(16, 7), generation, deadtimeMs: 1000 },
     5,
     Math.floor(Date.now() / 1000),
-    { st: 'active', advert: { phases: ['running'], standby: [], failed: [], takeover: null, leaving: false }, digest: 'forged' },
-    [groupKey(GROUP)],
+    { st: 'active', advert: { groups: { [GROUP]: { phase: 'running', claim: null, grant: null } }, standby: [], failed: [], takeover: null, leaving: false, gen: generation, at: 0, deadtimeMs: 1000, acks: [] }, digest: 'forged' },
   );
   return sign(m, key, 'netstring');
 }

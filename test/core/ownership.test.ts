@@ -9,8 +9,22 @@ const GROUPS = [
   { id: 'b IPaddr::10.0.0.20', preferredNode: 'b', resources: ['IPaddr::10.0.0.20'] },
 ];
 
-function advert(phases: PeerAdvert['phases'], extra: Partial<PeerAdvert> = {}): PeerAdvert {
-  return { phases, standby: [], failed: [], takeover: null, leaving: false, ...extra };
+type Phase = PeerAdvert['groups'][string]['phase'];
+
+/** A peer's advert, its groups given in GROUPS order (standby/failed/takeover by index too). */
+function advert(phases: Phase[], extra: { standby?: number[]; failed?: number[]; takeover?: { serial: number; groups: number[] } | null; leaving?: boolean } = {}): PeerAdvert {
+  const id = (g: number) => GROUPS[g]!.id;
+  return {
+    groups: Object.fromEntries(phases.map((phase, g) => [id(g), { phase, claim: null, grant: null }])),
+    standby: (extra.standby ?? []).map(id),
+    failed: (extra.failed ?? []).map(id),
+    takeover: extra.takeover ? { serial: extra.takeover.serial, groups: extra.takeover.groups.map(id) } : null,
+    leaving: extra.leaving ?? false,
+    gen: 0,
+    at: 0,
+    deadtimeMs: 30_000,
+    acks: [],
+  };
 }
 
 class Node {

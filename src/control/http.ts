@@ -16,7 +16,8 @@ import type { ClusterConfig } from '../config/types.js';
 import type { Scope } from '../core/node.js';
 import type { Logger } from '../lib/logger.js';
 import { RateLimiter } from '../lib/ratelimit.js';
-import type { ClusterView, StatusSnapshot } from '../daemon/view.js';
+import type { ClusterView } from '../status/cluster-view.js';
+import type { StatusSnapshot } from '../status/snapshot.js';
 import { Metrics } from './metrics.js';
 import { FAVICON_SVG, INDEX_HTML, STYLE_CSS } from './dashboard/page.js';
 

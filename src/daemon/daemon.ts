@@ -18,7 +18,7 @@ import { groupKey, lastWordsMessage, readIncoming, shutdoneMessage, statusMessag
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
-import { ClusterView } from './view.js';
+import { ClusterView } from '../status/cluster-view.js';
 
 export interface DaemonOptions extends LoadOptions {
   /** This node's name (default `uname -n`). */

@@ -2,7 +2,7 @@
 // cl_status: Heartbeat's status command, same sub-commands, output and exit codes
 // (0 ok, 1 a "normal" failure such as a dead node, 2 bad parameters, 3 other errors).
 import { request, ControlUnavailable } from '../control/client.js';
-import type { StatusSnapshot } from '../daemon/view.js';
+import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 
 const OK = 0;

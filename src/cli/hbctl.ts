@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { summarize } from './summary.js';
 import { request } from '../control/client.js';
-import type { StatusSnapshot } from '../daemon/view.js';
+import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 import { renderStatus } from './status-text.js';
 

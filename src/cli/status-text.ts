@@ -1,5 +1,5 @@
 // `hbctl status` for people: who is up, over which links, who runs what, what happened.
-import type { StatusSnapshot } from '../daemon/view.js';
+import type { StatusSnapshot } from '../status/snapshot.js';
 
 export function renderStatus(s: StatusSnapshot): string {
   const out: string[] = [];

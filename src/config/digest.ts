@@ -1,7 +1,9 @@
 // The config digest: equal cluster-relevant settings give equal digests, whatever the
 // comments, spacing or line order within a directive. Peers advertise it so drift shows.
 import { createHash } from 'node:crypto';
-import type { AuthKeys, HaCf, ResourceGroup } from './types.js';
+import type { AuthKeys, ConfigParts, HaCf, ResourceGroup } from './types.js';
+
+export type { ConfigParts } from './types.js';
 
 const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
 
@@ -38,6 +40,38 @@ export function digestHaresources(groups: ResourceGroup[]): string {
   return sha256(JSON.stringify(groups.map((g) => [g.preferredNode.toLowerCase(), ...g.resources.map((r) => r.raw)])));
 }
 
-export function combineDigests(parts: { hacf: string; authkeys: string; haresources: string }): string {
+export function combineDigests(parts: ConfigParts): string {
   return sha256(`${parts.hacf}\n${parts.authkeys}\n${parts.haresources}\n`);
+}
+
+// Peers advertise their part digests on every heartbeat (hts_cfgp) so a drift report can name
+// the file that differs; these carry them and compare them.
+
+const PART_KEYS: [keyof ConfigParts, string][] = [
+  ['hacf', 'h'],
+  ['authkeys', 'a'],
+  ['haresources', 'r'],
+];
+/** 64 bits of each digest: enough to tell two configs apart, short enough for every heartbeat. */
+const PART_HEX = 16;
+
+export function encodeParts(p: ConfigParts): string {
+  return PART_KEYS.map(([k, c]) => `${c}:${p[k].slice(0, PART_HEX)}`).join(',');
+}
+
+export function decodeParts(text: string | undefined): ConfigParts | null {
+  if (!text) return null;
+  const out: Partial<ConfigParts> = {};
+  for (const item of text.split(',')) {
+    const [c, hex] = item.split(':');
+    const key = PART_KEYS.find(([, ch]) => ch === c)?.[0];
+    if (key && hex && /^[0-9a-f]{1,64}$/.test(hex)) out[key] = hex;
+  }
+  return out.hacf && out.authkeys && out.haresources ? (out as ConfigParts) : null;
+}
+
+/** Which files differ between two configs' part digests ('ha.cf', 'authkeys', 'haresources'). */
+export function differingParts(ours: ConfigParts, theirs: ConfigParts): string[] {
+  const names: Record<keyof ConfigParts, string> = { hacf: 'ha.cf', authkeys: 'authkeys', haresources: 'haresources' };
+  return PART_KEYS.filter(([k]) => ours[k].slice(0, PART_HEX) !== theirs[k].slice(0, PART_HEX)).map(([k]) => names[k]);
 }

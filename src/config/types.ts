@@ -124,7 +124,14 @@ export interface ClusterConfig {
   /** sha256 over a normalised form of the three files; equal configs, equal digests. */
   digest: string;
   /** Digests of each part, so a drift report can name the part that differs. */
-  partDigests: { hacf: string; authkeys: string; haresources: string };
+  partDigests: ConfigParts;
+}
+
+/** The digests of ha.cf, authkeys and haresources, each on its own (see digest.ts). */
+export interface ConfigParts {
+  hacf: string;
+  authkeys: string;
+  haresources: string;
 }
 
 export interface ConfigIssue {

@@ -3,7 +3,8 @@
 // call durations are fed from the view's hooks as they happen; gauges (who is up, who owns
 // what, drift) are computed from a status snapshot at scrape time, so they are never stale.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ClusterView, StatusSnapshot } from '../daemon/view.js';
+import type { ClusterView } from '../status/cluster-view.js';
+import type { StatusSnapshot } from '../status/snapshot.js';
 import type { ClusterConfig } from '../config/types.js';
 
 /** View counter name -> metric name, help and label names (in the order the daemon counts them). */

@@ -13,12 +13,12 @@ import { sign, verify } from '../wire/auth.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
-import { RateLimiter } from './ratelimit.js';
+import { RateLimiter } from '../lib/ratelimit.js';
 import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
-import { ClusterView } from './view.js';
+import { ClusterView } from '../status/cluster-view.js';
 import { GroupKeys } from '../wire/advert.js';
 
 export interface DaemonOptions extends LoadOptions {

@@ -13,7 +13,10 @@
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import type { Logger } from '../lib/logger.js';
 import { parseFacility, SyslogWriter, type Severity } from './syslog.js';
+
+export type { Logger } from '../lib/logger.js';
 
 export type Level = 'crit' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -34,18 +37,6 @@ export const LEVEL_SEVERITY: Readonly<Record<Level, Severity>> = Object.freeze({
   info: 6,
   debug: 7,
 });
-
-/** What the rest of the daemon logs through. */
-export interface Logger {
-  info(msg: string): void;
-  warn(msg: string): void;
-  error(msg: string): void;
-  crit(msg: string): void;
-  /** Logged only when ha.cf's `debug` level is at least `level` (default 1). */
-  debug(msg: string, level?: number): void;
-  /** Lets callers skip building expensive debug messages. */
-  debugEnabled(level?: number): boolean;
-}
 
 /** The logger the daemon owns: it also rotates and shuts down its sinks. */
 export interface DaemonLogger extends Logger {

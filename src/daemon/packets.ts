@@ -5,6 +5,9 @@ import { HbMessage, parseHex, toHex } from '../wire/message.js';
 import type { PeerAdvert, StatusPayload } from '../core/node.js';
 import { NODE_NAME, readAdvert, writeAdvert, type GroupKeys } from '../wire/advert.js';
 import type { AdvertisedStatus } from '../core/membership.js';
+import { decodeParts, encodeParts, type ConfigParts } from '../config/digest.js';
+
+export { decodeParts, differingParts, encodeParts, type ConfigParts } from '../config/digest.js';
 
 export interface Sender {
   node: string;
@@ -13,42 +16,6 @@ export interface Sender {
   deadtimeMs: number;
   /** Digests of ha.cf, authkeys and haresources, advertised as `hts_cfgp` so drift can name the part. */
   partDigests?: ConfigParts;
-}
-
-/** The three part digests of a config (see config/digest.ts), shortened on the wire. */
-export interface ConfigParts {
-  hacf: string;
-  authkeys: string;
-  haresources: string;
-}
-
-const PART_KEYS: [keyof ConfigParts, string][] = [
-  ['hacf', 'h'],
-  ['authkeys', 'a'],
-  ['haresources', 'r'],
-];
-/** 64 bits of each digest: enough to tell two configs apart, short enough for every heartbeat. */
-const PART_HEX = 16;
-
-export function encodeParts(p: ConfigParts): string {
-  return PART_KEYS.map(([k, c]) => `${c}:${p[k].slice(0, PART_HEX)}`).join(',');
-}
-
-export function decodeParts(text: string | undefined): ConfigParts | null {
-  if (!text) return null;
-  const out: Partial<ConfigParts> = {};
-  for (const item of text.split(',')) {
-    const [c, hex] = item.split(':');
-    const key = PART_KEYS.find(([, ch]) => ch === c)?.[0];
-    if (key && hex && /^[0-9a-f]{1,64}$/.test(hex)) out[key] = hex;
-  }
-  return out.hacf && out.authkeys && out.haresources ? (out as ConfigParts) : null;
-}
-
-/** Which files differ between two configs' part digests ('ha.cf', 'authkeys', 'haresources'). */
-export function differingParts(ours: ConfigParts, theirs: ConfigParts): string[] {
-  const names: Record<keyof ConfigParts, string> = { hacf: 'ha.cf', authkeys: 'authkeys', haresources: 'haresources' };
-  return PART_KEYS.filter(([k]) => ours[k].slice(0, PART_HEX) !== theirs[k].slice(0, PART_HEX)).map(([k]) => names[k]);
 }
 
 export function statusMessage(from: Sender, seq: number, wallSeconds: number, payload: StatusPayload): HbMessage {

@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import * as Node from '../../src/core/node.js';
-import { ClusterView } from '../../src/daemon/view.js';
-import type { Logger } from '../../src/daemon/log.js';
+import { ClusterView } from '../../src/status/cluster-view.js';
+import type { Logger } from '../../src/lib/logger.js';
 import { HttpApi, parseListen, readToken } from '../../src/control/http.js';
 
 const TOKEN = 'in-process-token-0123456789';

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../../src/control/client.js';
-import type { StatusSnapshot } from '../../src/daemon/view.js';
+import type { StatusSnapshot } from '../../src/status/snapshot.js';
 import { netnsSkip, withLan, type Lan } from '../helpers/netns.js';
 import { HBD } from '../helpers/local-cluster.js';
 

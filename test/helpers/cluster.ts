@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
 import { request } from '../../src/control/client.js';
-import type { StatusSnapshot } from '../../src/daemon/view.js';
+import type { StatusSnapshot } from '../../src/status/snapshot.js';
 import { inNs, Lan, type Host } from './netns.js';
 import { fromRoot } from './repo.js';
 

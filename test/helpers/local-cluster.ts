@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from '../../src/control/client.js';
-import type { StatusSnapshot } from '../../src/daemon/view.js';
+import type { StatusSnapshot } from '../../src/status/snapshot.js';
 import { fromRoot } from './repo.js';
 
 export const HBD = fromRoot('dist', 'src', 'cli', 'hbd.js');

@@ -2,8 +2,8 @@
 // by hbd at /dashboard.js). It reads GET /status once, then follows GET /events (server-sent
 // events) and re-renders on every status. Standby/takeover buttons appear only once the user
 // gives the bearer token (typed in, or as #token=... in the address; kept for the tab only).
-// Types only come from the daemon: nothing of it is loaded in the browser.
-import type { GroupView, NodeView, StatusSnapshot, Transition } from '../../daemon/view.js';
+// Types only come from status/: nothing of it is loaded in the browser.
+import type { GroupView, NodeView, StatusSnapshot, Transition } from '../../status/snapshot.js';
 
 type Status = StatusSnapshot & { api?: { controls: boolean; version: string; generatedAt: string } };
 

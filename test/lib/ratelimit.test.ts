@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RateLimiter, suppressedSuffix } from '../../src/daemon/ratelimit.js';
+import { RateLimiter, suppressedSuffix } from '../../src/lib/ratelimit.js';
 
 test('first event of a key is allowed, the rest of the window suppressed', () => {
   const rl = new RateLimiter({ windowMs: 60_000 });

@@ -1,0 +1,92 @@
+// ha.cf's timers and what Heartbeat derives from them when they are left out (warntime,
+// initdead, deadping), then the cross-checks Heartbeat makes once the whole file is read.
+import type { IssueList } from './issues.js';
+import type { HaCf, Medium } from './types.js';
+
+/** Values as given, before defaults are filled in; null = not set. */
+export interface GivenTimers {
+  keepalive: number | null;
+  deadtime: number | null;
+  warntime: number | null;
+  initdead: number | null;
+  deadping: number | null;
+}
+
+export function defaultHaCf(): HaCf {
+  return {
+    nodes: [],
+    media: [],
+    keepaliveMs: 1000,
+    deadtimeMs: 30000,
+    warntimeMs: 15000,
+    initdeadMs: 30000,
+    deadpingMs: 30000,
+    udpport: 694,
+    baud: 19200,
+    autoFailback: 'legacy',
+    autojoin: 'none',
+    logfile: null,
+    debugfile: null,
+    logfacility: null,
+    useLogd: false,
+    debug: 0,
+    hopfudge: 1,
+    realtime: true,
+    rtprio: null,
+    msgfmt: 'netstring',
+    uuidfrom: 'file',
+    compression: 'zlib',
+    coredumps: true,
+    crm: 'off',
+    pingNodes: [],
+    apiauth: [],
+    respawn: [],
+    stonithHosts: [],
+    ext: { httpListen: null, httpTokenFile: null },
+  };
+}
+
+/** Heartbeat's derived defaults and sanity checks (config.c), in the same order. */
+export function applyDefaults(cf: HaCf, raw: GivenTimers, file: string, issues: IssueList): void {
+  cf.keepaliveMs = raw.keepalive ?? 1000;
+  cf.deadtimeMs = raw.deadtime ?? 30000;
+  cf.warntimeMs = raw.warntime ?? Math.floor(cf.deadtimeMs / 2);
+  if (raw.initdead !== null) {
+    cf.initdeadMs = raw.initdead;
+  } else if (cf.deadtimeMs > 10000) {
+    cf.initdeadMs = cf.deadtimeMs;
+  } else if (cf.deadtimeMs < 6000) {
+    cf.initdeadMs = 12000;
+  } else {
+    cf.initdeadMs = 2 * cf.deadtimeMs;
+  }
+  cf.deadpingMs = raw.deadping ?? cf.deadtimeMs;
+
+  if (cf.media.length === 0) {
+    issues.error(file, 0, 'no heartbeat media defined — add a bcast, ucast, mcast or serial line');
+  }
+  if (cf.nodes.length === 0 && cf.autojoin !== 'any') {
+    issues.error(file, 0, 'no nodes defined — add a "node NAME" line for every node (names as `uname -n` prints them)');
+  }
+  if (cf.deadtimeMs <= 2 * cf.keepaliveMs) {
+    issues.error(file, 0, `deadtime (${cf.deadtimeMs} ms) must be more than twice keepalive (${cf.keepaliveMs} ms) — raise deadtime or lower keepalive`);
+  }
+  if (cf.warntimeMs >= cf.deadtimeMs) {
+    issues.warn(file, 0, `warntime (${cf.warntimeMs} ms) is not below deadtime (${cf.deadtimeMs} ms), so late heartbeats are never warned about — set warntime below deadtime`);
+  }
+  if (cf.initdeadMs < cf.deadtimeMs) {
+    issues.error(file, 0, `initdead (${cf.initdeadMs} ms) is smaller than deadtime (${cf.deadtimeMs} ms) — set initdead to at least deadtime`);
+  } else if (cf.initdeadMs < 10000) {
+    issues.warn(file, 0, `initdead (${cf.initdeadMs} ms) may be too small: it covers slow network start-up and should be at least 10 s`);
+  }
+  if (cf.autojoin !== 'none') {
+    issues.error(file, 0, `autojoin ${cf.autojoin} conflicts with haresources resource management (as in Heartbeat) — remove the autojoin line or set "autojoin none"`);
+  }
+  if (cf.autoFailback === 'legacy') {
+    issues.warn(file, 0, 'auto_failback is "legacy" (the default): resources go back to their preferred node only while the other node has not announced auto_failback — write "auto_failback on" or "auto_failback off"');
+  }
+  const serial = cf.media.filter((m): m is Extract<Medium, { kind: 'serial' }> => m.kind === 'serial');
+  if (serial.length > 0 && cf.nodes.length > 2) {
+    issues.warn(file, serial[0]?.line ?? 0, 'serial links connect exactly two nodes; with more nodes, messages are not forwarded between serial links by hbd');
+  }
+}

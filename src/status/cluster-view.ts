@@ -1,0 +1,165 @@
+// The node's record of what happened, beside the core's state: recent transitions, counters,
+// and what peers said about their config files. The daemon feeds it the core's effects; the
+// control socket, the HTTP API and metrics read it, through the status snapshot.
+import type { ClusterConfig, ConfigParts } from '../config/types.js';
+import type { NodeEffect, NodeState } from '../core/node.js';
+import { driftPartsOf, snapshotOf, type StatusSnapshot, type Transition } from './snapshot.js';
+
+export type ViewListener = (effects: NodeEffect[], state: NodeState) => void;
+
+const MAX_TRANSITIONS = 200;
+
+export class ClusterView {
+  private state: NodeState | null = null;
+  private readonly transitions: Transition[] = [];
+  private readonly counters = new Map<string, number>();
+  private readonly listeners: ViewListener[] = [];
+  readonly agentCalls: { resource: string; action: string; ms: number; ok: boolean }[] = [];
+  private agentHook: ((resource: string, action: string, ms: number, ok: boolean) => void) | null = null;
+  private nowAtUpdate = 0;
+  /** Peers' advertised part digests (hts_cfgp), for naming what drifted. */
+  private readonly peerParts = new Map<string, ConfigParts | null>();
+  /** `node digest` pairs already warned about: one WARN per peer per distinct digest. */
+  private readonly driftWarned = new Set<string>();
+  /** Nodes whose silence passed warntime: their late heartbeat is counted once. */
+  private readonly lateNodes = new Set<string>();
+  /** Groups seen running on another node since this node last ran them (to tell a failback). */
+  private readonly heldElsewhere = new Set<number>();
+  /** The transitions of the last update, classified as the timeline shows them (for metrics). */
+  lastTransitions: { group: number; what: string }[] = [];
+
+  constructor(
+    private readonly config: ClusterConfig,
+    readonly me: string,
+  ) {}
+
+  attach(state: NodeState, now: number): void {
+    this.state = state;
+    this.nowAtUpdate = now;
+  }
+
+  onUpdate(listener: ViewListener): void {
+    this.listeners.push(listener);
+  }
+
+  onAgentCall(hook: (resource: string, action: string, ms: number, ok: boolean) => void): void {
+    this.agentHook = hook;
+  }
+
+  update(state: NodeState, effects: NodeEffect[], now: number): void {
+    this.state = state;
+    this.nowAtUpdate = now;
+    this.lastTransitions = [];
+    for (const [n, advert] of Object.entries(state.ownership.peers)) {
+      if (n !== this.me) this.config.groups.forEach((g, i) => advert.groups[g.id]?.phase === 'running' && this.heldElsewhere.add(i));
+    }
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'node-status':
+          this.record('node', `node ${e.node}: ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`, `node-${e.to}`);
+          this.lateNodes.delete(e.node);
+          if (e.to === 'dead') this.count('node_deaths', e.node);
+          break;
+        case 'link-status':
+          this.record('link', `link ${e.node}:${e.link} ${e.up ? 'up' : 'dead'}`, e.up ? 'link-up' : 'link-dead');
+          break;
+        case 'log': {
+          // The core logs a silence past warntime ("is late") and a heartbeat that arrives after
+          // one ("Late heartbeat"); count each silence once.
+          const late = /^node (\S+): is late:/.exec(e.text) ?? /^Late heartbeat: Node (\S+):/.exec(e.text);
+          if (late?.[1] && !this.lateNodes.has(late[1])) this.count('late_heartbeats', late[1]);
+          if (late?.[1]) {
+            if (e.text.startsWith('Late')) this.lateNodes.delete(late[1]);
+            else this.lateNodes.add(late[1]);
+          }
+          break;
+        }
+        case 'transition': {
+          const g = this.config.groups[e.group];
+          const label = g ? g.id : `group ${e.group}`;
+          const words: Record<typeof e.what, string> = {
+            takeover: `took over ${label}${e.from ? ` from ${e.from}` : ''}`,
+            failback: `failback: ${label} returns to its preferred node`,
+            acquired: `acquiring ${label}`,
+            release: `releasing ${label}`,
+            'start-failed': `start of ${label} failed`,
+            'stop-failed': `stop of ${label} FAILED`,
+            standby: `standby: giving up ${label}`,
+          };
+          // The core calls the preferred node's start "acquired" unless it saw the holder die; after
+          // another node ran the group (a restart with auto_failback, a takeover after standby) it
+          // is a failback.
+          const what = e.what === 'acquired' && this.heldElsewhere.has(e.group) ? 'failback' : e.what;
+          this.record('group', `${this.me}: ${words[what]}`, what);
+          this.count(`transitions_${what.replace('-', '_')}`);
+          this.lastTransitions.push({ group: e.group, what });
+          break;
+        }
+        case 'group-phase':
+          if (e.to === 'running') this.heldElsewhere.delete(e.group);
+          if (e.to === 'running' || e.to === 'stopped') {
+            const g = this.config.groups[e.group];
+            this.record('group', `${this.me}: ${g ? g.id : e.group} is ${e.to}`, e.to);
+          }
+          break;
+        case 'drift':
+          this.record('drift', `node ${e.node}: config digest ${(e.digest ?? '(none)').slice(0, 12)} differs from ours, ${this.config.digest.slice(0, 12)}${this.describeDrift(e.node)}`, 'drift');
+          break;
+        default:
+          break;
+      }
+    }
+    for (const l of this.listeners) l(effects, state);
+  }
+
+  agentCall(resource: string, action: string, ms: number, ok: boolean): void {
+    this.agentCalls.push({ resource, action, ms, ok });
+    if (this.agentCalls.length > 100) this.agentCalls.shift();
+    this.agentHook?.(resource, action, ms, ok);
+  }
+
+  /** What a peer advertised about its config files (hts_cfgp), noted before its status is stepped. */
+  notePeerConfig(node: string, parts: ConfigParts | null): void {
+    this.peerParts.set(node, parts);
+  }
+
+  /** The files that differ between this node's config and `node`'s; empty when it cannot tell. */
+  driftPartsOf(node: string): string[] {
+    return driftPartsOf(this.config, this.peerParts, node);
+  }
+
+  private describeDrift(node: string): string {
+    const parts = this.driftPartsOf(node);
+    return parts.length ? ` (${parts.join(', ')} ${parts.length > 1 ? 'differ' : 'differs'})` : '';
+  }
+
+  /** The WARN line for a drift effect, or null when this peer's digest was already reported. */
+  driftWarning(node: string, digest: string | null): string | null {
+    const key = `${node} ${digest ?? ''}`;
+    if (this.driftWarned.has(key)) return null;
+    this.driftWarned.add(key);
+    const parts = this.driftPartsOf(node);
+    const what = parts.length ? `${parts.join(', ')} ${parts.length > 1 ? 'differ' : 'differs'}` : 'the configurations differ';
+    return `Configuration drift between nodes ${this.me} and ${node}: ${what} (config digest ${(digest ?? '(none)').slice(0, 16)} on ${node}, ${this.config.digest.slice(0, 16)} on ${this.me}). The ha.cf, authkeys and haresources files should be identical on every node.`;
+  }
+
+  count(name: string, ...labels: string[]): void {
+    const key = labels.length ? `${name}{${labels.join(',')}}` : name;
+    this.counters.set(key, (this.counters.get(key) ?? 0) + 1);
+  }
+
+  counter(name: string): number {
+    return this.counters.get(name) ?? 0;
+  }
+
+  private record(kind: Transition['kind'], text: string, tag?: string): void {
+    this.transitions.push({ at: new Date().toISOString(), kind, text, ...(tag ? { tag } : {}) });
+    if (this.transitions.length > MAX_TRANSITIONS) this.transitions.shift();
+  }
+
+  /** Throws until the daemon attaches its first state: callers answer "still starting". */
+  snapshot(now: number = this.nowAtUpdate): StatusSnapshot {
+    if (!this.state) throw new Error('not started');
+    return snapshotOf(this.state, this.config, this.me, now, { transitions: this.transitions, counters: this.counters, peerParts: this.peerParts });
+  }
+}

@@ -1,0 +1,109 @@
+// What an operator sees: the status snapshot of the cluster as one node knows it. The HTTP API,
+// metrics, the control socket (cl_status, hbctl) and the dashboard all show this JSON, so it is
+// computed in one place, from data alone: no clock, no I/O, the same input gives the same JSON.
+import { differingParts } from '../config/digest.js';
+import type { ClusterConfig, ConfigParts } from '../config/types.js';
+import type { GroupPhase, NodeState, NodeStatus } from '../core/node.js';
+
+export interface Transition {
+  /** Wall-clock time, ISO 8601: for people. */
+  at: string;
+  kind: 'node' | 'link' | 'group' | 'drift';
+  text: string;
+  /** What happened, for dashboards: node-dead, node-active, link-up, takeover, failback, standby, running, drift... */
+  tag?: string;
+}
+
+export interface NodeView {
+  name: string;
+  status: NodeStatus;
+  self: boolean;
+  lastHeardMsAgo: number | null;
+  generation: number | null;
+  links: { name: string; up: boolean }[];
+  digest: string | null;
+}
+
+export interface GroupView {
+  id: string;
+  preferredNode: string;
+  resources: string[];
+  /** The node running it (phase running), or null. */
+  owner: string | null;
+  /** Every live node's phase for this group, ours included. */
+  phases: Record<string, GroupPhase>;
+}
+
+export interface StatusSnapshot {
+  node: string;
+  status: string;
+  digest: string;
+  drift: string[];
+  /** For each drifting node, the files that differ ('ha.cf', 'authkeys', 'haresources') when it says. */
+  driftParts: Record<string, string[]>;
+  settled: boolean;
+  nodes: NodeView[];
+  groups: GroupView[];
+  transitions: Transition[];
+  counters: Record<string, number>;
+}
+
+/** What the core's state does not hold: the node's own record of what happened and what peers said. */
+export interface SnapshotExtras {
+  transitions: readonly Transition[];
+  counters: ReadonlyMap<string, number>;
+  /** Each peer's advertised part digests (hts_cfgp), null when it sent none. */
+  peerParts: ReadonlyMap<string, ConfigParts | null>;
+}
+
+/** The files that differ between our config and what `node` advertised; empty when it cannot tell. */
+export function driftPartsOf(config: ClusterConfig, peerParts: SnapshotExtras['peerParts'], node: string): string[] {
+  const theirs = peerParts.get(node);
+  return theirs ? differingParts(config.partDigests, theirs) : [];
+}
+
+/** The snapshot of `state` as node `me` reports it at monotonic time `now` (ms). */
+export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, now: number, extras: SnapshotExtras): StatusSnapshot {
+  const m = state.membership;
+  const o = state.ownership;
+  const nodes: NodeView[] = config.ha.nodes.map((name) => {
+    if (name === me) {
+      return { name, status: m.myStatus === 'active' ? 'active' : m.myStatus, self: true, lastHeardMsAgo: 0, generation: null, links: [], digest: state.digest };
+    }
+    const p = m.peers[name]!;
+    return {
+      name,
+      status: p.status,
+      self: false,
+      lastHeardMsAgo: p.lastHeard === null ? null : Math.max(0, Math.round(now - p.lastHeard)),
+      generation: p.generation,
+      links: Object.entries(p.links).map(([l, st]) => ({ name: l, up: st.up })),
+      digest: state.peerDigests[name] ?? null,
+    };
+  });
+  const live = new Set([me, ...o.live]);
+  const groups: GroupView[] = config.groups.map((g, i) => {
+    const phases: Record<string, GroupPhase> = {};
+    for (const n of config.ha.nodes) {
+      if (!live.has(n)) continue;
+      phases[n] = n === me ? o.local[i]!.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
+    }
+    const owner = Object.entries(phases).find(([, ph]) => ph === 'running')?.[0] ?? null;
+    return { id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), owner, phases };
+  });
+  const drift = Object.entries(state.peerDigests)
+    .filter(([n, d]) => live.has(n) && d !== null && d !== state.digest)
+    .map(([n]) => n);
+  return {
+    node: me,
+    status: m.myStatus,
+    digest: state.digest,
+    drift,
+    driftParts: Object.fromEntries(drift.map((n) => [n, driftPartsOf(config, extras.peerParts, n)])),
+    settled: m.settled,
+    nodes,
+    groups,
+    transitions: [...extras.transitions],
+    counters: Object.fromEntries(extras.counters),
+  };
+}

@@ -14,7 +14,7 @@ import { ReplayWindow } from '../wire/replay.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from '../lib/ratelimit.js';
-import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from './packets.js';
+import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';

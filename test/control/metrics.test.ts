@@ -3,7 +3,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { statusMessage } from '../../src/daemon/packets.js';
+import { statusMessage } from '../../src/wire/messages.js';
 import { sign } from '../../src/wire/auth.js';
 import type { AuthKey } from '../../src/config/types.js';
 import { HttpCluster, metricValue } from './cluster.js';

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { AuthKeys } from '../../src/config/types.js';
-import { LAST_WORDS_SEQ, lastWordsMessage, readIncoming, shutdoneMessage } from '../../src/daemon/packets.js';
+import { LAST_WORDS_SEQ, lastWordsMessage, readIncoming, shutdoneMessage } from '../../src/wire/messages.js';
 import { readSendRoute } from '../../src/media/send-route.js';
 import { sign, verify } from '../../src/wire/auth.js';
 import { ReplayWindow } from '../../src/wire/replay.js';

@@ -1,13 +1,11 @@
 // Our messages in Heartbeat's wire format: what a status heartbeat and a goodbye carry, and
 // how a received, verified packet becomes a core event. Fields Heartbeat knows keep its
 // names and order; ours start with "hts_" so a real Heartbeat passes over them.
-import { HbMessage, parseHex, toHex } from '../wire/message.js';
+import { HbMessage, parseHex, toHex } from './message.js';
 import type { PeerAdvert, StatusPayload } from '../core/node.js';
-import { NODE_NAME, readAdvert, writeAdvert, type GroupKeys } from '../wire/advert.js';
+import { NODE_NAME, readAdvert, writeAdvert, type GroupKeys } from './advert.js';
 import type { AdvertisedStatus } from '../core/membership.js';
 import { decodeParts, encodeParts, type ConfigParts } from '../config/digest.js';
-
-export { decodeParts, differingParts, encodeParts, type ConfigParts } from '../config/digest.js';
 
 export interface Sender {
   node: string;

@@ -46,21 +46,30 @@ export function defaultHaCf(): HaCf {
   };
 }
 
+export interface Timers {
+  keepaliveMs: number;
+  deadtimeMs: number;
+  warntimeMs: number;
+  initdeadMs: number;
+  deadpingMs: number;
+}
+
+/** The timers Heartbeat runs with, given what ha.cf sets (config.c's defaults, in its order). */
+export function deriveTimers(raw: GivenTimers): Timers {
+  const keepaliveMs = raw.keepalive ?? 1000;
+  const deadtimeMs = raw.deadtime ?? 30000;
+  const warntimeMs = raw.warntime ?? Math.floor(deadtimeMs / 2);
+  let initdeadMs: number;
+  if (raw.initdead !== null) initdeadMs = raw.initdead;
+  else if (deadtimeMs > 10000) initdeadMs = deadtimeMs;
+  else if (deadtimeMs < 6000) initdeadMs = 12000;
+  else initdeadMs = 2 * deadtimeMs;
+  return { keepaliveMs, deadtimeMs, warntimeMs, initdeadMs, deadpingMs: raw.deadping ?? deadtimeMs };
+}
+
 /** Heartbeat's derived defaults and sanity checks (config.c), in the same order. */
 export function applyDefaults(cf: HaCf, raw: GivenTimers, file: string, issues: IssueList): void {
-  cf.keepaliveMs = raw.keepalive ?? 1000;
-  cf.deadtimeMs = raw.deadtime ?? 30000;
-  cf.warntimeMs = raw.warntime ?? Math.floor(cf.deadtimeMs / 2);
-  if (raw.initdead !== null) {
-    cf.initdeadMs = raw.initdead;
-  } else if (cf.deadtimeMs > 10000) {
-    cf.initdeadMs = cf.deadtimeMs;
-  } else if (cf.deadtimeMs < 6000) {
-    cf.initdeadMs = 12000;
-  } else {
-    cf.initdeadMs = 2 * cf.deadtimeMs;
-  }
-  cf.deadpingMs = raw.deadping ?? cf.deadtimeMs;
+  Object.assign(cf, deriveTimers(raw));
 
   if (cf.media.length === 0) {
     issues.error(file, 0, 'no heartbeat media defined — add a bcast, ucast, mcast or serial line');

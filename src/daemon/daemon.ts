@@ -1,25 +1,25 @@
-// The imperative shell around core/node.ts: sockets in, effects out, one timer.
-// Everything interesting is decided in core/; this file only reads the clock, turns packets
-// into events, and carries out the effects (send, log, run an agent, exit).
+// The daemon's port to the node runtime (runtime/runtime.ts): real sockets, the monotonic
+// clock, one timer, child processes for agents, the logs, the address guard. Which packets are
+// news, what to send and when to wake are the runtime's; everything else is decided in core/.
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig } from '../config/types.js';
-import * as Node from '../core/node.js';
-import { ipAddrAgent, runResource, type AgentAction } from '../agents/index.js';
+import type * as Node from '../core/node.js';
+import { ipAddrAgent, runResource } from '../agents/index.js';
 import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
-import { ReplayWindow } from '../wire/replay.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from '../lib/ratelimit.js';
-import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
 import { ClusterView } from '../status/cluster-view.js';
-import { GroupKeys } from '../wire/advert.js';
+import { NodeRuntime } from '../runtime/runtime.js';
+import type { AgentCall, NodePort } from '../runtime/port.js';
+import type { Incoming } from '../wire/messages.js';
 
 export interface DaemonOptions extends LoadOptions {
   /** This node's name (default `uname -n`). */
@@ -45,18 +45,11 @@ const wallSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export class Daemon {
   private config: ClusterConfig;
-  private state!: Node.NodeState;
+  private runtime!: NodeRuntime;
   private transports: Transport[] = [];
-  private readonly replay = new ReplayWindow();
-  /** Newest (generation, seq) heard from each node. */
-  private readonly newest = new Map<string, { generation: number; seq: number }>();
   private readonly warnLimiter = new RateLimiter({ windowMs: 60_000 });
   private guard: AddressGuard | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private timerAt = Infinity;
-  private seq = 0;
-  private sender!: Sender;
-  private groupKeys = new GroupKeys([]);
   readonly log: DaemonLogger;
   readonly view: ClusterView;
   private exitResolve: (() => void) | null = null;
@@ -100,8 +93,6 @@ export class Daemon {
     const me = this.opts.nodeName;
     if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
     const identity = loadIdentity(this.opts.stateDir);
-    this.sender = { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests };
-    this.groupKeys = new GroupKeys(groups.map((g) => g.id));
 
     if (groups.some((g) => g.resources.some((r) => r.agent.kind === 'builtin')) && this.opts.addressGuard !== false) {
       this.guard = new AddressGuard();
@@ -113,85 +104,64 @@ export class Daemon {
       t.onError((err) => this.warnOnce(`medium:${t.linkName}`, `${t.kind} ${t.linkName}: ${err.message}`));
       await t.open();
     }
-    this.giveGuardLastWords();
     const linkNames = [...new Set(this.transports.map((t) => t.linkName))];
     this.log.info(`Configuration validated. Starting hbd (heartbeat-ts) as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
-    this.state = Node.initNode(
+    this.runtime = new NodeRuntime(
       {
-        me,
-        nodes: ha.nodes,
-        linkNames,
-        timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-        groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
-        autoFailback: ha.autoFailback,
-        digest: this.config.digest,
-        generation: identity.generation,
+        node: {
+          me,
+          nodes: ha.nodes,
+          linkNames,
+          timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
+          groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+          autoFailback: ha.autoFailback,
+          digest: this.config.digest,
+          generation: identity.generation,
+        },
+        sender: { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests },
+        port: this.port(),
       },
       this.now(),
     );
-    this.view.attach(this.state, this.now());
-    this.dispatch({ kind: 'tick' });
+    this.giveGuardLastWords();
+    this.view.attach(this.runtime.nodeState, this.now());
+    this.runtime.tick(this.now());
   }
 
-  /** Feed one event to the core and carry out what it returns. */
-  dispatch(event: Node.NodeEvent): void {
-    const now = this.now();
-    const { state, effects } = Node.step(this.state, event, now);
-    this.state = state;
-    this.view.update(state, effects, now);
-    for (const e of effects) this.perform(e);
-    this.arm();
+  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
+  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>): void {
+    this.runtime.command(event, this.now());
   }
 
-  private arm(): void {
-    const wake = Node.nextWake(this.state, this.now());
-    if (wake === this.timerAt && this.timer) return;
+  /** What the runtime asks of the real world. */
+  private port(): NodePort {
+    return {
+      send: (m) => this.sendMessage(m),
+      runAgent: (call) => this.runAgent(call),
+      log: (level, text) => this.logAt(level, text),
+      wakeIn: (delayMs) => this.armTimer(delayMs),
+      wallSeconds,
+      received: (incoming, link) => this.onReceived(incoming, link),
+      observe: (effects, state) => this.onStep(effects, state),
+      exit: () => void this.shutdownIo(),
+    };
+  }
+
+  private sendMessage(message: HbMessage): void {
+    const bytes = this.signed(message);
+    for (const t of this.transports) t.send(bytes);
+    if (message.getString('t') === 'status') for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
+  }
+
+  private armTimer(delayMs: number | null): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.timerAt = wake;
-    if (!Number.isFinite(wake)) return;
-    const delay = Math.max(0, Math.ceil(wake - this.now()));
+    if (delayMs === null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.timerAt = Infinity;
-      this.dispatch({ kind: 'tick' });
-    }, delay);
-  }
-
-  private perform(e: Node.NodeEffect): void {
-    switch (e.kind) {
-      case 'send-status':
-        this.broadcast(statusMessage(this.sender, ++this.seq, wallSeconds(), e.payload));
-        for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
-        break;
-      case 'send-leave': {
-        // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
-        const bytes = this.signed(shutdoneMessage(this.sender, ++this.seq, wallSeconds()));
-        for (let i = 0; i < 2; i++) for (const t of this.transports) t.send(bytes);
-        break;
-      }
-      case 'log':
-        this.logAt(e.level, e.text);
-        break;
-      case 'agent':
-        this.runAgent(e.group, e.resource, e.action);
-        break;
-      case 'reassert':
-        this.reassert(e.group, e.from);
-        break;
-      case 'drift': {
-        // One WARN per peer per distinct digest, naming the file that differs when the peer says.
-        const text = this.view.driftWarning(e.node, e.digest);
-        if (text) this.log.warn(text);
-        break;
-      }
-      case 'exit':
-        void this.shutdownIo();
-        break;
-      default:
-        break;
-    }
+      this.runtime.tick(this.now());
+    }, delayMs);
   }
 
   private logAt(level: Node.LogLevel, text: string): void {
@@ -199,27 +169,40 @@ export class Daemon {
     l[level](text);
   }
 
+  private onReceived(incoming: Extract<Incoming, { kind: 'status' | 'shutdone' }>, link: string): void {
+    this.view.count('heartbeats_received', incoming.src, link);
+    if (incoming.kind === 'status') this.view.notePeerConfig(incoming.src, incoming.parts);
+  }
+
+  private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
+    this.view.update(state, [...effects], this.now());
+    for (const e of effects) {
+      if (e.kind === 'reassert') this.reassert(e.group, e.from);
+      else if (e.kind === 'drift') {
+        // One WARN per peer per distinct digest, naming the file that differs when the peer says.
+        const text = this.view.driftWarning(e.node, e.digest);
+        if (text) this.log.warn(text);
+      }
+    }
+  }
+
   /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts). */
   private giveGuardLastWords(): void {
     if (!this.guard) return;
     const routes = this.transports.flatMap((t) => t.sendRoute?.() ?? []);
-    this.guard.lastWords(this.signed(lastWordsMessage(this.sender, wallSeconds())), routes);
+    this.guard.lastWords(this.signed(this.runtime.lastWords()), routes);
   }
 
   private signed(m: HbMessage): Buffer {
     return sign(m, this.config.auth.active, this.config.ha.msgfmt === 'classic' ? 'classic' : 'netstring');
   }
 
-  private broadcast(m: HbMessage): void {
-    const bytes = this.signed(m);
-    for (const t of this.transports) t.send(bytes);
-  }
-
-  private runAgent(group: number, resource: number, action: AgentAction): void {
+  private runAgent({ group, resource, action }: AgentCall): void {
     const spec = this.config.groups[group]?.resources[resource];
     if (!spec) return;
     const timeouts = this.opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS;
     const started = this.now();
+    const done = (ok: boolean, running?: boolean) => this.runtime.agentDone({ group, resource, action, ok, ...(running !== undefined ? { running } : {}) }, this.now());
     runResource(spec, action, {
       timeoutMs: timeouts[action],
       nodeName: this.opts.nodeName,
@@ -237,11 +220,11 @@ export class Daemon {
         if (!call.ok || call.timedOut) {
           this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
         }
-        this.dispatch({ kind: 'agent-done', group, resource, action, ok: call.ok, ...(call.running !== undefined ? { running: call.running } : {}) });
+        done(call.ok, call.running);
       })
       .catch((err: unknown) => {
         this.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
-        this.dispatch({ kind: 'agent-done', group, resource, action, ok: false, running: false });
+        done(false, false);
       });
   }
 
@@ -275,45 +258,23 @@ export class Daemon {
       this.warnOnce(`bad:${from}`, `dropped a packet from ${from} on ${t.linkName}: ${v.reason} (${v.code})`);
       return;
     }
-    const inc = readIncoming(v.message, this.groupKeys);
-    if (inc.kind === 'invalid') {
-      this.view.count('malformed_packets');
-      this.warnOnce(`bad:${from}`, `dropped a signed packet from ${from}: ${inc.reason}`);
-      return;
+    const r = this.runtime.receive(v.message, t.linkName, this.now());
+    switch (r.kind) {
+      case 'malformed':
+        this.view.count('malformed_packets');
+        this.warnOnce(`bad:${from}`, `dropped a signed packet from ${from}: ${r.reason}`);
+        break;
+      case 'foreign':
+        this.view.count('foreign_packets');
+        this.warnOnce(`foreign:${r.src}:${from}`, `process_status_message: bad node [${r.src}] in message from ${from}: not a node of ha.cf (autojoin none); ignored`);
+        break;
+      case 'stale':
+        this.view.count('replayed_packets');
+        this.warnOnce(`replay:${r.src}`, `dropped a replayed or ${r.why === 'replay' ? 'stale' : 'out-of-date'} packet claiming to be from ${r.src} (generation ${r.generation}, seq ${r.seq}) via ${from}`);
+        break;
+      default:
+        break; // accepted, our own, or a Heartbeat message we don't speak (yet)
     }
-    if (inc.src === this.opts.nodeName) return; // our own bcast/mcast coming back
-    if (!this.config.ha.nodes.includes(inc.src)) {
-      this.view.count('foreign_packets');
-      this.warnOnce(`foreign:${inc.src}:${from}`, `process_status_message: bad node [${inc.src}] in message from ${from}: not a node of ha.cf (autojoin none); ignored`);
-      return;
-    }
-    if (inc.kind === 'other') return; // messages of real Heartbeat we don't speak (yet)
-    const verdict = this.replay.accept(inc.src, inc.generation, inc.seq);
-    if (verdict === 'replay-old-generation' || verdict === 'too-old') {
-      this.view.count('replayed_packets');
-      this.warnOnce(`replay:${inc.src}`, `dropped a replayed or stale packet claiming to be from ${inc.src} (generation ${inc.generation}, seq ${inc.seq}) via ${from}`);
-      return;
-    }
-    // Liveness moves only forward: the newest message of a node is news; an older one that
-    // arrives now (reordered, or replayed from a capture we never received) proves nothing,
-    // and a copy of the newest over a second medium proves only that medium alive.
-    const newest = this.newest.get(inc.src);
-    const newer = !newest || inc.generation > newest.generation || inc.seq > newest.seq;
-    const copyOfNewest = verdict === 'duplicate' && newest?.generation === inc.generation && newest.seq === inc.seq;
-    const fresh = verdict === 'new' && newer;
-    if (!fresh && !(copyOfNewest && this.state.membership.peers[inc.src]?.status !== 'dead')) {
-      this.view.count('replayed_packets');
-      this.warnOnce(`replay:${inc.src}`, `dropped a replayed or out-of-date packet claiming to be from ${inc.src} (generation ${inc.generation}, seq ${inc.seq}) via ${from}`);
-      return;
-    }
-    if (fresh) this.newest.set(inc.src, { generation: inc.generation, seq: inc.seq });
-    this.view.count('heartbeats_received', inc.src, t.linkName);
-    if (inc.kind === 'shutdone') {
-      if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation, crashed: inc.crashed });
-      return;
-    }
-    this.view.notePeerConfig(inc.src, inc.parts);
-    this.dispatch({ kind: 'status', from: inc.src, link: t.linkName, generation: inc.generation, fresh, st: inc.st, advert: inc.advert, digest: inc.digest });
   }
 
   /** One warning per key per minute: a second cluster on the wire must not flood the log. */
@@ -374,7 +335,7 @@ export class Daemon {
   }
 
   get nodeState(): Node.NodeState {
-    return this.state;
+    return this.runtime.nodeState;
   }
 
   get clusterConfig(): ClusterConfig {

@@ -2,6 +2,7 @@
 // all drawn from one seed. Shrinking removes faults (by index), so a shrunk schedule is named
 // by its seed and the indices it keeps.
 import type { Timers } from '../core/membership.js';
+import { deriveTimers } from '../config/hacf-defaults.js';
 import { defaultFenceMs, type OwnershipTuning, type Scope } from '../core/ownership.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
@@ -106,8 +107,13 @@ export interface NodeCfg {
   digest: string;
 }
 
+/**
+ * A node's timers as hbd derives them from an ha.cf with `keepalive`, `deadtime` and
+ * `initdead` (twice the deadtime, as the seeds set it) lines: warntime is the product's default.
+ */
 export function timersFor(keepaliveMs: number, deadtimeMs: number): Timers {
-  return { keepaliveMs, deadtimeMs, warntimeMs: Math.floor(deadtimeMs / 2), initdeadMs: 2 * deadtimeMs };
+  const t = deriveTimers({ keepalive: keepaliveMs, deadtime: deadtimeMs, warntime: null, initdead: 2 * deadtimeMs, deadping: null });
+  return { keepaliveMs: t.keepaliveMs, deadtimeMs: t.deadtimeMs, warntimeMs: t.warntimeMs, initdeadMs: t.initdeadMs };
 }
 
 /** Each node's configuration, differences applied (faults of kind 'config' among `faults`). */

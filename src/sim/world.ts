@@ -1,37 +1,24 @@
-// The simulated world: N nodes running the real core (src/core/node.ts) on a virtual clock,
-// a virtual network and virtual resource agents, with faults injected from a schedule.
-//
-// The shell is mirrored from src/daemon/daemon.ts: one timer per node armed at nextWake (ms
-// granularity), every effect carried out (send a status heartbeat to every peer on every
-// link, a goodbye twice, an agent call with the daemon's timeout), and packets turned into
-// events through a ReplayWindow and the "newest message only" rule of daemon.receive().
-// Adverts are translated between the nodes' haresources numberings by group id, as
-// src/daemon/packets.ts does with group keys. Nothing here reads a real clock or does I/O.
-import * as Node from '../core/node.js';
-import type { PeerAdvert } from '../core/ownership.js';
-import { ReplayWindow } from '../wire/replay.js';
+// The simulated world: N nodes, each the very node runtime the daemon runs
+// (src/runtime/runtime.ts, around the real core), on a virtual clock, a virtual network and
+// virtual resource agents, with faults injected from a schedule. The world is only the
+// runtime's port: it delivers the messages the runtime builds (the same HbMessage objects the
+// daemon signs and sends) to the other runtimes, runs agent calls with the daemon's timeouts,
+// and fires each node's one timer when asked. Nothing here reads a real clock or does I/O.
+import type * as Node from '../core/node.js';
+import { NodeRuntime, realCore, type Core } from '../runtime/runtime.js';
+import type { NodePort } from '../runtime/port.js';
+import type { HbMessage } from '../wire/message.js';
 import { EventHeap } from './heap.js';
 import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
 import { boundsOf, describeFault, faultEnd, nodeConfigs, type Bounds, type Fault, type NodeCfg, type Schedule } from './schedule.js';
 
-/** The core under test: the real one, or a variant for tests. */
-export interface Core {
-  initNode: typeof Node.initNode;
-  step: typeof Node.step;
-  nextWake: typeof Node.nextWake;
-}
+export { realCore, type Core };
 
-export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
-
+/** One message on its way: the runtime's own, plus what the checker needs to know of it. */
 export interface Packet {
+  message: HbMessage;
   src: number;
-  gen: number;
-  seq: number;
-  kind: 'status' | 'shutdone';
-  st: Node.StatusPayload['st'];
-  advert: PeerAdvert | null;
-  digest: string;
   /** Global time it was sent. */
   sentAt: number;
 }
@@ -59,7 +46,13 @@ type Ev =
   | { t: number; seq: number; k: 'boot'; node: number }
   | { t: number; seq: number; k: 'check'; what: () => void };
 
-type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Node.NodeEvent };
+type Command = Parameters<NodeRuntime['command']>[0];
+type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Command };
+
+/** Every simulated node's uuid (nothing reads it but the wire format). */
+const SIM_UUID = Buffer.alloc(16);
+/** The wall clock of the simulated world at time 0 (Heartbeat's `ts` field only). */
+const SIM_EPOCH_S = 1_700_000_000;
 
 export interface SimNode {
   idx: number;
@@ -79,15 +72,14 @@ export interface SimNode {
   /** Boot time of each generation (index: generation). */
   bootTimes: number[];
   clockBase: number;
+  runtime: NodeRuntime | null;
+  /** The runtime's core state after its last step (what the checker reads). */
   state: Node.NodeState | null;
+  /** The current timer request: a wake event with another token is stale. */
   token: number;
-  armedAt: number;
   /** Busy-loop detection: the time of the last timer wake, and how many came at that time. */
   lastWakeAt: number;
   wakesAtOnce: number;
-  replay: ReplayWindow;
-  newest: Map<number, { generation: number; seq: number }>;
-  seq: number;
   deferred: Deferred[];
   calls: Map<number, Call>;
   /** Per global group: is each resource really running on this node? */
@@ -141,6 +133,8 @@ export class World {
     agent: new Set(),
   };
   private violation: Violation | null = null;
+  /** The packet being handed to a runtime, for the checker's note of fresh heartbeats. */
+  private delivering: Packet | null = null;
 
   constructor(
     readonly schedule: Schedule,
@@ -173,14 +167,11 @@ export class World {
         bootAt: 0,
         bootTimes: [],
         clockBase: 0,
+        runtime: null,
         state: null,
         token: 0,
-        armedAt: Infinity,
         lastWakeAt: -1,
         wakesAtOnce: 0,
-        replay: new ReplayWindow(),
-        newest: new Map(),
-        seq: 0,
         deferred: [],
         calls: new Map(),
         res: config.groups.map((g) => g.resources.map(() => false)),
@@ -260,8 +251,7 @@ export class World {
     switch (e.k) {
       case 'wake': {
         const n = this.nodes[e.node]!;
-        if (!n.up || n.paused || e.token !== n.token) return;
-        n.armedAt = Infinity;
+        if (!n.up || n.paused || !n.runtime || e.token !== n.token) return;
         if (e.t === n.lastWakeAt) {
           if (++n.wakesAtOnce > 1000) {
             this.fail({ invariant: 'busy-loop', message: `${n.name} was woken by its timer more than 1000 times at ${e.t.toFixed(1)} ms` });
@@ -271,7 +261,7 @@ export class World {
           n.lastWakeAt = e.t;
           n.wakesAtOnce = 0;
         }
-        this.dispatch(n, { kind: 'tick' });
+        n.runtime.tick(this.local(n));
         return;
       }
       case 'deliver':
@@ -307,32 +297,34 @@ export class World {
     n.bootTimes[n.gen] = this.now;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
     n.clockBase = Math.floor(this.miscRng() * 1e6);
-    n.replay = new ReplayWindow();
-    n.newest = new Map();
-    n.seq = 0;
     n.deferred = [];
     n.calls = new Map();
     n.res = config.groups.map((g) => g.resources.map(() => false));
     n.token += 1;
-    n.armedAt = Infinity;
     const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
-    n.state = this.core.initNode(
+    n.runtime = new NodeRuntime(
       {
-        me: n.name,
-        nodes: config.nodes,
-        linkNames: config.links,
-        timers: n.cfg.timers,
-        groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
-        autoFailback: n.cfg.autoFailback,
-        digest: n.cfg.digest,
-        tuning: config.tuning,
-        generation: n.gen,
+        node: {
+          me: n.name,
+          nodes: config.nodes,
+          linkNames: config.links,
+          timers: n.cfg.timers,
+          groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
+          autoFailback: n.cfg.autoFailback,
+          digest: n.cfg.digest,
+          tuning: config.tuning,
+          generation: n.gen,
+        },
+        sender: { node: n.name, uuid: SIM_UUID, generation: n.gen, deadtimeMs: n.cfg.timers.deadtimeMs },
+        port: this.portOf(n),
+        core: this.core,
       },
       this.local(n),
     );
+    n.state = n.runtime.nodeState;
     this.log(`${n.name} boots (generation ${n.gen})`);
     this.checker.onBoot(n);
-    this.dispatch(n, { kind: 'tick' });
+    n.runtime.tick(this.local(n));
   }
 
   /** Power-off: the node, its agent calls and its resources are gone. */
@@ -340,95 +332,62 @@ export class World {
     if (!n.up) return;
     n.up = false;
     n.paused = false;
+    n.runtime = null;
     n.state = null;
     n.calls.clear();
     n.deferred = [];
     n.token += 1;
-    n.armedAt = Infinity;
     for (const r of n.res) r.fill(false);
     this.log(`${n.name} crashes`);
     this.checker.onDown(n);
   }
 
-  dispatch(n: SimNode, event: Node.NodeEvent): void {
-    if (!n.up || !n.state) return;
-    this.steps += 1;
-    const r = this.core.step(n.state, event, this.local(n));
-    n.state = r.state;
-    let exit = false;
-    for (const e of r.effects) {
-      switch (e.kind) {
-        case 'send-status':
-          this.broadcast(n, 'status', e.payload);
-          break;
-        case 'send-leave':
-          // As the daemon: the goodbye goes out twice on every link.
-          this.broadcast(n, 'shutdone', null);
-          this.broadcast(n, 'shutdone', null);
-          break;
-        case 'agent':
-          this.startCall(n, e.group, e.resource, e.action);
-          break;
-        case 'exit':
-          exit = true;
-          break;
-        case 'node-status':
-          if (this.trace) this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
-          break;
-        case 'group-phase':
-          if (this.trace) this.log(`${n.name}: group "${n.cfg.groups[e.group]}" ${e.from} -> ${e.to}`);
-          break;
-        case 'log':
-          if (this.trace && (e.level === 'warn' || e.level === 'crit' || e.level === 'error')) this.log(`${n.name}: ${e.level.toUpperCase()} ${e.text}`);
-          break;
-        default:
-          break;
-      }
-    }
-    this.checker.afterStep(n, r.effects);
-    if (exit) {
-      this.log(`${n.name} exits (shutdown complete)`);
-      n.up = false;
-      n.state = null;
-      n.token += 1;
-      n.calls.clear();
-      this.checker.onDown(n);
-      return;
-    }
-    this.arm(n);
+  /** The node's port: what its runtime asks of this world. */
+  private portOf(n: SimNode): NodePort {
+    return {
+      send: (message) => this.broadcast(n, message),
+      runAgent: (call) => this.startCall(n, call.group, call.resource, call.action),
+      log: (level, text) => {
+        if (this.trace && (level === 'warn' || level === 'crit' || level === 'error')) this.log(`${n.name}: ${level.toUpperCase()} ${text}`);
+      },
+      wakeIn: (delayMs) => {
+        n.token += 1;
+        if (delayMs !== null) this.push({ t: this.now + delayMs, k: 'wake', node: n.idx, token: n.token });
+      },
+      wallSeconds: () => SIM_EPOCH_S + Math.floor(this.now / 1000),
+      received: (incoming, _link, fresh) => {
+        if (fresh && incoming.kind === 'status' && this.delivering) this.checker.onHeard(n, this.nodes[this.delivering.src]!, this.delivering);
+      },
+      observe: (effects, state) => {
+        this.steps += 1;
+        n.state = state;
+        if (this.trace) this.traceStep(n, effects);
+        this.checker.afterStep(n, [...effects]);
+      },
+      exit: () => {
+        this.log(`${n.name} exits (shutdown complete)`);
+        n.up = false;
+        n.runtime = null;
+        n.state = null;
+        n.token += 1;
+        n.calls.clear();
+        this.checker.onDown(n);
+      },
+    };
   }
 
-  private arm(n: SimNode): void {
-    if (!n.up || !n.state || n.paused) return;
-    const lnow = this.local(n);
-    const wake = this.core.nextWake(n.state, lnow);
-    if (!Number.isFinite(wake)) {
-      n.token += 1;
-      n.armedAt = Infinity;
-      return;
+  private traceStep(n: SimNode, effects: readonly Node.NodeEffect[]): void {
+    for (const e of effects) {
+      if (e.kind === 'node-status') this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
+      else if (e.kind === 'group-phase') this.log(`${n.name}: group "${n.cfg.groups[e.group]}" ${e.from} -> ${e.to}`);
     }
-    // setTimeout(ceil(wake - now)), as daemon.arm().
-    const t = this.now + Math.max(0, Math.ceil(wake - lnow));
-    if (t === n.armedAt) return;
-    n.token += 1;
-    n.armedAt = t;
-    this.push({ t, k: 'wake', node: n.idx, token: n.token });
   }
 
   // ---- network ---------------------------------------------------------------------------
 
-  private broadcast(n: SimNode, kind: Packet['kind'], payload: Node.StatusPayload | null): void {
+  private broadcast(n: SimNode, message: HbMessage): void {
     const { config } = this.schedule;
-    const pkt: Packet = {
-      src: n.idx,
-      gen: n.gen,
-      seq: ++n.seq,
-      kind,
-      st: payload?.st ?? 'active',
-      advert: payload?.advert ?? null,
-      digest: payload?.digest ?? n.cfg.digest,
-      sentAt: this.now,
-    };
+    const pkt: Packet = { message, src: n.idx, sentAt: this.now };
     let loss = 0;
     let dup = 0;
     let extra = 0;
@@ -466,29 +425,20 @@ export class World {
     return this.schedule.config.links.some((l) => !this.blocked(from, to, l));
   }
 
-  /** daemon.receive(), after the signature check. */
+  /** A packet reaches a node: its runtime decides what it means (after the signature check, which the simulator leaves out). */
   private receive(n: SimNode, pkt: Packet, link: string): void {
-    if (!n.up || !n.state) return;
+    if (!n.up || !n.runtime) return;
     if (n.paused) {
       // The NIC's buffer: what arrives while frozen is read after the resume, up to a point.
       if (n.deferred.length < 256) n.deferred.push({ k: 'deliver', pkt, link });
       return;
     }
-    const src = this.nodes[pkt.src]!;
-    const verdict = n.replay.accept(src.name, pkt.gen, pkt.seq);
-    if (verdict === 'replay-old-generation' || verdict === 'too-old') return;
-    const newest = n.newest.get(pkt.src);
-    const newer = !newest || pkt.gen > newest.generation || pkt.seq > newest.seq;
-    const copyOfNewest = verdict === 'duplicate' && newest?.generation === pkt.gen && newest.seq === pkt.seq;
-    const fresh = verdict === 'new' && newer;
-    if (!fresh && !(copyOfNewest && n.state.membership.peers[src.name]?.status !== 'dead')) return;
-    if (fresh) n.newest.set(pkt.src, { generation: pkt.gen, seq: pkt.seq });
-    if (pkt.kind === 'shutdone') {
-      if (fresh) this.dispatch(n, { kind: 'peer-left', from: src.name, generation: pkt.gen });
-      return;
+    this.delivering = pkt;
+    try {
+      n.runtime.receive(pkt.message, link, this.local(n));
+    } finally {
+      this.delivering = null;
     }
-    if (fresh) this.checker.onHeard(n, src, pkt);
-    this.dispatch(n, { kind: 'status', from: src.name, link, generation: pkt.gen, fresh, st: pkt.st, advert: pkt.advert, digest: pkt.digest });
   }
 
   // ---- agents ----------------------------------------------------------------------------
@@ -529,7 +479,7 @@ export class World {
     const ok = outcome === 'ok';
     this.checker.onCallDone(n, call, ok);
     const running = call.action === 'status' ? ok && res[call.r]! : undefined;
-    this.dispatch(n, { kind: 'agent-done', group: call.g, resource: call.r, action: call.action, ok, ...(running !== undefined ? { running } : {}) });
+    n.runtime?.agentDone({ group: call.g, resource: call.r, action: call.action, ok, ...(running !== undefined ? { running } : {}) }, this.local(n));
   }
 
   // ---- faults ----------------------------------------------------------------------------
@@ -572,8 +522,7 @@ export class World {
           if (!n.up || n.paused) return;
           n.paused = true;
           n.pausedAt = this.now;
-          n.token += 1;
-          n.armedAt = Infinity;
+          n.token += 1; // its timer fires only when it resumes (see resume)
           this.checker.onPause(n);
         } else {
           if (!n.up || !n.paused) return;
@@ -590,10 +539,10 @@ export class World {
     }
   }
 
-  private manual(n: SimNode, event: Node.NodeEvent): void {
+  private manual(n: SimNode, event: Command): void {
     if (!n.up) return;
     if (n.paused) n.deferred.push({ k: 'event', event });
-    else this.dispatch(n, event);
+    else n.runtime?.command(event, this.local(n));
   }
 
   private resume(n: SimNode): void {
@@ -602,7 +551,7 @@ export class World {
     this.log(`${n.name} resumes after ${Math.round(this.now - n.pausedAt)} ms`);
     this.checker.onResume(n);
     // The timers are overdue: they fire first, then what waited in the sockets and pipes.
-    this.dispatch(n, { kind: 'tick' });
+    n.runtime?.tick(this.local(n));
     const waiting = n.deferred;
     n.deferred = [];
     for (const d of waiting) {
@@ -610,7 +559,7 @@ export class World {
       if (d.k === 'deliver') this.receive(n, d.pkt, d.link);
       else if (d.k === 'agent') {
         if (n.calls.has(d.call)) this.complete(n, d.call);
-      } else this.dispatch(n, d.event);
+      } else n.runtime?.command(d.event, this.local(n));
     }
   }
 

@@ -1,0 +1,39 @@
+// What a node runtime needs from the world around it. The daemon implements it with real
+// sockets, child processes, timers and logs (src/daemon/); the simulator with a virtual
+// network, virtual agents and a virtual clock (src/sim/). Nothing else differs between them.
+import type { LogLevel, NodeEffect, NodeState } from '../core/node.js';
+import type { HbMessage } from '../wire/message.js';
+import type { Incoming } from '../wire/messages.js';
+
+export type AgentAction = 'status' | 'start' | 'stop';
+
+/** One agent call the core asked for: resource `resource` (index) of group `group` (this node's haresources index). */
+export interface AgentCall {
+  group: number;
+  resource: number;
+  action: AgentAction;
+}
+
+/** Its answer; `running` only for a status call. */
+export interface AgentResult extends AgentCall {
+  ok: boolean;
+  running?: boolean;
+}
+
+export interface NodePort {
+  /** Send one message on every link (the port signs and frames it). */
+  send(message: HbMessage): void;
+  /** Start an agent call; its result comes back through `NodeRuntime.agentDone`. */
+  runAgent(call: AgentCall): void;
+  log(level: LogLevel, text: string): void;
+  /** Call `NodeRuntime.tick` in `delayMs` ms (null: no timer). Replaces any earlier request. */
+  wakeIn(delayMs: number | null): void;
+  /** Wall-clock seconds, for Heartbeat's `ts` field only (liveness runs on the monotonic clock). */
+  wallSeconds(): number;
+  /** A message the runtime accepted, before the core steps on it (counters, drift parts, checks). */
+  received?(incoming: Extract<Incoming, { kind: 'status' | 'shutdone' }>, link: string, fresh: boolean): void;
+  /** After every core step, with all its effects: status views, metrics, the address guard, invariant checks. */
+  observe(effects: readonly NodeEffect[], state: NodeState): void;
+  /** The core finished its shutdown (groups stopped, goodbye sent): close everything. */
+  exit(): void;
+}

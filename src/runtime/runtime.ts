@@ -1,0 +1,164 @@
+// One cluster node, as the daemon runs it and as the simulator runs it: the pure core
+// (core/node.ts) plus what every shell around it needs and must not write twice: which
+// received messages are news (replay window, "newest message only"), our sequence numbers,
+// building the messages we send, and when to be woken next. Every effect goes to a NodePort.
+import * as Node from '../core/node.js';
+import type { HbMessage } from '../wire/message.js';
+import { GroupKeys } from '../wire/advert.js';
+import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { ReplayWindow } from '../wire/replay.js';
+import type { AgentResult, NodePort } from './port.js';
+
+/** The decision core a runtime steps: the real one, or a deliberately broken variant in tests. */
+export interface Core {
+  initNode: typeof Node.initNode;
+  step: typeof Node.step;
+  nextWake: typeof Node.nextWake;
+}
+
+export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
+
+/** What became of a received message, for the shell's counters and warnings. */
+export type ReceiveOutcome =
+  | { kind: 'accepted'; src: string; fresh: boolean }
+  /** Our own bcast/mcast coming back. */
+  | { kind: 'own' }
+  /** A Heartbeat message type we do not act on. */
+  | { kind: 'ignored'; src: string; type: string }
+  | { kind: 'malformed'; reason: string }
+  /** Signed, but from a node that is not in ha.cf. */
+  | { kind: 'foreign'; src: string }
+  /** A replay or an out-of-date copy: it proves nothing. */
+  | { kind: 'stale'; src: string; generation: number; seq: number; why: 'replay' | 'out-of-date' };
+
+export interface RuntimeOptions {
+  node: Node.NodeOptions;
+  /** Who we are on the wire (node name, uuid, generation, deadtime, config part digests). */
+  sender: Sender;
+  port: NodePort;
+  core?: Core;
+}
+
+export class NodeRuntime {
+  private core: Core;
+  private state: Node.NodeState;
+  private readonly port: NodePort;
+  private readonly sender: Sender;
+  private readonly nodes: ReadonlySet<string>;
+  private readonly keys: GroupKeys;
+  private readonly replay = new ReplayWindow();
+  /** Newest (generation, seq) heard from each node. */
+  private readonly newest = new Map<string, { generation: number; seq: number }>();
+  private seq = 0;
+  /** The wake time last handed to the port (our clock), to skip re-arming the same timer. */
+  private armedAt = Infinity;
+
+  constructor(opts: RuntimeOptions, now: number) {
+    this.core = opts.core ?? realCore;
+    this.port = opts.port;
+    this.sender = opts.sender;
+    this.nodes = new Set(opts.node.nodes);
+    this.keys = new GroupKeys(opts.node.groups.map((g) => g.id));
+    this.state = this.core.initNode(opts.node, now);
+  }
+
+  get nodeState(): Node.NodeState {
+    return this.state;
+  }
+
+  /** Our timer fired (or was lost, as in a frozen VM): time may have moved. */
+  tick(now: number): void {
+    this.armedAt = Infinity;
+    this.dispatch({ kind: 'tick' }, now);
+  }
+
+  agentDone(result: AgentResult, now: number): void {
+    this.dispatch({ kind: 'agent-done', ...result }, now);
+  }
+
+  /** An operator's request: hb_standby, hb_takeover, or SIGTERM. */
+  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>, now: number): void {
+    this.dispatch(event, now);
+  }
+
+  /** hbd's last words: a goodbye signed in advance, for its address guard to send if hbd dies. */
+  lastWords(): HbMessage {
+    return lastWordsMessage(this.sender, this.port.wallSeconds());
+  }
+
+  /** A verified message from `link`. */
+  receive(message: HbMessage, link: string, now: number): ReceiveOutcome {
+    const inc = readIncoming(message, this.keys);
+    if (inc.kind === 'invalid') return { kind: 'malformed', reason: inc.reason };
+    if (inc.src === this.sender.node) return { kind: 'own' };
+    if (!this.nodes.has(inc.src)) return { kind: 'foreign', src: inc.src };
+    if (inc.kind === 'other') return { kind: 'ignored', src: inc.src, type: inc.type };
+    const verdict = this.replay.accept(inc.src, inc.generation, inc.seq);
+    const stale = { kind: 'stale', src: inc.src, generation: inc.generation, seq: inc.seq } as const;
+    if (verdict === 'replay-old-generation' || verdict === 'too-old') return { ...stale, why: 'replay' };
+    // Liveness moves only forward: the newest message of a node is news; an older one that
+    // arrives now (reordered, or replayed from a capture we never received) proves nothing,
+    // and a copy of the newest over a second medium proves only that medium alive.
+    const newest = this.newest.get(inc.src);
+    const newer = !newest || inc.generation > newest.generation || inc.seq > newest.seq;
+    const copyOfNewest = verdict === 'duplicate' && newest?.generation === inc.generation && newest.seq === inc.seq;
+    const fresh = verdict === 'new' && newer;
+    if (!fresh && !(copyOfNewest && this.state.membership.peers[inc.src]?.status !== 'dead')) return { ...stale, why: 'out-of-date' };
+    if (fresh) this.newest.set(inc.src, { generation: inc.generation, seq: inc.seq });
+    this.port.received?.(inc, link, fresh);
+    if (inc.kind === 'shutdone') {
+      if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation, crashed: inc.crashed }, now);
+    } else {
+      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert: inc.advert, digest: inc.digest }, now);
+    }
+    return { kind: 'accepted', src: inc.src, fresh };
+  }
+
+  /** One event into the core; its effects out to the port; the timer armed again. */
+  private dispatch(event: Node.NodeEvent, now: number): void {
+    const { state, effects } = this.core.step(this.state, event, now);
+    this.state = state;
+    let exit = false;
+    for (const e of effects) {
+      switch (e.kind) {
+        case 'send-status':
+          this.port.send(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload));
+          break;
+        case 'send-leave': {
+          // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
+          const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds());
+          this.port.send(bye);
+          this.port.send(bye);
+          break;
+        }
+        case 'agent':
+          this.port.runAgent({ group: e.group, resource: e.resource, action: e.action });
+          break;
+        case 'log':
+          this.port.log(e.level, e.text);
+          break;
+        case 'exit':
+          exit = true;
+          break;
+        default:
+          break;
+      }
+    }
+    this.port.observe(effects, state);
+    if (exit) {
+      this.armedAt = Infinity;
+      this.port.wakeIn(null);
+      this.port.exit();
+      return;
+    }
+    this.arm(now);
+  }
+
+  private arm(now: number): void {
+    const wake = this.core.nextWake(this.state, now);
+    if (wake === this.armedAt) return;
+    this.armedAt = wake;
+    // Timers have millisecond granularity: round up, or we would wake just before the deadline.
+    this.port.wakeIn(Number.isFinite(wake) ? Math.max(0, Math.ceil(wake - now)) : null);
+  }
+}

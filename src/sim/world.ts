@@ -5,36 +5,20 @@
 // daemon signs and sends) to the other runtimes, runs agent calls with the daemon's timeouts,
 // and fires each node's one timer when asked. Nothing here reads a real clock or does I/O.
 import type * as Node from '../core/node.js';
-import { NodeRuntime, realCore, type Core } from '../runtime/runtime.js';
+import { realCore, type Core } from '../runtime/runtime.js';
 import type { NodePort } from '../runtime/port.js';
 import type { HbMessage } from '../wire/message.js';
 import { EventHeap } from './heap.js';
 import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
+import { VirtualNetwork } from './network.js';
+import { VirtualAgents, type Call } from './agents.js';
+import { bootRuntime, newSimNode, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
 import { boundsOf, describeFault, faultEnd, nodeConfigs, type Bounds, type Fault, type NodeCfg, type Schedule } from './schedule.js';
 
 export { realCore, type Core };
-
-/** One message on its way: the runtime's own, plus what the checker needs to know of it. */
-export interface Packet {
-  message: HbMessage;
-  src: number;
-  /** Global time it was sent. */
-  sentAt: number;
-}
-
-export interface Call {
-  id: number;
-  gen: number;
-  /** Local group index on its node, and the group's id. */
-  g: number;
-  gid: string;
-  r: number;
-  action: 'status' | 'start' | 'stop';
-  outcome: 'ok' | 'fail' | 'hang';
-  startedAt: number;
-  timeoutMs: number;
-}
+export type { Call };
+export type { Packet, SimNode };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
@@ -45,46 +29,6 @@ type Ev =
   | { t: number; seq: number; k: 'fault'; f: number; end: boolean }
   | { t: number; seq: number; k: 'boot'; node: number }
   | { t: number; seq: number; k: 'check'; what: () => void };
-
-type Command = Parameters<NodeRuntime['command']>[0];
-type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Command };
-
-/** Every simulated node's uuid (nothing reads it but the wire format). */
-const SIM_UUID = Buffer.alloc(16);
-/** The wall clock of the simulated world at time 0 (Heartbeat's `ts` field only). */
-const SIM_EPOCH_S = 1_700_000_000;
-
-export interface SimNode {
-  idx: number;
-  name: string;
-  cfg: NodeCfg;
-  /** Global group index of each local group. */
-  globalOf: number[];
-  /** Local group index of each global group, or -1. */
-  localOf: number[];
-  up: boolean;
-  paused: boolean;
-  pausedAt: number;
-  /** When it last resumed from a pause (-Infinity: never). */
-  resumedAt: number;
-  gen: number;
-  bootAt: number;
-  /** Boot time of each generation (index: generation). */
-  bootTimes: number[];
-  clockBase: number;
-  runtime: NodeRuntime | null;
-  /** The runtime's core state after its last step (what the checker reads). */
-  state: Node.NodeState | null;
-  /** The current timer request: a wake event with another token is stale. */
-  token: number;
-  /** Busy-loop detection: the time of the last timer wake, and how many came at that time. */
-  lastWakeAt: number;
-  wakesAtOnce: number;
-  deferred: Deferred[];
-  calls: Map<number, Call>;
-  /** Per global group: is each resource really running on this node? */
-  res: boolean[][];
-}
 
 export interface FaultCounts {
   [kind: string]: number;
@@ -117,21 +61,12 @@ export class World {
   steps = 0;
   private readonly heap = new EventHeap<Ev>();
   private seqNo = 0;
-  private callNo = 0;
   private readonly core: Core;
-  private readonly netRng: Rng;
-  private readonly agentRng: Rng;
+  private readonly network: VirtualNetwork;
+  private readonly agents: VirtualAgents;
   private readonly miscRng: Rng;
   readonly trace: string[] | null;
   private readonly counts: FaultCounts = {};
-  // Active network faults.
-  private readonly active: { loss: Set<number>; delay: Set<number>; dup: Set<number>; partition: Set<number>; agent: Set<number> } = {
-    loss: new Set(),
-    delay: new Set(),
-    dup: new Set(),
-    partition: new Set(),
-    agent: new Set(),
-  };
   private violation: Violation | null = null;
   /** The packet being handed to a runtime, for the checker's note of fresh heartbeats. */
   private delivering: Packet | null = null;
@@ -143,8 +78,8 @@ export class World {
     const { config } = schedule;
     this.core = opts.core ?? realCore;
     this.trace = opts.trace ? [] : null;
-    this.netRng = mulberry32(derive(schedule.seed, 2));
-    this.agentRng = mulberry32(derive(schedule.seed, 3));
+    this.network = new VirtualNetwork(schedule, mulberry32(derive(schedule.seed, 2)));
+    this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
     const cfgs = nodeConfigs(config, schedule.faults);
     this.bounds = boundsOf(config, cfgs);
@@ -153,29 +88,7 @@ export class World {
       const cfg = cfgs[idx]!;
       const globalOf = cfg.groups.map((id) => gindex.get(id)!);
       const localOf = config.groups.map((g) => cfg.groups.indexOf(g.id));
-      return {
-        idx,
-        name,
-        cfg,
-        globalOf,
-        localOf,
-        up: false,
-        paused: false,
-        pausedAt: 0,
-        resumedAt: -Infinity,
-        gen: 0,
-        bootAt: 0,
-        bootTimes: [],
-        clockBase: 0,
-        runtime: null,
-        state: null,
-        token: 0,
-        lastWakeAt: -1,
-        wakesAtOnce: 0,
-        deferred: [],
-        calls: new Map(),
-        res: config.groups.map((g) => g.resources.map(() => false)),
-      };
+      return newSimNode(idx, name, cfg, globalOf, localOf, config.groups);
     });
     this.checker = new Checker(this);
     config.bootAt.forEach((t, node) => this.push({ t, k: 'boot', node }));
@@ -301,26 +214,7 @@ export class World {
     n.calls = new Map();
     n.res = config.groups.map((g) => g.resources.map(() => false));
     n.token += 1;
-    const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
-    n.runtime = new NodeRuntime(
-      {
-        node: {
-          me: n.name,
-          nodes: config.nodes,
-          linkNames: config.links,
-          timers: n.cfg.timers,
-          groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
-          autoFailback: n.cfg.autoFailback,
-          digest: n.cfg.digest,
-          tuning: config.tuning,
-          generation: n.gen,
-        },
-        sender: { node: n.name, uuid: SIM_UUID, generation: n.gen, deadtimeMs: n.cfg.timers.deadtimeMs },
-        port: this.portOf(n),
-        core: this.core,
-      },
-      this.local(n),
-    );
+    n.runtime = bootRuntime(n, config, this.portOf(n), this.core, this.local(n));
     n.state = n.runtime.nodeState;
     this.log(`${n.name} boots (generation ${n.gen})`);
     this.checker.onBoot(n);
@@ -386,43 +280,13 @@ export class World {
   // ---- network ---------------------------------------------------------------------------
 
   private broadcast(n: SimNode, message: HbMessage): void {
-    const { config } = this.schedule;
     const pkt: Packet = { message, src: n.idx, sentAt: this.now };
-    let loss = 0;
-    let dup = 0;
-    let extra = 0;
-    for (const i of this.active.loss) loss = Math.max(loss, (this.schedule.faults[i] as Extract<Fault, { kind: 'loss' }>).rate);
-    for (const i of this.active.dup) dup = Math.max(dup, (this.schedule.faults[i] as Extract<Fault, { kind: 'dup' }>).rate);
-    for (const i of this.active.delay) extra = Math.max(extra, (this.schedule.faults[i] as Extract<Fault, { kind: 'delay' }>).extraMs);
-    const rng = this.netRng;
     for (const to of this.nodes) {
       if (to === n) continue;
-      for (const link of config.links) {
-        if (this.blocked(n, to, link)) continue;
-        const copies = dup > 0 && rng() < dup ? 2 : 1;
-        for (let c = 0; c < copies; c++) {
-          if (loss > 0 && rng() < loss) continue;
-          const delay = config.net.minMs + rng() * (config.net.maxMs - config.net.minMs) + (extra > 0 ? rng() * extra : 0);
-          this.push({ t: this.now + delay, k: 'deliver', node: to.idx, pkt, link });
-        }
+      for (const link of this.schedule.config.links) {
+        for (const delay of this.network.copies(n.name, to.name, link)) this.push({ t: this.now + delay, k: 'deliver', node: to.idx, pkt, link });
       }
     }
-  }
-
-  private blocked(from: SimNode, to: SimNode, link: string): boolean {
-    for (const i of this.active.partition) {
-      const f = this.schedule.faults[i] as Extract<Fault, { kind: 'partition' }>;
-      if (f.link !== null && f.link !== link) continue;
-      const other = (n: SimNode) => (f.others ? f.others.includes(n.name) : !f.side.includes(n.name));
-      if (f.side.includes(from.name) && other(to)) return true;
-      if (!f.oneWay && f.side.includes(to.name) && other(from)) return true;
-    }
-    return false;
-  }
-
-  /** Whether packets from `from` to `to` currently get through on some link (ignoring loss). */
-  connected(from: SimNode, to: SimNode): boolean {
-    return this.schedule.config.links.some((l) => !this.blocked(from, to, l));
   }
 
   /** A packet reaches a node: its runtime decides what it means (after the signature check, which the simulator leaves out). */
@@ -444,42 +308,22 @@ export class World {
   // ---- agents ----------------------------------------------------------------------------
 
   private startCall(n: SimNode, g: number, r: number, action: Call['action']): void {
-    const { agent, groups } = this.schedule.config;
+    const { groups } = this.schedule.config;
     const gi = n.globalOf[g]!;
-    const gid = groups[gi]!.id;
-    let outcome: Call['outcome'] = 'ok';
-    for (const i of this.active.agent) {
-      const f = this.schedule.faults[i] as Extract<Fault, { kind: 'agent' }>;
-      if (f.node !== n.name || f.action !== action || (f.group !== null && f.group !== gid)) continue;
-      if (this.agentRng() < f.rate) outcome = f.mode;
-    }
-    const timeoutMs = agent.timeoutMs[action];
-    const dur = agent.minMs + this.agentRng() * (agent.maxMs - agent.minMs);
-    const call: Call = { id: ++this.callNo, gen: n.gen, g, gid, r, action, outcome, startedAt: this.now, timeoutMs };
+    const { call, endsAt } = this.agents.begin(n.name, n.gen, g, groups[gi]!.id, r, action, this.now);
     n.calls.set(call.id, call);
-    if (outcome !== 'ok') this.count(`agent-${outcome}`);
-    if (this.trace) this.log(`${n.name}: ${groups[gi]!.resources[r]} ${action}${outcome !== 'ok' ? ` (will ${outcome})` : ''}`);
+    if (call.outcome !== 'ok') this.count(`agent-${call.outcome}`);
+    if (this.trace) this.log(`${n.name}: ${groups[gi]!.resources[r]} ${action}${call.outcome !== 'ok' ? ` (will ${call.outcome})` : ''}`);
     this.checker.onCallStart(n, call);
-    this.push({ t: this.now + (outcome === 'hang' ? timeoutMs : dur), k: 'agent', node: n.idx, gen: n.gen, call: call.id });
+    this.push({ t: endsAt, k: 'agent', node: n.idx, gen: n.gen, call: call.id });
   }
 
   private complete(n: SimNode, id: number): void {
     const call = n.calls.get(id)!;
     n.calls.delete(id);
-    let outcome = call.outcome;
-    // Frozen past its timeout: the daemon's timer fires before the child's exit is read.
-    if (outcome !== 'hang' && this.now - call.startedAt > call.timeoutMs) outcome = 'hang';
-    const res = n.res[n.globalOf[call.g]!]!;
-    const coin = () => this.agentRng() < 0.5;
-    if (call.action === 'start') res[call.r] = outcome === 'ok' ? true : coin();
-    else if (call.action === 'stop') {
-      if (outcome === 'ok') res[call.r] = false;
-      else if (outcome === 'hang' && coin()) res[call.r] = false;
-    }
-    const ok = outcome === 'ok';
-    this.checker.onCallDone(n, call, ok);
-    const running = call.action === 'status' ? ok && res[call.r]! : undefined;
-    n.runtime?.agentDone({ group: call.g, resource: call.r, action: call.action, ok, ...(running !== undefined ? { running } : {}) }, this.local(n));
+    const result = this.agents.finish(call, this.now, n.res[n.globalOf[call.g]!]!);
+    this.checker.onCallDone(n, call, result.ok);
+    n.runtime?.agentDone({ group: call.g, resource: call.r, action: call.action, ...result }, this.local(n));
   }
 
   // ---- faults ----------------------------------------------------------------------------
@@ -496,9 +340,10 @@ export class World {
       case 'delay':
       case 'dup':
       case 'partition':
+        this.network.toggle(f, !end);
+        return;
       case 'agent':
-        if (end) this.active[f.kind].delete(i);
-        else this.active[f.kind].add(i);
+        this.agents.toggle(f, !end);
         return;
       case 'crash': {
         const n = this.node(f.node);

@@ -1,0 +1,107 @@
+// One simulated node: its hardware (is it up, paused, what runs on it, its clock) and the
+// node runtime the daemon runs, booted with the node's own configuration.
+import type * as Node from '../core/node.js';
+import { NodeRuntime, type Core } from '../runtime/runtime.js';
+import type { NodePort } from '../runtime/port.js';
+import type { HbMessage } from '../wire/message.js';
+import type { Call } from './agents.js';
+import type { NodeCfg, SimConfig } from './schedule.js';
+
+/** One message on its way: the runtime's own, plus what the checker needs to know of it. */
+export interface Packet {
+  message: HbMessage;
+  src: number;
+  /** Global time it was sent. */
+  sentAt: number;
+}
+
+export type Command = Parameters<NodeRuntime['command']>[0];
+export type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Command };
+
+/** Every simulated node's uuid (nothing reads it but the wire format). */
+const SIM_UUID = Buffer.alloc(16);
+/** The wall clock of the simulated world at time 0 (Heartbeat's `ts` field only). */
+export const SIM_EPOCH_S = 1_700_000_000;
+
+export interface SimNode {
+  idx: number;
+  name: string;
+  cfg: NodeCfg;
+  /** Global group index of each local group. */
+  globalOf: number[];
+  /** Local group index of each global group, or -1. */
+  localOf: number[];
+  up: boolean;
+  paused: boolean;
+  pausedAt: number;
+  /** When it last resumed from a pause (-Infinity: never). */
+  resumedAt: number;
+  gen: number;
+  bootAt: number;
+  /** Boot time of each generation (index: generation). */
+  bootTimes: number[];
+  clockBase: number;
+  runtime: NodeRuntime | null;
+  /** The runtime's core state after its last step (what the checker reads). */
+  state: Node.NodeState | null;
+  /** The current timer request: a wake event with another token is stale. */
+  token: number;
+  /** Busy-loop detection: the time of the last timer wake, and how many came at that time. */
+  lastWakeAt: number;
+  wakesAtOnce: number;
+  deferred: Deferred[];
+  calls: Map<number, Call>;
+  /** Per global group: is each resource really running on this node? */
+  res: boolean[][];
+}
+
+
+export function newSimNode(idx: number, name: string, cfg: NodeCfg, globalOf: number[], localOf: number[], groups: SimConfig['groups']): SimNode {
+  return {
+    idx,
+    name,
+    cfg,
+    globalOf,
+    localOf,
+    up: false,
+    paused: false,
+    pausedAt: 0,
+    resumedAt: -Infinity,
+    gen: 0,
+    bootAt: 0,
+    bootTimes: [],
+    clockBase: 0,
+    runtime: null,
+    state: null,
+    token: 0,
+    lastWakeAt: -1,
+    wakesAtOnce: 0,
+    deferred: [],
+    calls: new Map(),
+    res: groups.map((g) => g.resources.map(() => false)),
+  };
+}
+
+/** The node's runtime for its current generation, with its haresources and timers. */
+export function bootRuntime(n: SimNode, config: SimConfig, port: NodePort, core: Core, now: number): NodeRuntime {
+  const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
+  return new NodeRuntime(
+    {
+      node: {
+        me: n.name,
+        nodes: config.nodes,
+        linkNames: config.links,
+        timers: n.cfg.timers,
+        groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
+        autoFailback: n.cfg.autoFailback,
+        digest: n.cfg.digest,
+        tuning: config.tuning,
+        generation: n.gen,
+      },
+      sender: { node: n.name, uuid: SIM_UUID, generation: n.gen, deadtimeMs: n.cfg.timers.deadtimeMs },
+      port,
+      core,
+    },
+    now,
+  );
+}

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Lan, type Host } from '../../test/helpers/netns.js';
 import { onCleanup } from './cleanup.js';
-import { mono, must, run, sleep, SYSTEM_PATH } from './proc.js';
+import { sleep } from '../../src/lib/wait.js';
+import { mono, must, run, SYSTEM_PATH } from './proc.js';
 
 export const DIST = new URL('..', import.meta.url).pathname; // dist/bench/
 export const WEB_JS = join(DIST, 'lib', 'web.js');

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLive } from '../../src/lib/proc-stat.js';
-import { pollUntil, sleep } from '../../src/lib/wait.js';
+import { pollUntil } from '../../src/lib/wait.js';
 import { REPO } from './report.js';
 import { commandLine, describePid, killTree, mono, parentOf, processTree } from './proc.js';
 import { collectLines, type Line, type Testbed } from './testbed.js';

@@ -13,7 +13,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
-import { mono, sleep } from './lib/proc.js';
+import { sleep } from '../src/lib/wait.js';
+import { mono } from './lib/proc.js';
 import { args, header, log, publish, REPO, table } from './lib/report.js';
 import { ms, ratio, summarize } from './lib/stats.js';
 import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';

@@ -8,7 +8,8 @@
 import { basename, join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
-import { argvOf, mono, pss, schedOf, sleep, usage } from './lib/proc.js';
+import { sleep } from '../src/lib/wait.js';
+import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
 import { daemonPids, evidence, stop, systemByKey, type Running } from './lib/systems.js';
 import { createTestbed, DIST } from './lib/testbed.js';

@@ -9,14 +9,15 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
-import { mono, must, sleep, usage } from './lib/proc.js';
+import { pollUntil, sleep } from '../src/lib/wait.js';
+import { mono, must, usage } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
 import { ms, summarize } from './lib/stats.js';
 import { daemonPids, hbd, stop, type Running } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
-import type { StatusSnapshot } from '../src/daemon/view.js';
+import type { StatusSnapshot } from '../src/status/snapshot.js';
 
 interface ScaleRow {
   n: number;
@@ -74,9 +75,8 @@ async function runSize(n: number, o: { stableS: number; timerKey: string; media:
       }
       await sleep(100);
     }
-    while (vipMs === null && mono() - t0 < 180_000) {
-      if (await tb.hasVip('n1')) vipMs = mono() - t0;
-      else await sleep(100);
+    if (vipMs === null && mono() - t0 < 180_000) {
+      vipMs = await pollUntil(async () => (await tb.hasVip('n1')) && mono() - t0, { timeoutMs: 180_000 - (mono() - t0), pollMs: 100 });
     }
     log(`  N=${n}: converged in ${convergeMs === null ? 'NEVER' : `${(convergeMs / 1000).toFixed(2)} s`}, VIP up at ${vipMs === null ? 'never' : `${(vipMs / 1000).toFixed(2)} s`}`);
     await sleep(5000);

@@ -1,24 +1,48 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests and the demo use. Safe to run again.
+# Installs the Debian packages heartbeat-ts uses, when missing. Safe to run again.
 # Run as root on Debian 12 (bookworm). Nothing here is downloaded from outside Debian/npm.
+#   scripts/install-deps.sh           what the tests and the demo use
+#   scripts/install-deps.sh --bench   what the benchmarks use: the peers they compare with
+#                                     (Heartbeat 3.0.6 with its resource agents, keepalived),
+#                                     the load generator and the harness's tools; it prints
+#                                     the versions it will compare against
 set -euo pipefail
+bench=0
+case "${1:-}" in
+  '') ;;
+  --bench) bench=1 ;;
+  *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 2 ;;
+esac
 if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "install-deps: heartbeat-ts needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
   echo "install-deps: Debian 12's own nodejs package is 18; install Node 20+ first (e.g. from your Node.js vendor's Debian packages)." >&2
   exit 1
 fi
-PKGS=(
-  iproute2          # ip netns / ip addr: test hosts and the IPaddr agents
-  iputils-ping      # reachability checks between test hosts
+COMMON=(
+  iproute2          # ip netns / ip addr: hosts in namespaces, veth, the IPaddr agents
+  iputils-ping      # reachability checks between hosts (the testbed's after a link comes back)
   iputils-arping    # gratuitous ARP after a takeover (IPaddr/IPaddr2)
+  procps            # ps/pgrep for looking at processes by PID
+)
+TESTS=(
   socat             # a real pty pair for the serial medium
   rsyslog           # a real syslog daemon to check logfacility output
   bsdutils          # logger(1): how hbd writes to syslog
   curl              # the demo's client loop, as in the seed tutorial
-  procps            # ps/pgrep for tests that look at processes by PID
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
 )
+BENCH=(
+  heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d
+  resource-agents   # the OCF IPaddr agent that Heartbeat's IPaddr wrapper runs
+  cluster-glue      # Heartbeat's libraries and helpers
+  keepalived        # VRRP
+  stress-ng         # CPU load for the stability benchmark
+  tcpdump           # heartbeat gaps as the receiving host sees them
+  net-tools         # ifconfig: what resource-agents' IPaddr uses
+  util-linux        # unshare, nsenter
+)
+if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -29,6 +53,22 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
   fi
   export DEBIAN_FRONTEND=noninteractive
+  added_policy=0
+  if [ "$bench" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+    # The peers' maintainer scripts would start heartbeat/keepalived services in the host's
+    # network namespace: forbid service starts during the install (policy-rc.d, exit 101).
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+    trap '[ "$added_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ "$bench" = 1 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: the benchmarks create network namespaces: run them as root" >&2
+    exit 1
+  fi
+  echo "bench: peers: $(/usr/libexec/heartbeat/heartbeat -V 2>&1 | head -1 | sed 's/^/Heartbeat /'), $(keepalived --version 2>&1 | head -1), $(stress-ng --version 2>&1 | head -1)"
 fi

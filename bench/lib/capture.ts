@@ -1,6 +1,7 @@
 // Packet arrival times at a host's interface (tcpdump, kernel timestamps): the gaps between
 // heartbeats as the receiving host saw them, whatever the daemons say.
 import type { ChildProcess } from 'node:child_process';
+import { onLines } from '../../src/lib/lines.js';
 import { killTree } from './proc.js';
 import { quantile } from './stats.js';
 import type { Testbed } from './testbed.js';
@@ -14,17 +15,9 @@ export class Capture {
 
   constructor(tb: Testbed, host: string, filter: string) {
     this.child = tb.spawn(host, ['tcpdump', '-l', '-n', '-tt', '-Q', 'in', '-B', '8192', '-i', tb.lan.host(host).iface, filter]);
-    let partial = '';
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (chunk: string) => {
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        const t = Number(line.slice(0, line.indexOf(' ')));
-        if (Number.isFinite(t) && t > 0) this.times.push(t * 1000);
-      }
+    onLines(this.child.stdout, (line) => {
+      const t = Number(line.slice(0, line.indexOf(' ')));
+      if (Number.isFinite(t) && t > 0) this.times.push(t * 1000);
     });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (c: string) => (this.stderr += c));

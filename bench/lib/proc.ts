@@ -1,6 +1,8 @@
 // Processes: run a command, find and end a process tree by PID, read CPU and memory from /proc.
 import { execFile } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readProcStat } from '../../src/lib/proc-stat.js';
+import { signalPid } from '../../src/lib/signal.js';
 
 export interface RunResult {
   code: number;
@@ -29,8 +31,6 @@ export async function must(argv: string[], opts: { timeoutMs?: number } = {}): P
   return r.stdout;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /** Monotonic clock (CLOCK_MONOTONIC) in ms: the same clock in every process on this machine. */
 export const mono = (): number => Number(process.hrtime.bigint()) / 1e6;
 
@@ -40,24 +40,11 @@ interface ProcInfo {
   comm: string;
 }
 
-function readStat(pid: number): { ppid: number; comm: string; utime: number; stime: number; fields: string[] } | null {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const close = s.lastIndexOf(')');
-    const comm = s.slice(s.indexOf('(') + 1, close);
-    const fields = s.slice(close + 2).split(' ');
-    // fields[0] is state (field 3); ppid is field 4, utime 14, stime 15.
-    return { ppid: Number(fields[1]), comm, utime: Number(fields[11]), stime: Number(fields[12]), fields };
-  } catch {
-    return null;
-  }
-}
-
 export function allProcesses(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
-    const st = readStat(Number(name));
+    const st = readProcStat(Number(name));
     if (st) out.push({ pid: Number(name), ppid: st.ppid, comm: st.comm });
   }
   return out;
@@ -83,14 +70,6 @@ export function processTree(pid: number): number[] {
   return tree;
 }
 
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* already gone */
-  }
-}
-
 /**
  * kill -9 of a daemon and everything it started, as a crash of the whole service would:
  * stop the tree first (so nothing forks away while we look), then SIGKILL each PID.
@@ -102,22 +81,12 @@ export function killTree(pid: number): number[] {
     const tree = processTree(pid).filter((p) => !seen.has(p));
     if (tree.length === 0 && pass > 0) break;
     for (const p of tree) {
-      signal(p, 'SIGSTOP');
+      signalPid(p, 'SIGSTOP');
       seen.add(p);
     }
   }
-  for (const p of seen) signal(p, 'SIGKILL');
+  for (const p of seen) signalPid(p, 'SIGKILL');
   return [...seen];
-}
-
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const st = readStat(pid);
-    return !!st && st.fields[0] !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 export const CLK_TCK = 100;
@@ -128,7 +97,7 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
   let rssKiB = 0;
   let count = 0;
   for (const pid of pids) {
-    const st = readStat(pid);
+    const st = readProcStat(pid);
     if (!st) continue;
     count++;
     cpuMs += ((st.utime + st.stime) * 1000) / CLK_TCK;
@@ -158,7 +127,7 @@ export function commandLine(pid: number): string {
 
 /** Its parent's PID (0 when gone). */
 export function parentOf(pid: number): number {
-  return readStat(pid)?.ppid ?? 0;
+  return readProcStat(pid)?.ppid ?? 0;
 }
 
 /** What a PID runs: its executable and command line (evidence that a peer really ran). */
@@ -175,13 +144,10 @@ const POLICIES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED
 
 /** Scheduling of a process, e.g. "SCHED_RR 10" or "SCHED_OTHER nice -10". */
 export function schedOf(pid: number): string {
-  const st = readStat(pid);
+  const st = readProcStat(pid);
   if (!st) return '?';
-  // /proc/PID/stat: nice is field 19, rt_priority 40, policy 41 (fields[] starts at field 3).
-  const nice = Number(st.fields[16]);
-  const rt = Number(st.fields[37]);
-  const policy = POLICIES[Number(st.fields[38])] ?? `policy ${st.fields[38]}`;
-  return rt > 0 ? `${policy} ${rt}` : `${policy} nice ${nice}`;
+  const policy = POLICIES[st.policy] ?? `policy ${st.policy}`;
+  return st.rtPriority > 0 ? `${policy} ${st.rtPriority}` : `${policy} nice ${st.nice}`;
 }
 
 /** Proportional set size (KiB) of a set of processes: shared pages counted once overall. */

@@ -11,8 +11,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { chmodSync, cpSync, mkdirSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isLive } from '../../src/lib/proc-stat.js';
+import { pollUntil } from '../../src/lib/wait.js';
 import { REPO } from './report.js';
-import { alive, commandLine, describePid, killTree, mono, parentOf, processTree, sleep } from './proc.js';
+import { commandLine, describePid, killTree, mono, parentOf, processTree } from './proc.js';
 import { collectLines, type Line, type Testbed } from './testbed.js';
 
 export interface Timers {
@@ -330,7 +332,7 @@ function mntNsOf(pid: number | 'self'): string | null {
 /** Records the daemon's mount namespace (call once it has started). */
 export function learnIdentity(r: Running): void {
   ownMntNs ??= mntNsOf('self');
-  if (!alive(r.pid)) return;
+  if (!isLive(r.pid)) return;
   const ns = mntNsOf(r.pid);
   if (ns && ns !== ownMntNs) r.mntNs = ns;
 }
@@ -353,7 +355,7 @@ export function crash(r: Running): number[] {
   learnIdentity(r);
   const killed = new Set(killTree(r.pid));
   for (let pass = 0; pass < 3; pass++) {
-    const rest = instancePids(r).filter((p) => !killed.has(p) && alive(p));
+    const rest = instancePids(r).filter((p) => !killed.has(p) && isLive(p));
     if (rest.length === 0) break;
     for (const p of rest) {
       try {
@@ -382,7 +384,7 @@ export function crash(r: Running): number[] {
  */
 export function killMain(r: Running, sys: System): number | null {
   learnIdentity(r);
-  const ours = instancePids(r).filter((pid) => alive(pid) && sys.mainProcess.test(commandLine(pid)));
+  const ours = instancePids(r).filter((pid) => isLive(pid) && sys.mainProcess.test(commandLine(pid)));
   const set = new Set(ours);
   const top = ours.filter((pid) => !set.has(parentOf(pid))).sort((x, y) => x - y)[0];
   if (top === undefined) return null;
@@ -393,17 +395,17 @@ export function killMain(r: Running, sys: System): number | null {
 /** Ends a daemon for good (between runs). */
 export async function stop(r: Running): Promise<void> {
   crash(r);
-  for (let i = 0; i < 50 && alive(r.pid); i++) await sleep(20);
+  await pollUntil(() => !isLive(r.pid), { timeoutMs: 1000, pollMs: 20 });
 }
 
 export function isRunning(r: Running): boolean {
-  return alive(r.pid);
+  return isLive(r.pid);
 }
 
 /** Its processes now, for footprint and evidence. */
 export function daemonPids(r: Running): number[] {
   learnIdentity(r);
-  return instancePids(r).filter(alive);
+  return instancePids(r).filter(isLive);
 }
 
 export function evidence(r: Running): string {

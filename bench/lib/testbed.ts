@@ -1,18 +1,18 @@
 // The benchmark's network: a bridge, server hosts (node1 = preferred owner, node2 = standby,
-// ...) and a client host, each in its own network namespace (test/helpers/netns.ts), the web
+// ...) and a client host, each in its own network namespace (src/lib/netns.ts), the web
 // service on every server host, and the probe on the client. Everything is registered for
 // cleanup; `destroy()` removes processes, namespaces (and with them every address) and files.
 import type { ChildProcess, SpawnOptions } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Lan, type Host } from '../../test/helpers/netns.js';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { Lan, type Host } from '../../src/lib/netns.js';
+import { pollUntil, Wakeup } from '../../src/lib/wait.js';
 import { onCleanup } from './cleanup.js';
-import { mono, must, run, sleep, SYSTEM_PATH } from './proc.js';
+import { mono, must, run, SYSTEM_PATH } from './proc.js';
 
 export const DIST = new URL('..', import.meta.url).pathname; // dist/bench/
 export const WEB_JS = join(DIST, 'lib', 'web.js');
-export const PROBE_JS = join(DIST, 'lib', 'probe.js');
+export const PROBE_JS = join(DIST, '..', 'src', 'lib', 'http-probe.js');
 
 export interface Line {
   t: number;
@@ -21,23 +21,12 @@ export interface Line {
 
 /** Collects a child's output lines with the monotonic time they arrived. */
 export function collectLines(child: ChildProcess, sink: Line[], onLine?: (l: Line) => void): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const t = mono();
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const l = { t, text: partial.slice(0, nl) };
-        partial = partial.slice(nl + 1);
-        if (sink.length > 200_000) sink.splice(0, 100_000);
-        sink.push(l);
-        onLine?.(l);
-      }
-    });
-  }
+  onOutputLines(child, (text) => {
+    const l = { t: mono(), text };
+    if (sink.length > 200_000) sink.splice(0, 100_000);
+    sink.push(l);
+    onLine?.(l);
+  });
 }
 
 export interface ProbeEvent {
@@ -48,7 +37,7 @@ export interface ProbeEvent {
 /** The client's view: who answered on the VIP, and since when. */
 export class Probe {
   readonly events: ProbeEvent[] = [];
-  private waiters: (() => void)[] = [];
+  private readonly answered = new Wakeup();
   lastTick = 0;
   constructor(readonly child: ChildProcess) {
     collectLines(child, [], (l) => {
@@ -61,9 +50,7 @@ export class Probe {
       }
       this.events.push({ t, who });
       if (this.events.length > 100_000) this.events.splice(0, 50_000);
-      const w = this.waiters;
-      this.waiters = [];
-      for (const f of w) f();
+      this.answered.notify();
     });
   }
 
@@ -73,31 +60,17 @@ export class Probe {
 
   /** First answer from `who` after time `after`, or null on timeout. */
   async firstAnswer(who: string, after: number, timeoutMs: number): Promise<number | null> {
-    const deadline = mono() + timeoutMs;
-    for (;;) {
-      const e = this.events.find((x) => x.t > after && x.who === who);
-      if (e) return e.t;
-      const left = deadline - mono();
-      if (left <= 0) return null;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, Math.min(left, 1000));
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    const check = () => this.events.find((x) => x.t > after && x.who === who)?.t;
+    return pollUntil(check, { timeoutMs, pollMs: 1000, wake: this.answered });
   }
 
   /** Waits until `who` has answered without interruption for `forMs`. */
   async steady(who: string, forMs: number, timeoutMs: number): Promise<boolean> {
-    const deadline = mono() + timeoutMs;
-    while (mono() < deadline) {
+    const check = () => {
       const c = this.current();
-      if (c && c.who === who && mono() - c.t >= forMs && mono() - this.lastTick < 2000) return true;
-      await sleep(50);
-    }
-    return false;
+      return !!c && c.who === who && mono() - c.t >= forMs && mono() - this.lastTick < 2000;
+    };
+    return (await pollUntil(check, { timeoutMs, pollMs: 50 })) ?? false;
   }
 }
 
@@ -124,16 +97,9 @@ export interface Testbed {
 }
 
 export async function createTestbed(opts: { subnet: string; servers: string[]; probe?: boolean; web?: boolean; vipOctet?: number }): Promise<Testbed> {
-  const lan = new Lan(opts.subnet, 24);
-  const dir = mkdtempSync(join(tmpdir(), 'hbt-bench-'));
-  let destroyed = false;
-  const destroy = async () => {
-    if (destroyed) return;
-    destroyed = true;
-    await lan.destroy();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const unregister = onCleanup(`testbed ${lan.tag}`, destroy);
+  const lan = new Lan({ subnet: opts.subnet, prefix: 24 });
+  const dir = lan.tempDir('hbt-bench-');
+  const unregister = onCleanup(`testbed ${lan.tag}`, async () => void (await lan.destroy()));
   await lan.create();
   const servers: Host[] = [];
   for (const [i, name] of opts.servers.entries()) servers.push(await lan.addHost(name, i + 1));
@@ -157,12 +123,9 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
   }
   let probe: Probe | null = null;
   if (opts.probe !== false) {
-    probe = new Probe(spawn('client', [process.execPath, PROBE_JS, `http://${vip}/`, '5', '100']));
+    probe = new Probe(spawn('client', [process.execPath, PROBE_JS, `http://${vip}/`, '5', '100', '--changes']));
   }
-  const cable = (host: string) => {
-    const h = lan.host(host);
-    return `v${lan.tag}${h.address.split('.').pop()}`.slice(0, 15);
-  };
+  const cable = (host: string) => lan.host(host).port;
   return {
     lan,
     dir,
@@ -173,9 +136,8 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
     probe: probe ?? (null as unknown as Probe),
     cable,
     async setCable(host, up) {
-      // `ip -n` switches namespace inside ip itself: a few ms faster than `ip netns exec`.
       const t0 = mono();
-      await must(['ip', '-n', lan.bridgeNs, 'link', 'set', cable(host), up ? 'up' : 'down']);
+      await lan.setCable(host, up);
       return mono() - t0;
     },
     async dropVip(host) {
@@ -185,12 +147,8 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
     async waitReachable(from, to) {
       const f = lan.host(from);
       const target = lan.host(to).address;
-      const until = mono() + 10_000;
-      while (mono() < until) {
-        if ((await run(['ip', 'netns', 'exec', f.ns, 'ping', '-c', '1', '-W', '0.2', '-q', target])).code === 0) return;
-        await sleep(20);
-      }
-      throw new Error(`${from} cannot reach ${to}`);
+      const ping = async () => (await run(['ip', 'netns', 'exec', f.ns, 'ping', '-c', '1', '-W', '0.2', '-q', target])).code === 0;
+      if (!(await pollUntil(ping, { timeoutMs: 10_000, pollMs: 20 }))) throw new Error(`${from} cannot reach ${to}`);
     },
     async flushHost(host) {
       const h = lan.host(host);

@@ -3,7 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
+import { isDeadState, readProcStatAsync } from '../lib/proc-stat.js';
+import { pollUntil } from '../lib/wait.js';
 
 /** Output kept per call; the rest is counted, so a chatty agent cannot eat the daemon's memory. */
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -86,14 +88,8 @@ async function groupAlive(pgid: number): Promise<boolean> {
   }
   const states = await Promise.all(
     pids.map(async (pid) => {
-      try {
-        const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-        // Fields after "(comm)": state ppid pgrp ...
-        const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        return Number(pgrp) === pgid && state !== 'Z' && state !== 'X';
-      } catch {
-        return false;
-      }
+      const st = await readProcStatAsync(Number(pid));
+      return st !== null && st.pgrp === pgid && !isDeadState(st.state);
     }),
   );
   return states.includes(true);
@@ -107,19 +103,13 @@ function killGroup(pgid: number, signal: NodeJS.Signals): void {
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
 /**
  * SIGTERM to the group, then SIGKILL after the grace period if anything of it is left.
  * Resolves once the group is gone or SIGKILL was sent.
  */
 async function terminateGroup(pgid: number, graceMs: number): Promise<void> {
   killGroup(pgid, 'SIGTERM');
-  const deadline = performance.now() + graceMs;
-  while (performance.now() < deadline) {
-    if (!(await groupAlive(pgid))) return;
-    await sleep(GROUP_POLL_MS);
-  }
+  if (await pollUntil(async () => !(await groupAlive(pgid)), { timeoutMs: graceMs, pollMs: GROUP_POLL_MS })) return;
   killGroup(pgid, 'SIGKILL');
 }
 

@@ -1,5 +1,6 @@
 // Talks to hbd's control socket: used by hbctl, cl_status, hb_standby and hb_takeover.
 import { connect } from 'node:net';
+import { LineSplitter } from '../lib/lines.js';
 import type { ControlReply, ControlRequest } from './protocol.js';
 
 export class ControlUnavailable extends Error {
@@ -20,7 +21,7 @@ export class ControlUnavailable extends Error {
 export function request<T = unknown>(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlReply<T>> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
-    let buf = '';
+    const lines = new LineSplitter();
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`hbd did not answer within ${timeoutMs} ms on ${path}`));
@@ -28,13 +29,12 @@ export function request<T = unknown>(path: string, req: ControlRequest, timeoutM
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
     sock.on('data', (chunk: string) => {
-      buf += chunk;
-      const nl = buf.indexOf('\n');
-      if (nl < 0) return;
+      const [line] = lines.push(chunk);
+      if (line === undefined) return;
       clearTimeout(timer);
       sock.end();
       try {
-        resolve(JSON.parse(buf.slice(0, nl)) as ControlReply<T>);
+        resolve(JSON.parse(line) as ControlReply<T>);
       } catch {
         reject(new Error('hbd sent a reply that is not JSON'));
       }

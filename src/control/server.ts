@@ -3,6 +3,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, chownSync, mkdirSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { LineSplitter } from '../lib/lines.js';
 import { MAX_REQUEST_BYTES, parseRequest, type ControlReply, type ControlRequest } from './protocol.js';
 
 export type ControlHandler = (req: ControlRequest) => unknown;
@@ -39,22 +40,19 @@ export class ControlServer {
   }
 
   private serve(sock: Socket): void {
-    let buf = '';
+    const lines = new LineSplitter();
     sock.setEncoding('utf8');
     sock.setTimeout(10_000, () => sock.destroy());
     sock.on('error', () => undefined);
     sock.on('data', (chunk: string) => {
-      buf += chunk;
-      if (buf.length > MAX_REQUEST_BYTES) {
+      // Bounds what one chunk and the incomplete line before it may hold, lines and all.
+      if (lines.pending + chunk.length > MAX_REQUEST_BYTES) {
         this.reply(sock, { ok: false, error: { code: 'E_TOO_LARGE', message: `request over ${MAX_REQUEST_BYTES} bytes` } });
         sock.end();
-        buf = '';
+        lines.clear();
         return;
       }
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
+      for (const line of lines.push(chunk)) {
         if (line.trim() === '') continue;
         const req = parseRequest(line);
         if ('error' in req) {

@@ -12,36 +12,30 @@ import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import { promisify } from 'node:util';
 import { findAddress, parseIpAddrJson } from '../agents/iproute.js';
+import { onLines } from '../lib/lines.js';
 import { prepareSendSocket, readSendRoute, type SendRoute } from '../media/send-route.js';
 
 const run = promisify(execFile);
 const held = new Set<string>();
 let lastWords: { packet: Buffer; routes: SendRoute[] } | null = null;
 let clean = false;
-let buf = '';
 
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', (chunk: string) => {
-  buf += chunk;
-  let nl: number;
-  while ((nl = buf.indexOf('\n')) >= 0) {
-    const line = buf.slice(0, nl);
-    buf = buf.slice(nl + 1);
-    try {
-      const msg = JSON.parse(line) as { held?: unknown; exit?: unknown; lastWords?: { packet?: unknown; routes?: unknown } };
-      if (Array.isArray(msg.held)) {
-        held.clear();
-        for (const ip of msg.held) if (typeof ip === 'string' && /^[0-9.]{7,15}$/.test(ip)) held.add(ip);
-      }
-      const lw = msg.lastWords;
-      if (lw && typeof lw.packet === 'string' && Array.isArray(lw.routes)) {
-        const routes = lw.routes.map(readSendRoute).filter((r): r is SendRoute => r !== null);
-        lastWords = { packet: Buffer.from(lw.packet, 'base64'), routes };
-      }
-      if (msg.exit === true) clean = true;
-    } catch {
-      /* not ours: ignore */
+onLines(process.stdin, (line) => {
+  try {
+    const msg = JSON.parse(line) as { held?: unknown; exit?: unknown; lastWords?: { packet?: unknown; routes?: unknown } };
+    if (Array.isArray(msg.held)) {
+      held.clear();
+      for (const ip of msg.held) if (typeof ip === 'string' && /^[0-9.]{7,15}$/.test(ip)) held.add(ip);
     }
+    const lw = msg.lastWords;
+    if (lw && typeof lw.packet === 'string' && Array.isArray(lw.routes)) {
+      const routes = lw.routes.map(readSendRoute).filter((r): r is SendRoute => r !== null);
+      lastWords = { packet: Buffer.from(lw.packet, 'base64'), routes };
+    }
+    if (msg.exit === true) clean = true;
+  } catch {
+    /* not ours: ignore */
   }
 });
 

@@ -13,7 +13,7 @@
 // A service manager that already set a realtime class (the systemd unit's
 // CPUSchedulingPolicy) is left alone.
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readProcStat } from '../lib/proc-stat.js';
 import type { Logger } from './log.js';
 
 /** Heartbeat 3.0.6 as packaged by Debian runs SCHED_RR priority 1; so do we unless `rtprio` says. */
@@ -23,17 +23,9 @@ const POLICY_NAMES: Record<number, string> = { 0: 'SCHED_OTHER', 1: 'SCHED_FIFO'
 
 /** Our main thread's scheduling policy and realtime priority, from /proc/self/stat. */
 export function currentScheduling(pid: number | 'self' = 'self'): { policy: number; name: string; rtprio: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 of proc(5): rt_priority is field 40, policy field 41.
-    const policy = Number(fields[38]);
-    const rtprio = Number(fields[37]);
-    if (!Number.isFinite(policy)) return null;
-    return { policy, name: POLICY_NAMES[policy] ?? `policy ${policy}`, rtprio };
-  } catch {
-    return null;
-  }
+  const st = readProcStat(pid);
+  if (!st || !Number.isFinite(st.policy)) return null;
+  return { policy: st.policy, name: POLICY_NAMES[st.policy] ?? `policy ${st.policy}`, rtprio: st.rtPriority };
 }
 
 export interface RealtimeOptions {

@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { inNs, netnsSkip, withLan } from '../helpers/netns.js';
+import { inNs, withLan } from '../../src/lib/netns.js';
+import { pollUntil } from '../../src/lib/wait.js';
+import { netnsSkip } from '../helpers/netns.js';
 import { AgentRunner, nsAddresses, neighbourMac } from '../helpers/agents-netns.js';
 import { builtin } from '../helpers/agents-fixtures.js';
 import type { RunnerLine } from '../helpers/agents-runner.js';
@@ -92,11 +94,8 @@ test("gratuitous ARP moves a client's neighbour entry as soon as start returns",
       assert.ok(startB.call.durationMs < 900, `start took ${startB.call.durationMs} ms`);
 
       // The first announcement leaves at once: the entry moves well before arping's second one.
-      let mac = await neighbourMac(client.ns, VIP);
-      while (mac !== b.mac && performance.now() - returnedAt < 700) {
-        await sleep(20);
-        mac = await neighbourMac(client.ns, VIP);
-      }
+      let mac: string | null = null;
+      await pollUntil(async () => (mac = await neighbourMac(client.ns, VIP)) === b.mac, { timeoutMs: 700 - (performance.now() - returnedAt), pollMs: 20 });
       assert.equal(mac, b.mac, `client still maps ${VIP} to ${mac}, expected host b ${b.mac}`);
       t.diagnostic(`start took ${startB.call.durationMs.toFixed(1)} ms; client's entry moved within ${(performance.now() - returnedAt).toFixed(0)} ms of its return`);
       assert.equal(onB.lines.some((l) => l.type === 'arp-exit'), false, 'arping already done when the entry moved');

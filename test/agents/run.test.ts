@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runResource, judgeStatusOutput, scriptEnv, OUTPUT_LIMIT_BYTES } from '../../src/agents/index.js';
-import { alive, initD, killPids, readPids, recorder, resourceD, scriptDir, type ScriptDir } from '../helpers/agents-fixtures.js';
+import { isLive } from '../../src/lib/proc-stat.js';
+import { initD, killPids, readPids, recorder, resourceD, scriptDir, type ScriptDir } from '../helpers/agents-fixtures.js';
 
 async function withScripts(fn: (d: ScriptDir) => Promise<void>): Promise<void> {
   const d = await scriptDir();
@@ -148,7 +149,7 @@ test('a timeout kills the whole process group', () =>
       assert.equal(call.ok, false);
       assert.equal(call.signal, 'SIGTERM');
       assert.ok(call.durationMs >= 300 && call.durationMs < 1000, `took ${call.durationMs} ms`);
-      for (const pid of pids) assert.equal(await alive(pid), false, `pid ${pid} survived`);
+      for (const pid of pids) assert.equal(isLive(pid), false, `pid ${pid} survived`);
       assert.ok(log.lines.some((l) => l.level === 'error' && /timed out after 300 ms/.test(l.message)), log.text());
     } finally {
       killPids(pids);
@@ -168,7 +169,7 @@ test('a group that ignores SIGTERM gets SIGKILL after the grace period', () =>
       assert.equal(call.timedOut, true);
       assert.equal(call.signal, 'SIGKILL');
       assert.ok(call.durationMs >= 450, `took ${call.durationMs} ms`);
-      for (const pid of pids) assert.equal(await alive(pid), false, `pid ${pid} survived`);
+      for (const pid of pids) assert.equal(isLive(pid), false, `pid ${pid} survived`);
     } finally {
       killPids(pids);
     }
@@ -194,7 +195,7 @@ test('a daemon left holding stdout does not hold the call, and is not killed', (
       assert.equal(call.ok, true);
       assert.equal(call.output, 'started\n');
       assert.ok(call.durationMs < 1500, `took ${call.durationMs} ms`);
-      assert.equal(await alive(pids[0] ?? -1), true, 'the backgrounded process was killed');
+      assert.equal(isLive(pids[0] ?? -1), true, 'the backgrounded process was killed');
     } finally {
       killPids(pids);
     }
@@ -278,7 +279,7 @@ test('killed group leaves nothing behind even when the leader exits first', () =
       assert.equal(call.timedOut, true);
       await sleep(50);
       assert.equal(pids.length, 1);
-      assert.equal(await alive(pids[0] ?? -1), false, 'the SIGTERM-proof child survived');
+      assert.equal(isLive(pids[0] ?? -1), false, 'the SIGTERM-proof child survived');
     } finally {
       killPids(pids);
     }

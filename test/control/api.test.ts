@@ -3,7 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { HttpCluster, TOKEN, sleep } from './cluster.js';
+import { sleep } from '../../src/lib/wait.js';
+import { HttpCluster, TOKEN } from './cluster.js';
 
 const auth = { Authorization: `Bearer ${TOKEN}` };
 const json = { 'Content-Type': 'application/json' };

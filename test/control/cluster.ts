@@ -6,7 +6,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { waitFor, type Check } from '../../src/lib/wait.js';
 import { fromRoot } from '../helpers/repo.js';
 
 export const HBD = fromRoot('dist', 'src', 'cli', 'hbd.js');
@@ -110,20 +111,11 @@ export class HttpCluster {
     this.urls.delete(node);
     const lines = this.logs.get(node) ?? [];
     this.logs.set(node, lines);
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
-        lines.push(line);
-        const m = /HTTP API listening on (http:\/\/[^/ ]+)\//.exec(line);
-        if (m?.[1]) this.urls.set(node, m[1]);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    onOutputLines(child, (line) => {
+      lines.push(line);
+      const m = /HTTP API listening on (http:\/\/[^/ ]+)\//.exec(line);
+      if (m?.[1]) this.urls.set(node, m[1]);
+    });
     return child;
   }
 
@@ -194,19 +186,8 @@ export class HttpCluster {
     return metricValue((await this.get(node, '/metrics')).text, name, labels);
   }
 
-  async waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-    const until = performance.now() + timeoutMs;
-    let lastErr: unknown = null;
-    while (performance.now() < until) {
-      try {
-        const v = await check();
-        if (v) return v;
-      } catch (err) {
-        lastErr = err;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}\n${this.dump()}`);
+  async waitFor<T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> {
+    return waitFor(what, check, { timeoutMs, pollMs: 50, detail: () => this.dump() });
   }
 
   count(node: string, re: RegExp): number {
@@ -243,4 +224,3 @@ export function metricValue(text: string, name: string, labels: Record<string, s
   return null;
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -3,7 +3,8 @@
 // same config); /status, /metrics and the dashboard show it.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { HttpCluster, metricValue, sleep } from './cluster.js';
+import { sleep } from '../../src/lib/wait.js';
+import { HttpCluster, metricValue } from './cluster.js';
 import { artifactPath, launch } from './browser.js';
 
 const DRIFT_WARN = /WARN: Configuration drift between nodes (alpha and beta|beta and alpha): haresources differs \(config digest [0-9a-f]{16} on \w+, [0-9a-f]{16} on \w+\)/;

@@ -12,10 +12,12 @@ import {
   nullLogger,
   type LogOptions,
 } from '../../src/daemon/log.js';
+import { waitFor } from '../../src/lib/wait.js';
 
 // Built from local-time fields, so the expected text holds in any TZ.
 const FIXED = new Date(2009, 6, 25, 21, 33, 5);
 const clock = (): Date => FIXED;
+const WAIT = { timeoutMs: 5000, pollMs: 10 };
 
 function captureStderr(): { write(s: string): void; text(): string; lines(): string[] } {
   const chunks: string[] = [];
@@ -32,14 +34,6 @@ async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
     await fn(dir);
   } finally {
     await rm(dir, { recursive: true, force: true });
-  }
-}
-
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -155,7 +149,7 @@ test('unwritable log files never throw, are reported once, and other sinks keep 
       assert.doesNotThrow(() => {
         for (let i = 0; i < 50; i++) log.error(`${c.name} line ${i}`);
       });
-      await waitFor(() => err.text() !== '', `${c.name} report`);
+      await waitFor(`${c.name} report`, () => err.text() !== '', WAIT);
       await new Promise((r) => setTimeout(r, 50));
       for (let i = 50; i < 60; i++) log.error(`${c.name} line ${i}`);
       await log.close();
@@ -176,7 +170,7 @@ test('a failed log file is retried and says how many lines were lost', async () 
     const err = captureStderr();
     const log = createLogger({ pid: 3, logfile, clock, stderr: err, fileRetryMs: 0 });
     log.info('lost 1');
-    await waitFor(() => /ENOENT/.test(err.text()), 'ENOENT report');
+    await waitFor('ENOENT report', () => /ENOENT/.test(err.text()), WAIT);
     log.info('lost 2'); // reopen attempt, still no directory: fails quietly
     await new Promise((r) => setTimeout(r, 50));
     await mkdir(logdir);
@@ -198,7 +192,7 @@ test('reopen() after logrotate renamed the file: new lines go to a new file', as
     log.info('before rotate 1');
     log.info('before rotate 2');
     // Let the stream open and flush so the rename moves a file that holds these lines.
-    await waitFor(() => existsSync(logfile) && statSync(logfile).size > 0, 'first lines on disk');
+    await waitFor('first lines on disk', () => existsSync(logfile) && statSync(logfile).size > 0, WAIT);
     await rename(logfile, `${logfile}.1`);
     log.info('after rename, before reopen'); // still goes to the open (renamed) file
     log.reopen();

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from '../../src/control/client.js';
 import type { StatusSnapshot } from '../../src/status/snapshot.js';
-import { netnsSkip, withLan, type Lan } from '../helpers/netns.js';
+import { withLan, type Lan } from '../../src/lib/netns.js';
+import { netnsSkip } from '../helpers/netns.js';
+import { waitFor } from '../../src/lib/wait.js';
 import { HBD } from '../helpers/local-cluster.js';
 
 const MEDIA: Record<string, (peers: string[]) => string[]> = {
@@ -16,21 +18,17 @@ const MEDIA: Record<string, (peers: string[]) => string[]> = {
 };
 
 async function waitActive(sock: string, peers: string[], timeoutMs = 15_000): Promise<StatusSnapshot> {
-  const until = Date.now() + timeoutMs;
   let last: StatusSnapshot | null = null;
-  while (Date.now() < until) {
-    try {
+  return waitFor(
+    `peers ${peers.join(', ')} active`,
+    async () => {
       const r = await request<StatusSnapshot>(sock, { cmd: 'status' }, 1000);
-      if (r.ok) {
-        last = r.result;
-        if (peers.every((p) => r.result.nodes.find((n) => n.name === p)?.status === 'active')) return r.result;
-      }
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`peers ${peers.join(', ')} not active via ${sock}: ${JSON.stringify(last?.nodes)}`);
+      if (!r.ok) return null;
+      last = r.result;
+      return peers.every((p) => r.result.nodes.find((n) => n.name === p)?.status === 'active') && r.result;
+    },
+    { timeoutMs, pollMs: 100, error: () => new Error(`peers ${peers.join(', ')} not active via ${sock}: ${JSON.stringify(last?.nodes)}`) },
+  );
 }
 
 for (const [kind, lines] of Object.entries(MEDIA)) {

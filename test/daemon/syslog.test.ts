@@ -5,7 +5,8 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createLogger } from '../../src/daemon/log.js';
 import { loggerArgv, parseFacility, priority, SyslogWriter } from '../../src/daemon/syslog.js';
-import { skipUnlessTools, sleep, startRsyslog, waitFor, withTmp, type Rsyslog } from '../helpers/rsyslog.js';
+import { sleep, waitFor } from '../../src/lib/wait.js';
+import { skipUnlessTools, startRsyslog, withTmp, WAIT, type Rsyslog } from '../helpers/rsyslog.js';
 
 // ---- pure parts ----------------------------------------------------------------------
 
@@ -47,7 +48,7 @@ test('a missing logger binary is reported once and never crashes', async () => {
       onError: (m) => errors.push(m),
     });
     for (let i = 0; i < 100; i++) w.write(6, `info: line ${i}`);
-    await waitFor(() => w.spawns >= 3, 'a few restart attempts');
+    await waitFor('a few restart attempts', () => w.spawns >= 3, WAIT);
     assert.equal(errors.length, 1, JSON.stringify(errors));
     assert.match(errors[0] ?? '', /no-such-logger.*ENOENT/);
     assert.equal(w.running, false);
@@ -100,7 +101,7 @@ test('lines reach a real rsyslogd with the right facility, severity, tag and tex
       log.crit('Emergency Shutdown: Master Control process died.');
       log.debug('debug: a  b   c');
       log.warn('two\nlines');
-      await waitFor(() => rs.lines().length >= 6, 'six lines in rsyslog output');
+      await waitFor('six lines in rsyslog output', () => rs.lines().length >= 6, WAIT);
       assert.deepEqual(rs.lines(), [
         'local0.info hbd[4241]: info: Link prime:eth0 dead.',
         'local0.warning hbd[4241]: WARN: node prime: is dead',
@@ -147,12 +148,12 @@ test('logger is restarted when the syslog daemon comes late, goes away and comes
       assert.equal(w.spawns, 0, 'no logger started against a missing socket');
 
       rs = await startRsyslog(dir, sock, 'first');
-      await waitFor(() => rs!.lines().length >= 2, 'queued lines delivered');
+      await waitFor('queued lines delivered', () => rs!.lines().length >= 2, WAIT);
       assert.deepEqual(rs.lines(), [
         'local0.info hbd[77]: info: before syslog 1',
         'local0.warning hbd[77]: WARN: before syslog 2',
       ]);
-      await waitFor(() => recovered.length === 1, 'recovery reported');
+      await waitFor('recovery reported', () => recovered.length === 1, WAIT);
       assert.deepEqual(recovered, [0]);
       const firstPid = w.childPid;
       assert.ok(firstPid !== undefined);
@@ -162,15 +163,12 @@ test('logger is restarted when the syslog daemon comes late, goes away and comes
       await rs.stop();
       rs = null;
       w.write(3, 'ERROR: while syslog is down');
-      await waitFor(() => errors.length === 2, 'second outage reported');
+      await waitFor('second outage reported', () => errors.length === 2, WAIT);
       assert.match(errors[1] ?? '', /exited \(code 1\).*log\.sock/);
       w.write(3, 'ERROR: queued while down');
       rs = await startRsyslog(dir, sock, 'second');
       const rs2 = rs;
-      await waitFor(
-        () => rs2.lines().includes('local0.err hbd[77]: ERROR: queued while down'),
-        'line queued during the outage',
-      );
+      await waitFor('line queued during the outage', () => rs2.lines().includes('local0.err hbd[77]: ERROR: queued while down'), WAIT);
       assert.equal(w.spawns, 2);
       assert.notEqual(w.childPid, firstPid);
 
@@ -178,9 +176,9 @@ test('logger is restarted when the syslog daemon comes late, goes away and comes
       const secondPid = w.childPid;
       assert.ok(secondPid !== undefined);
       process.kill(secondPid, 'SIGKILL');
-      await waitFor(() => w.spawns === 3 && w.running, 'third logger');
+      await waitFor('third logger', () => w.spawns === 3 && w.running, WAIT);
       w.write(2, 'CRIT: after kill');
-      await waitFor(() => rs2.lines().includes('local0.crit hbd[77]: CRIT: after kill'), 'line after kill');
+      await waitFor('line after kill', () => rs2.lines().includes('local0.crit hbd[77]: CRIT: after kill'), WAIT);
     } finally {
       await w.close();
       await rs?.stop();

@@ -3,17 +3,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { netnsSkip } from '../helpers/netns.js';
-import { leftoverNamespaces, liveOf, withCluster } from '../helpers/cluster.js';
+import { namespacesStartingWith } from '../../src/lib/netns.js';
+import { liveOf } from '../../src/lib/proc-stat.js';
+import { withCluster } from '../helpers/cluster.js';
 
 const skip = await netnsSkip();
 
 test('a scenario that fails mid-way leaves no namespace, process, address or file behind', { skip }, async () => {
-  let tag = '';
+  let nsPrefix = '';
   let dir = '';
   const pids: number[] = [];
   await assert.rejects(
     withCluster({ haresources: 'primary IPaddr::10.231.1.100/24/eth0' }, async (c) => {
-      tag = c.lan.tag;
+      nsPrefix = c.lan.nsPrefix;
       dir = c.dir;
       c.startAll();
       await c.waitStable('the cluster to form', { 0: 'primary' });
@@ -25,9 +27,9 @@ test('a scenario that fails mid-way leaves no namespace, process, address or fil
     }),
     /the scenario fails here on purpose/,
   );
-  assert.ok(tag, 'the scenario ran');
+  assert.ok(nsPrefix, 'the scenario ran');
   assert.ok(pids.length >= 5, `processes were running (${pids.join(' ')})`);
-  assert.deepEqual(await leftoverNamespaces(tag), [], 'no namespace of the LAN is left');
+  assert.deepEqual(await namespacesStartingWith(nsPrefix), [], 'no namespace of the LAN is left');
   assert.deepEqual(liveOf(pids), [], 'no process of the scenario is left (zombies waiting for init do not count)');
   assert.equal(existsSync(dir), false, 'its temp dir is gone');
 });

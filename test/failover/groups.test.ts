@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { inNs } from '../helpers/netns.js';
+import { inNs } from '../../src/lib/netns.js';
+import { holdsFor } from '../../src/lib/wait.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { says, stepper, wall, withCluster, type NsCluster } from '../helpers/cluster.js';
 
@@ -189,11 +190,7 @@ test('an init script that fails to start on every node: the group runs nowhere, 
       for (const n of c.names) await c.waitFor(`${n} to try and fail`, () => c.firstLog(n, /stopped after its failed start/), 10_000);
       await c.waitStable('the group to run nowhere', { 0: null });
       // It must stay so (each node holds off after its failed start): watch for 2 s.
-      const until = wall() + 2000;
-      while (wall() < until) {
-        assert.ok(await c.stable({ 0: null }), 'the group stays stopped everywhere');
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await holdsFor(2000, async () => assert.ok(await c.stable({ 0: null }), 'the group stays stopped everywhere'), 100);
     } finally {
       await s.stop();
     }

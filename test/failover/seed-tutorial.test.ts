@@ -4,6 +4,7 @@
 // its hbd, its link down, or a power-off as in the tutorial) and comes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { holdsFor } from '../../src/lib/wait.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { clock, says, stepper, wall, withCluster, type NsCluster } from '../helpers/cluster.js';
 
@@ -171,11 +172,9 @@ test('seed tutorial: kill -9 of the primary\'s hbd, auto_failback off: the group
       c.start('primary');
       await c.waitStable('primary to rejoin with secondary still owning the group', { 0: 'secondary' });
       // Something must NOT happen: watch for three deadtimes (3 s) that nothing moves.
-      const until = wall() + 3000;
-      while (wall() < until) {
+      await holdsFor(3000, async () => {
         for (const n of ['primary', 'secondary']) assert.equal(await ownerSeenBy(c, n), 'secondary', `${n} sees secondary as the owner`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      }, 100);
       const seen = probe.since(restartedAt);
       assert.ok(seen.length > 20, 'the client kept asking');
       assert.ok(seen.every((a) => !says('primary')(a)), 'the client never saw primary after it came back');

@@ -1,10 +1,10 @@
-// Small fixtures for agent tests: temp script dirs, resource specs, a log recorder, and a
-// liveness check that does not mistake a zombie for a live process.
+// Small fixtures for agent tests: temp script dirs, resource specs, a log recorder.
 import { mkdtemp, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ResourceSpec } from '../../src/config/types.js';
 import type { AgentContext, LogLevel } from '../../src/agents/types.js';
+import { signalPid } from '../../src/lib/signal.js';
 
 export interface ScriptDir {
   dir: string;
@@ -56,26 +56,9 @@ export function recorder(): LogRecorder {
   };
 }
 
-/** A PID is alive unless it is gone or a zombie (an orphan nobody reaped yet is dead too). */
-export async function alive(pid: number): Promise<boolean> {
-  try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    return state !== 'Z' && state !== 'X';
-  } catch {
-    return false;
-  }
-}
-
 /** Kills by PID what a test started, ignoring what is already gone. */
 export function killPids(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      /* gone */
-    }
-  }
+  for (const pid of pids) signalPid(pid);
 }
 
 export async function readPids(file: string): Promise<number[]> {

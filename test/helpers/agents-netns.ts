@@ -3,8 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { ResourceSpec } from '../../src/config/types.js';
 import type { AgentAction, ArpSettings } from '../../src/agents/index.js';
-import type { Lan } from './netns.js';
-import { inNs } from './netns.js';
+import { inNs, type Lan } from '../../src/lib/netns.js';
 import { fromRoot } from './repo.js';
 import type { RunnerLine } from './agents-runner.js';
 

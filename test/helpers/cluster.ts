@@ -1,4 +1,4 @@
-// A Heartbeat cluster on a namespace LAN (test/helpers/netns.ts): the seed tutorial's world,
+// A Heartbeat cluster on a namespace LAN (src/lib/netns.ts): the seed tutorial's world,
 // hosts `primary` and `secondary` running real `hbd -f` daemons and a small web service that
 // answers with the host's name, and a `client` host that talks to the virtual IPs.
 //
@@ -14,7 +14,11 @@ import { promisify } from 'node:util';
 import type { TestContext } from 'node:test';
 import { request } from '../../src/control/client.js';
 import type { StatusSnapshot } from '../../src/status/snapshot.js';
-import { inNs, Lan, type Host } from './netns.js';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { inNs, Lan, namespacesStartingWith, nsPids, type Host } from '../../src/lib/netns.js';
+import { liveOf, waitGone } from '../../src/lib/proc-stat.js';
+import { signalPid } from '../../src/lib/signal.js';
+import { waitFor, type Check } from '../../src/lib/wait.js';
 import { fromRoot } from './repo.js';
 
 const run = promisify(execFile);
@@ -26,7 +30,7 @@ export const BIN = {
   hb_takeover: fromRoot('dist', 'src', 'cli', 'hb_takeover.js'),
   cl_status: fromRoot('dist', 'src', 'cli', 'cl_status.js'),
   web: fromRoot('dist', 'src', 'demo', 'web.js'),
-  probe: fromRoot('dist', 'test', 'helpers', 'http-probe.js'),
+  probe: fromRoot('dist', 'src', 'lib', 'http-probe.js'),
 };
 
 /** Wall-clock milliseconds with sub-ms resolution; comparable with http-probe's times. */
@@ -71,21 +75,6 @@ export interface Answer {
   err?: string;
 }
 
-function lines(child: ChildProcess, onLine: (text: string) => void): void {
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = '';
-    stream?.setEncoding('utf8');
-    stream?.on('data', (chunk: string) => {
-      partial += chunk;
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        onLine(partial.slice(0, nl));
-        partial = partial.slice(nl + 1);
-      }
-    });
-  }
-}
-
 const alive = (p: ChildProcess): boolean => p.exitCode === null && p.signalCode === null;
 
 function waitExit(p: ChildProcess, timeoutMs: number): Promise<void> {
@@ -106,7 +95,7 @@ export class Probe {
     readonly url: string,
     readonly child: ChildProcess,
   ) {
-    lines(child, (text) => {
+    onOutputLines(child, (text) => {
       if (!text.startsWith('{')) return;
       try {
         this.answers.push(JSON.parse(text) as Answer);
@@ -118,16 +107,14 @@ export class Probe {
 
   /** The first answer after `after` (wall ms) that satisfies `pred`. */
   async waitFor(what: string, pred: (a: Answer) => boolean, after: number, timeoutMs = 15_000): Promise<Answer> {
-    const until = performance.now() + timeoutMs;
-    for (;;) {
-      const a = this.answers.find((x) => x.sent >= after && pred(x));
-      if (a) return a;
-      if (performance.now() > until) {
+    return waitFor(what, () => this.answers.find((x) => x.sent >= after && pred(x)), {
+      timeoutMs,
+      pollMs: 20,
+      error: () => {
         const tail = this.answers.slice(-8).map((x) => `${new Date(x.t).toISOString().slice(11, 23)} ${x.body ?? `(${x.err})`}`);
-        throw new Error(`timed out after ${timeoutMs} ms waiting for the client to see ${what} at ${this.url}; last answers:\n  ${tail.join('\n  ')}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
+        return new Error(`timed out after ${timeoutMs} ms waiting for the client to see ${what} at ${this.url}; last answers:\n  ${tail.join('\n  ')}`);
+      },
+    });
   }
 
   /** The last answer sent before `t` that satisfies `pred`. */
@@ -249,7 +236,7 @@ export class NsCluster {
     this.spawned.push(child);
     const log = this.logs.get(name) ?? [];
     this.logs.set(name, log);
-    lines(child, (text) => log.push({ at: wall(), text }));
+    onOutputLines(child, (text) => log.push({ at: wall(), text }));
   }
 
   async startWeb(node: string): Promise<ChildProcess> {
@@ -347,20 +334,8 @@ export class NsCluster {
   }
 
   /** Polls `check` until it returns something truthy; the error names what and shows the logs. */
-  async waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000, pollMs = 25): Promise<T> {
-    const until = performance.now() + timeoutMs;
-    let lastErr: unknown = null;
-    for (;;) {
-      try {
-        const v = await check();
-        if (v) return v;
-      } catch (err) {
-        lastErr = err;
-      }
-      if (performance.now() > until) break;
-      await new Promise((r) => setTimeout(r, pollMs));
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}\n${this.dump()}`);
+  async waitFor<T>(what: string, check: Check<T>, timeoutMs = 15_000, pollMs = 25): Promise<T> {
+    return waitFor(what, check, { timeoutMs, pollMs, detail: () => this.dump() });
   }
 
   /**
@@ -429,7 +404,7 @@ export class NsCluster {
 
   /** Processes in a host's namespace (`ip netns pids`): ours, since we made the namespace. */
   async pidsIn(host: string): Promise<number[]> {
-    return nsPids(this.host(host).ns);
+    return this.lan.pids(host);
   }
 
   /** Whether an arping (a gratuitous ARP burst of IPaddr/IPaddr2) still runs on the host. */
@@ -465,13 +440,7 @@ export class NsCluster {
   async powerOff(host: string): Promise<number> {
     const at = wall();
     await this.lan.setCable(host, false);
-    for (const pid of await this.pidsIn(host)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }
+    await this.lan.killAllIn(host);
     this.logs.get(host)?.push({ at, text: '--- test: power off (every process killed, cable pulled)' });
     await this.waitFor(`every process on ${host} to end`, async () => liveOf(await this.pidsIn(host)).length === 0, 5000, 20);
     return at;
@@ -515,50 +484,10 @@ export class NsCluster {
 
   /** Kills everything this cluster started (by PID) and removes its files. */
   async cleanup(): Promise<void> {
-    for (const p of this.spawned) {
-      if (p.pid && alive(p)) {
-        try {
-          process.kill(p.pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-    }
+    for (const p of this.spawned) if (p.pid && alive(p)) signalPid(p.pid);
     await Promise.all(this.spawned.map((p) => waitExit(p, 5000).catch(() => undefined)));
     rmSync(this.dir, { recursive: true, force: true });
   }
-}
-
-/** PIDs in a namespace (`ip netns pids`), empty when it is gone. */
-async function nsPids(ns: string): Promise<number[]> {
-  try {
-    const { stdout } = await run('ip', ['netns', 'pids', ns]);
-    return stdout.split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
-/** Live (not zombie) processes among `pids`. */
-export function liveOf(pids: number[]): number[] {
-  return pids.filter((pid) => {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-      return state !== 'Z' && state !== 'X';
-    } catch {
-      return false;
-    }
-  });
-}
-
-/** Names of namespaces left over from the LAN with this tag. */
-export async function leftoverNamespaces(tag: string): Promise<string[]> {
-  const { stdout } = await run('ip', ['netns', 'list']);
-  return stdout
-    .split('\n')
-    .map((l) => l.split(/\s+/)[0] ?? '')
-    .filter((n) => n.startsWith(`hbt-${tag}-`));
 }
 
 /**
@@ -567,7 +496,7 @@ export async function leftoverNamespaces(tag: string): Promise<string[]> {
  * process it started is left. A leftover fails the test (or is reported, when `fn` failed).
  */
 export async function withCluster<T>(opts: NsClusterOptions, fn: (c: NsCluster) => Promise<T>): Promise<T> {
-  const lan = new Lan(opts.subnet ?? '10.231.1');
+  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1' });
   let cluster: NsCluster | null = null;
   let failure: unknown = null;
   try {
@@ -585,13 +514,8 @@ export async function withCluster<T>(opts: NsClusterOptions, fn: (c: NsCluster) 
     await cluster?.cleanup();
     await lan.destroy();
     // SIGKILL is asynchronous: give the kernel a moment before calling anything a leftover.
-    const until = performance.now() + 3000;
-    let left = liveOf([...pids]);
-    while (left.length > 0 && performance.now() < until) {
-      await new Promise((r) => setTimeout(r, 50));
-      left = liveOf(left);
-    }
-    const ns = await leftoverNamespaces(lan.tag);
+    const left = await waitGone([...pids], 3000);
+    const ns = await namespacesStartingWith(lan.nsPrefix);
     const dirLeft = cluster && existsSync(cluster.dir) ? [cluster.dir] : [];
     if (left.length || ns.length || dirLeft.length) {
       const msg = `left behind: processes ${left.join(' ') || 'none'}; namespaces ${ns.join(' ') || 'none'}; files ${dirLeft.join(' ') || 'none'}`;

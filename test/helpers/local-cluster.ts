@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from '../../src/control/client.js';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { waitFor, type Check } from '../../src/lib/wait.js';
 import type { StatusSnapshot } from '../../src/status/snapshot.js';
 import { fromRoot } from './repo.js';
 
@@ -116,17 +118,7 @@ export class LocalCluster {
     this.procs.set(node, child);
     const lines = this.logs.get(node) ?? [];
     this.logs.set(node, lines);
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        lines.push({ at: performance.now(), text: partial.slice(0, nl) });
-        partial = partial.slice(nl + 1);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    onOutputLines(child, (text) => lines.push({ at: performance.now(), text }));
     return child;
   }
 
@@ -165,19 +157,8 @@ export class LocalCluster {
   }
 
   /** Polls until `check` returns a truthy value; returns it. */
-  async waitFor<T>(what: string, check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 15_000): Promise<T> {
-    const until = performance.now() + timeoutMs;
-    let lastErr: unknown = null;
-    while (performance.now() < until) {
-      try {
-        const v = await check();
-        if (v) return v;
-      } catch (err) {
-        lastErr = err;
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}\n${this.dump()}`);
+  async waitFor<T>(what: string, check: Check<T>, timeoutMs = 15_000): Promise<T> {
+    return waitFor(what, check, { timeoutMs, pollMs: 50, detail: () => this.dump() });
   }
 
   logText(node: string): string {

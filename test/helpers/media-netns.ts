@@ -3,7 +3,7 @@
 import type { Medium } from '../../src/config/types.js';
 import type { ComplianceTarget, Pair } from '../media/compliance.js';
 import { remoteEndpoint, randomPort, type PeerSpec, type RemoteEndpoint } from './media-endpoints.js';
-import { Lan } from './netns.js';
+import { Lan } from '../../src/lib/netns.js';
 
 /** Starts one media-peer per host, each with the medium `medium(port)`, and opens them. */
 export async function remotePeers(lan: Lan, hosts: string[], medium: (port: number) => Medium, port = randomPort()): Promise<RemoteEndpoint[]> {
@@ -26,7 +26,7 @@ export function namespaceTarget(subnet: string, medium: (port: number) => Medium
   return {
     skip,
     async before() {
-      lan = new Lan(subnet);
+      lan = new Lan({ subnet });
       await lan.create();
       await lan.addHost('a', 1);
       await lan.addHost('b', 2);

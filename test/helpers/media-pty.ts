@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tty from 'node:tty';
 import { promisify } from 'node:util';
+import { signalPid } from '../../src/lib/signal.js';
+import { pollUntil, waitFor } from '../../src/lib/wait.js';
 
 const run = promisify(execFile);
 
@@ -31,30 +33,19 @@ export async function ptyPair(): Promise<PtyPair> {
   const dispose = async (): Promise<void> => {
     const pid = socat.pid;
     if (socat.exitCode === null && socat.signalCode === null && pid) {
-      signal(pid, 'SIGTERM');
-      const timer = setTimeout(() => signal(pid, 'SIGKILL'), 2_000);
+      signalPid(pid, 'SIGTERM');
+      const timer = setTimeout(() => signalPid(pid, 'SIGKILL'), 2_000);
       await exited;
       clearTimeout(timer);
     }
     await rm(dir, { recursive: true, force: true });
   };
-  const deadline = Date.now() + 5_000;
-  while (!(existsSync(a) && existsSync(b))) {
-    if (socat.exitCode !== null || Date.now() > deadline) {
-      await dispose();
-      throw new Error(`socat did not make a pty pair: ${stderr.trim() || 'timeout'}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
+  const made = await pollUntil(() => (existsSync(a) && existsSync(b)) || (socat.exitCode !== null && 'exited'), { timeoutMs: 5_000, pollMs: 20 });
+  if (made !== true) {
+    await dispose();
+    throw new Error(`socat did not make a pty pair: ${stderr.trim() || 'timeout'}`);
   }
   return { a, b, dispose };
-}
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    // already gone
-  }
 }
 
 export interface RawEnd {
@@ -76,14 +67,12 @@ export async function rawEnd(path: string): Promise<RawEnd> {
   return {
     write: (data) => void fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'latin1') : data),
     read: () => got,
-    async waitFor(needle, timeoutMs = 5_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!got.includes(needle, 0, 'latin1')) {
-        if (Date.now() > deadline) throw new Error(`raw end: ${JSON.stringify(needle)} not seen; got ${JSON.stringify(got.toString('latin1'))}`);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-      return got;
-    },
+    waitFor: (needle, timeoutMs = 5_000) =>
+      waitFor(needle, () => got.includes(needle, 0, 'latin1') && got, {
+        timeoutMs,
+        pollMs: 10,
+        error: () => new Error(`raw end: ${JSON.stringify(needle)} not seen; got ${JSON.stringify(got.toString('latin1'))}`),
+      }),
     close: () =>
       new Promise<void>((resolve) => {
         reader.once('close', () => resolve());

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { withLan, netnsSkip, inNs } from './netns.js';
+import { inNs, withLan } from '../../src/lib/netns.js';
+import { netnsSkip } from './netns.js';
 
 test('two hosts on a namespace LAN can ping each other', async (t) => {
   const skip = await netnsSkip();

@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'node:test';
-
+import { waitFor } from '../../src/lib/wait.js';
 
 export function which(cmd: string): string | null {
   // rsyslogd lives in /usr/sbin, which a non-root PATH may lack.
@@ -41,15 +41,8 @@ export function skipUnlessTools(t: TestContext): boolean {
   return true;
 }
 
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** How long syslog tests wait for a line to arrive, and how often they look. */
+export const WAIT = { timeoutMs: 10_000, pollMs: 20 };
 
 export async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'hbd-syslog-'));
@@ -115,7 +108,7 @@ export async function startRsyslog(dir: string, sock: string, tag: string): Prom
     clearTimeout(t);
   };
   try {
-    await waitFor(() => exited || (existsSync(sock) && existsSync(pidfile)), 'rsyslogd socket');
+    await waitFor('rsyslogd socket', () => exited || (existsSync(sock) && existsSync(pidfile)), WAIT);
     if (exited) throw new Error(`rsyslogd exited at startup: ${stderr}`);
     assert.equal(Number(readFileSync(pidfile, 'utf8').trim()), proc.pid, 'pidfile names our child');
   } catch (e) {

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Medium } from '../../src/config/types.js';
 import { namespaceTarget, remotePeers } from '../helpers/media-netns.js';
-import { netnsSkip, withLan } from '../helpers/netns.js';
+import { withLan } from '../../src/lib/netns.js';
+import { netnsSkip } from '../helpers/netns.js';
 import { transportCompliance } from './compliance.js';
 
 const skip = await netnsSkip();
@@ -27,5 +28,5 @@ test('bcast reaches every other host of the LAN from our own address', { skip },
     } finally {
       await Promise.all([a, b, c].map((p) => p?.stop()));
     }
-  }, '10.231.83');
+  }, { subnet: '10.231.83' });
 });

@@ -7,6 +7,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { MAX_PACKET_BYTES, type LinkStats } from '../../src/media/index.js';
+import { sleep, waitFor, Wakeup } from '../../src/lib/wait.js';
 
 export interface Arrival {
   packet: Buffer;
@@ -47,11 +48,11 @@ export interface ComplianceTarget {
 /** Collects items and lets a test wait for them. */
 export class Inbox<T> {
   private items: T[] = [];
-  private wake: (() => void)[] = [];
+  private readonly arrived = new Wakeup();
 
   push(item: T): void {
     this.items.push(item);
-    for (const w of this.wake.splice(0)) w();
+    this.arrived.notify();
   }
 
   get size(): number {
@@ -78,34 +79,13 @@ export class Inbox<T> {
   }
 
   private async waitFor(done: () => boolean, timeoutMs: number, why: () => string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done()) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(why());
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left);
-        this.wake.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
+    await waitFor('items', done, { timeoutMs, pollMs: timeoutMs, wake: this.arrived, error: () => new Error(why()) });
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Polls until check() stops throwing (counters are updated by callbacks a moment after delivery). */
 export async function eventually(check: () => Promise<void>, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (err) {
-      if (Date.now() > deadline) throw err;
-      await sleep(20);
-    }
-  }
+  await waitFor('check', async () => (await check(), true), { timeoutMs, pollMs: 20, error: (err) => err as Error });
 }
 
 const text = (s: string): Buffer => Buffer.from(s, 'latin1');

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Medium } from '../../src/config/types.js';
 import { namespaceTarget, remotePeers } from '../helpers/media-netns.js';
-import { netnsSkip, withLan } from '../helpers/netns.js';
+import { withLan } from '../../src/lib/netns.js';
+import { netnsSkip } from '../helpers/netns.js';
 import { transportCompliance } from './compliance.js';
 
 const skip = await netnsSkip();
@@ -30,5 +31,5 @@ test('mcast reaches every member of the group on the LAN', { skip }, async () =>
     } finally {
       await Promise.all([a, b, c].map((p) => p?.stop()));
     }
-  }, '10.231.84');
+  }, { subnet: '10.231.84' });
 });

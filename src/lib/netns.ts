@@ -1,0 +1,206 @@
+// A LAN of hosts on this one machine, for the demo, the network tests and the benchmarks: one
+// network namespace holds a bridge, every host is a namespace joined to it by a veth pair.
+// Traffic goes only between these hosts (the project's network rule). Everything created is
+// recorded and destroy() removes it, also after a failure: processes by PID (every one in
+// the namespaces is ours, since we made them), the namespaces and with them every link and
+// address, the temp dirs. Names carry a random tag, so parallel runs never collide and a
+// crashed run's leftovers are recognisable by their prefix.
+import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { waitGone } from './proc-stat.js';
+import { signalPid } from './signal.js';
+
+const run = promisify(execFile);
+
+export function isRoot(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Why namespaces cannot be made here, or null when they can. */
+export async function netnsUnavailableReason(): Promise<string | null> {
+  if (!isRoot()) return 'needs root to create network namespaces';
+  try {
+    await run('ip', ['-V']);
+  } catch {
+    return 'iproute2 (`ip`) is not installed';
+  }
+  return null;
+}
+
+/** Runs argv in namespace `ns` (`ip netns exec`); rejects when it fails. */
+export function inNs(ns: string, argv: string[], timeoutMs = 10_000): Promise<{ stdout: string; stderr: string }> {
+  if (argv.length === 0) throw new Error('inNs: empty argv');
+  return run('ip', ['netns', 'exec', ns, ...argv], { timeout: timeoutMs });
+}
+
+/** PIDs of every process in a namespace; none when it is gone. */
+export async function nsPids(ns: string): Promise<number[]> {
+  try {
+    const { stdout } = await run('ip', ['netns', 'pids', ns]);
+    return stdout.split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Namespaces whose name starts with `prefix` (a LAN's nsPrefix: what is left of it). */
+export async function namespacesStartingWith(prefix: string): Promise<string[]> {
+  const { stdout } = await run('ip', ['netns', 'list']);
+  return stdout
+    .split('\n')
+    .map((l) => l.split(/\s+/)[0] ?? '')
+    .filter((n) => n.startsWith(prefix));
+}
+
+export interface Host {
+  name: string;
+  ns: string;
+  /** Its interface inside its namespace. */
+  iface: string;
+  address: string;
+  prefix: number;
+  mac: string;
+  /** The other end of its veth pair, on the bridge: down = the cable is pulled. */
+  port: string;
+}
+
+export interface LanOptions {
+  /** First three octets; hosts get subnet.<octet> (default 10.231.7). */
+  subnet?: string;
+  prefix?: number;
+  /** First part of every namespace name (default hbt). */
+  label?: string;
+}
+
+export class Lan {
+  readonly tag = randomBytes(3).toString('hex');
+  readonly subnet: string;
+  readonly prefix: number;
+  /** Every namespace of this LAN starts with it. */
+  readonly nsPrefix: string;
+  readonly bridgeNs: string;
+  readonly hosts = new Map<string, Host>();
+  private readonly namespaces: string[] = [];
+  private readonly children = new Set<ChildProcess>();
+  private readonly dirs: string[] = [];
+  private destroyed = false;
+
+  constructor(opts: LanOptions = {}) {
+    this.subnet = opts.subnet ?? '10.231.7';
+    this.prefix = opts.prefix ?? 24;
+    this.nsPrefix = `${opts.label ?? 'hbt'}-${this.tag}-`;
+    this.bridgeNs = `${this.nsPrefix}br`;
+  }
+
+  async create(): Promise<void> {
+    await this.addNs(this.bridgeNs);
+    await inNs(this.bridgeNs, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', 'br0', 'up']);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', 'lo', 'up']);
+  }
+
+  private async addNs(ns: string): Promise<void> {
+    await run('ip', ['netns', 'add', ns]);
+    this.namespaces.push(ns);
+  }
+
+  /** Adds a host with address subnet.<octet> on `iface` inside its own namespace. */
+  async addHost(name: string, octet: number, iface = 'eth0'): Promise<Host> {
+    const ns = `${this.nsPrefix}${name}`;
+    await this.addNs(ns);
+    const port = `v${this.tag}${octet}`.slice(0, 15);
+    // The pair is made inside the host's namespace, then its outer end moves to the bridge.
+    await inNs(ns, ['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', port]);
+    await inNs(ns, ['ip', 'link', 'set', port, 'netns', this.bridgeNs]);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', port, 'master', 'br0']);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', port, 'up']);
+    const address = `${this.subnet}.${octet}`;
+    await inNs(ns, ['ip', 'addr', 'add', `${address}/${this.prefix}`, 'dev', iface]);
+    await inNs(ns, ['ip', 'link', 'set', iface, 'up']);
+    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    const link = JSON.parse((await inNs(ns, ['ip', '-json', 'link', 'show', 'dev', iface])).stdout) as { address: string }[];
+    const host: Host = { name, ns, iface, address, prefix: this.prefix, mac: link[0]?.address ?? '', port };
+    this.hosts.set(name, host);
+    return host;
+  }
+
+  host(name: string): Host {
+    const h = this.hosts.get(name);
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  }
+
+  /** Sets a host's port on the bridge down or up: the cable pulled or plugged in. */
+  async setCable(name: string, up: boolean): Promise<void> {
+    // `ip -n` enters the namespace inside ip itself: a few ms sooner than `ip netns exec`.
+    await run('ip', ['-n', this.bridgeNs, 'link', 'set', this.host(name).port, up ? 'up' : 'down']);
+  }
+
+  /** Starts a process in a host's namespace (`ip netns exec` execs it: same PID). */
+  spawnIn(name: string, argv: string[], opts: SpawnOptions = {}): ChildProcess {
+    if (argv.length === 0) throw new Error('spawnIn: empty argv');
+    const child = spawn('ip', ['netns', 'exec', this.host(name).ns, ...argv], { stdio: 'pipe', ...opts });
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+    return child;
+  }
+
+  /** PIDs of every process on a host. */
+  pids(name: string): Promise<number[]> {
+    return nsPids(this.host(name).ns);
+  }
+
+  /** kill -9 of every process on a host, by PID; returns them. */
+  async killAllIn(name: string): Promise<number[]> {
+    const pids = await this.pids(name);
+    for (const pid of pids) signalPid(pid);
+    return pids;
+  }
+
+  /** A temp dir that destroy() removes. */
+  tempDir(prefix: string): string {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    this.dirs.push(dir);
+    return dir;
+  }
+
+  /** Removes everything this LAN made; what it removed. Safe to call twice. */
+  async destroy(): Promise<{ processes: number; namespaces: string[] }> {
+    if (this.destroyed) return { processes: 0, namespaces: [] };
+    this.destroyed = true;
+    // Processes started without our handle (daemonised ones, a daemon's children) are found
+    // by namespace, so deleting the namespaces leaves nothing running behind.
+    const pids = new Set<number>();
+    for (const c of this.children) if (c.pid && c.exitCode === null && c.signalCode === null) pids.add(c.pid);
+    for (const ns of this.namespaces) for (const pid of await nsPids(ns)) pids.add(pid);
+    for (const pid of pids) signalPid(pid);
+    await waitGone([...pids], 3000);
+    const removed: string[] = [];
+    for (const ns of [...this.namespaces].reverse()) {
+      try {
+        await run('ip', ['netns', 'delete', ns]);
+        removed.push(ns);
+      } catch {
+        /* already gone */
+      }
+    }
+    this.namespaces.length = 0;
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
+    return { processes: pids.size, namespaces: removed };
+  }
+}
+
+/** Runs `fn` with a fresh LAN and always destroys it. */
+export async function withLan<T>(fn: (lan: Lan) => Promise<T>, opts: LanOptions = {}): Promise<T> {
+  const lan = new Lan(opts);
+  try {
+    await lan.create();
+    return await fn(lan);
+  } finally {
+    await lan.destroy();
+  }
+}

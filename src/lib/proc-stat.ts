@@ -1,0 +1,81 @@
+// /proc/PID/stat (proc(5)). The command name, field 2, is in parentheses and may itself hold
+// spaces and ')', so the fields are counted from the last ')' of the line.
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { pollUntil } from './wait.js';
+
+export interface ProcStat {
+  pid: number;
+  comm: string;
+  /** R, S, D, ... Z (zombie: dead, waiting to be reaped), X (dead). */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  /** CPU time in clock ticks. */
+  utime: number;
+  stime: number;
+  nice: number;
+  rtPriority: number;
+  policy: number;
+}
+
+export function parseProcStat(text: string): ProcStat | null {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return null;
+  // after[0] is field 3 of proc(5), so field N is after[N - 3].
+  const after = text.slice(close + 2).split(' ');
+  const n = (field: number): number => Number(after[field - 3]);
+  return {
+    pid: Number(text.slice(0, open).trim()),
+    comm: text.slice(open + 1, close),
+    state: after[0] ?? '',
+    ppid: n(4),
+    pgrp: n(5),
+    utime: n(14),
+    stime: n(15),
+    nice: n(19),
+    rtPriority: n(40),
+    policy: n(41),
+  };
+}
+
+/** The stat of a process, or null when it is gone. */
+export function readProcStat(pid: number | 'self'): ProcStat | null {
+  try {
+    return parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+export async function readProcStatAsync(pid: number | 'self'): Promise<ProcStat | null> {
+  try {
+    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+/** A zombie has died already: only its parent's wait() is missing. */
+export function isDeadState(state: string): boolean {
+  return state === 'Z' || state === 'X';
+}
+
+/** Whether a PID runs: it exists and is not a zombie. */
+export function isLive(pid: number): boolean {
+  const st = readProcStat(pid);
+  return st !== null && !isDeadState(st.state);
+}
+
+/** The live processes among `pids`. */
+export function liveOf(pids: number[]): number[] {
+  return pids.filter(isLive);
+}
+
+/** Waits up to `timeoutMs` for `pids` to end (SIGKILL is asynchronous); returns those left. */
+export async function waitGone(pids: number[], timeoutMs: number): Promise<number[]> {
+  let left = liveOf(pids);
+  await pollUntil(() => (left = liveOf(left)).length === 0, { timeoutMs });
+  return left;
+}

@@ -253,7 +253,7 @@ export class Daemon {
   private receive(t: Transport, packet: Buffer, from: string): void {
     const v = verify(packet, this.config.auth);
     if (!v.ok) {
-      const bad = v.code.startsWith('E_AUTH') ? 'auth_failures' : 'malformed_packets';
+      const bad = v.stage === 'auth' ? 'auth_failures' : 'malformed_packets';
       this.view.count(bad);
       this.warnOnce(`bad:${from}`, `dropped a packet from ${from} on ${t.linkName}: ${v.reason} (${v.code})`);
       return;

@@ -27,7 +27,9 @@ export type AuthErrorCode = 'E_AUTH_UNSIGNED' | 'E_AUTH_MALFORMED' | 'E_AUTH_UNK
 
 export type VerifyResult =
   | { ok: true; keyIndex: number; format: WireFormat; message: HbMessage }
-  | { ok: false; code: AuthErrorCode | WireErrorCode; reason: string };
+  /** `stage`: the packet could not be decoded, or decoded but failed authentication. */
+  | { ok: false; stage: 'decode'; code: WireErrorCode; reason: string }
+  | { ok: false; stage: 'auth'; code: AuthErrorCode; reason: string };
 
 /**
  * The hex digest Heartbeat's HBauth plugins print.
@@ -66,7 +68,7 @@ export function sign(message: HbMessage, key: AuthKey, format: WireFormat = 'net
  */
 export function verify(input: Uint8Array | DecodeResult, keys: AuthKeys): VerifyResult {
   const decoded = input instanceof Uint8Array ? decode(input) : input;
-  if (!decoded.ok) return decoded;
+  if (!decoded.ok) return { ok: false, stage: 'decode', code: decoded.code, reason: decoded.reason };
   const { message } = decoded;
 
   const authField = message.get(F_AUTH);
@@ -118,7 +120,7 @@ function check(keys: AuthKeys, token: Token, data: Buffer, what: string): Verify
 }
 
 function fail(code: AuthErrorCode, reason: string): VerifyResult {
-  return { ok: false, code, reason };
+  return { ok: false, stage: 'auth', code, reason };
 }
 
 const CRC_TABLE = (() => {

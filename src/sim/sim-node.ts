@@ -5,7 +5,8 @@ import { NodeRuntime, type Core } from '../runtime/runtime.js';
 import type { NodePort } from '../runtime/port.js';
 import type { HbMessage } from '../wire/message.js';
 import type { Call } from './agents.js';
-import type { NodeCfg, SimConfig } from './schedule.js';
+import type { SimConfig } from './schedule.js';
+import type { NodeCfg } from './bounds.js';
 
 /** One message on its way: the runtime's own, plus what the checker needs to know of it. */
 export interface Packet {
@@ -80,6 +81,31 @@ export function newSimNode(idx: number, name: string, cfg: NodeCfg, globalOf: nu
     calls: new Map(),
     res: groups.map((g) => g.resources.map(() => false)),
   };
+}
+
+/** Boots the node's hardware: a new generation, nothing running, no calls, its own clock. */
+export function powerOn(n: SimNode, now: number, clockBase: number): void {
+  n.up = true;
+  n.paused = false;
+  n.gen += 1;
+  n.bootAt = now;
+  n.bootTimes[n.gen] = now;
+  n.clockBase = clockBase;
+  n.deferred = [];
+  n.calls = new Map();
+  for (const r of n.res) r.fill(false);
+  n.token += 1;
+}
+
+/** The daemon is gone (power-off or exit): its runtime, its timer, its calls and what waited for it. */
+export function powerOff(n: SimNode): void {
+  n.up = false;
+  n.paused = false;
+  n.runtime = null;
+  n.state = null;
+  n.token += 1;
+  n.calls.clear();
+  n.deferred = [];
 }
 
 /** The node's runtime for its current generation, with its haresources and timers. */

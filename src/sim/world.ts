@@ -13,8 +13,9 @@ import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
 import { VirtualNetwork } from './network.js';
 import { VirtualAgents, type Call } from './agents.js';
-import { bootRuntime, newSimNode, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
-import { boundsOf, describeFault, faultEnd, nodeConfigs, type Bounds, type Fault, type NodeCfg, type Schedule } from './schedule.js';
+import { bootRuntime, newSimNode, powerOff, powerOn, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
+import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.js';
+import { boundsOf, nodeConfigs, type Bounds } from './bounds.js';
 
 export { realCore, type Core };
 export type { Call };
@@ -203,17 +204,8 @@ export class World {
 
   private boot(n: SimNode): void {
     const { config } = this.schedule;
-    n.up = true;
-    n.paused = false;
-    n.gen += 1;
-    n.bootAt = this.now;
-    n.bootTimes[n.gen] = this.now;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
-    n.clockBase = Math.floor(this.miscRng() * 1e6);
-    n.deferred = [];
-    n.calls = new Map();
-    n.res = config.groups.map((g) => g.resources.map(() => false));
-    n.token += 1;
+    powerOn(n, this.now, Math.floor(this.miscRng() * 1e6));
     n.runtime = bootRuntime(n, config, this.portOf(n), this.core, this.local(n));
     n.state = n.runtime.nodeState;
     this.log(`${n.name} boots (generation ${n.gen})`);
@@ -224,13 +216,7 @@ export class World {
   /** Power-off: the node, its agent calls and its resources are gone. */
   private crash(n: SimNode): void {
     if (!n.up) return;
-    n.up = false;
-    n.paused = false;
-    n.runtime = null;
-    n.state = null;
-    n.calls.clear();
-    n.deferred = [];
-    n.token += 1;
+    powerOff(n);
     for (const r of n.res) r.fill(false);
     this.log(`${n.name} crashes`);
     this.checker.onDown(n);
@@ -260,11 +246,7 @@ export class World {
       },
       exit: () => {
         this.log(`${n.name} exits (shutdown complete)`);
-        n.up = false;
-        n.runtime = null;
-        n.state = null;
-        n.token += 1;
-        n.calls.clear();
+        powerOff(n);
         this.checker.onDown(n);
       },
     };

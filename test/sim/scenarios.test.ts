@@ -4,7 +4,8 @@
 // invariant checked, then looks at the trace for the specific behaviour.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { timersFor, type Fault, type Schedule } from '../../src/sim/schedule.js';
+import type { Fault, Schedule } from '../../src/sim/schedule.js';
+import { timersFor } from '../../src/sim/bounds.js';
 import { runSchedule, World, type RunResult } from '../../src/sim/world.js';
 
 interface Scene {

@@ -1,0 +1,128 @@
+// Each node's configuration in a schedule (its timers as hbd derives them, its haresources,
+// its auto_failback) and the bounds the invariants are checked against, derived from them.
+import type { Timers } from '../core/membership.js';
+import { deriveTimers } from '../config/hacf-defaults.js';
+import { defaultFenceMs } from '../core/ownership.js';
+import type { Fault, SimConfig } from './schedule.js';
+
+/** The bounds the invariants are checked against, derived from a schedule's configuration. */
+export interface Bounds {
+  maxKeepaliveMs: number;
+  maxDeadtimeMs: number;
+  minDeadtimeMs: number;
+  maxInitdeadMs: number;
+  /** The most a packet takes without delay faults. */
+  maxDelayMs: number;
+  /** The longest agent call that can be in flight (a hung call: its timeout). */
+  maxCallMs: number;
+  /** Time to stop a whole group once a stop is due: a call in flight, then every resource's stop. */
+  stopBudgetMs: number;
+  /** Time to start a whole group: status and start of every resource. */
+  startBudgetMs: number;
+  /** The smallest fence (see OwnershipTuning.fenceMs) of any node. */
+  minFenceMs: number;
+  failbackDelayMs: number;
+  /** Liveness: in a quiet period, every group has one running owner from this long after it began. */
+  settleMs: number;
+  /** Fast failover: after a crash of the owner in a settled cluster, a new owner runs the group within this. */
+  failoverMs: number;
+  /** 2 nodes: a double ownership ends within this after both nodes heard each other during it. */
+  resolveMs: number;
+  /** Liveness is promised (quorum clusters: timers alike enough for leases, see leasesFeasible). */
+  livenessPromised: boolean;
+}
+
+export interface NodeCfg {
+  timers: Timers;
+  autoFailback: 'on' | 'off';
+  /** Group ids in this node's haresources order. */
+  groups: string[];
+  digest: string;
+}
+
+/**
+ * A node's timers as hbd derives them from an ha.cf with `keepalive`, `deadtime` and
+ * `initdead` (twice the deadtime, as the seeds set it) lines: warntime is the product's default.
+ */
+export function timersFor(keepaliveMs: number, deadtimeMs: number): Timers {
+  const t = deriveTimers({ keepalive: keepaliveMs, deadtime: deadtimeMs, warntime: null, initdead: 2 * deadtimeMs, deadping: null });
+  return { keepaliveMs: t.keepaliveMs, deadtimeMs: t.deadtimeMs, warntimeMs: t.warntimeMs, initdeadMs: t.initdeadMs };
+}
+
+/** Each node's configuration, differences applied (faults of kind 'config' among `faults`). */
+export function nodeConfigs(config: SimConfig, faults: readonly Fault[]): NodeCfg[] {
+  return config.nodes.map((name) => {
+    let timers = config.timers;
+    let autoFailback = config.autoFailback;
+    let groups = config.groups.map((g) => g.id);
+    for (const f of faults) {
+      if (f.kind !== 'config' || f.node !== name) continue;
+      if (f.change === 'timers') timers = timersFor(f.keepaliveMs, f.deadtimeMs);
+      else if (f.change === 'failback') autoFailback = autoFailback === 'on' ? 'off' : 'on';
+      else {
+        if (f.drop) groups = groups.filter((g) => g !== f.drop);
+        if (f.shuffle) groups = [...groups].reverse();
+      }
+    }
+    const digest = `${timers.keepaliveMs}/${timers.deadtimeMs}/${autoFailback}/${groups.join('|')}`;
+    return { timers, autoFailback, groups, digest };
+  });
+}
+
+/** The smallest fence of any node (its own default: see ownership.ts defaultFenceMs). */
+export function minFence(cfgs: NodeCfg[]): number {
+  return Math.min(...cfgs.map((c) => defaultFenceMs(c.timers.deadtimeMs, c.timers.keepaliveMs)));
+}
+
+/**
+ * Whether every lease can last: for every holder Y and granter X, X's deadtime minus Y's
+ * fence leaves 3 keepalives (of either). Always true with the same timers everywhere; with
+ * timers that differ more, quorum leases are too short to keep a group running (safety
+ * holds, liveness is not promised).
+ */
+export function leasesFeasible(cfgs: NodeCfg[]): boolean {
+  for (const x of cfgs) {
+    for (const y of cfgs) {
+      const fence = defaultFenceMs(y.timers.deadtimeMs, y.timers.keepaliveMs);
+      if (x.timers.deadtimeMs - fence < 3 * Math.max(x.timers.keepaliveMs, y.timers.keepaliveMs)) return false;
+    }
+  }
+  return true;
+}
+
+export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
+  const keep = cfgs.map((c) => c.timers.keepaliveMs);
+  const dead = cfgs.map((c) => c.timers.deadtimeMs);
+  const init = cfgs.map((c) => c.timers.initdeadMs);
+  const maxRes = Math.max(...config.groups.map((g) => g.resources.length));
+  const a = config.agent;
+  const maxCallMs = Math.max(a.timeoutMs.start, a.timeoutMs.stop, a.timeoutMs.status, a.maxMs);
+  const stopBudgetMs = maxCallMs + maxRes * a.maxMs + 2;
+  const startBudgetMs = maxRes * 2 * a.maxMs + 2;
+  const maxKeepaliveMs = Math.max(...keep);
+  const maxDeadtimeMs = Math.max(...dead);
+  const maxInitdeadMs = Math.max(...init);
+  const maxDelayMs = config.net.maxMs;
+  const failbackDelayMs = config.tuning.failbackDelayMs ?? maxDeadtimeMs;
+  const t = config.tuning;
+  const stopFailedRetryMs = Math.max(t.stopFailedRetryMs ?? 30_000, t.stopRetryDelayMs ?? 1000);
+  const settleMs = maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs;
+  const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5;
+  return {
+    maxKeepaliveMs,
+    maxDeadtimeMs,
+    minDeadtimeMs: Math.min(...dead),
+    maxInitdeadMs,
+    maxDelayMs,
+    maxCallMs,
+    stopBudgetMs,
+    startBudgetMs,
+    minFenceMs: minFence(cfgs),
+    failbackDelayMs,
+    settleMs,
+    failoverMs,
+    resolveMs: stopBudgetMs,
+    livenessPromised: cfgs.length < 3 || leasesFeasible(cfgs),
+  };
+}
+

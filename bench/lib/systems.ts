@@ -125,6 +125,8 @@ export interface HbdVariant {
   prefix?: string[];
   httpListen?: string;
   extraHaCf?: string[];
+  /** Another build of hbd (an older commit, to compare a change side by side in one run). */
+  hbdJs?: string;
 }
 
 /** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
@@ -133,6 +135,8 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   'hbd-nort': { key: 'hbd-nort', label: 'heartbeat-ts, realtime off', extraHaCf: ['realtime off'] },
   'hbd-rt': { key: 'hbd-rt', label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] },
   'hbd-rt-rof': { key: 'hbd-rt-rof', label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] },
+  // The build of another checkout, named by HBD_BASELINE (its root, built with `npm run build`).
+  'hbd-baseline': { key: 'hbd-baseline', label: 'heartbeat-ts (baseline build)', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js') },
 };
 
 export function hbd(variant: HbdVariant = {}): System {
@@ -162,7 +166,7 @@ export function hbd(variant: HbdVariant = {}): System {
     start(tb, node) {
       const dir = join(tb.dir, 'hbd', node);
       const prefix = variant.prefix ?? spec?.prefix ?? [];
-      const argv = [...prefix, process.execPath, HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
+      const argv = [...prefix, process.execPath, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
       return finishStart(tb, node, tb.spawn(node, argv), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
@@ -316,7 +320,7 @@ export function systemByKey(key: string): System {
     case 'keepalived-dt':
       return keepalived('deadtime');
     default:
-      throw new Error(`unknown system ${key} (hbd, hbd-nort, hbd-rt, hbd-rt-rof, heartbeat, keepalived, keepalived-dt)`);
+      throw new Error(`unknown system ${key} (${[...Object.keys(HBD_VARIANTS), 'heartbeat', 'keepalived', 'keepalived-dt'].join(', ')})`);
   }
 }
 

@@ -12,6 +12,8 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
   const lines = splitConfigLines(text, file, issues);
   if (!lines) return null;
   const keys: AuthKey[] = [];
+  /** The line that defines each key, for warnings about it. */
+  const keyLine = new Map<number, number>();
   let authNum: number | null = null;
   let authLine = 0;
 
@@ -62,6 +64,7 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
     const key: AuthKey = { index, method: method as AuthMethod, secret };
     if (at >= 0) keys[at] = key;
     else keys.push(key);
+    keyLine.set(index, line);
   });
 
   if (authNum === null) {
@@ -75,6 +78,10 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
   }
   if (active.method === 'crc') {
     issues.warn(file, authLine, 'signing with crc gives no protection against forged packets — use sha1 (or sha256) with a secret key');
+  }
+  for (const k of keys) {
+    if (k.method !== 'crc' || k === active) continue;
+    issues.warn(file, keyLine.get(k.index) ?? 0, `key ${k.index} (crc) is ignored: a crc "signature" needs no secret, so anyone could forge packets with it while key ${active.index} (${active.method}) is active; heartbeat-ts accepts crc only as the active key — remove this line`);
   }
   return { active, keys };
 }

@@ -23,7 +23,7 @@ import {
 } from './codec.js';
 import { F_AUTH, FT_STRING, type HbMessage } from './message.js';
 
-export type AuthErrorCode = 'E_AUTH_UNSIGNED' | 'E_AUTH_MALFORMED' | 'E_AUTH_UNKNOWN_KEY' | 'E_AUTH_BAD_DIGEST';
+export type AuthErrorCode = 'E_AUTH_UNSIGNED' | 'E_AUTH_MALFORMED' | 'E_AUTH_UNKNOWN_KEY' | 'E_AUTH_UNKEYED' | 'E_AUTH_BAD_DIGEST';
 
 export type VerifyResult =
   | { ok: true; keyIndex: number; format: WireFormat; message: HbMessage }
@@ -64,7 +64,8 @@ export function sign(message: HbMessage, key: AuthKey, format: WireFormat = 'net
 
 /**
  * Check a received packet (raw bytes, or what decode() returned) against authkeys.
- * Any key in the file may have signed it, as in Heartbeat. Never throws on bad input.
+ * Any key in the file may have signed it, as in Heartbeat, except a crc key that is not the
+ * active one (see check). Never throws on bad input.
  */
 export function verify(input: Uint8Array | DecodeResult, keys: AuthKeys): VerifyResult {
   const decoded = input instanceof Uint8Array ? decode(input) : input;
@@ -110,6 +111,11 @@ function parseToken(value: string): Token | null {
 function check(keys: AuthKeys, token: Token, data: Buffer, what: string): VerifyResult | null {
   const key = keys.keys.find((k) => k.index === token.index) ?? (keys.active.index === token.index ? keys.active : undefined);
   if (!key) return fail('E_AUTH_UNKNOWN_KEY', `${what} names key ${token.index}, which authkeys does not have`);
+  // A crc "signature" needs no secret: anyone can make one. Unless crc is the active method
+  // (the operator chose no authentication), accepting it would let a forger past a secret key.
+  if (key.method === 'crc' && key.index !== keys.active.index) {
+    return fail('E_AUTH_UNKEYED', `${what} names key ${key.index} (crc), which needs no secret: refused while key ${keys.active.index} (${keys.active.method}) is active`);
+  }
   const expected = Buffer.from(authDigest(key.method, key.secret, data), 'latin1');
   const got = Buffer.from(token.digest, 'latin1');
   // The length of a digest is no secret; its content is, so compare in constant time.

@@ -139,3 +139,16 @@ test('random ha.cf/authkeys/haresources never throw (seeded)', () => {
     }
   }
 });
+
+test('a crc key listed beside a keyed active method is warned about, with its line', () => {
+  const fx = textFixture({ hacf: GOOD_HACF, authkeys: 'auth 1\n1 sha1 s3cret\n2 crc\n', haresources: GOOD_RES });
+  try {
+    const r = loadConfig({ configDir: fx.dir, nodeName: 'alpha' });
+    assert.ok(r.ok, JSON.stringify(r));
+    const w = r.warnings.find((x) => x.file.endsWith('authkeys') && x.line === 3);
+    assert.ok(w, `no warning on authkeys:3; got ${JSON.stringify(r.warnings)}`);
+    assert.match(w.message, /key 2 \(crc\) is ignored: .*anyone could forge packets/);
+  } finally {
+    fx.cleanup();
+  }
+});

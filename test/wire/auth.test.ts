@@ -152,3 +152,13 @@ test('crc proves integrity, not origin; a crc packet does not pass a sha1 key of
   assert.ok(verify(forged, only(keyOf('crc'))).ok, 'anyone can compute a crc');
   assert.equal(codeOf(verify(forged, only(keyOf('sha1')))), 'E_AUTH_BAD_DIGEST');
 });
+
+test('a crc key listed beside a keyed active method verifies nothing: forged crc packets are refused', () => {
+  const sha1 = keyOf('sha1', 1);
+  const crcKey = keyOf('crc', 2);
+  const keys: AuthKeys = { active: sha1, keys: [sha1, crcKey] };
+  const forged = sign(message().set('src', 'intruder'), crcKey);
+  assert.equal(codeOf(verify(forged, keys)), 'E_AUTH_UNKEYED');
+  assert.equal(verify(sign(message(), sha1), keys).ok, true, 'the active key still verifies');
+  assert.equal(verify(forged, { active: crcKey, keys: [sha1, crcKey] }).ok, true, 'crc as the active method: no authentication, as chosen');
+});

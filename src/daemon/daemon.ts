@@ -13,6 +13,7 @@ import { sign, verify } from '../wire/auth.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, type DaemonLogger, type Logger } from './log.js';
 import { RateLimiter } from '../lib/ratelimit.js';
+import { clip } from '../lib/clip.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
 import { parseVip } from '../config/vip.js';
@@ -38,6 +39,9 @@ export interface DaemonOptions extends LoadOptions {
   addressGuard?: boolean;
 }
 
+/** The sending host of a packet ("10.0.0.2:694" -> "10.0.0.2"; a serial device as it is): a new source port is no new source. */
+const sourceOf = (from: string): string => from.replace(/:\d+$/, '');
+
 const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
 
 /** Heartbeat's `ts` field: wall-clock seconds (liveness itself runs on the monotonic clock). */
@@ -47,7 +51,8 @@ export class Daemon {
   private config: ClusterConfig;
   private runtime!: NodeRuntime;
   private transports: Transport[] = [];
-  private readonly warnLimiter = new RateLimiter({ windowMs: 60_000 });
+  /** Once per source per minute, and at most 30 lines a minute in all: a flood from many addresses must not fill the disk. */
+  private readonly warnLimiter = new RateLimiter({ windowMs: 60_000, maxPerWindow: 30 });
   private guard: AddressGuard | null = null;
   private timer: NodeJS.Timeout | null = null;
   readonly log: DaemonLogger;
@@ -246,7 +251,7 @@ export class Daemon {
     } catch (err) {
       // A packet must never take the daemon down; count it and go on.
       this.view.count('internal_errors');
-      this.warnOnce(`internal:${from}`, `internal error on a packet from ${from}: ${(err as Error).message}`);
+      this.warnOnce(`internal:${sourceOf(from)}`, `internal error on a packet from ${from}: ${(err as Error).message}`);
     }
   }
 
@@ -255,18 +260,18 @@ export class Daemon {
     if (!v.ok) {
       const bad = v.stage === 'auth' ? 'auth_failures' : 'malformed_packets';
       this.view.count(bad);
-      this.warnOnce(`bad:${from}`, `dropped a packet from ${from} on ${t.linkName}: ${v.reason} (${v.code})`);
+      this.warnOnce(`bad:${sourceOf(from)}`, `dropped a packet from ${from} on ${t.linkName}: ${v.reason} (${v.code})`);
       return;
     }
     const r = this.runtime.receive(v.message, t.linkName, this.now());
     switch (r.kind) {
       case 'malformed':
         this.view.count('malformed_packets');
-        this.warnOnce(`bad:${from}`, `dropped a signed packet from ${from}: ${r.reason}`);
+        this.warnOnce(`bad:${sourceOf(from)}`, `dropped a signed packet from ${from}: ${r.reason}`);
         break;
       case 'foreign':
         this.view.count('foreign_packets');
-        this.warnOnce(`foreign:${r.src}:${from}`, `process_status_message: bad node [${r.src}] in message from ${from}: not a node of ha.cf (autojoin none); ignored`);
+        this.warnOnce(`foreign:${r.src}:${sourceOf(from)}`, `process_status_message: bad node [${r.src}] in message from ${from}: not a node of ha.cf (autojoin none); ignored`);
         break;
       case 'stale':
         this.view.count('replayed_packets');
@@ -280,7 +285,8 @@ export class Daemon {
   /** One warning per key per minute: a second cluster on the wire must not flood the log. */
   private warnOnce(key: string, text: string): void {
     const r = this.warnLimiter.check(key, this.now());
-    if (r.allowed) this.log.warn(r.suppressed > 0 ? `${text} (${r.suppressed} similar messages suppressed)` : text);
+    // Every such line may carry text from a packet: bounded whatever a caller put in it.
+    if (r.allowed) this.log.warn(clip(r.suppressed > 0 ? `${text} (${r.suppressed} similar messages suppressed)` : text, 400));
   }
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */

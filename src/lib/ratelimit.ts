@@ -18,6 +18,12 @@ export interface RateLimiterOptions {
    * When full, the key whose window started earliest is forgotten. Default 1024.
    */
   maxKeys?: number;
+  /**
+   * At most this many events allowed per window across all keys (default: no limit). Keys
+   * are cheap to vary (a spoofed source address each packet), so only a budget shared by all
+   * of them bounds the log; an event over budget counts as suppressed for its key.
+   */
+  maxPerWindow?: number;
 }
 
 export interface RateDecision {
@@ -50,6 +56,9 @@ export class RateLimiter {
   // restarts, so the first entry is always the one with the oldest window.
   private readonly entries = new Map<string, Entry>();
   private evictedCount = 0;
+  private readonly maxPerWindow: number;
+  private budgetStart = -Infinity;
+  private budgetUsed = 0;
 
   constructor(options: RateLimiterOptions = {}) {
     const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
@@ -62,26 +71,40 @@ export class RateLimiter {
     }
     this.windowMs = windowMs;
     this.maxKeys = maxKeys;
+    this.maxPerWindow = options.maxPerWindow ?? Infinity;
+    if (!(this.maxPerWindow >= 1)) throw new RangeError(`maxPerWindow must be >= 1, got ${options.maxPerWindow}`);
   }
 
   /** Record one event for `key` at time `now` and say whether to log it. */
   check(key: string, now: number): RateDecision {
     const entry = this.entries.get(key);
-    if (entry === undefined) {
-      this.makeRoom();
-      this.entries.set(key, { windowStart: now, suppressed: 0 });
-      return { allowed: true, suppressed: 0 };
-    }
     // A negative elapsed time means the caller mixed clocks; staying quiet is the safe
     // reading of that, and it falls out of the same comparison.
-    if (now - entry.windowStart < this.windowMs) {
+    if (entry !== undefined && now - entry.windowStart < this.windowMs) {
       entry.suppressed += 1;
       return { allowed: false, suppressed: entry.suppressed };
     }
-    const suppressed = entry.suppressed;
-    this.entries.delete(key);
+    const suppressed = entry?.suppressed ?? 0;
+    if (entry === undefined) this.makeRoom();
+    else this.entries.delete(key);
+    if (!this.spend(now)) {
+      // Over the shared budget: the key stays due (its next event may be logged as soon as
+      // the budget allows), with this event counted.
+      this.entries.set(key, { windowStart: now - this.windowMs, suppressed: suppressed + 1 });
+      return { allowed: false, suppressed: suppressed + 1 };
+    }
     this.entries.set(key, { windowStart: now, suppressed: 0 });
     return { allowed: true, suppressed };
+  }
+
+  private spend(now: number): boolean {
+    if (now - this.budgetStart >= this.windowMs) {
+      this.budgetStart = now;
+      this.budgetUsed = 0;
+    }
+    if (this.budgetUsed >= this.maxPerWindow) return false;
+    this.budgetUsed += 1;
+    return true;
   }
 
   /**

@@ -22,6 +22,7 @@ import {
   type WireFormat,
 } from './codec.js';
 import { F_AUTH, FT_STRING, type HbMessage } from './message.js';
+import { clip } from '../lib/clip.js';
 
 export type AuthErrorCode = 'E_AUTH_UNSIGNED' | 'E_AUTH_MALFORMED' | 'E_AUTH_UNKNOWN_KEY' | 'E_AUTH_UNKEYED' | 'E_AUTH_BAD_DIGEST';
 
@@ -77,7 +78,7 @@ export function verify(input: Uint8Array | DecodeResult, keys: AuthKeys): Verify
   if (authField) {
     if (authField.type !== FT_STRING) return fail('E_AUTH_MALFORMED', 'the auth field is not a string');
     inner = parseToken(authField.value);
-    if (!inner) return fail('E_AUTH_MALFORMED', `auth field "${authField.value}" is not "<keyidx> <hex>"`);
+    if (!inner) return fail('E_AUTH_MALFORMED', `auth field "${clip(authField.value)}" is not "<keyidx> <hex>"`);
   }
 
   let keyIndex: number;

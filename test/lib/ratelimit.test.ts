@@ -90,3 +90,12 @@ test('a clock running backwards keeps the key quiet instead of re-allowing it', 
   rl.check('k', 5000);
   assert.equal(rl.check('k', 10).allowed, false);
 });
+
+test('a budget shared by all keys bounds what a flood of new keys can log; the overflow is reported later', () => {
+  const rl = new RateLimiter({ windowMs: 60_000, maxPerWindow: 3 });
+  const allowed = Array.from({ length: 1000 }, (_, i) => rl.check(`10.0.${i >> 8}.${i & 255}`, i)).filter((d) => d.allowed).length;
+  assert.equal(allowed, 3, 'three lines a minute, whatever the number of sources');
+  // A source that was over budget is due as soon as the budget allows, with its count.
+  assert.deepEqual(rl.check('10.0.0.5', 60_000), { allowed: true, suppressed: 1 });
+  assert.throws(() => new RateLimiter({ maxPerWindow: 0 }), RangeError);
+});

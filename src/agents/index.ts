@@ -4,7 +4,7 @@ import { IpAddrAgent } from './ipaddr.js';
 import { runScript } from './run.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 
-export type { AgentAction, AgentCall, AgentContext, AgentLog, LogLevel } from './types.js';
+export type { AgentAction, AgentCall, AgentContext, AgentLog, HeldAddress, LogLevel } from './types.js';
 export { judgeStatusOutput, scriptArgv } from './run.js';
 export { scriptEnv } from './env.js';
 export { IpAddrAgent, ARP_DEFAULTS, systemCommands, type CommandRunner, type CommandOutcome, type ArpSettings } from './ipaddr.js';

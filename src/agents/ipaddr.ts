@@ -5,7 +5,7 @@ import type { ResourceSpec } from '../config/types.js';
 import { parseVip } from '../config/vip.js';
 import { arpCapable, findAddress, parseIpAddrJson, placeVip, type IpLink } from './iproute.js';
 import { runProcess, spawnBackground, type BackgroundOutcome, type BackgroundProcess } from './process.js';
-import type { AgentAction, AgentCall, AgentContext } from './types.js';
+import type { AgentAction, AgentCall, AgentContext, HeldAddress } from './types.js';
 import { performance } from 'node:perf_hooks';
 
 export type IpAddrId = 'IPaddr' | 'IPaddr2';
@@ -134,7 +134,7 @@ export class IpAddrAgent {
       ctx.log(level, `${id}: ${text}`);
     };
     ctx.log(action === 'status' ? 'debug' : 'info', `Running ${argv.join(' ')}`);
-    const finish = (ok: boolean, extra: { running?: boolean; exitCode?: number; timedOut?: boolean } = {}): AgentCall => ({
+    const finish = (ok: boolean, extra: { running?: boolean; exitCode?: number; timedOut?: boolean; address?: HeldAddress } = {}): AgentCall => ({
       resource: spec.raw,
       action,
       argv,
@@ -145,6 +145,7 @@ export class IpAddrAgent {
       durationMs: performance.now() - started,
       ok,
       ...(extra.running === undefined ? {} : { running: extra.running }),
+      ...(extra.address ? { address: extra.address } : {}),
     });
 
     try {
@@ -154,10 +155,11 @@ export class IpAddrAgent {
       const vip = parsed.vip;
       const links = await this.readLinks(action, ctx);
       const here = findAddress(links, vip.ip, vip.iface);
+      const held = here ? { ip: vip.ip, prefix: here.addr.prefixlen, dev: here.link.ifname } : undefined;
 
       if (action === 'status') {
         say('debug', here ? SAY.running : SAY.stopped);
-        return finish(true, { running: !!here, exitCode: here ? 0 : OCF_NOT_RUNNING });
+        return finish(true, { running: !!here, exitCode: here ? 0 : OCF_NOT_RUNNING, ...(held ? { address: held } : {}) });
       }
 
       if (action === 'stop') {
@@ -180,7 +182,7 @@ export class IpAddrAgent {
       if (here) {
         say('info', `${vip.ip} is already configured on ${here.addr.label ?? here.link.ifname}: nothing to add`);
         say('info', SAY.success);
-        return finish(true);
+        return finish(true, held ? { address: held } : {});
       }
       const placed = placeVip(links, vip, id);
       if (!placed.ok) throw new Failure(placed.error);
@@ -193,7 +195,7 @@ export class IpAddrAgent {
       if (arpCapable(link)) await this.announce(id, vip.ip, link, ctx);
       else say('debug', `no gratuitous ARP on ${link.ifname} (no ARP on this device)`);
       say('info', SAY.success);
-      return finish(true);
+      return finish(true, { address: { ip: vip.ip, prefix: cidr, dev: link.ifname } });
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
       say('error', `ERROR: ${err.message}`);

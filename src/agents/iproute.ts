@@ -39,10 +39,14 @@ export function parseIpAddrJson(stdout: string): IpLink[] {
 
 const inet = (link: IpLink): IpAddress[] => link.addr_info.filter((a) => a.family === 'inet');
 
-/** Where the address is configured, if anywhere (only on `iface` when one is named). */
+/**
+ * Where the virtual IP is configured, if anywhere: only on `iface` when one is named, and
+ * never on a loopback device otherwise. The same address as a /32 on `lo` (an LVS-DR real
+ * server's) is another host role's copy: not ours to report, remove or guard.
+ */
 export function findAddress(links: IpLink[], ip: string, iface: string | null): { link: IpLink; addr: IpAddress } | null {
   for (const link of links) {
-    if (iface && link.ifname !== iface) continue;
+    if (iface ? link.ifname !== iface : isLoopback(link)) continue;
     const addr = inet(link).find((a) => a.local === ip);
     if (addr) return { link, addr };
   }
@@ -125,7 +129,11 @@ export function placeVip(links: IpLink[], vip: VipSpec, agent: string): Placemen
   return { ok: true, placement: { link, cidr, label: freeLabel(link), broadcast: vip.broadcast } };
 }
 
+function isLoopback(link: IpLink): boolean {
+  return link.link_type === 'loopback' || link.flags.includes('LOOPBACK');
+}
+
 /** Gratuitous ARP makes no sense where there is no ARP (loopback, NOARP devices). */
 export function arpCapable(link: IpLink): boolean {
-  return link.link_type !== 'loopback' && !link.flags.includes('LOOPBACK') && !link.flags.includes('NOARP');
+  return !isLoopback(link) && !link.flags.includes('NOARP');
 }

@@ -28,6 +28,15 @@ export interface AgentCall {
   ok: boolean;
   /** status only: whether the resource is held here, judged as ResourceManager judges it. */
   running?: boolean;
+  /** A virtual IP's start, or its status when running: the copy this resource holds (for the address guard). */
+  address?: HeldAddress;
+}
+
+/** One configured copy of a virtual IP: exactly what `ip addr del ADDRESS/PREFIX dev DEV` removes. */
+export interface HeldAddress {
+  ip: string;
+  prefix: number;
+  dev: string;
 }
 
 export interface AgentContext {

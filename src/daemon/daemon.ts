@@ -6,7 +6,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig } from '../config/types.js';
 import type * as Node from '../core/node.js';
-import { ipAddrAgent, runResource } from '../agents/index.js';
+import { ipAddrAgent, runResource, type AgentContext, type HeldAddress } from '../agents/index.js';
 import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
@@ -16,7 +16,6 @@ import { RateLimiter } from '../lib/ratelimit.js';
 import { clip } from '../lib/clip.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
-import { parseVip } from '../config/vip.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -54,6 +53,8 @@ export class Daemon {
   /** Once per source per minute, and at most 30 lines a minute in all: a flood from many addresses must not fill the disk. */
   private readonly warnLimiter = new RateLimiter({ windowMs: 60_000, maxPerWindow: 30 });
   private guard: AddressGuard | null = null;
+  /** The copy of each virtual IP its resource last reported (by "group:resource"). */
+  private readonly addresses = new Map<string, HeldAddress>();
   private timer: NodeJS.Timeout | null = null;
   readonly log: DaemonLogger;
   readonly view: ClusterView;
@@ -99,9 +100,17 @@ export class Daemon {
     if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
     const identity = loadIdentity(this.opts.stateDir);
 
-    if (groups.some((g) => g.resources.some((r) => r.agent.kind === 'builtin')) && this.opts.addressGuard !== false) {
-      this.guard = new AddressGuard();
-      this.guard.start();
+    // Every cluster with a resource group gets the guard: without addresses to remove it still
+    // says hbd's last words, so a crash costs no deadtime whatever the agents are.
+    if (groups.length > 0 && this.opts.addressGuard !== false) {
+      const guard = new AddressGuard();
+      try {
+        await guard.start();
+        this.guard = guard;
+      } catch (err) {
+        guard.crash();
+        this.log.crit(`the address guard did not start (${(err as Error).message}): if hbd dies, its virtual IPs stay configured and peers wait for deadtime.`);
+      }
     }
     this.transports = createTransports(ha, this.opts.localAddress ? { localAddress: this.opts.localAddress } : {});
     for (const t of this.transports) {
@@ -112,6 +121,7 @@ export class Daemon {
     const linkNames = [...new Set(this.transports.map((t) => t.linkName))];
     this.log.info(`Configuration validated. Starting hbd (heartbeat-ts) as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
+    await this.releaseLeftovers();
     this.runtime = new NodeRuntime(
       {
         node: {
@@ -208,19 +218,10 @@ export class Daemon {
     const timeouts = this.opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS;
     const started = this.now();
     const done = (ok: boolean, running?: boolean) => this.runtime.agentDone({ group, resource, action, ok, ...(running !== undefined ? { running } : {}) }, this.now());
-    runResource(spec, action, {
-      timeoutMs: timeouts[action],
-      nodeName: this.opts.nodeName,
-      log: (level, message) => this.logAt(level, message),
-    })
+    runResource(spec, action, this.agentContext(timeouts[action]))
       .then((call) => {
-        if (spec.agent.kind === 'builtin' && call.ok && action !== 'status') {
-          const vip = parseVip(spec.args[0] ?? '');
-          if (vip.ok) {
-            if (action === 'start') this.guard?.hold(vip.vip.ip);
-            else this.guard?.release(vip.vip.ip);
-          }
-        }
+        if (call.address) this.addresses.set(`${group}:${resource}`, call.address);
+        if (call.ok && (action !== 'status' || call.running)) this.resourceState(group, resource, action !== 'stop');
         this.view.agentCall(spec.raw, action, this.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
@@ -233,6 +234,14 @@ export class Daemon {
       });
   }
 
+  /** A resource now runs here, or no longer: the address guard holds exactly the copies of virtual IPs we run. */
+  private resourceState(group: number, resource: number, running: boolean): void {
+    const address = this.addresses.get(`${group}:${resource}`);
+    if (!address || !this.guard) return;
+    if (running) this.guard.hold(address);
+    else this.guard.release(address);
+  }
+
   /** Announce the group's addresses again: the LAN may still point at `from`. */
   private reassert(group: number, from: string): void {
     const g = this.config.groups[group];
@@ -240,8 +249,29 @@ export class Daemon {
     this.log.info(`Resource group ${g.id}: ${from} no longer holds it; announcing its addresses again.`);
     for (const spec of g.resources) {
       if (spec.agent.kind !== 'builtin') continue;
-      const ctx = { timeoutMs: 10_000, nodeName: this.opts.nodeName, log: (level: Node.LogLevel, message: string) => this.logAt(level, message) };
-      void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, ctx).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
+      void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, this.agentContext(10_000)).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
+    }
+  }
+
+  private agentContext(timeoutMs: number): AgentContext {
+    return { timeoutMs, nodeName: this.opts.nodeName, log: (level, message) => this.logAt(level, message) };
+  }
+
+  /**
+   * Virtual IPs of our groups left configured by an earlier run (hbd and its guard both
+   * killed, a clean exit in stop-failed, or added by hand) are removed before we join: an
+   * address must never run here unguarded while a peer may take its group over.
+   */
+  private async releaseLeftovers(): Promise<void> {
+    const timeouts = this.opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS;
+    for (const spec of this.config.groups.flatMap((g) => g.resources)) {
+      if (spec.agent.kind !== 'builtin') continue;
+      const status = await runResource(spec, 'status', this.agentContext(timeouts.status));
+      if (!status.running) continue;
+      const where = status.address ? `${status.address.ip}/${status.address.prefix} on ${status.address.dev}` : spec.raw;
+      this.log.warn(`${where} (${spec.raw}) is configured although hbd is only starting (left by an earlier run, or added by hand): removing it before joining the cluster.`);
+      const stop = await runResource(spec, 'stop', this.agentContext(timeouts.stop));
+      if (!stop.ok) this.log.crit(`${spec.raw}: could not remove ${where}; it may now run on two hosts. Remove it by hand.`);
     }
   }
 

@@ -1,8 +1,8 @@
 // Processes: run a command, find and end a process tree by PID, read CPU and memory from /proc.
 import { execFile } from 'node:child_process';
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { readProcStat } from '../../src/lib/proc-stat.js';
-import { signalPid } from '../../src/lib/signal.js';
+import { commandLine } from '../../src/lib/proc-tree.js';
 
 export interface RunResult {
   code: number;
@@ -34,60 +34,7 @@ export async function must(argv: string[], opts: { timeoutMs?: number } = {}): P
 /** Monotonic clock (CLOCK_MONOTONIC) in ms: the same clock in every process on this machine. */
 export const mono = (): number => Number(process.hrtime.bigint()) / 1e6;
 
-interface ProcInfo {
-  pid: number;
-  ppid: number;
-  comm: string;
-}
-
-export function allProcesses(): ProcInfo[] {
-  const out: ProcInfo[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    const st = readProcStat(Number(name));
-    if (st) out.push({ pid: Number(name), ppid: st.ppid, comm: st.comm });
-  }
-  return out;
-}
-
-/** `pid` and all its descendants. */
-export function processTree(pid: number): number[] {
-  const procs = allProcesses();
-  const children = new Map<number, number[]>();
-  for (const p of procs) {
-    const list = children.get(p.ppid) ?? [];
-    list.push(p.pid);
-    children.set(p.ppid, list);
-  }
-  const tree: number[] = [];
-  const todo = [pid];
-  while (todo.length > 0) {
-    const p = todo.pop()!;
-    if (!procs.some((x) => x.pid === p)) continue;
-    tree.push(p);
-    todo.push(...(children.get(p) ?? []));
-  }
-  return tree;
-}
-
-/**
- * kill -9 of a daemon and everything it started, as a crash of the whole service would:
- * stop the tree first (so nothing forks away while we look), then SIGKILL each PID.
- * Returns the PIDs killed.
- */
-export function killTree(pid: number): number[] {
-  const seen = new Set<number>();
-  for (let pass = 0; pass < 3; pass++) {
-    const tree = processTree(pid).filter((p) => !seen.has(p));
-    if (tree.length === 0 && pass > 0) break;
-    for (const p of tree) {
-      signalPid(p, 'SIGSTOP');
-      seen.add(p);
-    }
-  }
-  for (const p of seen) signalPid(p, 'SIGKILL');
-  return [...seen];
-}
+export { allProcesses, argvOf, commandLine, killTree, processTree } from '../../src/lib/proc-tree.js';
 
 export const CLK_TCK = 100;
 
@@ -109,20 +56,6 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
     }
   }
   return { cpuMs, rssKiB, count };
-}
-
-/** Its arguments, argv[0] first ([] when gone). */
-export function argvOf(pid: number): string[] {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    return [];
-  }
-}
-
-/** Its command line, arguments joined by spaces ('' when gone). */
-export function commandLine(pid: number): string {
-  return argvOf(pid).join(' ');
 }
 
 /** Its parent's PID (0 when gone). */

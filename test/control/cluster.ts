@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { waitFor, type Check } from '../../src/lib/wait.js';
+import { killTree } from '../../src/lib/proc-tree.js';
 import { fromRoot } from '../helpers/repo.js';
 
 export const HBD = fromRoot('dist', 'src', 'cli', 'hbd.js');
@@ -145,6 +146,12 @@ export class HttpCluster {
   kill9(node: string): void {
     const p = this.procs.get(node);
     if (p?.pid && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  }
+
+  /** kill -9 of hbd and everything it started, its address guard included: to the peers, plain silence. */
+  kill9WithGuard(node: string): void {
+    const p = this.procs.get(node);
+    if (p?.pid && p.exitCode === null && p.signalCode === null) killTree(p.pid);
   }
 
   alive(node: string): boolean {

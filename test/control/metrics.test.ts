@@ -59,8 +59,8 @@ describe('/metrics after a failover and a failback', { timeout: 60_000 }, () => 
     assert.equal(metricValue(text, 'hbd_nodes_up'), 2);
   });
 
-  it('kill -9 of the owner: one death, one late-heartbeat silence, one failover on the survivor', async () => {
-    c.kill9('alpha');
+  it('kill -9 of the owner (hbd and its guard: a silent death): one death, one late-heartbeat silence, one failover on the survivor', async () => {
+    c.kill9WithGuard('alpha');
     await c.waitFor('beta to own the group', async () => (await c.get('beta', '/status')).json.groups[0].owner === 'beta');
     const text = (await c.get('beta', '/metrics')).text;
     const v = (name: string, labels: Record<string, string> = {}) => metricValue(text, name, labels);

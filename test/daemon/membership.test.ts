@@ -16,7 +16,9 @@ for (const size of [2, 3, 5]) {
       const victim = nodes[nodes.length - 1]!;
       const before = (await c.status(nodes[0]!)).nodes.find((n) => n.name === victim)!.generation;
       assert.ok(before !== null && before > 0);
-      const killedAt = c.kill9(victim);
+      // hbd and its address guard: silence, so death must wait for deadtime (with the guard
+      // alive, its last words announce the death at once: test/failover/guard*.test.ts).
+      const killedAt = c.kill9WithGuard(victim);
       const survivors = nodes.filter((n) => n !== victim);
       for (const s of survivors) {
         await c.waitFor(`${s} to log ${victim} dead`, () => c.firstLog(s, new RegExp(`WARN: node ${victim}: is dead`), killedAt));

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { request } from '../../src/control/client.js';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { waitFor, type Check } from '../../src/lib/wait.js';
+import { killTree } from '../../src/lib/proc-tree.js';
 import type { StatusSnapshot } from '../../src/status/snapshot.js';
 import { fromRoot } from './repo.js';
 
@@ -126,9 +127,17 @@ export class LocalCluster {
     for (const n of this.opts.nodes) this.start(n);
   }
 
+  /** kill -9 of hbd alone: its address guard lives on and says hbd's last words. */
   kill9(node: string): number {
     const p = this.procs.get(node);
     if (p?.pid && p.exitCode === null) p.kill('SIGKILL');
+    return performance.now();
+  }
+
+  /** kill -9 of hbd and everything it started, its address guard included: to the peers, plain silence. */
+  kill9WithGuard(node: string): number {
+    const p = this.procs.get(node);
+    if (p?.pid && p.exitCode === null) killTree(p.pid);
     return performance.now();
   }
 
@@ -192,3 +201,4 @@ export class LocalCluster {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+

@@ -206,6 +206,9 @@ export class Daemon {
     runResource(spec, action, {
       timeoutMs: timeouts[action],
       nodeName: this.opts.nodeName,
+      configDir: this.config.dir,
+      resourceDir: this.opts.roots?.resourceD,
+      logging: this.config.ha,
       log: (level, message) => this.logAt(level, message),
     })
       .then((call) => {

@@ -45,7 +45,7 @@ test('check-config prints every error with file:line and exits 1', async () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /ha\.cf:3: error: unknown directive "keepalvie"/);
     assert.match(r.stderr, /ha\.cf:4: error: mcast: "1\.2\.3\.4" is not a multicast group/);
-    assert.match(r.stderr, /authkeys: error: bad permissions 644.*chmod 600/);
+    assert.match(r.stderr, /authkeys: error: has mode 0644: group or others can read or change it — run "chmod 600 .*authkeys"/);
     assert.match(r.stderr, /authkeys:1: error: auth 2 picks key 2/);
     assert.match(r.stderr, /haresources:1: error: preferred node "z"/);
     assert.doesNotMatch(r.stderr, /at .*\.js:\d+/, 'no stack trace');

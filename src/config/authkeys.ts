@@ -56,7 +56,8 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
       return;
     }
     if ((m[4] ?? '').trim() || /^["']/.test(secret)) {
-      issues.warn(file, line, `the key contains spaces or quotes; like Heartbeat, only the first word (${secret}) is used as the key — use a key without spaces`);
+      // The message leaves the key out: warnings are printed and logged, keys are not.
+      issues.warn(file, line, `the key contains spaces or quotes; like Heartbeat, only the first word (${secret.length} characters${/^["']/.test(secret) ? ', its opening quote included' : ''}) is used as the key — use a key without spaces`);
     }
     if (keys.some((k) => k.index === index)) issues.warn(file, line, `key ${index} is defined twice; the later line wins`);
     const at = keys.findIndex((k) => k.index === index);
@@ -100,4 +101,13 @@ export function readAuthkeysFile(path: string, issues: IssueList): string | null
     return null;
   }
   return r.text;
+}
+
+/**
+ * The keys with each secret replaced by its length, for anything printed or served: a
+ * configuration dump must not hand out the cluster's keys. crc has no secret to hide.
+ */
+export function redactKeys(auth: AuthKeys): AuthKeys {
+  const hide = (k: AuthKey): AuthKey => ({ ...k, secret: k.secret ? `(redacted, ${k.secret.length} chars)` : '' });
+  return { active: hide(auth.active), keys: auth.keys.map(hide) };
 }

@@ -4,6 +4,7 @@
 import type { ResourceSpec } from '../config/types.js';
 import { parseVip } from '../config/vip.js';
 import { arpCapable, findAddress, parseIpAddrJson, placeVip, type IpLink } from './iproute.js';
+import { baseEnv } from './env.js';
 import { runProcess, spawnBackground, type BackgroundOutcome, type BackgroundProcess } from './process.js';
 import type { AgentAction, AgentCall, AgentContext, HeldAddress } from './types.js';
 import { performance } from 'node:perf_hooks';
@@ -26,7 +27,8 @@ export interface CommandRunner {
   background(argv: string[], opts: { maxRunMs: number }): BackgroundProcess;
 }
 
-const C_ENV: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C' };
+// `ip` and `arping` get the agents' fixed environment (C locale: their text is parsed), not hbd's.
+const C_ENV: NodeJS.ProcessEnv = baseEnv();
 
 export const systemCommands: CommandRunner = {
   async run(argv, { timeoutMs }) {

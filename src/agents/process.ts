@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { readdir } from 'node:fs/promises';
 import { isDeadState, readProcStatAsync } from '../lib/proc-stat.js';
 import { pollUntil } from '../lib/wait.js';
+import { baseEnv } from './env.js';
 
 /** Output kept per call; the rest is counted, so a chatty agent cannot eat the daemon's memory. */
 export const OUTPUT_LIMIT_BYTES = 64 * 1024;
@@ -51,6 +52,7 @@ export class BoundedText {
 export interface ProcessOptions {
   timeoutMs: number;
   killGraceMs?: number;
+  /** Default baseEnv(): never hbd's own environment, which may hold secrets. */
   env?: NodeJS.ProcessEnv;
   outputLimitBytes?: number;
 }
@@ -158,7 +160,7 @@ export function runProcess(argv: string[], opts: ProcessOptions): Promise<Proces
     try {
       // detached: the child leads its own process group, so a timeout can end everything it
       // started (kill(-pgid)), and a terminal's signals aimed at the daemon don't reach it.
-      child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+      child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? baseEnv() });
     } catch (err) {
       resolve(result({ spawnError: err as NodeJS.ErrnoException }));
       return;
@@ -229,7 +231,7 @@ export function spawnBackground(argv: string[], opts: { env?: NodeJS.ProcessEnv;
   let spawnErr: NodeJS.ErrnoException | null = null;
   try {
     if (!cmd) throw Object.assign(new Error('empty argv'), { code: 'EINVAL' });
-    child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? baseEnv() });
   } catch (err) {
     spawnErr = err as NodeJS.ErrnoException;
   }

@@ -56,7 +56,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   const r = await runProcess(argv, {
     timeoutMs: ctx.timeoutMs,
     killGraceMs: ctx.killGraceMs,
-    env: scriptEnv({ nodeName: ctx.nodeName, extra: ctx.env }),
+    env: scriptEnv({ nodeName: ctx.nodeName, configDir: ctx.configDir, resourceDir: ctx.resourceDir, logging: ctx.logging }),
   });
   const base = {
     resource: spec.raw,

@@ -1,4 +1,5 @@
 // The vocabulary shared by every resource agent: what was asked, what happened, how to log it.
+import type { ScriptLogging } from './env.js';
 
 export type AgentAction = 'start' | 'stop' | 'status';
 
@@ -42,8 +43,12 @@ export interface HeldAddress {
 export interface AgentContext {
   /** Upper bound for the whole action; the process group is killed when it expires. */
   timeoutMs: number;
-  /** Extra environment for scripts, applied last (HA_LOGFILE, HA_DEBUGLOG, `env` of ha.cf...). */
-  env?: Record<string, string>;
+  /** hbd's --config-dir: exported to scripts as HA_DIR (and HA_FUNCS). Default /etc/ha.d. */
+  configDir?: string;
+  /** hbd's --resource-dir: exported as HA_RESOURCEDIR. Default CONFIG-DIR/resource.d. */
+  resourceDir?: string;
+  /** ha.cf's logfile, debugfile, logfacility: exported as HA_LOGFILE, HA_DEBUGLOG, HA_LOGFACILITY. */
+  logging?: ScriptLogging;
   log: AgentLog;
   /** This node's name as in ha.cf: exported to scripts as HA_CURHOST. */
   nodeName: string;

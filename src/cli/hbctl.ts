@@ -3,6 +3,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
+import { redactKeys } from '../config/authkeys.js';
 import { summarize } from './summary.js';
 import { request } from '../control/client.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
@@ -72,7 +73,8 @@ function checkConfig(args: string[]): number {
     nodeName: values.node,
   });
   if (values.json) {
-    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    const shown = result.ok ? { ...result, config: { ...result.config, auth: redactKeys(result.config.auth) } } : result;
+    process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
   for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// hbd: the heartbeat-ts daemon. `hbd -f` runs in the foreground; plain `hbd` daemonises and
-// writes a pid file; `hbd -t` only validates the configuration.
-import { spawn } from 'node:child_process';
+// hbd: the heartbeat-ts daemon. `hbd -f` runs in the foreground; plain `hbd` daemonises,
+// writes a pid file and returns once the daemon is up; `hbd -t` only validates the configuration.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
-import { mkdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
@@ -94,16 +95,141 @@ function main(argv: string[]): number | Promise<number> {
     return 0;
   }
 
-  if (!values.foreground) {
-    // Node cannot fork(): start ourselves again in the foreground, detached from the terminal.
-    const pidFile = values['pid-file'] ?? '/run/heartbeat-ts/hbd.pid';
-    const args = [...process.execArgv, process.argv[1] ?? '', ...argv, '--foreground', '--pid-file', pidFile].filter(Boolean);
-    const child = spawn(process.execPath, args, { detached: true, stdio: 'ignore', env: { ...process.env, HBD_DAEMONISED: '1' } });
-    child.unref();
+  if (!values.foreground) return daemonise(argv, values['pid-file'] ?? '/run/heartbeat-ts/hbd.pid', { configDir, roots, nodeName });
+  return runForeground(values, configDir, roots, nodeName);
+}
+
+// Plain `hbd` answers for the daemon it starts, as `hbd -f` does: it exits 0 only once the
+// daemon is up, and otherwise non-zero with the daemon's reasons on stderr. The daemon tells
+// it over a pipe (its fd HBD_READY_FD): the reasons it could not start, or READY once it runs.
+const READY_FD_ENV = 'HBD_READY_FD';
+const READY = 'hbd-ready\n';
+/** Longer than any sane start (media, state dir, realtime, sockets); then the start has hung. */
+const READY_TIMEOUT_MS = 60_000;
+/** After the daemon exited, how long its last words may take to come through the pipe. */
+const EXIT_DRAIN_MS = 1000;
+
+type Startup = { kind: 'ready' } | { kind: 'exited'; code: number | null; signal: string | null; text: string } | { kind: 'timeout'; text: string };
+
+async function daemonise(argv: string[], pidFile: string, check: { configDir: string; roots: { resourceD?: string; initD?: string }; nodeName: string }): Promise<number> {
+  // A broken configuration is refused here, with the same lines as `hbd -f`, before anything starts.
+  const r = loadConfig(check);
+  if (!r.ok) {
+    for (const e of [...r.errors, ...r.warnings]) process.stderr.write(`${formatIssue(e)}\n`);
+    process.stderr.write('hbd: configuration not valid; not starting.\n');
+    return 1;
+  }
+  // Node cannot fork(): start ourselves again in the foreground, detached from the terminal.
+  const args = [...process.execArgv, process.argv[1] ?? '', ...argv, '--foreground', '--pid-file', pidFile].filter(Boolean);
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    // stdout/stderr stay /dev/null: the daemon and its address guard outlive us, and a write to
+    // a pipe whose reader has exited would fail (EPIPE) just when the guard has to act.
+    stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+    env: { ...process.env, HBD_DAEMONISED: '1', [READY_FD_ENV]: '3' },
+  });
+  const outcome = await startupOf(child);
+  child.unref();
+  if (outcome.kind === 'ready') {
     process.stdout.write(`hbd started (pid ${child.pid}, pid file ${pidFile}).\n`);
     return 0;
   }
-  return runForeground(values, configDir, roots, nodeName);
+  if (outcome.text) process.stderr.write(outcome.text.endsWith('\n') ? outcome.text : `${outcome.text}\n`);
+  if (outcome.kind === 'timeout') {
+    // Half-started is the worst state to leave behind: no heartbeats yet, maybe a pid file.
+    try {
+      if (child.pid) process.kill(child.pid, 'SIGTERM');
+    } catch {
+      /* gone meanwhile */
+    }
+    process.stderr.write(`hbd: the daemon (pid ${child.pid}) was not up after ${READY_TIMEOUT_MS / 1000} s; stopped it (SIGTERM). See its log.\n`);
+    return 1;
+  }
+  const how = outcome.signal ? `was killed by ${outcome.signal}` : `exited with code ${outcome.code}`;
+  process.stderr.write(`hbd: the daemon (pid ${child.pid}) ${how} before it was up; not started.\n`);
+  return outcome.code || 1;
+}
+
+/** Waits for the daemon's READY, its exit (with what it said), or the timeout. */
+function startupOf(child: ChildProcess): Promise<Startup> {
+  const pipe = child.stdio[3] as Readable | null | undefined;
+  return new Promise((resolve) => {
+    let text = '';
+    let done = false;
+    const timers: NodeJS.Timeout[] = [];
+    const finish = (s: Startup): void => {
+      if (done) return;
+      done = true;
+      for (const t of timers) clearTimeout(t);
+      pipe?.destroy();
+      resolve(s);
+    };
+    timers.push(setTimeout(() => finish({ kind: 'timeout', text }), READY_TIMEOUT_MS));
+    let exit: { code: number | null; signal: string | null } | null = null;
+    const exited = (): void => {
+      if (exit) finish({ kind: 'exited', ...exit, text });
+    };
+    pipe?.setEncoding('utf8');
+    pipe?.on('data', (chunk: string) => {
+      text += chunk;
+      if (text.endsWith(READY)) finish({ kind: 'ready' });
+    });
+    pipe?.on('error', () => undefined);
+    // Its reasons may still be in the pipe when the exit is reported: read to the end first.
+    pipe?.on('close', exited);
+    child.once('error', (err) => finish({ kind: 'exited', code: null, signal: null, text: `hbd: cannot start the daemon: ${err.message}` }));
+    child.once('exit', (code, signal) => {
+      exit = { code, signal };
+      if (!pipe || pipe.destroyed) exited();
+      else timers.push(setTimeout(exited, EXIT_DRAIN_MS));
+    });
+  });
+}
+
+/** In the daemon started by a plain `hbd`: the pipe its parent waits on; null otherwise. */
+let startupPipe = openStartupPipe();
+
+function openStartupPipe(): number | null {
+  const fd = Number(process.env[READY_FD_ENV]);
+  delete process.env[READY_FD_ENV];
+  if (process.env.HBD_DAEMONISED !== '1' || !Number.isInteger(fd) || fd < 3) return null;
+  try {
+    // Only the pipe our parent made (libuv makes it a socketpair): never write to, or close, a
+    // descriptor of anything else. Node marks it close-on-exec, so the address guard, the
+    // logger and resource scripts do not inherit it (test/daemon/startup.test.ts checks).
+    const st = fstatSync(fd);
+    return st.isSocket() || st.isFIFO() ? fd : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes to the waiting parent, if there is one (only plain `hbd`'s daemon has one). */
+function tellParent(text: string): void {
+  if (startupPipe === null) return;
+  try {
+    writeSync(startupPipe, text);
+  } catch {
+    /* the parent is gone: nobody left to tell */
+  }
+}
+
+/** A reason the daemon cannot start: on stderr (hbd -f) and to the waiting parent (hbd). */
+function say(text: string): void {
+  process.stderr.write(text);
+  tellParent(text);
+}
+
+/** The daemon runs: let the parent exit 0, and keep no descriptor of its pipe. */
+function startupDone(): void {
+  if (startupPipe === null) return;
+  tellParent(READY);
+  try {
+    closeSync(startupPipe);
+  } catch {
+    /* already unusable */
+  }
+  startupPipe = null;
 }
 
 async function runForeground(
@@ -122,8 +248,8 @@ async function runForeground(
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),
   });
   if ('errors' in loaded) {
-    for (const e of loaded.errors) process.stderr.write(`${e}\n`);
-    process.stderr.write('hbd: configuration not valid; not starting.\n');
+    for (const e of loaded.errors) say(`${e}\n`);
+    say('hbd: configuration not valid; not starting.\n');
     return 1;
   }
   const daemon = loaded.daemon;
@@ -140,7 +266,7 @@ async function runForeground(
     try {
       gid = /^\d+$/.test(group) ? Number(group) : Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
     } catch {
-      process.stderr.write(`hbd: control group "${group}" does not exist\n`);
+      say(`hbd: control group "${group}" does not exist\n`);
       return 1;
     }
   }
@@ -167,6 +293,8 @@ async function runForeground(
     await control.listen();
   } catch (err) {
     daemon.log.crit(`hbd could not start: ${(err as Error).message}`);
+    // The line above is on stderr already with -f; the parent of a plain `hbd` needs it too.
+    tellParent(`hbd: could not start: ${(err as Error).message}\n`);
     await daemon.abort();
     await daemon.log.close();
     return 1;
@@ -186,6 +314,7 @@ async function runForeground(
   process.on('SIGHUP', () => daemon.reload());
   // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
   await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));
+  startupDone();
 
   await daemon.exited;
   await http?.close();
@@ -206,7 +335,7 @@ Promise.resolve(main(process.argv.slice(2))).then(
     process.exitCode = code;
   },
   (err: unknown) => {
-    process.stderr.write(`hbd: ${(err as Error).stack ?? String(err)}\n`);
+    say(`hbd: ${(err as Error).stack ?? String(err)}\n`);
     process.exitCode = 1;
   },
 );

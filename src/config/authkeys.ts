@@ -3,6 +3,7 @@
 // the key being the first word after the method — a quoted phrase keeps only its first word,
 // quote included, exactly as Heartbeat does, so both sign with the same bytes.
 import { IssueList, splitConfigLines } from './issues.js';
+import { readSecretFileSync } from './secret-file.js';
 import type { AuthKey, AuthKeys, AuthMethod } from './types.js';
 
 const METHODS: readonly AuthMethod[] = ['crc', 'md5', 'sha1', 'sha256', 'sha512'];
@@ -57,7 +58,8 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
       return;
     }
     if ((m[4] ?? '').trim() || /^["']/.test(secret)) {
-      issues.warn(file, line, `the key contains spaces or quotes; like Heartbeat, only the first word (${secret}) is used as the key — use a key without spaces`);
+      // The message leaves the key out: warnings are printed and logged, keys are not.
+      issues.warn(file, line, `the key contains spaces or quotes; like Heartbeat, only the first word (${secret.length} characters${/^["']/.test(secret) ? ', its opening quote included' : ''}) is used as the key — use a key without spaces`);
     }
     if (keys.some((k) => k.index === index)) issues.warn(file, line, `key ${index} is defined twice; the later line wins`);
     const at = keys.findIndex((k) => k.index === index);
@@ -86,9 +88,33 @@ export function parseAuthkeys(text: string, file: string, issues: IssueList): Au
   return { active, keys };
 }
 
-/** Like Heartbeat: refuse a key file that group or others can read. */
-export function checkAuthkeysMode(mode: number, file: string, issues: IssueList): void {
-  if ((mode & 0o077) !== 0) {
-    issues.error(file, 0, `bad permissions ${(mode & 0o777).toString(8).padStart(3, '0')}: the key file must not be accessible to group or others (Heartbeat refuses it too) — run "chmod 600 ${file}"`);
+/** authkeys is a few lines; anything much larger is not one. */
+const AUTHKEYS_MAX_BYTES = 64 * 1024;
+
+/**
+ * The text of authkeys, or null with the reason in `issues`. Like Heartbeat, a key file that
+ * group or others can read is refused (any group/other bit, stricter than Heartbeat); and so
+ * is a symlink, or a file owned by anyone but root or hbd's user, since they could change
+ * the keys (see secret-file.ts).
+ */
+export function readAuthkeysFile(path: string, issues: IssueList): string | null {
+  const r = readSecretFileSync(path, { maxBytes: AUTHKEYS_MAX_BYTES, createHint: 'create it (see the README for an example)' });
+  // A file refused for its mode or owner is still parsed, so that all its errors show at once;
+  // the configuration is refused either way.
+  if (!r.ok) issues.error(path, 0, r.problem);
+  if (r.text === undefined) return null;
+  if (r.text.trim() === '') {
+    issues.error(path, 0, 'is empty — see the README for an example of this file');
+    return null;
   }
+  return r.text;
+}
+
+/**
+ * The keys with each secret replaced by its length, for anything printed or served: a
+ * configuration dump must not hand out the cluster's keys. crc has no secret to hide.
+ */
+export function redactKeys(auth: AuthKeys): AuthKeys {
+  const hide = (k: AuthKey): AuthKey => ({ ...k, secret: k.secret ? `(redacted, ${k.secret.length} chars)` : '' });
+  return { active: hide(auth.active), keys: auth.keys.map(hide) };
 }

@@ -1,9 +1,11 @@
 // Reads /etc/ha.d (or another directory) into one validated ClusterConfig, collecting every
-// problem with its file and line instead of stopping at the first.
+// problem with its file and line instead of stopping at the first. ha.cf and haresources may
+// be symlinks (configuration management often links them); authkeys, which holds the keys,
+// may not (authkeys.ts).
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { parseAuthkeys, checkAuthkeysMode } from './authkeys.js';
+import { parseAuthkeys, readAuthkeysFile } from './authkeys.js';
 import { combineDigests, digestAuthkeys, digestHaCf, digestHaresources } from './digest.js';
 import { parseHaCf } from './hacf.js';
 import { parseHaresources, type ResourceRoots } from './haresources.js';
@@ -63,8 +65,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const hacfText = readText(hacfPath, issues);
   const ha = hacfText !== null ? parseHaCf(hacfText, hacfPath, issues) : null;
 
-  const authText = readText(authPath, issues);
-  if (authText !== null) checkAuthkeysMode(statSync(authPath).mode, authPath, issues);
+  const authText = readAuthkeysFile(authPath, issues);
   const auth = authText !== null ? parseAuthkeys(authText, authPath, issues) : null;
 
   const resText = readText(resPath, issues);

@@ -254,7 +254,14 @@ export class Daemon {
   }
 
   private agentContext(timeoutMs: number): AgentContext {
-    return { timeoutMs, nodeName: this.opts.nodeName, log: (level, message) => this.logAt(level, message) };
+    return {
+      timeoutMs,
+      nodeName: this.opts.nodeName,
+      configDir: this.config.dir,
+      resourceDir: this.opts.roots?.resourceD,
+      logging: this.config.ha,
+      log: (level, message) => this.logAt(level, message),
+    };
   }
 
   /**

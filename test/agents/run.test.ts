@@ -244,27 +244,83 @@ test('a non-executable or vanished script fails without throwing', () =>
     assert.equal((await runResource(initD(plain), 'status', log.ctx())).running, false);
   }));
 
-test("scripts see Heartbeat's environment", () =>
+// The environment exactly as the script's process received it (bash itself adds PWD, SHLVL
+// and _ to what `env` would show).
+const DUMP_ENVIRON = "tr '\\0' '\\n' < /proc/$$/environ";
+
+function parseEnv(text: string): Map<string, string> {
+  return new Map(
+    text
+      .split('\n')
+      .filter((l) => l.includes('='))
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const),
+  );
+}
+
+test("scripts see Heartbeat's variables, following the config and resource dirs, and nothing of hbd's environment", () =>
   withScripts(async (d) => {
-    const path = await d.script('showenv', 'env');
-    const call = await runResource(initD(path), 'start', recorder().ctx({ nodeName: 'prime', env: { HA_LOGFILE: '/var/log/ha-log', DO_TOKEN: 'abc' } }));
-    const env = new Map(call.output.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as const));
-    assert.equal(env.get('HA_CURHOST'), 'prime');
-    assert.equal(env.get('HA_DIR'), '/etc/ha.d');
-    assert.equal(env.get('HA_FUNCS'), '/etc/ha.d/shellfuncs');
-    assert.equal(env.get('HA_RESOURCEDIR'), '/etc/ha.d/resource.d');
-    assert.equal(env.get('OCF_ROOT'), '/usr/lib/ocf');
-    assert.equal(env.get('HA_LOGFILE'), '/var/log/ha-log');
-    assert.equal(env.get('DO_TOKEN'), 'abc');
-    assert.ok(env.get('PATH'));
+    const path = await d.script('showenv', DUMP_ENVIRON);
+    // A secret in hbd's own environment (an API token, a proxy password) is not the scripts' business.
+    process.env.HBT_TEST_SECRET_TOKEN = 'do-not-leak-7f3a';
+    let call;
+    try {
+      call = await runResource(
+        initD(path),
+        'start',
+        recorder().ctx({
+          nodeName: 'prime',
+          configDir: '/srv/cluster/ha.d',
+          resourceDir: '/srv/cluster/scripts',
+          logging: { logfile: '/var/log/ha-log', debugfile: '/var/log/ha-debug', logfacility: 'local0' },
+        }),
+      );
+    } finally {
+      delete process.env.HBT_TEST_SECRET_TOKEN;
+    }
+    assert.equal(call.ok, true, call.output);
+    const env = parseEnv(call.output);
+    assert.deepEqual(Object.fromEntries([...env].sort(([a], [b]) => (a < b ? -1 : 1))), {
+      HA_CURHOST: 'prime',
+      HA_DATEFMT: '%Y/%m/%d_%T\t',
+      HA_DEBUGLOG: '/var/log/ha-debug',
+      HA_DIR: '/srv/cluster/ha.d',
+      HA_FUNCS: '/srv/cluster/ha.d/shellfuncs',
+      HA_LOGD: 'no',
+      HA_LOGFACILITY: 'local0',
+      HA_LOGFILE: '/var/log/ha-log',
+      HA_RESOURCEDIR: '/srv/cluster/scripts',
+      HA_cluster_type: 'heartbeat',
+      LANG: 'C',
+      LC_ALL: 'C',
+      OCF_ROOT: '/usr/lib/ocf',
+      PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+    });
   }));
 
-test('scriptEnv drops LC_ALL and LANGUAGE like ResourceManager, and extra wins', () => {
-  const env = scriptEnv({ nodeName: 'n', base: { LC_ALL: 'fr_FR.UTF-8', LANGUAGE: 'fr', PATH: '/bin' }, extra: { HA_DIR: '/tmp/ha.d' } });
-  assert.equal(env.LC_ALL, undefined);
-  assert.equal(env.LANGUAGE, undefined);
-  assert.equal(env.HA_DIR, '/tmp/ha.d');
-  assert.equal(env.HA_RESOURCEDIR, '/tmp/ha.d/resource.d');
+test('without a config dir, scripts get /etc/ha.d; a relative one is made absolute; unset log files are left out', () =>
+  withScripts(async (d) => {
+    const path = await d.script('showenv', DUMP_ENVIRON);
+    const plain = parseEnv((await runResource(initD(path), 'start', recorder().ctx())).output);
+    assert.equal(plain.get('HA_DIR'), '/etc/ha.d');
+    assert.equal(plain.get('HA_RESOURCEDIR'), '/etc/ha.d/resource.d');
+    assert.equal(plain.has('HA_LOGFILE'), false);
+    assert.equal(plain.has('HA_LOGFACILITY'), false);
+    const rel = parseEnv((await runResource(initD(path), 'start', recorder().ctx({ configDir: 'cfg/ha.d' }))).output);
+    assert.equal(rel.get('HA_DIR'), join(process.cwd(), 'cfg/ha.d'));
+    assert.equal(rel.get('HA_RESOURCEDIR'), join(process.cwd(), 'cfg/ha.d/resource.d'));
+  }));
+
+test('scriptEnv builds from nothing: LC_ALL and LANGUAGE of hbd never reach a script', () => {
+  process.env.LANGUAGE = 'fr';
+  try {
+    const env = scriptEnv({ nodeName: 'n', configDir: '/tmp/ha.d' });
+    assert.equal(env.LANGUAGE, undefined);
+    assert.equal(env.LC_ALL, 'C');
+    assert.equal(env.HA_DIR, '/tmp/ha.d');
+    assert.equal(env.HA_RESOURCEDIR, '/tmp/ha.d/resource.d');
+  } finally {
+    delete process.env.LANGUAGE;
+  }
 });
 
 test('killed group leaves nothing behind even when the leader exits first', () =>

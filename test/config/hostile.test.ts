@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { chownSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
 import type { ConfigIssue } from '../../src/config/types.js';
@@ -101,6 +102,45 @@ test('an unknown auth method, a missing key, a key on crc, no auth line', () => 
 test('a world-readable authkeys names the chmod that fixes it', () => {
   expectError({ authMode: 0o644 }, 'authkeys', 0, /chmod 600 .*authkeys/);
   expectError({ authMode: 0o640 }, 'authkeys', 0, /chmod 600/);
+});
+
+/** The baseline config dir, with `change` applied to it before loading. */
+function loadWith(change: (dir: string) => void): ReturnType<typeof loadConfig> {
+  const fx = textFixture({ hacf: GOOD_HACF, authkeys: GOOD_AUTH, haresources: GOOD_RES });
+  try {
+    change(fx.dir);
+    return loadConfig({ configDir: fx.dir, nodeName: 'alpha' });
+  } finally {
+    fx.cleanup();
+  }
+}
+
+test('an authkeys that is a symlink is refused, even to a mode-600 file: whoever can change the link can swap the keys', () => {
+  let path = '';
+  const r = loadWith((dir) => {
+    path = join(dir, 'authkeys');
+    renameSync(path, join(dir, 'real-authkeys')); // still mode 600, owned by us
+    symlinkSync(join(dir, 'real-authkeys'), path);
+  });
+  assert.equal(r.ok, false, 'a symlinked authkeys was accepted');
+  const e = r.ok ? undefined : r.errors.find((x) => x.file === path);
+  assert.ok(e, JSON.stringify(r));
+  assert.match(e.message, /symbolic link/);
+  assert.match(e.message, /replace the link with the file itself/);
+  assert.match(e.message, /chmod 600/);
+});
+
+test('an authkeys owned by another user is refused, with the chown that fixes it', { skip: process.getuid?.() !== 0 ? 'needs root to chown a file to another user' : false }, () => {
+  let path = '';
+  const r = loadWith((dir) => {
+    path = join(dir, 'authkeys');
+    chownSync(path, 4242, 4242);
+  });
+  assert.equal(r.ok, false, 'an authkeys owned by uid 4242 was accepted');
+  const e = r.ok ? undefined : r.errors.find((x) => x.file === path);
+  assert.ok(e, JSON.stringify(r));
+  assert.match(e.message, /owned by uid 4242/);
+  assert.match(e.message, /chown root/);
 });
 
 test('a haresources line naming a node that is not in ha.cf', () => {

@@ -175,9 +175,13 @@ describe('HttpApi in-process', () => {
     assert.equal((await readToken(f)).ok, false);
     assert.match(JSON.stringify(await readToken(join(dir, 'missing'))), /does not exist/);
     assert.match(JSON.stringify(await readToken(dir)), /not a regular file/);
-    // A symlink is followed; what counts is the mode of the file it names.
+    // A symlink is refused, even to a good mode-600 file: whoever can change the link could
+    // point it at a token of their choosing (or swap it between our check and our read).
     writeFileSync(f, `${TOKEN}\n`);
+    assert.equal((await readToken(f)).ok, true);
     symlinkSync(f, join(dir, 'link'));
-    assert.equal((await readToken(join(dir, 'link'))).ok, true);
+    const linked = await readToken(join(dir, 'link'));
+    assert.equal(linked.ok, false, 'a symlinked token file was accepted');
+    assert.match(!linked.ok ? linked.reason : '', new RegExp(`token file ${join(dir, 'link')} is a symbolic link.*replace the link with the file itself.*chmod 600`));
   });
 });

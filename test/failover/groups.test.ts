@@ -86,10 +86,11 @@ test('two VIPs in one group (seed 003) and two groups with different preferred n
   });
 });
 
-/** An init script whose start fails on a node where $HBT_NODE_DIR/fail-start exists. */
+/** An init script whose start fails on a node where NODE_DIR/fail-start exists. */
 const FAILSVC = `#!/bin/sh
-# A service in init.d style whose start fails on nodes marked by the test.
-d="$HBT_NODE_DIR"
+# A service in init.d style whose start fails on nodes marked by the test. hbd exports the
+# node's config dir (NODE_DIR/ha.d) as HA_DIR; nothing else of the test's environment.
+d="$(dirname "$HA_DIR")"
 echo "$HA_CURHOST $1" >> "$d/failsvc.log"
 case "$1" in
   start)

@@ -99,7 +99,8 @@ test('the same IP on lo (LVS-DR): the guard removes the copy on the LAN interfac
 const SVC = {
   name: 'svc',
   dir: 'resource.d' as const,
-  body: '#!/bin/sh\ncase "$1" in\n  start) touch "$HBT_NODE_DIR/svc.on" ;;\n  stop) rm -f "$HBT_NODE_DIR/svc.on" ;;\n  status) if [ -e "$HBT_NODE_DIR/svc.on" ]; then echo running; else echo stopped; fi ;;\nesac\nexit 0\n',
+  // Its state file beside the node's config dir (hbd gives scripts $HA_DIR, nothing of the test's environment).
+  body: '#!/bin/sh\nf="$(dirname "$HA_DIR")/svc.on"\ncase "$1" in\n  start) touch "$f" ;;\n  stop) rm -f "$f" ;;\n  status) if [ -e "$f" ]; then echo running; else echo stopped; fi ;;\nesac\nexit 0\n',
 };
 
 test('a group of scripts only gets last words too: a crashed hbd costs no deadtime', { skip }, async (t) => {

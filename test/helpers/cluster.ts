@@ -45,7 +45,10 @@ export interface LogLine {
 export interface ScriptSpec {
   name: string;
   dir: 'init.d' | 'resource.d';
-  /** Shell script text; it sees $HA_CURHOST and $HBT_NODE_DIR (this node's scratch dir). */
+  /**
+   * Shell script text. It sees only hbd's script environment: $HA_CURHOST, and $HA_DIR, the
+   * node's config dir, whose parent is the node's scratch dir (nodeDir).
+   */
   body: string;
 }
 
@@ -268,7 +271,7 @@ export class NsCluster {
         '--init-dir',
         join(this.nodeDir(node), 'init.d'),
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HBT_NODE_DIR: this.nodeDir(node) } },
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.hbd.set(node, child);
     this.track(node, child);

@@ -153,7 +153,7 @@ async function runForeground(
         daemon.dispatch({ kind: req.cmd, scope: req.scope });
         return { accepted: true, scope: req.scope };
     }
-  }, gid);
+  }, { gid });
 
   // HTTP API (off unless http_listen or --http-listen): made before start so it sees every effect.
   const httpListen = typeof values['http-listen'] === 'string' ? values['http-listen'] : daemon.clusterConfig.ha.ext.httpListen;

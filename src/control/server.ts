@@ -9,9 +9,9 @@
 // Nothing a client sends may grow hbd without bound: one request is at most
 // MAX_REQUEST_BYTES, replies a client leaves unread stop hbd from reading its further
 // requests, and at most `maxConnections` clients are served at once.
-import { createServer, type Server, type Socket } from 'node:net';
-import { chmodSync, chownSync, existsSync, mkdirSync, unlinkSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { chmodSync, chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, rmSync, unlinkSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { LineSplitter } from '../lib/lines.js';
 import {
   CONTROL_IDLE_TIMEOUT_MS,
@@ -35,6 +35,9 @@ export interface ControlServerOptions {
   idleTimeoutMs?: number;
 }
 
+/** sockaddr_un holds 108 bytes with the final NUL; libuv silently cuts a longer path. */
+const MAX_SOCKET_PATH_BYTES = 107;
+
 const TOO_LARGE = Symbol('request too large');
 
 /**
@@ -51,6 +54,8 @@ export class ControlServer {
   /** Every open connection, served or being refused: close() ends them all. */
   private readonly sockets = new Set<Socket>();
   private served = 0;
+  /** The inode we linked at `path`, so close() never removes a successor's socket. */
+  private ours: { dev: number; ino: number } | null = null;
   private readonly gid: number | null;
   private readonly readOnly: boolean;
   private readonly maxConnections: number;
@@ -69,26 +74,53 @@ export class ControlServer {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? CONTROL_IDLE_TIMEOUT_MS;
   }
 
+  /**
+   * Binds the socket and makes it appear at `path` with its final mode and group.
+   *
+   * Why a private directory: bind() creates the file with the process umask, and chmod can
+   * only follow; in between, a client could connect with rights it should not have. So the
+   * socket is bound in a fresh directory made by mkdtemp (mode 0700: nobody else can reach
+   * anything in it), given its mode and group there, and only then hard-linked at `path`:
+   * the name appears atomically with its final mode. link(), unlike rename(), fails when
+   * anything is already at `path`, so a file put there meanwhile is never replaced.
+   * Not process.umask(): it is process-wide, so it would also apply to files other code
+   * creates on the thread pool at that moment, and worker threads may not change it.
+   */
   async listen(): Promise<void> {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o755 });
-    // A socket file left by a daemon that crashed would make listen() fail.
-    if (existsSync(this.path)) unlinkSync(this.path);
+    if (this.server) throw new Error(`control socket ${this.path} is already listening`);
+    checkLength(this.path, this.path);
+    const dir = dirname(this.path);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    await removeStaleSocket(this.path);
+    const priv = mkdtempSync(join(dir, '.hbd-'));
+    const bound = join(priv, 's');
     const server = createServer({ allowHalfOpen: true }, (sock) => this.accept(sock));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.path, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      checkLength(bound, this.path);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(bound, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
-    });
-    server.on('error', () => undefined);
-    if (this.gid !== null) {
-      chownSync(this.path, 0, this.gid);
-      chmodSync(this.path, 0o660);
-    } else {
-      chmodSync(this.path, 0o600);
+      if (this.gid !== null) chownSync(bound, -1, this.gid);
+      chmodSync(bound, this.gid !== null ? 0o660 : 0o600);
+      try {
+        linkSync(bound, this.path);
+      } catch (err) {
+        throw new Error(`cannot create control socket ${this.path}: ${(err as Error).message}`);
+      }
+    } catch (err) {
+      await closeServer(server);
+      throw err;
+    } finally {
+      rmSync(priv, { recursive: true, force: true });
     }
+    const st = lstatSync(this.path);
+    this.ours = { dev: st.dev, ino: st.ino };
+    server.on('error', () => undefined);
+    this.server = server;
   }
 
   private accept(sock: Socket): void {
@@ -215,10 +247,12 @@ export class ControlServer {
     for (const sock of this.sockets) sock.destroy();
     await closeServer(s);
     try {
-      unlinkSync(this.path);
+      const st = lstatSync(this.path);
+      if (this.ours && st.dev === this.ours.dev && st.ino === this.ours.ino) unlinkSync(this.path);
     } catch {
       /* already gone */
     }
+    this.ours = null;
   }
 }
 
@@ -233,4 +267,64 @@ function line(r: ControlReply): string {
 
 function closeServer(s: Server): Promise<void> {
   return new Promise((resolve) => s.close(() => resolve()));
+}
+
+function checkLength(path: string, wanted: string): void {
+  const n = Buffer.byteLength(path);
+  if (n > MAX_SOCKET_PATH_BYTES) {
+    throw new Error(`control socket path ${wanted} is too long for a unix socket (${path} is ${n} bytes, at most ${MAX_SOCKET_PATH_BYTES}): choose a shorter one`);
+  }
+}
+
+function describe(st: Stats): string {
+  if (st.isFile()) return 'a regular file';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isDirectory()) return 'a directory';
+  return 'a special file';
+}
+
+/**
+ * Makes room at `path`: nothing there is fine; a socket nobody listens on (left by a daemon
+ * that was killed) is removed; anything else is refused, since it is someone's file or a
+ * running daemon's socket.
+ */
+async function removeStaleSocket(path: string): Promise<void> {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new Error(`cannot check control socket path ${path}: ${(err as Error).message}`);
+  }
+  if (!st.isSocket()) {
+    throw new Error(`control socket path ${path} is ${describe(st)}, not a socket: hbd does not remove it; move it away or choose another path`);
+  }
+  // Whether anyone listens: a connection is accepted (or the backlog is full) if so.
+  const code = await new Promise<string>((resolve) => {
+    const probe = connect(path);
+    const timer = setTimeout(() => {
+      probe.destroy();
+      resolve('ETIMEDOUT');
+    }, 1000);
+    probe.once('connect', () => {
+      clearTimeout(timer);
+      probe.destroy();
+      resolve('CONNECTED');
+    });
+    probe.once('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve(err.code ?? 'EIO');
+    });
+  });
+  if (code === 'EACCES' || code === 'EPERM') {
+    throw new Error(`control socket path ${path} is a socket hbd may not connect to (${code}), so it cannot tell whether it is in use: not removing it`);
+  }
+  if (code !== 'ECONNREFUSED' && code !== 'ENOENT') {
+    throw new Error(`another process is listening on control socket ${path} (is hbd already running?)${code === 'CONNECTED' ? '' : `: ${code}`}`);
+  }
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot remove stale control socket ${path}: ${(err as Error).message}`);
+  }
 }

@@ -27,6 +27,15 @@ export const MAX_QUEUED_REPLY_BYTES = 64 * 1024;
 /** A connection with no traffic either way for this long is closed. */
 export const CONTROL_IDLE_TIMEOUT_MS = 10_000;
 
+/**
+ * The read-only (status) socket that goes with a control socket: `hbd.sock` has
+ * `hbd-status.sock` next to it. Derived, not configured, so every client finds it from the
+ * one path it already knows.
+ */
+export function statusSocketPath(controlPath: string): string {
+  return controlPath.endsWith('.sock') ? `${controlPath.slice(0, -'.sock'.length)}-status.sock` : `${controlPath}-status`;
+}
+
 const SCOPES = new Set(['all', 'local', 'foreign']);
 
 export function parseRequest(line: string): ControlRequest | { error: { code: ControlErrorCode; message: string } } {

@@ -1,7 +1,7 @@
 // Processes: run a command, find and end a process tree by PID, read CPU and memory from /proc.
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
-import { readProcStat } from '../../src/lib/proc-stat.js';
+import { readProcStat, readRssKiB } from '../../src/lib/proc-stat.js';
 import { commandLine } from '../../src/lib/proc-tree.js';
 
 export interface RunResult {
@@ -48,12 +48,7 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
     if (!st) continue;
     count++;
     cpuMs += ((st.utime + st.stime) * 1000) / CLK_TCK;
-    try {
-      const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      rssKiB += Number(m?.[1] ?? 0);
-    } catch {
-      /* gone */
-    }
+    rssKiB += readRssKiB(pid) ?? 0;
   }
   return { cpuMs, rssKiB, count };
 }

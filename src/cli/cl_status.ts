@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // cl_status: Heartbeat's status command, same sub-commands, output and exit codes
 // (0 ok, 1 a "normal" failure such as a dead node, 2 bad parameters, 3 other errors).
-import { request, ControlUnavailable } from '../control/client.js';
+import { requestStatus, ControlUnavailable } from '../control/client.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 
@@ -23,7 +23,7 @@ Options:
 `;
 
 async function snapshot(): Promise<StatusSnapshot> {
-  const r = await request<StatusSnapshot>(controlSocketPath(), { cmd: 'status' });
+  const r = await requestStatus<StatusSnapshot>(controlSocketPath());
   if (!r.ok) throw new Error(r.error.message);
   return r.result;
 }

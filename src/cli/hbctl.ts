@@ -5,7 +5,7 @@ import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { redactKeys } from '../config/authkeys.js';
 import { summarize } from './summary.js';
-import { request } from '../control/client.js';
+import { request, requestStatus } from '../control/client.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 import { renderStatus } from './status-text.js';
@@ -17,6 +17,7 @@ commands:
       Validate ha.cf, authkeys and haresources; print a summary (exit 0) or every error (exit 1).
   status [--json] [--socket PATH]
       Show the cluster as the local hbd sees it: nodes, links, resource groups, recent transitions.
+      Uses the read-only status socket next to PATH when PATH itself may not be opened.
   standby [all|local|foreign] [--socket PATH]
       Give resource groups to the other node(s) (like hb_standby).
   takeover [all|local|foreign] [--socket PATH]
@@ -103,7 +104,7 @@ async function control(command: 'status' | 'standby' | 'takeover', args: string[
   const path = controlSocketPath(parsed.values.socket);
   try {
     if (command === 'status') {
-      const r = await request<StatusSnapshot>(path, { cmd: 'status' });
+      const r = await requestStatus<StatusSnapshot>(path);
       if (!r.ok) throw new Error(`${r.error.message} (${r.error.code})`);
       process.stdout.write(parsed.values.json ? `${JSON.stringify(r.result, null, 2)}\n` : renderStatus(r.result));
       return 0;

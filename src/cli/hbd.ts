@@ -12,8 +12,8 @@ import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { Daemon } from '../daemon/daemon.js';
 import { applyRealtime } from '../daemon/scheduling.js';
-import { ControlServer } from '../control/server.js';
-import { DEFAULT_CONTROL_SOCKET } from '../control/protocol.js';
+import { ControlServer, type ControlHandler } from '../control/server.js';
+import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
 
 const USAGE = `usage: hbd [options]
@@ -25,8 +25,11 @@ const USAGE = `usage: hbd [options]
   --init-dir DIR            init scripts (default /etc/init.d)
   --node NAME               this node's name (default: uname -n)
   --state-dir DIR           generation and uuid (default /var/lib/heartbeat-ts)
-  --control-socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET})
-  --control-group GROUP     also let this group use the control socket (mode 0660)
+  --control-socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET}); a read-only
+                            status socket is made next to it (hbd.sock -> hbd-status.sock)
+  --control-group GROUP     also let this group use the control socket (mode 0660): status,
+                            standby, takeover
+  --status-group GROUP      let this group use the read-only status socket (mode 0660)
   --local-address ADDR      the address this node's media bind to (several nodes on one host)
   --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
   --syslog-socket PATH      syslog socket for logfacility (default /dev/log)
@@ -52,6 +55,7 @@ function main(argv: string[]): number | Promise<number> {
         'state-dir': { type: 'string', default: '/var/lib/heartbeat-ts' },
         'control-socket': { type: 'string', default: DEFAULT_CONTROL_SOCKET },
         'control-group': { type: 'string' },
+        'status-group': { type: 'string' },
         'local-address': { type: 'string' },
         'pid-file': { type: 'string' },
         'http-listen': { type: 'string' },
@@ -260,17 +264,18 @@ async function runForeground(
     mkdirSync(dirname(pidFile), { recursive: true });
     writeFileSync(pidFile, `${process.pid}\n`);
   }
-  const group = typeof values['control-group'] === 'string' ? values['control-group'] : null;
-  let gid: number | null = null;
-  if (group) {
-    try {
-      gid = /^\d+$/.test(group) ? Number(group) : Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
-    } catch {
-      say(`hbd: control group "${group}" does not exist\n`);
-      return 1;
-    }
+  // Two sockets, one protocol (see control/server.ts): the kernel lets only root and
+  // --control-group connect to the full one, and --status-group to the read-only one.
+  let controlGid: number | null;
+  let statusGid: number | null;
+  try {
+    controlGid = groupId('control', values['control-group']);
+    statusGid = groupId('status', values['status-group']);
+  } catch (err) {
+    say(`hbd: ${(err as Error).message}\n`);
+    return 1;
   }
-  const control = new ControlServer(String(values['control-socket']), (req) => {
+  const handler: ControlHandler = (req) => {
     switch (req.cmd) {
       case 'status':
         return daemon.view.snapshot();
@@ -279,7 +284,13 @@ async function runForeground(
         daemon.dispatch({ kind: req.cmd, scope: req.scope });
         return { accepted: true, scope: req.scope };
     }
-  }, gid);
+  };
+  const controlPath = String(values['control-socket']);
+  const controls = [
+    new ControlServer(controlPath, handler, { gid: controlGid }),
+    new ControlServer(statusSocketPath(controlPath), handler, { gid: statusGid, readOnly: true }),
+  ];
+  const closeControls = () => Promise.all(controls.map((c) => c.close()));
 
   // HTTP API (off unless http_listen or --http-listen): made before start so it sees every effect.
   const httpListen = typeof values['http-listen'] === 'string' ? values['http-listen'] : daemon.clusterConfig.ha.ext.httpListen;
@@ -290,11 +301,12 @@ async function runForeground(
 
   try {
     await daemon.start();
-    await control.listen();
+    for (const c of controls) await c.listen();
   } catch (err) {
     daemon.log.crit(`hbd could not start: ${(err as Error).message}`);
     // The line above is on stderr already with -f; the parent of a plain `hbd` needs it too.
     tellParent(`hbd: could not start: ${(err as Error).message}\n`);
+    await closeControls();
     await daemon.abort();
     await daemon.log.close();
     return 1;
@@ -318,7 +330,7 @@ async function runForeground(
 
   await daemon.exited;
   await http?.close();
-  await control.close();
+  await closeControls();
   await daemon.log.close();
   if (pidFile) {
     try {
@@ -328,6 +340,20 @@ async function runForeground(
     }
   }
   return 0;
+}
+
+/** A group named on the command line as a gid, or null when not given; throws when unknown. */
+function groupId(what: string, group: string | boolean | undefined): number | null {
+  if (typeof group !== 'string') return null;
+  if (/^\d+$/.test(group)) return Number(group);
+  let gid = NaN;
+  try {
+    gid = Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
+  } catch {
+    /* not found */
+  }
+  if (!Number.isInteger(gid)) throw new Error(`${what} group "${group}" does not exist`);
+  return gid;
 }
 
 Promise.resolve(main(process.argv.slice(2))).then(

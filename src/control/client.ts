@@ -1,7 +1,7 @@
 // Talks to hbd's control socket: used by hbctl, cl_status, hb_standby and hb_takeover.
 import { connect } from 'node:net';
 import { LineSplitter } from '../lib/lines.js';
-import type { ControlReply, ControlRequest } from './protocol.js';
+import { statusSocketPath, type ControlReply, type ControlRequest } from './protocol.js';
 
 export class ControlUnavailable extends Error {
   constructor(
@@ -12,7 +12,7 @@ export class ControlUnavailable extends Error {
       cause.code === 'ENOENT' || cause.code === 'ECONNREFUSED'
         ? `hbd is not running (no control socket at ${path})`
         : cause.code === 'EACCES'
-          ? `permission denied on ${path}: run as root (or a member of the control group)`
+          ? `permission denied on ${path}: run as root or as a member of the group hbd gives it (--control-group; --status-group for status only)`
           : `cannot reach hbd at ${path}: ${cause.message}`,
     );
   }
@@ -44,4 +44,24 @@ export function request<T = unknown>(path: string, req: ControlRequest, timeoutM
       reject(new ControlUnavailable(path, err));
     });
   });
+}
+
+/**
+ * A status request on the control socket or, when this user may not connect to it, on the
+ * read-only status socket next to it (open to hbd's --status-group).
+ */
+export async function requestStatus<T = unknown>(path: string, timeoutMs = 5000): Promise<ControlReply<T>> {
+  try {
+    return await request<T>(path, { cmd: 'status' }, timeoutMs);
+  } catch (err) {
+    if (!(err instanceof ControlUnavailable) || err.cause.code !== 'EACCES') throw err;
+    try {
+      return await request<T>(statusSocketPath(path), { cmd: 'status' }, timeoutMs);
+    } catch (second) {
+      // Refused there too: say so. Otherwise (an hbd without a status socket, say) the first
+      // refusal is the useful one.
+      if (second instanceof ControlUnavailable && second.cause.code === 'EACCES') throw second;
+      throw err;
+    }
+  }
 }

@@ -4,12 +4,37 @@ import type { Scope } from '../core/node.js';
 
 export type ControlRequest = { cmd: 'status' } | { cmd: 'standby'; scope: Scope } | { cmd: 'takeover'; scope: Scope };
 
-export type ControlErrorCode = 'E_BAD_JSON' | 'E_BAD_REQUEST' | 'E_UNKNOWN_COMMAND' | 'E_TOO_LARGE' | 'E_NOT_READY';
+export type ControlErrorCode =
+  | 'E_BAD_JSON'
+  | 'E_BAD_REQUEST'
+  | 'E_UNKNOWN_COMMAND'
+  | 'E_TOO_LARGE'
+  | 'E_TOO_MANY_CLIENTS'
+  | 'E_READ_ONLY'
+  | 'E_NOT_READY'
+  | 'E_INTERNAL';
 
 export type ControlReply<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: ControlErrorCode; message: string } };
 
 export const DEFAULT_CONTROL_SOCKET = '/run/heartbeat-ts/hbd.sock';
+
+/** Longest request line; a longer one is answered E_TOO_LARGE and the connection closed. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
+/** Connections one socket serves at once; the next is answered E_TOO_MANY_CLIENTS. */
+export const MAX_CONTROL_CONNECTIONS = 32;
+/** Replies a client may leave unread before hbd stops reading its requests. */
+export const MAX_QUEUED_REPLY_BYTES = 64 * 1024;
+/** A connection with no traffic either way for this long is closed. */
+export const CONTROL_IDLE_TIMEOUT_MS = 10_000;
+
+/**
+ * The read-only (status) socket that goes with a control socket: `hbd.sock` has
+ * `hbd-status.sock` next to it. Derived, not configured, so every client finds it from the
+ * one path it already knows.
+ */
+export function statusSocketPath(controlPath: string): string {
+  return controlPath.endsWith('.sock') ? `${controlPath.slice(0, -'.sock'.length)}-status.sock` : `${controlPath}-status`;
+}
 
 const SCOPES = new Set(['all', 'local', 'foreign']);
 

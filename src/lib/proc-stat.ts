@@ -57,6 +57,16 @@ export async function readProcStatAsync(pid: number | 'self'): Promise<ProcStat 
   }
 }
 
+/** Resident memory in KiB (VmRSS of /proc/PID/status), or null when the process is gone. */
+export function readRssKiB(pid: number | 'self'): number | null {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
 /** A zombie has died already: only its parent's wait() is missing. */
 export function isDeadState(state: string): boolean {
   return state === 'Z' || state === 'X';

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 export type HttpErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_BAD_JSON'
+  | 'E_BAD_HOST'
   | 'E_AUTH_REQUIRED'
   | 'E_BAD_TOKEN'
   | 'E_NOT_FOUND'

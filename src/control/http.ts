@@ -20,6 +20,7 @@ import type { StatusSnapshot } from '../status/snapshot.js';
 import { Metrics } from './metrics.js';
 import { FAVICON_SVG, INDEX_HTML, STYLE_CSS } from './dashboard/page.js';
 import { EventStream } from './http-events.js';
+import { HostPolicy } from './http-host.js';
 import { checkDeclaredLength, errorBody, HttpError, SECURITY_HEADERS, sendAsset, sendError, sendJson } from './http-reply.js';
 import { requestSwitch, type SwitchContext } from './http-switch.js';
 import { BearerToken } from './http-token.js';
@@ -37,6 +38,8 @@ export interface HttpApiOptions {
   /** Carries out a standby or takeover on this node (Daemon.dispatch). */
   dispatch: (event: { kind: 'standby' | 'takeover'; scope: Scope }) => void;
   log: Logger;
+  /** Names besides the listen address that Host may carry; default: ha.cf `http_allowed_hosts`. */
+  allowedHosts?: readonly string[];
   maxBodyBytes?: number;
   maxEventClients?: number;
   /** How often /events repeats the status when nothing happens (it doubles as the stream's heartbeat). */
@@ -59,6 +62,7 @@ export class HttpApi {
   private readonly maxBody: number;
   private readonly intervalMs: number;
   private readonly sockets = new Set<Socket>();
+  private hosts: HostPolicy | null = null;
   private readonly events: EventStream;
   private readonly token: BearerToken;
   private readonly switchContext: SwitchContext;
@@ -116,6 +120,8 @@ export class HttpApi {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
+        // Before the first request can arrive: until then route() refuses every Host.
+        this.hosts = new HostPolicy({ listenHost: host, boundAddress: this.address().host, allowedHosts: this.o.allowedHosts ?? this.o.config.ha.ext.httpAllowedHosts });
         resolve();
       });
     });
@@ -163,6 +169,12 @@ export class HttpApi {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = req.headers.host;
+    if (!this.hosts?.allows(host)) {
+      const shown = JSON.stringify(String(host).slice(0, 100));
+      this.warnOnce('host', `HTTP API: refused ${req.method} ${String(req.url).slice(0, 40)} from ${req.socket.remoteAddress ?? '?'} for Host ${shown}, not an address of this server (a DNS-rebinding web page?); if that name is how you reach hbd, add it to http_allowed_hosts in ha.cf.`);
+      throw new HttpError(421, 'E_BAD_HOST', `this server does not answer to Host ${shown}; use the address hbd listens on, or list the name in http_allowed_hosts (ha.cf)`);
+    }
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://hbd.invalid').pathname;

@@ -43,6 +43,7 @@ export interface HttpApiOptions {
   allowedHosts?: readonly string[];
   maxBodyBytes?: number;
   maxEventClients?: number;
+  maxEventClientsPerAddress?: number;
   /** Open connections, in all and from one client address. */
   maxConnections?: number;
   maxConnectionsPerAddress?: number;
@@ -54,6 +55,8 @@ export interface HttpApiOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 export const DEFAULT_MAX_EVENT_CLIENTS = 32;
+/** A person with a few dashboard tabs; a single client cannot take all 32 streams. */
+export const DEFAULT_MAX_EVENT_CLIENTS_PER_ADDRESS = 4;
 export const DEFAULT_MAX_CONNECTIONS = 256;
 /** A browser opens at most 6 connections to a server; room for that, a scraper and a few scripts. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
@@ -94,6 +97,7 @@ export class HttpApi {
     this.connections = new AddressSlots(o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
     this.events = new EventStream({
       maxClients: o.maxEventClients ?? DEFAULT_MAX_EVENT_CLIENTS,
+      maxClientsPerAddress: o.maxEventClientsPerAddress ?? DEFAULT_MAX_EVENT_CLIENTS_PER_ADDRESS,
       status: () => this.status(),
       onClients: (n) => this.metrics.sseClients.set(n),
     });

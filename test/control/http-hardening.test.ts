@@ -1,6 +1,7 @@
 // The HTTP API against hostile clients, in this process over real loopback sockets: a web
 // page reaching it through a rebound DNS name, many slow clients from one address, a client
-// that connects and says nothing. Each test fails without the limit it checks.
+// that connects and says nothing, one address taking every /events stream. Each test fails
+// without the limit it checks.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -197,6 +198,36 @@ describe('HTTP API hardening (in-process)', () => {
       silent.socket.destroy();
       dribbler.socket.destroy();
       stream.req.destroy();
+    }
+  });
+
+  it('/events: one address gets at most 4 streams (503 E_TOO_MANY_CLIENTS); another address still gets its own', async () => {
+    const open: ClientRequest[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = await openEvents(port, '127.0.0.1');
+        assert.equal(s.status, 200, `stream ${i + 1}`);
+        open.push(s.req);
+      }
+      const fifth = await openEvents(port, '127.0.0.1');
+      assert.equal(fifth.status, 503);
+      assert.equal(fifth.json().error.code, 'E_TOO_MANY_CLIENTS');
+      assert.match(fifth.json().error.message, /already 4 \/events streams from 127\.0\.0\.1/);
+      const other = await openEvents(port, '127.0.0.2');
+      assert.equal(other.status, 200);
+      open.push(other.req);
+      // A stream that ends gives its slot back.
+      open.shift()?.destroy();
+      let again = 0;
+      for (let i = 0; i < 40 && again !== 200; i++) {
+        await sleep(50);
+        const s = await openEvents(port, '127.0.0.1');
+        again = s.status;
+        if (s.status === 200) open.push(s.req);
+      }
+      assert.equal(again, 200);
+    } finally {
+      for (const r of open) r.destroy();
     }
   });
 });

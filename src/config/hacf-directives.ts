@@ -2,6 +2,7 @@
 // the HaCf. Checks follow Heartbeat's (heartbeat/config.c); each error says what to write.
 import { isIPv4 } from 'node:net';
 import { parseDuration } from './duration.js';
+import { canonicalHost } from './host-name.js';
 import type { IssueList } from './issues.js';
 import type { GivenTimers } from './hacf-defaults.js';
 import type { HaCf } from './types.js';
@@ -374,6 +375,21 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
     http_token_file: (values, _rest, line) => {
       const v = one(values, line, 'http_token_file', 'a file path');
       if (v !== null) cf.ext.httpTokenFile = v;
+    },
+    http_allowed_hosts: (values, _rest, line) => {
+      if (values.length === 0) issues.error(file, line, 'http_allowed_hosts needs at least one host name — write e.g. "http_allowed_hosts hbd.example.com"');
+      for (const v of values) {
+        const host = canonicalHost(v);
+        if (host !== null) {
+          if (!cf.ext.httpAllowedHosts.includes(host)) cf.ext.httpAllowedHosts.push(host);
+        } else if (/^[^:[\]]+:\d+$|^\[.*\]:\d+$/.test(v)) {
+          issues.error(file, line, `http_allowed_hosts: "${v}" has a port — write the name alone; the API answers to it on any port`);
+        } else if (v.includes('*')) {
+          issues.error(file, line, `http_allowed_hosts: "${v}": wildcards are not accepted — list each name the API is reached by`);
+        } else {
+          issues.error(file, line, `http_allowed_hosts: "${v}" is neither a host name nor an IP address`);
+        }
+      }
     },
   };
 }

@@ -71,6 +71,11 @@ export interface HaCf {
     httpListen: string | null;
     /** `http_token_file PATH` — bearer token for mutating API calls. */
     httpTokenFile: string | null;
+    /**
+     * `http_allowed_hosts NAME...` — names (besides the listen address) the HTTP API answers
+     * to in a request's Host header, in canonicalHost's spelling; any other is refused.
+     */
+    httpAllowedHosts: string[];
   };
 }
 

@@ -3,6 +3,7 @@
 // doubles as the stream's heartbeat).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeEffect } from '../core/node.js';
+import { AddressSlots, clientAddress } from './http-limits.js';
 import { HttpError } from './http-reply.js';
 
 /** Effects worth pushing to dashboards at once; heartbeats alone wait for the periodic push. */
@@ -10,6 +11,8 @@ const PUSH_ON = new Set(['node-status', 'link-status', 'transition', 'group-phas
 
 export interface EventStreamOptions {
   maxClients: number;
+  /** Streams one client address may hold, so one client cannot take every stream. */
+  maxClientsPerAddress: number;
   /** The status to send; throws while hbd is still starting. */
   status: () => unknown;
   /** Told the number of connected clients whenever it changes (the SSE clients gauge). */
@@ -18,15 +21,28 @@ export interface EventStreamOptions {
 
 export class EventStream {
   private readonly clients = new Set<ServerResponse>();
+  private readonly perAddress: AddressSlots;
   private pushTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly o: EventStreamOptions) {}
+  constructor(private readonly o: EventStreamOptions) {
+    this.perAddress = new AddressSlots(o.maxClientsPerAddress);
+  }
 
   open(req: IncomingMessage, res: ServerResponse): void {
     if (this.clients.size >= this.o.maxClients) {
       throw new HttpError(503, 'E_TOO_MANY_CLIENTS', `already ${this.o.maxClients} clients on /events; poll GET /status instead`, { 'Retry-After': '10' });
     }
     const first = JSON.stringify(this.o.status());
+    const who = clientAddress(req.socket);
+    if (!this.perAddress.take(who)) {
+      throw new HttpError(503, 'E_TOO_MANY_CLIENTS', `already ${this.o.maxClientsPerAddress} /events streams from ${who}; close one (another dashboard tab?) or poll GET /status`, { 'Retry-After': '10' });
+    }
+    // (Not req's 'close': for a GET that fires as soon as the request has been read.)
+    res.on('close', () => {
+      this.clients.delete(res);
+      this.perAddress.release(who);
+      this.o.onClients(this.clients.size);
+    });
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -38,12 +54,6 @@ export class EventStream {
     res.write(`retry: 2000\n\nevent: status\ndata: ${first}\n\n`);
     this.clients.add(res);
     this.o.onClients(this.clients.size);
-    const drop = () => {
-      this.clients.delete(res);
-      this.o.onClients(this.clients.size);
-    };
-    // (Not req's 'close': for a GET that fires as soon as the request has been read.)
-    res.on('close', drop);
   }
 
   /** The effects of one step of the core: push soon if a dashboard would show them. */

@@ -2,19 +2,23 @@
 // with a stable code, every answer carries the same security headers, and a request body is
 // read only up to its limit.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 
 export type HttpErrorCode =
   | 'E_BAD_REQUEST'
   | 'E_BAD_JSON'
+  | 'E_BAD_HOST'
   | 'E_AUTH_REQUIRED'
   | 'E_BAD_TOKEN'
   | 'E_NOT_FOUND'
+  | 'E_REQUEST_TIMEOUT'
   | 'E_METHOD_NOT_ALLOWED'
   | 'E_TOO_LARGE'
   | 'E_UNSUPPORTED_MEDIA_TYPE'
   | 'E_HEADERS_TOO_LARGE'
   | 'E_CONTROLS_DISABLED'
   | 'E_TOO_MANY_CLIENTS'
+  | 'E_TOO_MANY_CONNECTIONS'
   | 'E_NOT_READY'
   | 'E_INTERNAL';
 
@@ -39,6 +43,24 @@ const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-sr
 
 export function errorBody(code: HttpErrorCode, message: string): string {
   return JSON.stringify({ error: { code, message } });
+}
+
+/**
+ * Answers on the bare socket, for a connection the HTTP server has no request object for (a
+ * malformed request, headers too slow, one connection too many), then closes it. The client
+ * gets `graceMs` to read the answer; after that the socket is destroyed even if the client
+ * never closes its side, so a refused connection cannot stay open.
+ */
+export function answerAndClose(socket: Socket, status: string, code: HttpErrorCode, message: string, headers: Record<string, string> = {}, graceMs = 1000): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = errorBody(code, message);
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+  if (graceMs > 0) setTimeout(() => socket.destroy(), graceMs).unref();
+  else socket.once('finish', () => socket.destroy());
 }
 
 export function sendAsset(res: ServerResponse, type: string, body: string | Buffer): void {

@@ -20,7 +20,9 @@ import type { StatusSnapshot } from '../status/snapshot.js';
 import { Metrics } from './metrics.js';
 import { FAVICON_SVG, INDEX_HTML, STYLE_CSS } from './dashboard/page.js';
 import { EventStream } from './http-events.js';
-import { checkDeclaredLength, errorBody, HttpError, SECURITY_HEADERS, sendAsset, sendError, sendJson } from './http-reply.js';
+import { HostPolicy } from './http-host.js';
+import { AddressSlots, clientAddress } from './http-limits.js';
+import { answerAndClose, checkDeclaredLength, HttpError, SECURITY_HEADERS, sendAsset, sendError, sendJson } from './http-reply.js';
 import { requestSwitch, type SwitchContext } from './http-switch.js';
 import { BearerToken } from './http-token.js';
 
@@ -37,14 +39,29 @@ export interface HttpApiOptions {
   /** Carries out a standby or takeover on this node (Daemon.dispatch). */
   dispatch: (event: { kind: 'standby' | 'takeover'; scope: Scope }) => void;
   log: Logger;
+  /** Names besides the listen address that Host may carry; default: ha.cf `http_allowed_hosts`. */
+  allowedHosts?: readonly string[];
   maxBodyBytes?: number;
   maxEventClients?: number;
+  maxEventClientsPerAddress?: number;
+  /** Open connections, in all and from one client address. */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** How long a client has from connecting to the end of its request's headers. */
+  headersTimeoutMs?: number;
   /** How often /events repeats the status when nothing happens (it doubles as the stream's heartbeat). */
   eventIntervalMs?: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024;
 export const DEFAULT_MAX_EVENT_CLIENTS = 32;
+/** A person with a few dashboard tabs; a single client cannot take all 32 streams. */
+export const DEFAULT_MAX_EVENT_CLIENTS_PER_ADDRESS = 4;
+export const DEFAULT_MAX_CONNECTIONS = 256;
+/** A browser opens at most 6 connections to a server; room for that, a scraper and a few scripts. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 16;
+/** Clients send their headers in milliseconds; this only has to outlast a slow link. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 5_000;
 
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(.+):(\d{1,5})$/.exec(text.trim());
@@ -59,6 +76,10 @@ export class HttpApi {
   private readonly maxBody: number;
   private readonly intervalMs: number;
   private readonly sockets = new Set<Socket>();
+  private readonly connections: AddressSlots;
+  /** Connections over their address's cap: answered and closed, their requests ignored. */
+  private readonly refused = new WeakSet<Socket>();
+  private hosts: HostPolicy | null = null;
   private readonly events: EventStream;
   private readonly token: BearerToken;
   private readonly switchContext: SwitchContext;
@@ -73,8 +94,10 @@ export class HttpApi {
     this.version = packageVersion();
     this.metrics = new Metrics(o.view, o.config, { version: this.version });
     this.token = new BearerToken(o.tokenFile, o.log);
+    this.connections = new AddressSlots(o.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS);
     this.events = new EventStream({
       maxClients: o.maxEventClients ?? DEFAULT_MAX_EVENT_CLIENTS,
+      maxClientsPerAddress: o.maxEventClientsPerAddress ?? DEFAULT_MAX_EVENT_CLIENTS_PER_ADDRESS,
       status: () => this.status(),
       onClients: (n) => this.metrics.sseClients.set(n),
     });
@@ -95,27 +118,38 @@ export class HttpApi {
   async listen(): Promise<{ host: string; port: number }> {
     const { host, port } = parseListen(this.o.listen);
     await this.token.refresh(true);
-    const server = createServer({ maxHeaderSize: 16 * 1024 }, (req, res) => this.onRequest(req, res));
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 15_000;
+    const headersTimeout = this.o.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+    const server = createServer(
+      {
+        maxHeaderSize: 16 * 1024,
+        headersTimeout,
+        // Bodies are 16 KiB at most: the whole request gets a few seconds more than its headers.
+        requestTimeout: headersTimeout + 5_000,
+        // Node checks these timeouts only this often (30 s by default): a connection that
+        // sends nothing would hold its slot for up to headersTimeout + 30 s.
+        connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeout / 4))),
+      },
+      (req, res) => this.onRequest(req, res),
+    );
     server.keepAliveTimeout = 5_000;
     server.maxHeadersCount = 100;
-    server.maxConnections = 256;
-    server.on('connection', (s: Socket) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
-      if (!socket.writable) return socket.destroy();
-      const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
-      const body = errorBody(tooBig ? 'E_HEADERS_TOO_LARGE' : 'E_BAD_REQUEST', tooBig ? 'request headers too large' : 'malformed HTTP request');
-      socket.end(`HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    server.maxConnections = this.o.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    server.on('connection', (s: Socket) => this.onConnection(s));
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket & { _httpMessage?: { headersSent?: boolean } }) => {
+      // An answer already under way (a refused upload still sending its body) must not be
+      // corrupted by a second one: node's own handler makes the same check.
+      if (socket._httpMessage?.headersSent) socket.destroy();
+      else if (err.code === 'HPE_HEADER_OVERFLOW') answerAndClose(socket, '431 Request Header Fields Too Large', 'E_HEADERS_TOO_LARGE', 'request headers too large');
+      else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') answerAndClose(socket, '408 Request Timeout', 'E_REQUEST_TIMEOUT', `request not received in time: headers are due within ${headersTimeout} ms of connecting, the whole request within ${headersTimeout + 5_000} ms`);
+      else answerAndClose(socket, '400 Bad Request', 'E_BAD_REQUEST', 'malformed HTTP request');
     });
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.off('error', reject);
+        // Before the first request can arrive: until then route() refuses every Host.
+        this.hosts = new HostPolicy({ listenHost: host, boundAddress: this.address().host, allowedHosts: this.o.allowedHosts ?? this.o.config.ha.ext.httpAllowedHosts });
         resolve();
       });
     });
@@ -151,9 +185,32 @@ export class HttpApi {
 
   // --- requests ---------------------------------------------------------------------------
 
+  private onConnection(s: Socket): void {
+    this.sockets.add(s);
+    const who = clientAddress(s);
+    if (this.connections.take(who)) {
+      s.once('close', () => {
+        this.sockets.delete(s);
+        this.connections.release(who);
+      });
+      return;
+    }
+    s.once('close', () => this.sockets.delete(s));
+    this.refused.add(s);
+    const max = this.connections.perAddress;
+    this.warnOnce('connections', `HTTP API: refused a connection from ${who}: it already has ${max} open.`);
+    // Closed as soon as the answer is handed to the kernel: lingering refused connections
+    // would fill the global cap just as well as accepted ones.
+    answerAndClose(s, '503 Service Unavailable', 'E_TOO_MANY_CONNECTIONS', `already ${max} connections from ${who}; close some and retry`, { 'Retry-After': '5' }, 0);
+  }
+
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     res.on('error', () => undefined);
     req.on('error', () => undefined);
+    if (this.refused.has(req.socket)) {
+      req.resume();
+      return;
+    }
     for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v);
     this.route(req, res).catch((err: unknown) => {
       if (err instanceof HttpError) return sendError(req, res, err);
@@ -163,6 +220,12 @@ export class HttpApi {
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const host = req.headers.host;
+    if (!this.hosts?.allows(host)) {
+      const shown = JSON.stringify(String(host).slice(0, 100));
+      this.warnOnce('host', `HTTP API: refused ${req.method} ${String(req.url).slice(0, 40)} from ${clientAddress(req.socket)} for Host ${shown}, not an address of this server (a DNS-rebinding web page?); if that name is how you reach hbd, add it to http_allowed_hosts in ha.cf.`);
+      throw new HttpError(421, 'E_BAD_HOST', `this server does not answer to Host ${shown}; use the address hbd listens on, or list the name in http_allowed_hosts (ha.cf)`);
+    }
     let path: string;
     try {
       path = new URL(req.url ?? '/', 'http://hbd.invalid').pathname;

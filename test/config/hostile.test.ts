@@ -164,6 +164,25 @@ test('a missing directory or file says which', () => {
   }
 });
 
+test('http_allowed_hosts: names kept in one spelling; a port, a wildcard or a non-name is an error on its line', () => {
+  const fx = textFixture({ hacf: `${GOOD_HACF}http_allowed_hosts HBD.Example.com. monitor 10.0.0.5\nhttp_allowed_hosts [0:0::1] hbd.example.com\n`, authkeys: GOOD_AUTH, haresources: GOOD_RES });
+  try {
+    const r = loadConfig({ configDir: fx.dir, nodeName: 'alpha' });
+    assert.ok(r.ok, JSON.stringify(r));
+    if (r.ok) assert.deepEqual(r.config.ha.ext.httpAllowedHosts, ['hbd.example.com', 'monitor', '10.0.0.5', '::1']);
+  } finally {
+    fx.cleanup();
+  }
+  const line = GOOD_HACF.split('\n').length;
+  expectError({ hacf: `${GOOD_HACF}http_allowed_hosts\n` }, 'ha.cf', line, /needs at least one host name/);
+  expectError({ hacf: `${GOOD_HACF}http_allowed_hosts hbd.example.com:8694\n` }, 'ha.cf', line, /"hbd\.example\.com:8694" has a port — write the name alone/);
+  expectError({ hacf: `${GOOD_HACF}http_allowed_hosts [::1]:8694\n` }, 'ha.cf', line, /has a port/);
+  expectError({ hacf: `${GOOD_HACF}http_allowed_hosts *.example.com\n` }, 'ha.cf', line, /wildcards are not accepted/);
+  for (const bad of ['bad_name', 'a..b', '127.1', 'http://x', '-x.example', `${'a'.repeat(64)}.example`]) {
+    expectError({ hacf: `${GOOD_HACF}http_allowed_hosts ok.example ${bad}\n` }, 'ha.cf', line, new RegExp(`"${bad.replace(/[.*]/g, '\\$&')}" is neither a host name nor an IP address`));
+  }
+});
+
 test('random ha.cf/authkeys/haresources never throw (seeded)', () => {
   let seed = 12345;
   const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);

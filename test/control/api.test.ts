@@ -114,12 +114,17 @@ describe('HTTP API on a real 2-node cluster', { timeout: 60_000 }, () => {
         s.destroy();
         reject(new Error(`no status event: ${out}`));
       });
-      s.write(`GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n`);
+      s.write(`GET /events HTTP/1.1\r\nHost: ${u.host}\r\nAccept: text/event-stream\r\n\r\n`);
     });
     assert.match(text, /^HTTP\/1\.1 200/);
     assert.match(text, /content-type: text\/event-stream/i);
     const data = /event: status\ndata: (.*)\n\n/.exec(text)?.[1];
     assert.equal(JSON.parse(data ?? '{}').node, 'beta');
+  });
+
+  it('a request for a Host that is not the listen address (DNS rebinding): 421 E_BAD_HOST', async () => {
+    for (const p of ['/status', '/metrics', '/']) assertError(await c.request('alpha', 'GET', p, { headers: { Host: 'evil.example' } }), 421, 'E_BAD_HOST');
+    assert.equal((await c.request('alpha', 'GET', '/status', { headers: { Host: new URL(c.url('alpha')).host } })).status, 200);
   });
 
   it('unknown routes: 404 E_NOT_FOUND', async () => {
@@ -190,14 +195,15 @@ describe('HTTP API on a real 2-node cluster', { timeout: 60_000 }, () => {
 
   it('malformed HTTP and huge headers get JSON errors; the daemon lives on', async () => {
     const url = c.url('alpha');
+    const host = new URL(url).host;
     const garbage = await raw(url, 'HELLO WORLD\r\n\r\n');
     assert.match(garbage, /^HTTP\/1\.1 400 /);
     assert.match(garbage, /"code":"E_BAD_REQUEST"/);
-    const huge = await raw(url, `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`);
+    const huge = await raw(url, `GET /status HTTP/1.1\r\nHost: ${host}\r\nX-Big: ${'a'.repeat(40 * 1024)}\r\n\r\n`);
     assert.match(huge, /^HTTP\/1\.1 431 /);
     assert.match(huge, /"code":"E_HEADERS_TOO_LARGE"/);
     // Half a request, then gone.
-    await raw(url, 'POST /standby HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"sc');
+    await raw(url, `POST /standby HTTP/1.1\r\nHost: ${host}\r\nContent-Length: 100\r\n\r\n{"sc`);
     assert.ok(c.alive('alpha'));
     assert.equal((await c.get('alpha', '/status')).status, 200);
   });

@@ -3,46 +3,16 @@
 // a daemon not started yet), and the token file rules.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { get, request } from 'node:http';
+import { chmodSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { loadConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
-import * as Node from '../../src/core/node.js';
 import { ClusterView } from '../../src/status/cluster-view.js';
-import type { Logger } from '../../src/lib/logger.js';
 import { HttpApi, parseListen, readToken } from '../../src/control/http.js';
+import { attachCore, call, memoryLog, writeConfig } from './inprocess.js';
 
 const TOKEN = 'in-process-token-0123456789';
-
-function memoryLog(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (msg: string) => void lines.push(`${level}: ${msg}`);
-  return { lines, info: at('info'), warn: at('warn'), error: at('error'), crit: at('crit'), debug: at('debug'), debugEnabled: () => false };
-}
-
-function call(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; json: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers, agent: false }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => {
-        let json: unknown = null;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON (metrics) */
-        }
-        resolve({ status: res.statusCode ?? 0, json });
-      });
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 describe('HttpApi in-process', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hbts-httpunit-'));
@@ -54,18 +24,9 @@ describe('HttpApi in-process', () => {
   let dispatchImpl: (ev: { kind: string; scope: string }) => void = () => undefined;
 
   before(async () => {
-    mkdirSync(join(dir, 'resource.d'));
-    writeFileSync(join(dir, 'ha.cf'), 'node alpha beta\nkeepalive 1\ndeadtime 5\nucast lo 127.0.0.1\nudpport 30999\n');
-    writeFileSync(join(dir, 'authkeys'), 'auth 1\n1 sha1 x\n');
-    chmodSync(join(dir, 'authkeys'), 0o600);
-    writeFileSync(join(dir, 'resource.d', 'svc'), '#!/bin/sh\nexit 0\n');
-    chmodSync(join(dir, 'resource.d', 'svc'), 0o755);
-    writeFileSync(join(dir, 'haresources'), 'alpha svc\n');
+    config = writeConfig(dir);
     writeFileSync(join(dir, 'token'), `${TOKEN}\n`);
     chmodSync(join(dir, 'token'), 0o600);
-    const r = loadConfig({ configDir: dir, nodeName: 'alpha', roots: { initD: join(dir, 'init.d') } });
-    assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
-    config = r.config;
     view = new ClusterView(config, 'alpha');
     api = new HttpApi({
       listen: '127.0.0.1:0',
@@ -93,9 +54,7 @@ describe('HttpApi in-process', () => {
   });
 
   it('serves the status once the view is attached', async () => {
-    const now = performance.now();
-    const st = Node.initNode({ me: 'alpha', nodes: ['alpha', 'beta'], linkNames: ['lo'], timers: { keepaliveMs: 1000, warntimeMs: 2000, deadtimeMs: 5000, initdeadMs: 10000 }, groups: [{ id: 'g', preferredNode: 'alpha', resources: ['svc'] }], autoFailback: 'on', digest: config.digest }, now);
-    view.attach(st, now);
+    attachCore(view, config);
     const r = await call(port, 'GET', '/status');
     assert.equal(r.status, 200);
     assert.equal(r.json.node, 'alpha');
@@ -105,13 +64,13 @@ describe('HttpApi in-process', () => {
     dispatchImpl = () => {
       throw new Error('boom from the core');
     };
-    const r = await call(port, 'POST', '/standby', { Authorization: `Bearer ${TOKEN}` });
+    const r = await call(port, 'POST', '/standby', { headers: { Authorization: `Bearer ${TOKEN}` } });
     assert.equal(r.status, 500);
     assert.equal(r.json.error.code, 'E_INTERNAL');
     assert.doesNotMatch(r.json.error.message, /boom/); // internals stay in the log
     assert.ok(log.lines.some((l) => /internal error on POST \/standby: Error: boom from the core/.test(l)), log.lines.join('\n'));
     dispatchImpl = () => undefined;
-    assert.equal((await call(port, 'POST', '/standby', { Authorization: `Bearer ${TOKEN}` })).status, 202);
+    assert.equal((await call(port, 'POST', '/standby', { headers: { Authorization: `Bearer ${TOKEN}` } })).status, 202);
   });
 
   it('caps /events clients (503 E_TOO_MANY_CLIENTS) and keeps the streams beating', async () => {

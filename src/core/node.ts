@@ -198,5 +198,5 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
 
 export function nextWake(state: NodeState, now: number): number {
   if (state.exited) return Infinity;
-  return Math.min(M.nextWake(state.membership), O.nextWake(state.ownership, now));
+  return Math.min(M.nextWake(state.membership, now), O.nextWake(state.ownership, now));
 }

@@ -85,6 +85,11 @@ export type MembershipEffect =
   | { kind: 'log'; level: LogLevel; text: string }
   | { kind: 'node-status'; node: string; from: NodeStatus; to: NodeStatus; reason?: DeadReason | 'restart' }
   | { kind: 'link-status'; node: string; link: string; up: boolean }
+  /**
+   * A silence past warntime: once while it lasts (`arrived: false`), and when the heartbeat
+   * that ends it arrives (`arrived: true`); a status view counts each silence once.
+   */
+  | { kind: 'late-heartbeat'; node: string; silentMs: number; arrived: boolean }
   /** The peer restarted (new generation) without us noticing it die: it lost what it held. */
   | { kind: 'node-restarted'; node: string; generation: number }
   /** We were not scheduled for `ms`; our last heartbeat went out `silentMs` ago. */
@@ -203,6 +208,7 @@ function onHeard(t: Turn, event: Extract<MembershipEvent, { kind: 'heard' }>): v
     const gap = t.now - p.lastHeard;
     if (gap > t.state.timers.warntimeMs) {
       t.effects.push({ kind: 'log', level: 'warn', text: `Late heartbeat: Node ${p.name}: interval ${Math.round(gap)} ms (warntime ${t.state.timers.warntimeMs} ms).` });
+      t.effects.push({ kind: 'late-heartbeat', node: p.name, silentMs: gap, arrived: true });
     }
   }
   const wasDead = p.status === 'dead' || p.status === 'init';
@@ -273,6 +279,7 @@ function onDeadlines(t: Turn): void {
       p.lateWarned = true;
       const silent = t.now - silentSince(s, p.lastHeard);
       t.effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: is late: no heartbeat for ${Math.round(silent)} ms (warntime ${s.timers.warntimeMs} ms).` });
+      t.effects.push({ kind: 'late-heartbeat', node: p.name, silentMs: silent, arrived: false });
     }
   }
 }

@@ -29,7 +29,7 @@ export type NodeEffect =
   | { kind: 'send-leave' }
   | { kind: 'log'; level: M.LogLevel; text: string }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
-  | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' }>
+  | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
   | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' }>
   | { kind: 'drift'; node: string; digest: string | null }
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
@@ -111,6 +111,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
           membershipChanged = true;
           break;
         case 'link-status':
+        case 'late-heartbeat':
           effects.push(e);
           break;
         case 'settled':

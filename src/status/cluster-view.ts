@@ -63,17 +63,12 @@ export class ClusterView {
         case 'link-status':
           this.record('link', `link ${e.node}:${e.link} ${e.up ? 'up' : 'dead'}`, e.up ? 'link-up' : 'link-dead');
           break;
-        case 'log': {
-          // The core logs a silence past warntime ("is late") and a heartbeat that arrives after
-          // one ("Late heartbeat"); count each silence once.
-          const late = /^node (\S+): is late:/.exec(e.text) ?? /^Late heartbeat: Node (\S+):/.exec(e.text);
-          if (late?.[1] && !this.lateNodes.has(late[1])) this.count('late_heartbeats', late[1]);
-          if (late?.[1]) {
-            if (e.text.startsWith('Late')) this.lateNodes.delete(late[1]);
-            else this.lateNodes.add(late[1]);
-          }
+        case 'late-heartbeat':
+          // Said while a silence lasts and again when the heartbeat that ends it arrives: count each silence once.
+          if (!this.lateNodes.has(e.node)) this.count('late_heartbeats', e.node);
+          if (e.arrived) this.lateNodes.delete(e.node);
+          else this.lateNodes.add(e.node);
           break;
-        }
         case 'transition': {
           const g = this.config.groups[e.group];
           const label = g ? g.id : `group ${e.group}`;

@@ -344,7 +344,23 @@ export function nextWake(state: MembershipState, now: number): number {
   return nextWakeOf(deadlines(state), now);
 }
 
-/** Nodes that count as alive for ownership: heard and not dead (includes ourselves). */
-export function liveNodes(state: MembershipState): string[] {
-  return [state.me, ...Object.values(state.peers).filter((p) => p.status === 'up' || p.status === 'active').map((p) => p.name)];
+/** What ownership needs of membership, passed in with each of its steps. */
+export interface MembershipView {
+  /** Peers that count as alive: heard and not dead (not ourselves), in ha.cf order. */
+  live: string[];
+  /** Every peer heard or declared dead: only then can ownership be decided. */
+  settled: boolean;
+  /** For each live peer, since when it has been up in its current run (failback stability). */
+  since: Record<string, number>;
+}
+
+export function viewOf(state: MembershipState): MembershipView {
+  const live: string[] = [];
+  const since: Record<string, number> = {};
+  for (const p of Object.values(state.peers)) {
+    if (p.status !== 'up' && p.status !== 'active') continue;
+    live.push(p.name);
+    since[p.name] = p.since;
+  }
+  return { live, settled: state.settled, since };
 }

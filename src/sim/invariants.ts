@@ -229,7 +229,7 @@ export class Checker {
     for (const e of effects) {
       if (e.kind !== 'group-phase' || e.to !== 'stopped') continue;
       const g = n.globalOf[e.group]!;
-      if (local[e.group]!.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
+      if (local[e.group]!.run.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
         this.phase[n.idx]![g] = 'stopped';
         this.stopTrouble[n.idx]![g] = false;
         this.refresh(g);
@@ -237,16 +237,16 @@ export class Checker {
     }
     for (let l = 0; l < local.length; l++) {
       const g = n.globalOf[l]!;
-      const lg = local[l]!;
+      const run = local[l]!.run;
       const before = this.phase[n.idx]![g]!;
-      const p = lg.phase;
+      const p = run.phase;
       if (p === before) continue;
       this.phase[n.idx]![g] = p;
       changed.push(g);
-      if (p === 'stopping' && (before === 'running' || before === 'starting')) {
+      if (run.phase === 'stopping' && (before === 'running' || before === 'starting')) {
         this.stopTrouble[n.idx]![g] = false;
-        this.note(`stops (${lg.stopReason})`);
-        if (lg.stopReason === 'release') {
+        this.note(`stops (${run.reason})`);
+        if (run.reason === 'release') {
           const preferred = this.w.schedule.config.groups[g]!.preferredNode;
           this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null };
         }
@@ -256,7 +256,7 @@ export class Checker {
     }
     // Never half-started.
     for (let l = 0; l < local.length; l++) {
-      const p = local[l]!.phase;
+      const p = local[l]!.run.phase;
       if (p !== 'running' && p !== 'stopped') continue;
       const g = n.globalOf[l]!;
       const res = n.res[g]!;
@@ -430,7 +430,7 @@ export class Checker {
     const order = [def.preferredNode, ...this.w.schedule.config.nodes.filter((x) => x !== def.preferredNode)]
       .map((name) => eligible.find((n) => n.name === name))
       .filter((n): n is SimNode => n !== undefined);
-    const standby = (n: SimNode) => n.state?.ownership.standby.has(n.localOf[g]!) ?? false;
+    const standby = (n: SimNode) => n.state?.ownership.switches.standby.has(n.localOf[g]!) ?? false;
     return order.find((n) => !standby(n)) ?? order[0] ?? null;
   }
 

@@ -21,6 +21,8 @@ export interface LocalGroup {
   failedUntil: number | null;
   /** For logs: whose group we are taking over ("Resources being acquired from prime."). */
   acquiredFrom: string | null;
+  /** Another node was seen running the group since we last ran it: our next start is a failback. */
+  heldElsewhere: boolean;
 }
 
 export interface OwnershipState {
@@ -101,7 +103,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     groups,
     autoFailback,
     config: { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
-    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null })),
+    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false })),
     peers: {},
     heardAt: {},
     stale: [],

@@ -114,6 +114,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       break;
   }
   forgetTheDead(tx);
+  noteHeldElsewhere(s);
   decide(tx);
   if (tx.advertise) tx.effects.push({ kind: 'advertise' });
   return { state: s, effects: tx.effects };
@@ -138,6 +139,15 @@ function forgetTheDead(tx: Tx): void {
     for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
   }
   s.stale = s.stale.filter((n) => view.live.includes(n));
+}
+
+/** A group seen running on another node since we last ran it: our next start of it is a failback. */
+function noteHeldElsewhere(s: OwnershipState): void {
+  for (const a of Object.values(s.peers)) {
+    s.groups.forEach((def, g) => {
+      if (a.groups[def.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
+    });
+  }
 }
 
 function onStalled(tx: Tx, silentMs: number): void {
@@ -375,6 +385,7 @@ function driveHeld(tx: Tx, g: number, desired: string | null, quorate: boolean):
   else log(tx, 'info', `Resource group ${label} is running.`);
   lg.acquiredFrom = null;
   lg.failedUntil = null;
+  lg.heldElsewhere = false;
 }
 
 function startGroup(tx: Tx, g: number): void {
@@ -387,6 +398,8 @@ function startGroup(tx: Tx, g: number): void {
     log(tx, 'info', 'Taking over resource group');
   }
   apply(tx, g, S.beginStart(lg.run, runContext(tx, g)));
-  const what = s.groups[g]!.preferredNode !== s.me ? 'takeover' : takingOver ? 'failback' : 'acquired';
+  // The preferred node taking its group back from another node (that died, or that ran it
+  // while we were away or in standby) is a failback.
+  const what = s.groups[g]!.preferredNode !== s.me ? 'takeover' : takingOver || lg.heldElsewhere ? 'failback' : 'acquired';
   tx.effects.push({ kind: 'transition', group: g, what, from });
 }

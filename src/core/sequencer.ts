@@ -42,12 +42,18 @@ export const STOPPED: Run = { phase: 'stopped' };
 
 export type TransitionKind = 'takeover' | 'failback' | 'release' | 'start-failed' | 'stop-failed' | 'standby' | 'acquired';
 
-/** What happens to a group, as data: agent calls, log lines, phase changes. */
+/** What happens to a group, as data: agent calls, log lines, phase changes, resources up or down. */
 export type GroupEffect =
   | { kind: 'agent'; group: number; resource: number; action: AgentAction }
   | { kind: 'log'; level: LogLevel; text: string }
   | { kind: 'group-phase'; group: number; from: GroupPhase; to: GroupPhase }
-  | { kind: 'transition'; group: number; what: TransitionKind; from?: string | null };
+  | { kind: 'transition'; group: number; what: TransitionKind; from?: string | null }
+  /**
+   * Resource `resource` of the group is now running here (`running`), or no longer: learned
+   * from a start, a status that found it running, or a stop. The shell maps resources to what
+   * it guards (addresses) and counts; after a failed start or stop, nothing is said.
+   */
+  | { kind: 'resource'; group: number; resource: number; running: boolean };
 
 /** The retry timing of a failed stop (OwnershipTuning's). */
 export interface StopTiming {
@@ -142,11 +148,12 @@ function startWent(ev: AgentResult): boolean {
 
 function startDone(run: Extract<Run, { phase: 'starting' }>, ev: AgentResult, c: RunContext): RunStep {
   const name = c.def.resources[ev.resource] ?? '?';
+  const up = (): GroupEffect => ({ kind: 'resource', group: c.group, resource: ev.resource, running: true });
   if (ev.action === 'status' && ev.running) {
-    return { run: { ...run, done: run.done + 1, pending: null }, effects: [{ kind: 'log', level: 'info', text: `Resource ${name} is already running.` }] };
+    return { run: { ...run, done: run.done + 1, pending: null }, effects: [{ kind: 'log', level: 'info', text: `Resource ${name} is already running.` }, up()] };
   }
   if (ev.action === 'status') return { run: { ...run, pending: 'start' }, effects: [{ kind: 'agent', group: c.group, resource: run.done, action: 'start' }] };
-  if (ev.ok) return { run: { ...run, done: run.done + 1, pending: null }, effects: [] };
+  if (ev.ok) return { run: { ...run, done: run.done + 1, pending: null }, effects: [up()] };
   // Undo what this group started, right to left, the failed one included: never half-started.
   const rollback = beginStop({ ...run, pending: null }, 'rollback', c, ev.resource);
   return {
@@ -162,7 +169,8 @@ function startDone(run: Extract<Run, { phase: 'starting' }>, ev: AgentResult, c:
 function stopDone(run: StopRun, ev: AgentResult, c: RunContext): RunStep {
   const name = c.def.resources[ev.resource] ?? '?';
   if (ev.ok) {
-    return phaseChange(c, run, { ...run, phase: 'stopping', left: run.left - 1, pending: null, attempts: 0 }, []);
+    const effects: GroupEffect[] = [{ kind: 'resource', group: c.group, resource: ev.resource, running: false }];
+    return phaseChange(c, run, { ...run, phase: 'stopping', left: run.left - 1, pending: null, attempts: 0 }, effects);
   }
   const attempts = run.attempts + 1;
   const t = c.timing;

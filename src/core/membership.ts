@@ -237,31 +237,31 @@ function onPeerLeft(t: Turn, event: Extract<MembershipEvent, { kind: 'peer-left'
   }
 }
 
-/** A deadline of ours, and whose it is. */
-type Due = Deadline & { peer?: string; link?: string };
-
 /** Every deadline the state holds: `step` acts on the expired ones, `nextWake` is the earliest. */
-function deadlines(s: MembershipState): Due[] {
-  const all: Due[] = heartbeatDeadline(s);
-  for (const p of Object.values(s.peers)) all.push(...peerDeadlines(s, p));
+function deadlines(s: MembershipState): Deadline[] {
+  const all: Deadline[] = heartbeatDeadline(s);
+  for (const name in s.peers) peerDeadlines(s, s.peers[name]!, all);
   return all;
 }
 
 /** Ours: none once we are leaving (the goodbye was our last word). */
-function heartbeatDeadline(s: MembershipState): Due[] {
+function heartbeatDeadline(s: MembershipState): Deadline[] {
   return s.leaving ? [] : [dueAt('heartbeat', s.nextHeartbeatAt)];
 }
 
-/** A peer's: its links' and its own silence. None for a dead peer: only a heartbeat revives it. */
-function peerDeadlines(s: MembershipState, p: PeerState): Due[] {
-  if (p.status === 'dead') return [];
-  const all: Due[] = [];
-  for (const [link, l] of Object.entries(p.links)) {
-    if (l.up && l.lastHeard !== null) all.push({ ...dueAfter('link-dead', silentSince(s, l.lastHeard), s.timers.deadtimeMs), peer: p.name, link });
+/**
+ * A peer's: each of its links' silence (the subject is the link) and its own. None for a dead
+ * peer: only a heartbeat revives it.
+ */
+function peerDeadlines(s: MembershipState, p: PeerState, all: Deadline[] = []): Deadline[] {
+  if (p.status === 'dead') return all;
+  for (const link in p.links) {
+    const l = p.links[link]!;
+    if (l.up && l.lastHeard !== null) all.push(dueAfter('link-dead', silentSince(s, l.lastHeard), s.timers.deadtimeMs, link));
   }
   const since = silentSince(s, p.lastHeard);
-  if (p.lastHeard !== null && !p.lateWarned) all.push({ ...dueAfter('late', since, s.timers.warntimeMs), peer: p.name });
-  all.push({ ...dueAfter('dead', since, deadAfter(s, p)), peer: p.name });
+  if (p.lastHeard !== null && !p.lateWarned) all.push(dueAfter('late', since, s.timers.warntimeMs));
+  all.push(dueAfter('dead', since, deadAfter(s, p)));
   return all;
 }
 
@@ -272,7 +272,7 @@ function onDeadlines(t: Turn): void {
     const due = peerDeadlines(s, s.peers[name]!).filter((d) => expired(d, t.now));
     if (due.length === 0) continue;
     const p = peer(t, name)!;
-    for (const d of due) if (d.name === 'link-dead') linkDown(t, p, d.link!);
+    for (const d of due) if (d.name === 'link-dead') linkDown(t, p, d.subject);
     if (due.some((d) => d.name === 'dead')) {
       markDead(t, p, 'timeout');
     } else if (due.some((d) => d.name === 'late')) {

@@ -68,7 +68,7 @@ export interface OwnershipResult {
 }
 
 /** One step in progress: this step's copy of the state, membership's view, what it says. */
-interface Tx {
+interface Turn {
   s: OwnershipState;
   view: MembershipView;
   now: number;
@@ -85,39 +85,39 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     heardAt: { ...prev.heardAt },
     lease: { ...prev.lease, acks: { ...prev.lease.acks } },
   };
-  const tx: Tx = { s, view: event.kind === 'node-lost' ? withoutNode(view, event.node) : view, now, effects: [], advertise: false };
+  const t: Turn = { s, view: event.kind === 'node-lost' ? withoutNode(view, event.node) : view, now, effects: [], advertise: false };
   switch (event.kind) {
     case 'stalled':
-      onStalled(tx, event.silentMs);
+      onStalled(t, event.silentMs);
       break;
     case 'node-lost':
-      onNodeLost(tx, event.node, event.reason);
+      onNodeLost(t, event.node, event.reason);
       break;
     case 'advert':
-      if (event.node !== s.me) onAdvert(tx, event.node, event.advert);
+      if (event.node !== s.me) onAdvert(t, event.node, event.advert);
       break;
     case 'agent-done':
-      onAgentDone(tx, event);
+      onAgentDone(t, event);
       break;
     case 'standby':
-      onStandby(tx, event.scope);
+      onStandby(t, event.scope);
       break;
     case 'takeover':
-      onTakeover(tx, event.scope);
+      onTakeover(t, event.scope);
       break;
     case 'leave':
-      if (!s.leaving) tx.advertise = true;
+      if (!s.leaving) t.advertise = true;
       s.leaving = true;
       break;
     case 'tick':
     case 'membership':
       break;
   }
-  forgetTheDead(tx);
+  forgetTheDead(t);
   noteHeldElsewhere(s);
-  decide(tx);
-  if (tx.advertise) tx.effects.push({ kind: 'advertise' });
-  return { state: s, effects: tx.effects };
+  decide(t);
+  if (t.advertise) t.effects.push({ kind: 'advertise' });
+  return { state: s, effects: t.effects };
 }
 
 /**
@@ -128,13 +128,13 @@ function withoutNode(view: MembershipView, node: string): MembershipView {
   return { ...view, live: view.live.filter((n) => n !== node) };
 }
 
-function log(tx: Tx, level: 'info' | 'warn', text: string): void {
-  tx.effects.push({ kind: 'log', level, text });
+function log(t: Turn, level: 'info' | 'warn', text: string): void {
+  t.effects.push({ kind: 'log', level, text });
 }
 
 /** What we know of a node that is not alive in membership's view is of a past run of it. */
-function forgetTheDead(tx: Tx): void {
-  const { s, view } = tx;
+function forgetTheDead(t: Turn): void {
+  const { s, view } = t;
   for (const map of [s.peers, s.lease.acks, s.heardAt]) {
     for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
   }
@@ -143,26 +143,25 @@ function forgetTheDead(tx: Tx): void {
 
 /** A group seen running on another node since we last ran it: our next start of it is a failback. */
 function noteHeldElsewhere(s: OwnershipState): void {
-  for (const a of Object.values(s.peers)) {
-    s.groups.forEach((def, g) => {
-      if (a.groups[def.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
-    });
+  for (const n in s.peers) {
+    const a = s.peers[n]!;
+    for (let g = 0; g < s.groups.length; g++) if (a.groups[s.groups[g]!.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
   }
 }
 
-function onStalled(tx: Tx, silentMs: number): void {
-  const s = tx.s;
+function onStalled(t: Turn, silentMs: number): void {
+  const s = t.s;
   // Our adverts stopped for a while; what we know of the peers is old. Start nothing until
   // each has spoken again (or is declared dead), and if we were silent for a deadtime, the
   // peers have declared us dead and may have taken our groups: let go.
-  s.stale = [...tx.view.live];
+  s.stale = [...t.view.live];
   // Packets that waited in our socket during the stall come first, and tell of the past.
-  s.holdStartsUntil = tx.now + s.deadtimeMs;
+  s.holdStartsUntil = t.now + s.deadtimeMs;
   if (silentMs >= s.deadtimeMs) for (const lg of s.local) lg.run = S.afterStall(lg.run);
 }
 
-function onNodeLost(tx: Tx, node: string, reason: LostReason): void {
-  const s = tx.s;
+function onNodeLost(t: Turn, node: string, reason: LostReason): void {
+  const s = t.s;
   const had = s.peers[node];
   delete s.peers[node];
   delete s.lease.acks[node];
@@ -173,12 +172,12 @@ function onNodeLost(tx: Tx, node: string, reason: LostReason): void {
   for (const lg of s.local) {
     if (lg.grant && lg.grant.node === node) {
       lg.grant = null;
-      tx.advertise = true;
+      t.advertise = true;
     }
   }
   const held = had ? s.groups.flatMap((def, g) => (holds(had.groups[def.id]?.phase ?? 'stopped') ? [g] : [])) : [];
-  for (const g of held) if (s.local[g]!.run.phase === 'running') tx.effects.push({ kind: 'reassert', group: g, from: node });
-  if (reason === 'shutdown' && held.length === 0 && had) log(tx, 'info', `Dead node ${node} gave up resources.`);
+  for (const g of held) if (s.local[g]!.run.phase === 'running') t.effects.push({ kind: 'reassert', group: g, from: node });
+  if (reason === 'shutdown' && held.length === 0 && had) log(t, 'info', `Dead node ${node} gave up resources.`);
   for (const g of held) s.local[g]!.acquiredFrom = node;
   // Groups preferred by the lost node are "acquired from" it too, as Heartbeat logs.
   s.groups.forEach((def, g) => {
@@ -186,142 +185,142 @@ function onNodeLost(tx: Tx, node: string, reason: LostReason): void {
   });
 }
 
-function onAdvert(tx: Tx, node: string, a: PeerAdvert): void {
-  const s = tx.s;
+function onAdvert(t: Turn, node: string, a: PeerAdvert): void {
+  const s = t.s;
   const known = s.peers[node];
   // An advert older than the one we have (reordered on the way) is out of date.
   if (known && known.gen === a.gen && a.at < known.at) return;
   s.groups.forEach((def, g) => {
     const was = known?.groups[def.id]?.phase ?? 'stopped';
     const is = a.groups[def.id]?.phase ?? 'stopped';
-    if (known && holds(was) && !holds(is) && s.local[g]!.run.phase === 'running') tx.effects.push({ kind: 'reassert', group: g, from: node });
+    if (known && holds(was) && !holds(is) && s.local[g]!.run.phase === 'running') t.effects.push({ kind: 'reassert', group: g, from: node });
   });
   s.peers[node] = a;
-  s.heardAt[node] = tx.now;
+  s.heardAt[node] = t.now;
   s.stale = s.stale.filter((n) => n !== node);
   s.lease.acks[node] = L.ackAfter(s.lease.acks[node], a);
-  const ask = W.peerAsks(s.switches, node, a, s.groups, tx.now);
+  const ask = W.peerAsks(s.switches, node, a, s.groups, t.now);
   if (!ask) return;
   s.switches = ask.switches;
-  if (ask.fresh.length > 0) tx.advertise = true;
-  if (ask.asked.length > 0) log(tx, 'info', `${node} asked to take over: standing by for ${ask.asked.map((g) => groupLabel(s.groups[g]!)).join('; ')}`);
+  if (ask.fresh.length > 0) t.advertise = true;
+  if (ask.asked.length > 0) log(t, 'info', `${node} asked to take over: standing by for ${ask.asked.map((g) => groupLabel(s.groups[g]!)).join('; ')}`);
 }
 
-function onStandby(tx: Tx, scope: W.Scope): void {
-  const s = tx.s;
+function onStandby(t: Turn, scope: W.Scope): void {
+  const s = t.s;
   const gs = W.inScope(s.groups, s.me, scope);
-  s.switches = W.standBy(s.switches, gs, tx.now);
-  log(tx, 'info', `Standby: giving ${scope} resources to the other node(s).`);
-  for (const g of gs) tx.effects.push({ kind: 'transition', group: g, what: 'standby' });
-  tx.advertise = true;
+  s.switches = W.standBy(s.switches, gs, t.now);
+  log(t, 'info', `Standby: giving ${scope} resources to the other node(s).`);
+  for (const g of gs) t.effects.push({ kind: 'transition', group: g, what: 'standby' });
+  t.advertise = true;
 }
 
-function onTakeover(tx: Tx, scope: W.Scope): void {
-  const s = tx.s;
+function onTakeover(t: Turn, scope: W.Scope): void {
+  const s = t.s;
   const gs = W.inScope(s.groups, s.me, scope);
   s.switches = W.takeOver(s.switches, gs);
   for (const g of gs) s.local[g]!.failedUntil = null;
-  log(tx, 'info', `Takeover: asking the other node(s) for ${scope} resources.`);
-  tx.advertise = true;
+  log(t, 'info', `Takeover: asking the other node(s) for ${scope} resources.`);
+  t.advertise = true;
 }
 
-function runContext(tx: Tx, g: number): S.RunContext {
-  return { group: g, def: tx.s.groups[g]!, timing: tx.s.config, now: tx.now };
+function runContext(t: Turn, g: number): S.RunContext {
+  return { group: g, def: t.s.groups[g]!, timing: t.s.config, now: t.now };
 }
 
 /** Takes the sequencer's step for group g: its run, and its effects. */
-function apply(tx: Tx, g: number, r: S.RunStep): void {
-  const lg = tx.s.local[g]!;
-  if (r.run.phase !== lg.run.phase) tx.advertise = true;
+function apply(t: Turn, g: number, r: S.RunStep): void {
+  const lg = t.s.local[g]!;
+  if (r.run.phase !== lg.run.phase) t.advertise = true;
   lg.run = r.run;
-  tx.effects.push(...r.effects);
+  t.effects.push(...r.effects);
 }
 
-function onAgentDone(tx: Tx, ev: Extract<OwnershipEvent, { kind: 'agent-done' }>): void {
-  const lg = tx.s.local[ev.group];
+function onAgentDone(t: Turn, ev: Extract<OwnershipEvent, { kind: 'agent-done' }>): void {
+  const lg = t.s.local[ev.group];
   if (!lg) return;
-  const r = S.agentDone(lg.run, ev, runContext(tx, ev.group));
+  const r = S.agentDone(lg.run, ev, runContext(t, ev.group));
   if (!r) return; // stale
-  if (r.startFailed) lg.failedUntil = tx.now + tx.s.config.failedStartHoldMs;
-  apply(tx, ev.group, r);
+  if (r.startFailed) lg.failedUntil = t.now + t.s.config.failedStartHoldMs;
+  apply(t, ev.group, r);
 }
 
 /** Drives every group one step: the next agent call, or a change of phase. */
-function decide(tx: Tx): void {
-  const s = tx.s;
+function decide(t: Turn): void {
+  const s = t.s;
   const grants = grantsOpening(s);
-  if (grants && expired(grants, tx.now)) s.lease.grantsOpen = true;
+  if (grants && expired(grants, t.now)) s.lease.grantsOpen = true;
   const held = startsHeld(s);
-  if (held && expired(held, tx.now)) s.holdStartsUntil = null;
+  if (held && expired(held, t.now)) s.holdStartsUntil = null;
   s.local.forEach((lg, g) => {
     const hold = holdEnd(lg);
-    if (hold && expired(hold, tx.now)) {
+    if (hold && expired(hold, t.now)) {
       // The failed-start hold is over: we are a candidate again; say so now.
       lg.failedUntil = null;
-      tx.advertise = true;
+      t.advertise = true;
     }
-    updateGrant(tx, g);
+    updateGrant(t, g);
     // A phase change (start begun, stop begun) is followed at once by its first agent
     // call, in this same step: waiting for the next tick would add up to a keepalive.
     for (let pass = 0; pass < 4; pass++) {
       const before = lg.run.phase;
-      driveGroup(tx, g);
+      driveGroup(t, g);
       if (S.busy(lg.run) || lg.run.phase === before) break;
     }
   });
-  if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) tx.effects.push({ kind: 'left' });
+  if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
 }
 
 /**
  * Quorum clusters: withdraw our grant on g when its claim is over, and grant g to our
  * desired owner's claim when we grant nothing.
  */
-function updateGrant(tx: Tx, g: number): void {
-  const s = tx.s;
+function updateGrant(t: Turn, g: number): void {
+  const s = t.s;
   if (!s.config.quorum) return;
   const lg = s.local[g]!;
-  const v = leaseView(s, tx.view, g);
+  const v = leaseView(s, t.view, g);
   if (L.grantOver(lg, v)) {
     lg.grant = null;
-    tx.advertise = true;
+    t.advertise = true;
   }
-  if (lg.grant || !tx.view.settled || !s.lease.grantsOpen) return;
-  lg.grant = L.grantFor(desiredOwner(s, tx.view, g, tx.now), lg, v);
-  if (lg.grant) tx.advertise = true;
+  if (lg.grant || !t.view.settled || !s.lease.grantsOpen) return;
+  lg.grant = L.grantFor(desiredOwner(s, t.view, g, t.now), lg, v);
+  if (lg.grant) t.advertise = true;
 }
 
-function driveGroup(tx: Tx, g: number): void {
-  const s = tx.s;
+function driveGroup(t: Turn, g: number): void {
+  const s = t.s;
   const run = s.local[g]!.run;
   if (S.busy(run)) return; // an agent call is running: wait for it
-  const quorate = P.hasQuorum(s.config.quorum, tx.view.live.length, s.nodes.length);
-  const desired = s.leaving || !quorate ? null : desiredOwner(s, tx.view, g, tx.now);
+  const quorate = P.hasQuorum(s.config.quorum, t.view.live.length, s.nodes.length);
+  const desired = s.leaving || !quorate ? null : desiredOwner(s, t.view, g, t.now);
   switch (run.phase) {
     case 'stopped':
-      driveStopped(tx, g, desired);
+      driveStopped(t, g, desired);
       break;
     case 'starting':
     case 'running':
-      driveHeld(tx, g, desired, quorate);
+      driveHeld(t, g, desired, quorate);
       break;
     case 'stopping':
     case 'stop-failed': {
-      const r = S.advance(run, runContext(tx, g));
-      apply(tx, g, r);
+      const r = S.advance(run, runContext(t, g));
+      apply(t, g, r);
       // Stopped: this claim is over (our own grant to it goes with it).
       if (r.reached === 'stopped' && s.local[g]!.claim !== null) {
         s.local[g]!.claim = null;
-        updateGrant(tx, g);
+        updateGrant(t, g);
       }
       break;
     }
   }
 }
 
-function driveStopped(tx: Tx, g: number, desired: string | null): void {
-  const { s, view } = tx;
+function driveStopped(t: Turn, g: number, desired: string | null): void {
+  const { s, view } = t;
   const lg = s.local[g]!;
-  const pv = policyView(s, view, g, tx.now);
+  const pv = policyView(s, view, g, t.now);
   // A live peer whose advert we have not read yet may hold the group: unknown is not
   // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
   const want =
@@ -333,73 +332,73 @@ function driveStopped(tx: Tx, g: number, desired: string | null): void {
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))); // another holder
   if (!s.config.quorum) {
-    if (want) startGroup(tx, g); // never two at once
+    if (want) startGroup(t, g); // never two at once
     return;
   }
   if (!want) {
     if (lg.claim !== null) {
       lg.claim = null;
-      tx.advertise = true;
-      updateGrant(tx, g);
+      t.advertise = true;
+      updateGrant(t, g);
     }
     return;
   }
   if (lg.claim === null) {
     s.lease.claimSeq += 1;
     lg.claim = s.lease.claimSeq;
-    tx.advertise = true;
-    updateGrant(tx, g);
+    t.advertise = true;
+    updateGrant(t, g);
   }
   // Start only under a majority of grants for this claim.
-  if (!expired(L.leaseDeadline(lg, leaseView(s, view, g)), tx.now)) startGroup(tx, g);
+  if (!expired(L.leaseDeadline(lg, leaseView(s, view, g)), t.now)) startGroup(t, g);
 }
 
 /** Why a group we hold must stop now, or null. */
-function mustStop(tx: Tx, g: number, desired: string | null, quorate: boolean): S.StopReason | null {
-  const s = tx.s;
+function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean): S.StopReason | null {
+  const s = t.s;
   const run = s.local[g]!.run;
   if (s.leaving) return 'shutdown';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
   if (desired !== s.me && desired !== null) return 'release';
-  const lease = leaseDeadline(s, tx.view, g);
-  return lease && expired(lease, tx.now) ? 'fence' : null;
+  const lease = leaseDeadline(s, t.view, g);
+  return lease && expired(lease, t.now) ? 'fence' : null;
 }
 
-function driveHeld(tx: Tx, g: number, desired: string | null, quorate: boolean): void {
-  const s = tx.s;
+function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean): void {
+  const s = t.s;
   const lg = s.local[g]!;
   const label = groupLabel(s.groups[g]!);
-  const reason = mustStop(tx, g, desired, quorate);
-  if (reason === 'quorum') log(tx, 'warn', `Lost quorum (${tx.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
-  if (reason === 'fence') log(tx, 'warn', `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`);
-  if (reason === 'stall') log(tx, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
+  const reason = mustStop(t, g, desired, quorate);
+  if (reason === 'quorum') log(t, 'warn', `Lost quorum (${t.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
+  if (reason === 'fence') log(t, 'warn', `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`);
+  if (reason === 'stall') log(t, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
   if (reason) {
-    apply(tx, g, S.beginStop(lg.run, reason, runContext(tx, g)));
+    apply(t, g, S.beginStop(lg.run, reason, runContext(t, g)));
     return;
   }
-  const r = S.advance(lg.run, runContext(tx, g));
-  apply(tx, g, r);
+  const r = S.advance(lg.run, runContext(t, g));
+  apply(t, g, r);
   if (r.reached !== 'running') return;
-  if (lg.acquiredFrom && lg.acquiredFrom !== s.me) log(tx, 'info', `mach_down takeover complete for node ${lg.acquiredFrom}.`);
-  else log(tx, 'info', `Resource group ${label} is running.`);
+  if (lg.acquiredFrom && lg.acquiredFrom !== s.me) log(t, 'info', `mach_down takeover complete for node ${lg.acquiredFrom}.`);
+  else log(t, 'info', `Resource group ${label} is running.`);
   lg.acquiredFrom = null;
   lg.failedUntil = null;
   lg.heldElsewhere = false;
 }
 
-function startGroup(tx: Tx, g: number): void {
-  const s = tx.s;
+function startGroup(t: Turn, g: number): void {
+  const s = t.s;
   const lg = s.local[g]!;
   const from = lg.acquiredFrom;
   const takingOver = from !== null && from !== s.me;
   if (takingOver) {
-    log(tx, 'info', `Resources being acquired from ${from}.`);
-    log(tx, 'info', 'Taking over resource group');
+    log(t, 'info', `Resources being acquired from ${from}.`);
+    log(t, 'info', 'Taking over resource group');
   }
-  apply(tx, g, S.beginStart(lg.run, runContext(tx, g)));
+  apply(t, g, S.beginStart(lg.run, runContext(t, g)));
   // The preferred node taking its group back from another node (that died, or that ran it
   // while we were away or in standby) is a failback.
   const what = s.groups[g]!.preferredNode !== s.me ? 'takeover' : takingOver || lg.heldElsewhere ? 'failback' : 'acquired';
-  tx.effects.push({ kind: 'transition', group: g, what, from });
+  t.effects.push({ kind: 'transition', group: g, what, from });
 }

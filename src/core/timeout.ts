@@ -5,8 +5,9 @@
 // TigerBeetle's `Timeout` is the model: a named due time, asked `expired(now)`.
 
 export interface Deadline {
-  /** What falls due: 'heartbeat', 'dead', 'lease', ... (a machine adds whose, if it needs to). */
+  /** What falls due ('heartbeat', 'dead', 'lease', ...), and for what ('' when it says all). */
   name: string;
+  subject: string;
   /** Measured from this time (ms, the machine's own clock), for `span` ms. */
   since: number;
   span: number;
@@ -18,14 +19,17 @@ export interface Deadline {
   strict: boolean;
 }
 
+// Every deadline has the same shape (all fields, in this order): the lists are walked on
+// every step of every node, and the simulator runs hundreds of millions of steps.
+
 /** Due at `at`: expired once `now >= at`. */
-export function dueAt(name: string, at: number): Deadline {
-  return { name, since: at, span: 0, strict: false };
+export function dueAt(name: string, at: number, subject = ''): Deadline {
+  return { name, subject, since: at, span: 0, strict: false };
 }
 
 /** Due once more than `span` has passed since `since`. */
-export function dueAfter(name: string, since: number, span: number): Deadline {
-  return { name, since, span, strict: true };
+export function dueAfter(name: string, since: number, span: number, subject = ''): Deadline {
+  return { name, subject, since, span, strict: true };
 }
 
 // `now - since > span`, not `now > since + span`: the two differ in the last bit of a double,

@@ -364,3 +364,7 @@ export function viewOf(state: MembershipState): MembershipView {
   }
   return { live, settled: state.settled, since };
 }
+
+export function viewWithout(view: MembershipView, node: string): MembershipView {
+  return { ...view, live: view.live.filter((n) => n !== node) };
+}

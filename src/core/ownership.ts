@@ -9,7 +9,7 @@
 import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
-import type { MembershipView } from './membership.js';
+import { viewWithout, type MembershipView } from './membership.js';
 import { deadlines, grantsOpening, holdEnd, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
@@ -85,7 +85,9 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     heardAt: { ...prev.heardAt },
     lease: { ...prev.lease, acks: { ...prev.lease.acks } },
   };
-  const t: Turn = { s, view: event.kind === 'node-lost' ? withoutNode(view, event.node) : view, now, effects: [], advertise: false };
+  // A lost node is dead for the step that handles its loss, even when membership already counts
+  // its next run (a restart is a death, then a new run): the new run is seen from the next step.
+  const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false };
   switch (event.kind) {
     case 'stalled':
       onStalled(t, event.silentMs);
@@ -118,14 +120,6 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
   return { state: s, effects: t.effects };
-}
-
-/**
- * A lost node is dead for the step that handles its loss, even when membership already counts
- * its next run (a restart is a death, then a new run): the new run is seen from the next step.
- */
-function withoutNode(view: MembershipView, node: string): MembershipView {
-  return { ...view, live: view.live.filter((n) => n !== node) };
 }
 
 function log(t: Turn, level: 'info' | 'warn', text: string): void {

@@ -48,3 +48,8 @@ export interface PeerAdvert {
   /** Quorum clusters: for each node the sender holds alive, the newest `at` it has received from it. */
   acks: Ack[];
 }
+
+/** A node in this phase may have some of the group's resources running: it holds the group. */
+export function holds(phase: GroupPhase): boolean {
+  return phase !== 'stopped';
+}

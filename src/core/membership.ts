@@ -1,9 +1,10 @@
 // Membership: who is alive, over which links, decided from heartbeats and a time value.
 // Pure: no I/O, no clock. The daemon calls `step(state, event, now)` and carries out the
-// effects; `nextWake(state)` says when the next timer-driven change can happen.
+// effects; `nextWake(state, now)` says when the next timer-driven change can happen.
 //
 // Node status words are Heartbeat's (cl_status nodestatus): `init` (not heard yet since we
 // started), `up` (heard, still starting), `active` (running normally), `dead`.
+import { dueAfter, dueAt, expired, nextWakeOf, type Deadline } from './timeout.js';
 
 export type NodeStatus = 'init' | 'up' | 'active' | 'dead';
 /** What a node says of itself in its heartbeats. */
@@ -84,6 +85,11 @@ export type MembershipEffect =
   | { kind: 'log'; level: LogLevel; text: string }
   | { kind: 'node-status'; node: string; from: NodeStatus; to: NodeStatus; reason?: DeadReason | 'restart' }
   | { kind: 'link-status'; node: string; link: string; up: boolean }
+  /**
+   * A silence past warntime: once while it lasts (`arrived: false`), and when the heartbeat
+   * that ends it arrives (`arrived: true`); a status view counts each silence once.
+   */
+  | { kind: 'late-heartbeat'; node: string; silentMs: number; arrived: boolean }
   /** The peer restarted (new generation) without us noticing it die: it lost what it held. */
   | { kind: 'node-restarted'; node: string; generation: number }
   /** We were not scheduled for `ms`; our last heartbeat went out `silentMs` ago. */
@@ -135,176 +141,237 @@ function deadAfter(state: MembershipState, peer: PeerState): number {
   return peer.lastHeard === null ? state.timers.initdeadMs : state.timers.deadtimeMs;
 }
 
+/** One step in progress: the copy being written, and what it says. */
+interface Turn {
+  state: MembershipState;
+  effects: MembershipEffect[];
+  now: number;
+}
+
 export function step(prev: MembershipState, event: MembershipEvent, now: number): StepResult {
   // Copy-on-write of the parts we touch keeps `prev` valid for the simulator's traces.
-  const state: MembershipState = { ...prev, peers: { ...prev.peers } };
-  const effects: MembershipEffect[] = [];
-  const peer = (name: string): PeerState | null => {
-    const p = state.peers[name];
-    if (!p) return null;
-    const copy = { ...p, links: { ...p.links } };
-    state.peers[name] = copy;
-    return copy;
-  };
-  const setStatus = (p: PeerState, to: NodeStatus, reason?: DeadReason | 'restart') => {
-    if (p.status === to) return;
-    effects.push({ kind: 'node-status', node: p.name, from: p.status, to, ...(reason ? { reason } : {}) });
-    p.status = to;
-    p.since = now;
-  };
-
-  // A stall: no step for much longer than a keepalive. The peers' silence during it is not
-  // theirs to answer for; and if it lasted a deadtime, they have declared us dead.
-  const gap = now - prev.lastStepAt;
-  state.lastStepAt = now;
-  if (!state.leaving && gap > stallAfter(state.timers)) {
-    state.resumedAt = now;
-    const silentMs = now - (state.lastSentAt ?? state.startedAt);
-    effects.push({ kind: 'log', level: 'warn', text: `hbd was not scheduled for ${Math.round(gap)} ms (a frozen VM or an overloaded host?): no heartbeat went out for ${Math.round(silentMs)} ms (deadtime ${state.timers.deadtimeMs} ms).` });
-    effects.push({ kind: 'stalled', ms: gap, silentMs });
-  }
-
+  const t: Turn = { state: { ...prev, peers: { ...prev.peers } }, effects: [], now };
+  noteStall(t, now - prev.lastStepAt);
   switch (event.kind) {
-    case 'heard': {
-      if (state.leaving) break;
-      const p = peer(event.node);
-      if (!p) break; // the shell drops packets from unknown nodes before they get here
-      if (p.leftGeneration !== null && event.generation <= p.leftGeneration) break;
-      const link = p.links[event.link] ?? { up: false, lastHeard: null };
-      p.links[event.link] = { up: true, lastHeard: now };
-      if (!link.up) {
-        effects.push({ kind: 'link-status', node: p.name, link: event.link, up: true });
-        effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${event.link} up.` });
-      }
-      if (!event.fresh) break;
-      if (p.generation !== null && event.generation > p.generation && p.status !== 'dead' && p.status !== 'init') {
-        // It restarted faster than deadtime: whatever it held is gone, as if it had died.
-        effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: restarted (generation ${p.generation} -> ${event.generation}).` });
-        effects.push({ kind: 'node-restarted', node: p.name, generation: event.generation });
-        p.since = now; // this run of it has been up since now (failback waits for a stable node)
-      }
-      if (p.lastHeard !== null && p.status !== 'dead') {
-        const gap = now - p.lastHeard;
-        if (gap > state.timers.warntimeMs) {
-          effects.push({ kind: 'log', level: 'warn', text: `Late heartbeat: Node ${p.name}: interval ${Math.round(gap)} ms (warntime ${state.timers.warntimeMs} ms).` });
-        }
-      }
-      const wasDead = p.status === 'dead' || p.status === 'init';
-      p.lastHeard = now;
-      p.generation = Math.max(p.generation ?? 0, event.generation);
-      p.lateWarned = false;
-      p.deadReason = null;
-      const to: NodeStatus = event.status === 'active' ? 'active' : 'up';
-      if (p.status !== to) {
-        if (wasDead) effects.push({ kind: 'log', level: 'info', text: `node ${p.name}: is up` });
-        effects.push({ kind: 'log', level: 'info', text: `Status update for node ${p.name}: status ${to}` });
-        setStatus(p, to);
-      }
+    case 'heard':
+      onHeard(t, event);
       break;
-    }
-    case 'peer-left': {
-      const p = peer(event.node);
-      if (!p) break;
-      p.leftGeneration = Math.max(p.leftGeneration ?? 0, event.generation);
-      if (p.status === 'dead') break;
-      if (event.crashed) {
-        effects.push({ kind: 'log', level: 'warn', text: `hbd on ${p.name} died: its address guard removed its addresses and said so.` });
-        markDead(p, 'crash');
-      } else {
-        effects.push({ kind: 'log', level: 'info', text: `Received shutdown notice from '${p.name}'.` });
-        markDead(p, 'shutdown');
-      }
+    case 'peer-left':
+      onPeerLeft(t, event);
       break;
-    }
-    case 'leave': {
-      if (state.leaving) break;
-      state.leaving = true;
-      effects.push({ kind: 'send-leave' });
+    case 'leave':
+      if (t.state.leaving) break;
+      t.state.leaving = true;
+      t.effects.push({ kind: 'send-leave' });
       break;
-    }
     case 'tick':
       break;
   }
+  onDeadlines(t);
+  settle(t);
+  return { state: t.state, effects: t.effects };
+}
 
-  // Timers: our own heartbeat, late warnings, dead links, dead nodes.
-  if (!state.leaving && now >= state.nextHeartbeatAt) {
-    effects.push({ kind: 'send-heartbeat', status: state.myStatus });
-    state.lastSentAt = now;
-    if (state.myStatus === 'init') state.myStatus = 'up';
-    // Schedule from the planned time, not `now`, so a late tick doesn't drift the rhythm;
-    // but never try to catch up a backlog of missed beats after a long stall.
-    const planned = state.nextHeartbeatAt + state.timers.keepaliveMs;
-    state.nextHeartbeatAt = planned > now ? planned : now + state.timers.keepaliveMs;
+/**
+ * A stall: no step for much longer than a keepalive. The peers' silence during it is not
+ * theirs to answer for; and if it lasted a deadtime, they have declared us dead.
+ */
+function noteStall(t: Turn, gap: number): void {
+  const s = t.state;
+  s.lastStepAt = t.now;
+  if (s.leaving || gap <= stallAfter(s.timers)) return;
+  s.resumedAt = t.now;
+  const silentMs = t.now - (s.lastSentAt ?? s.startedAt);
+  t.effects.push({ kind: 'log', level: 'warn', text: `hbd was not scheduled for ${Math.round(gap)} ms (a frozen VM or an overloaded host?): no heartbeat went out for ${Math.round(silentMs)} ms (deadtime ${s.timers.deadtimeMs} ms).` });
+  t.effects.push({ kind: 'stalled', ms: gap, silentMs });
+}
+
+function onHeard(t: Turn, event: Extract<MembershipEvent, { kind: 'heard' }>): void {
+  if (t.state.leaving) return;
+  const p = peer(t, event.node);
+  if (!p) return; // the shell drops packets from unknown nodes before they get here
+  if (p.leftGeneration !== null && event.generation <= p.leftGeneration) return;
+  const link = p.links[event.link] ?? { up: false, lastHeard: null };
+  p.links[event.link] = { up: true, lastHeard: t.now };
+  if (!link.up) {
+    t.effects.push({ kind: 'link-status', node: p.name, link: event.link, up: true });
+    t.effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${event.link} up.` });
   }
-  for (const name of Object.keys(state.peers)) {
-    const p0 = state.peers[name]!;
-    if (p0.status === 'dead') continue;
-    const since = silentSince(state, p0.lastHeard);
-    const silent = now - since;
-    const anyLinkExpired = Object.values(p0.links).some((l) => l.up && l.lastHeard !== null && now - silentSince(state, l.lastHeard) > state.timers.deadtimeMs);
-    const late = p0.lastHeard !== null && !p0.lateWarned && silent > state.timers.warntimeMs;
-    const dead = silent > deadAfter(state, p0);
-    if (!anyLinkExpired && !late && !dead) continue;
-    const p = peer(name)!;
-    for (const [linkName, l] of Object.entries(p.links)) {
-      if (l.up && l.lastHeard !== null && now - silentSince(state, l.lastHeard) > state.timers.deadtimeMs) {
-        p.links[linkName] = { ...l, up: false };
-        effects.push({ kind: 'link-status', node: p.name, link: linkName, up: false });
-        effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${linkName} dead.` });
-      }
+  if (!event.fresh) return;
+  if (p.generation !== null && event.generation > p.generation && p.status !== 'dead' && p.status !== 'init') {
+    // It restarted faster than deadtime: whatever it held is gone, as if it had died.
+    t.effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: restarted (generation ${p.generation} -> ${event.generation}).` });
+    t.effects.push({ kind: 'node-restarted', node: p.name, generation: event.generation });
+    p.since = t.now; // this run of it has been up since now (failback waits for a stable node)
+  }
+  if (p.lastHeard !== null && p.status !== 'dead') {
+    const gap = t.now - p.lastHeard;
+    if (gap > t.state.timers.warntimeMs) {
+      t.effects.push({ kind: 'log', level: 'warn', text: `Late heartbeat: Node ${p.name}: interval ${Math.round(gap)} ms (warntime ${t.state.timers.warntimeMs} ms).` });
+      t.effects.push({ kind: 'late-heartbeat', node: p.name, silentMs: gap, arrived: true });
     }
-    if (dead) {
-      markDead(p, 'timeout');
-    } else if (late) {
+  }
+  const wasDead = p.status === 'dead' || p.status === 'init';
+  p.lastHeard = t.now;
+  p.generation = Math.max(p.generation ?? 0, event.generation);
+  p.lateWarned = false;
+  p.deadReason = null;
+  const to: NodeStatus = event.status === 'active' ? 'active' : 'up';
+  if (p.status === to) return;
+  if (wasDead) t.effects.push({ kind: 'log', level: 'info', text: `node ${p.name}: is up` });
+  t.effects.push({ kind: 'log', level: 'info', text: `Status update for node ${p.name}: status ${to}` });
+  setStatus(t, p, to);
+}
+
+function onPeerLeft(t: Turn, event: Extract<MembershipEvent, { kind: 'peer-left' }>): void {
+  const p = peer(t, event.node);
+  if (!p) return;
+  // A goodbye ends a run we have heard alive, or nothing: replayed to a node that has just
+  // started (its replay window empty, the peer not heard yet), a recorded one of an earlier
+  // run would otherwise make it declare a live peer dead and take over what it runs.
+  if (p.status === 'init' || p.generation !== event.generation) {
+    t.effects.push({ kind: 'log', level: 'warn', text: `Ignored a ${event.crashed ? 'crash notice' : 'shutdown notice'} from ${p.name} (generation ${event.generation}): not a run of it heard alive here (a replayed packet?).` });
+    return;
+  }
+  p.leftGeneration = Math.max(p.leftGeneration ?? 0, event.generation);
+  if (p.status === 'dead') return;
+  if (event.crashed) {
+    t.effects.push({ kind: 'log', level: 'warn', text: `hbd on ${p.name} died: its address guard removed its addresses and said so.` });
+    markDead(t, p, 'crash');
+  } else {
+    t.effects.push({ kind: 'log', level: 'info', text: `Received shutdown notice from '${p.name}'.` });
+    markDead(t, p, 'shutdown');
+  }
+}
+
+/** Every deadline the state holds: `step` acts on the expired ones, `nextWake` is the earliest. */
+function deadlines(s: MembershipState): Deadline[] {
+  const all: Deadline[] = heartbeatDeadline(s);
+  for (const name in s.peers) peerDeadlines(s, s.peers[name]!, all);
+  return all;
+}
+
+/** Ours: none once we are leaving (the goodbye was our last word). */
+function heartbeatDeadline(s: MembershipState): Deadline[] {
+  return s.leaving ? [] : [dueAt('heartbeat', s.nextHeartbeatAt)];
+}
+
+/**
+ * A peer's: each of its links' silence (the subject is the link) and its own. None for a dead
+ * peer: only a heartbeat revives it.
+ */
+function peerDeadlines(s: MembershipState, p: PeerState, all: Deadline[] = []): Deadline[] {
+  if (p.status === 'dead') return all;
+  for (const link in p.links) {
+    const l = p.links[link]!;
+    if (l.up && l.lastHeard !== null) all.push(dueAfter('link-dead', silentSince(s, l.lastHeard), s.timers.deadtimeMs, link));
+  }
+  const since = silentSince(s, p.lastHeard);
+  if (p.lastHeard !== null && !p.lateWarned) all.push(dueAfter('late', since, s.timers.warntimeMs));
+  all.push(dueAfter('dead', since, deadAfter(s, p)));
+  return all;
+}
+
+function onDeadlines(t: Turn): void {
+  const s = t.state;
+  if (heartbeatDeadline(s).some((d) => expired(d, t.now))) beat(t);
+  for (const name of Object.keys(s.peers)) {
+    const due = peerDeadlines(s, s.peers[name]!).filter((d) => expired(d, t.now));
+    if (due.length === 0) continue;
+    const p = peer(t, name)!;
+    for (const d of due) if (d.name === 'link-dead') linkDown(t, p, d.subject);
+    if (due.some((d) => d.name === 'dead')) {
+      markDead(t, p, 'timeout');
+    } else if (due.some((d) => d.name === 'late')) {
       p.lateWarned = true;
-      effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: is late: no heartbeat for ${Math.round(silent)} ms (warntime ${state.timers.warntimeMs} ms).` });
+      const silent = t.now - silentSince(s, p.lastHeard);
+      t.effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: is late: no heartbeat for ${Math.round(silent)} ms (warntime ${s.timers.warntimeMs} ms).` });
+      t.effects.push({ kind: 'late-heartbeat', node: p.name, silentMs: silent, arrived: false });
     }
   }
+}
 
-  if (!state.settled && Object.values(state.peers).every((p) => p.status !== 'init')) {
-    state.settled = true;
-    effects.push({ kind: 'settled' });
+function beat(t: Turn): void {
+  const s = t.state;
+  t.effects.push({ kind: 'send-heartbeat', status: s.myStatus });
+  s.lastSentAt = t.now;
+  if (s.myStatus === 'init') s.myStatus = 'up';
+  // Schedule from the planned time, not `now`, so a late tick doesn't drift the rhythm;
+  // but never try to catch up a backlog of missed beats after a long stall.
+  const planned = s.nextHeartbeatAt + s.timers.keepaliveMs;
+  s.nextHeartbeatAt = planned > t.now ? planned : t.now + s.timers.keepaliveMs;
+}
+
+function settle(t: Turn): void {
+  const s = t.state;
+  if (!s.settled && Object.values(s.peers).every((p) => p.status !== 'init')) {
+    s.settled = true;
+    t.effects.push({ kind: 'settled' });
   }
-  if (state.settled && state.myStatus !== 'active' && !state.leaving) {
-    state.myStatus = 'active';
+  if (s.settled && s.myStatus !== 'active' && !s.leaving) {
+    s.myStatus = 'active';
     // Say so at once rather than a keepalive later: peers wait for it to decide ownership.
-    state.nextHeartbeatAt = now;
-    effects.push({ kind: 'send-heartbeat', status: 'active' });
-    state.lastSentAt = now;
-    state.nextHeartbeatAt = now + state.timers.keepaliveMs;
+    t.effects.push({ kind: 'send-heartbeat', status: 'active' });
+    s.lastSentAt = t.now;
+    s.nextHeartbeatAt = t.now + s.timers.keepaliveMs;
   }
-  return { state, effects };
+}
 
-  function markDead(p: PeerState, reason: DeadReason): void {
-    for (const [linkName, l] of Object.entries(p.links)) {
-      if (l.up) {
-        p.links[linkName] = { ...l, up: false };
-        effects.push({ kind: 'link-status', node: p.name, link: linkName, up: false });
-        effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${linkName} dead.` });
-      }
-    }
-    p.deadReason = reason;
-    effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: is dead` });
-    setStatus(p, 'dead', reason);
-  }
+/** The peer's record, copied into this step's state before it is written. */
+function peer(t: Turn, name: string): PeerState | null {
+  const p = t.state.peers[name];
+  if (!p) return null;
+  const copy = { ...p, links: { ...p.links } };
+  t.state.peers[name] = copy;
+  return copy;
+}
+
+function setStatus(t: Turn, p: PeerState, to: NodeStatus, reason?: DeadReason | 'restart'): void {
+  if (p.status === to) return;
+  t.effects.push({ kind: 'node-status', node: p.name, from: p.status, to, ...(reason ? { reason } : {}) });
+  p.status = to;
+  p.since = t.now;
+}
+
+function linkDown(t: Turn, p: PeerState, link: string): void {
+  p.links[link] = { ...p.links[link]!, up: false };
+  t.effects.push({ kind: 'link-status', node: p.name, link, up: false });
+  t.effects.push({ kind: 'log', level: 'info', text: `Link ${p.name}:${link} dead.` });
+}
+
+function markDead(t: Turn, p: PeerState, reason: DeadReason): void {
+  for (const [link, l] of Object.entries(p.links)) if (l.up) linkDown(t, p, link);
+  p.deadReason = reason;
+  t.effects.push({ kind: 'log', level: 'warn', text: `node ${p.name}: is dead` });
+  setStatus(t, p, 'dead', reason);
 }
 
 /** The earliest time at which `tick` can change something; the shell sleeps until then. */
-export function nextWake(state: MembershipState): number {
-  let wake = state.leaving ? Infinity : state.nextHeartbeatAt;
-  for (const p of Object.values(state.peers)) {
-    if (p.status === 'dead') continue;
-    const since = silentSince(state, p.lastHeard);
-    wake = Math.min(wake, since + deadAfter(state, p) + 1);
-    if (p.lastHeard !== null && !p.lateWarned) wake = Math.min(wake, since + state.timers.warntimeMs + 1);
-    for (const l of Object.values(p.links)) {
-      if (l.up && l.lastHeard !== null) wake = Math.min(wake, silentSince(state, l.lastHeard) + state.timers.deadtimeMs + 1);
-    }
-  }
-  return wake;
+export function nextWake(state: MembershipState, now: number): number {
+  return nextWakeOf(deadlines(state), now);
 }
 
-/** Nodes that count as alive for ownership: heard and not dead (includes ourselves). */
-export function liveNodes(state: MembershipState): string[] {
-  return [state.me, ...Object.values(state.peers).filter((p) => p.status === 'up' || p.status === 'active').map((p) => p.name)];
+/** What ownership needs of membership, passed in with each of its steps. */
+export interface MembershipView {
+  /** Peers that count as alive: heard and not dead (not ourselves), in ha.cf order. */
+  live: string[];
+  /** Every peer heard or declared dead: only then can ownership be decided. */
+  settled: boolean;
+  /** For each live peer, since when it has been up in its current run (failback stability). */
+  since: Record<string, number>;
+}
+
+export function viewOf(state: MembershipState): MembershipView {
+  const live: string[] = [];
+  const since: Record<string, number> = {};
+  for (const p of Object.values(state.peers)) {
+    if (p.status !== 'up' && p.status !== 'active') continue;
+    live.push(p.name);
+    since[p.name] = p.since;
+  }
+  return { live, settled: state.settled, since };
+}
+
+export function viewWithout(view: MembershipView, node: string): MembershipView {
+  return { ...view, live: view.live.filter((n) => n !== node) };
 }

@@ -29,8 +29,8 @@ export type NodeEffect =
   | { kind: 'send-leave' }
   | { kind: 'log'; level: M.LogLevel; text: string }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
-  | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' }>
+  | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' }>
   | { kind: 'drift'; node: string; digest: string | null }
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
   | { kind: 'exit' };
@@ -59,12 +59,9 @@ export interface NodeOptions {
 }
 
 export function initNode(opts: NodeOptions, now: number): NodeState {
-  const membership = M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now);
-  const ownership = O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs });
   return {
-    membership,
-    // A node alone in ha.cf is settled from the start: no 'settled' event will ever tell ownership.
-    ownership: { ...ownership, settled: membership.settled },
+    membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs }),
     digest: opts.digest,
     peerDigests: {},
     shuttingDown: false,
@@ -77,126 +74,119 @@ export interface NodeStepResult {
   effects: NodeEffect[];
 }
 
+/** One step in progress: this step's copy of the state, and what it says. */
+interface Turn {
+  state: NodeState;
+  effects: NodeEffect[];
+  now: number;
+  /** Our heartbeat is due, or what it says changed: send it at the end of the step. */
+  sendNow: boolean;
+  /** Membership's view as of the last membership step, computed once for ownership. */
+  view: M.MembershipView | null;
+}
+
 export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepResult {
-  let state: NodeState = { ...prev, peerDigests: { ...prev.peerDigests } };
-  const effects: NodeEffect[] = [];
-  if (state.exited) return { state, effects };
-  let sendNow = false;
-
-  const runMembership = (ev: M.MembershipEvent) => {
-    const r = M.step(state.membership, ev, now);
-    state.membership = r.state;
-    let membershipChanged = false;
-    for (const e of r.effects) {
-      switch (e.kind) {
-        case 'send-heartbeat':
-          sendNow = true;
-          break;
-        case 'send-leave':
-          effects.push({ kind: 'send-leave' });
-          break;
-        case 'log':
-          effects.push(e);
-          break;
-        case 'node-status':
-          effects.push(e);
-          membershipChanged = true;
-          // A crashed hbd stopped nothing: for its groups that is the same as a silence.
-          if (e.to === 'dead') runOwnership({ kind: 'node-lost', node: e.node, reason: e.reason === 'shutdown' ? 'shutdown' : 'timeout' });
-          break;
-        case 'node-restarted':
-          effects.push(e);
-          runOwnership({ kind: 'node-lost', node: e.node, reason: 'restart' });
-          // Its new run is alive: ownership must see it again at once (node-lost dropped it).
-          membershipChanged = true;
-          break;
-        case 'link-status':
-          effects.push(e);
-          break;
-        case 'settled':
-          effects.push(e);
-          membershipChanged = true;
-          break;
-        case 'stalled':
-          runOwnership({ kind: 'stalled', silentMs: e.silentMs });
-          break;
-      }
-    }
-    if (membershipChanged) {
-      const live = M.liveNodes(state.membership);
-      const since: Record<string, number> = {};
-      for (const n of live) {
-        const p = state.membership.peers[n];
-        if (p) since[n] = p.since;
-      }
-      runOwnership({ kind: 'membership', live, settled: state.membership.settled, since });
-    }
-  };
-
-  const runOwnership = (ev: O.OwnershipEvent) => {
-    const r = O.step(state.ownership, ev, now);
-    state.ownership = r.state;
-    for (const e of r.effects) {
-      switch (e.kind) {
-        case 'advertise':
-          sendNow = true;
-          break;
-        case 'left':
-          if (state.shuttingDown && !state.membership.leaving) {
-            runMembership({ kind: 'leave' });
-            effects.push({ kind: 'exit' });
-            state.exited = true;
-          }
-          break;
-        default:
-          effects.push(e);
-      }
-    }
-  };
-
+  const t: Turn = { state: { ...prev, peerDigests: { ...prev.peerDigests } }, effects: [], now, sendNow: false, view: null };
+  if (t.state.exited) return { state: t.state, effects: t.effects };
   switch (event.kind) {
     case 'tick':
-      runMembership({ kind: 'tick' });
-      runOwnership({ kind: 'tick' });
+      membershipStep(t, { kind: 'tick' });
+      ownershipStep(t, { kind: 'tick' });
       break;
-    case 'status': {
-      runMembership({ kind: 'heard', node: event.from, link: event.link, generation: event.generation, status: event.st, fresh: event.fresh });
-      const alive = state.membership.peers[event.from];
-      if (event.fresh && alive && alive.status !== 'dead' && alive.status !== 'init') {
-        if (event.advert) runOwnership({ kind: 'advert', node: event.from, advert: event.advert });
-        const known = state.peerDigests[event.from];
-        if (known !== event.digest) {
-          state.peerDigests[event.from] = event.digest;
-          if (event.digest !== state.digest) effects.push({ kind: 'drift', node: event.from, digest: event.digest });
-        }
-      }
+    case 'status':
+      onStatus(t, event);
       break;
-    }
     case 'peer-left':
-      runMembership({ kind: 'peer-left', node: event.from, generation: event.generation, ...(event.crashed ? { crashed: true } : {}) });
+      membershipStep(t, { kind: 'peer-left', node: event.from, generation: event.generation, ...(event.crashed ? { crashed: true } : {}) });
       break;
     case 'agent-done':
     case 'standby':
     case 'takeover':
-      runOwnership(event);
+      ownershipStep(t, event);
       break;
     case 'shutdown':
-      if (state.shuttingDown) break;
-      state = { ...state, shuttingDown: true };
-      runOwnership({ kind: 'leave' });
+      if (t.state.shuttingDown) break;
+      t.state.shuttingDown = true;
+      ownershipStep(t, { kind: 'leave' });
       break;
   }
-
-  if (sendNow && !state.membership.leaving) {
-    effects.unshift({
-      kind: 'send-status',
-      payload: { st: state.membership.myStatus, advert: O.advertOf(state.ownership, now), digest: state.digest },
-    });
+  const { state, effects } = t;
+  if (t.sendNow && !state.membership.leaving) {
+    effects.unshift({ kind: 'send-status', payload: { st: state.membership.myStatus, advert: O.advertOf(state.ownership, now), digest: state.digest } });
   }
   return { state, effects };
 }
 
+function onStatus(t: Turn, event: Extract<NodeEvent, { kind: 'status' }>): void {
+  membershipStep(t, { kind: 'heard', node: event.from, link: event.link, generation: event.generation, status: event.st, fresh: event.fresh });
+  const alive = t.state.membership.peers[event.from];
+  if (!event.fresh || !alive || alive.status === 'dead' || alive.status === 'init') return;
+  if (event.advert) ownershipStep(t, { kind: 'advert', node: event.from, advert: event.advert });
+  if (t.state.peerDigests[event.from] === event.digest) return;
+  t.state.peerDigests[event.from] = event.digest;
+  if (event.digest !== t.state.digest) t.effects.push({ kind: 'drift', node: event.from, digest: event.digest });
+}
+
+function membershipStep(t: Turn, ev: M.MembershipEvent): void {
+  const r = M.step(t.state.membership, ev, t.now);
+  t.state.membership = r.state;
+  t.view = null;
+  let viewChanged = false;
+  for (const e of r.effects) viewChanged = onMembershipEffect(t, e) || viewChanged;
+  if (viewChanged) ownershipStep(t, { kind: 'membership' });
+}
+
+/** Passes one effect of membership on; true when it changed the view ownership decides from. */
+function onMembershipEffect(t: Turn, e: M.MembershipEffect): boolean {
+  switch (e.kind) {
+    case 'send-heartbeat':
+      t.sendNow = true;
+      return false;
+    case 'send-leave':
+      t.effects.push({ kind: 'send-leave' });
+      return false;
+    case 'stalled':
+      ownershipStep(t, { kind: 'stalled', silentMs: e.silentMs });
+      return false;
+    case 'node-status':
+      t.effects.push(e);
+      // A crashed hbd stopped nothing: for its groups that is the same as a silence.
+      if (e.to === 'dead') ownershipStep(t, { kind: 'node-lost', node: e.node, reason: e.reason === 'shutdown' ? 'shutdown' : 'timeout' });
+      return true;
+    case 'node-restarted':
+      t.effects.push(e);
+      // Its new run is alive, but what its old run held is gone.
+      ownershipStep(t, { kind: 'node-lost', node: e.node, reason: 'restart' });
+      return true;
+    case 'settled':
+      t.effects.push(e);
+      return true;
+    default:
+      t.effects.push(e);
+      return false;
+  }
+}
+
+function ownershipStep(t: Turn, ev: O.OwnershipEvent): void {
+  t.view ??= M.viewOf(t.state.membership);
+  const r = O.step(t.state.ownership, ev, t.view, t.now);
+  t.state.ownership = r.state;
+  for (const e of r.effects) {
+    if (e.kind === 'advertise') t.sendNow = true;
+    else if (e.kind === 'left') onLeft(t);
+    else t.effects.push(e);
+  }
+}
+
+/** Every group is stopped after our shutdown: say goodbye, and exit. */
+function onLeft(t: Turn): void {
+  if (!t.state.shuttingDown || t.state.membership.leaving) return;
+  membershipStep(t, { kind: 'leave' });
+  t.effects.push({ kind: 'exit' });
+  t.state.exited = true;
+}
+
 export function nextWake(state: NodeState, now: number): number {
   if (state.exited) return Infinity;
-  return Math.min(M.nextWake(state.membership), O.nextWake(state.ownership, now));
+  return Math.min(M.nextWake(state.membership, now), O.nextWake(state.ownership, M.viewOf(state.membership), now));
 }

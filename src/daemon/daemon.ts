@@ -192,7 +192,8 @@ export class Daemon {
   private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
-      if (e.kind === 'reassert') this.reassert(e.group, e.from);
+      if (e.kind === 'resource') this.resourceState(e.group, e.resource, e.running);
+      else if (e.kind === 'reassert') this.reassert(e.group, e.from);
       else if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -220,8 +221,8 @@ export class Daemon {
     const done = (ok: boolean, running?: boolean) => this.runtime.agentDone({ group, resource, action, ok, ...(running !== undefined ? { running } : {}) }, this.now());
     runResource(spec, action, this.agentContext(timeouts[action]))
       .then((call) => {
+        // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
         if (call.address) this.addresses.set(`${group}:${resource}`, call.address);
-        if (call.ok && (action !== 'status' || call.running)) this.resourceState(group, resource, action !== 'stop');
         this.view.agentCall(spec.raw, action, this.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);

@@ -3,7 +3,7 @@
 import type { Timers } from '../core/membership.js';
 import { deriveTimers } from '../config/hacf-defaults.js';
 import { defaultFenceMs } from '../core/ownership.js';
-import type { Fault, SimConfig } from './schedule.js';
+import { faultEnd, type Fault, type Schedule, type SimConfig } from './schedule.js';
 
 /** The bounds the invariants are checked against, derived from a schedule's configuration. */
 export interface Bounds {
@@ -126,3 +126,17 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   };
 }
 
+/** The times with no fault in effect: between the last boot or fault end and the next fault. */
+export function quietPeriods(schedule: Schedule): [number, number][] {
+  const spans: [number, number][] = [[0, Math.max(...schedule.config.bootAt)]];
+  for (const f of schedule.faults) if (f.kind !== 'config') spans.push([f.at, faultEnd(f)]);
+  spans.sort((x, y) => x[0] - y[0]);
+  const quiet: [number, number][] = [];
+  let end = -Infinity;
+  for (const [s, e] of spans) {
+    if (s > end && end > -Infinity) quiet.push([end, s]);
+    end = Math.max(end, e);
+  }
+  quiet.push([end, Infinity]);
+  return quiet;
+}

@@ -1,73 +1,15 @@
-// The invariants the simulator checks, stated exactly, and the checker that watches a World.
-//
-// Words:
-//  - A node is UP from its boot until it crashes or exits; it is PAUSED while frozen.
-//  - The OWNERS of a group at a time are the nodes that are up, not paused, and whose own
-//    phase for the group is starting, running, stopping or stop-failed: a node that may
-//    have any of the group's resources running (a frozen VM serves nothing while frozen; it
-//    is an owner again from the moment it resumes).
-//  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed);
-//    a 2-node cluster has no quorum source.
-//  - A QUIET period is a time with no fault in effect: no loss, delay, duplication,
-//    partition, pause, crash or restart, shutdown, manual standby/takeover, or failing
-//    agent (configuration differences stay: they are not events). All nodes are up then.
-//  - stopBudget (Bounds.stopBudgetMs): the longest agent call (a hung one: its timeout) plus
-//    one successful stop of every resource of a group. The fence (half the deadtime) is
-//    larger than it, by construction of the schedules: that is the assumption under which
-//    the quorum protocol is safe ("a stop takes at most fenceMs").
-// The bounds (settleMs, failoverMs, resolveMs) are in schedule.ts boundsOf().
+// The checker that watches a World for the invariants stated in statements.ts.
 import type { NodeEffect } from '../core/node.js';
 import type { GroupPhase } from '../core/ownership.js';
 import type { Fault } from './schedule.js';
-import { faultEnd } from './schedule.js';
+import { quietPeriods } from './bounds.js';
 import type { Call, Packet, SimNode, World } from './world.js';
+import type { Violation } from './statements.js';
+import { TwoNodeSafety } from './two-node.js';
 
-export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop';
-
-export interface Violation {
-  invariant: InvariantName;
-  at: number;
-  message: string;
-}
-
-/** The statements, as in the README. */
-export const INVARIANTS: Record<InvariantName, string> = {
-  safety:
-    'Safety. Quorum cluster (3+ nodes): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
-    '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
-    'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
-    '2-node cluster: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
-    'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
-  'half-started':
-    'Never half-started: a node whose phase for a group is running has every resource of it running; a node whose phase is stopped has none running.',
-  'start-during-stop':
-    'Quorum cluster: no start of a resource of a group is issued on a node while a stop of that group may still run on another node (same exceptions (a) and (b)). ' +
-    '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',
-  liveness:
-    'Liveness. In a quiet period, from settleMs after it began (or after the end of the last failed-start hold of the group), every group that a ' +
-    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running. (Not promised in a quorum cluster whose nodes\' timers differ so much that ' +
-    'a lease cannot last 3 keepalives: there groups may stop and start again; safety is still checked.)',
-  failover:
-    'Failover. When the running owner of a group crashes in a settled quiet period and nothing else happens for failoverMs = deadtime + 3 network delays + ' +
-    'the group\'s start time, another node runs the group (alone) within failoverMs.',
-  failback:
-    'Failback. In a quiet period, from settleMs on (as for liveness), with auto_failback on (on every node with the group) the group runs on its first ' +
-    'eligible node in [preferred node, ha.cf order] (standby nodes last); with off, it stays on the node that ran it at settleMs.',
-  'busy-loop':
-    'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
-  'no-flap':
-    'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
-    'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
-};
+export { INVARIANTS, type InvariantName, type Violation } from './statements.js';
 
 const holds = (p: GroupPhase | null): boolean => p !== null && p !== 'stopped';
-
-interface Conflict {
-  a: number;
-  b: number;
-  since: number;
-  heard: [boolean, boolean];
-}
 
 export class Checker {
   readonly excused: Record<string, number> = {};
@@ -78,10 +20,11 @@ export class Checker {
   private readonly phase: (GroupPhase | null)[][];
   private readonly owners: number[][];
   /** A stop call of the node's current stop of the group failed, timed out or is hung. */
-  private readonly stopTrouble: boolean[][];
+  readonly stopTrouble: boolean[][];
   /** End (global time) of a failed-start hold per node and group. */
   private readonly holdUntil: number[][];
-  private readonly conflicts: (Conflict | null)[];
+  /** 2-node clusters: double ownerships and whether both sides have heard each other since. */
+  private readonly twoNode: TwoNodeSafety | null;
   /** The last handoff release of each group: by whom, when, and which run of the preferred node the releaser knew. */
   private readonly lastRelease: ({ node: number; gen: number; at: number; knownGen: number | null } | null)[];
   private quiet: { from: number; to: number } | null = null;
@@ -102,7 +45,7 @@ export class Checker {
     this.owners = config.groups.map(() => []);
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));
     this.holdUntil = config.nodes.map(() => config.groups.map(() => -Infinity));
-    this.conflicts = config.groups.map(() => null);
+    this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
     this.lastRelease = config.groups.map(() => null);
     this.steadyOwner = config.groups.map(() => null);
     this.sequence = config.groups.map(() => []);
@@ -110,19 +53,19 @@ export class Checker {
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
   }
 
-  private excuse(reason: string): void {
+  excuse(reason: string): void {
     this.excused[reason] = (this.excused[reason] ?? 0) + 1;
   }
 
-  private note(what: string): void {
+  note(what: string): void {
     this.checked[what] = (this.checked[what] ?? 0) + 1;
   }
 
-  private name(i: number): string {
+  name(i: number): string {
     return this.w.nodes[i]!.name;
   }
 
-  private gid(g: number): string {
+  gid(g: number): string {
     return this.w.schedule.config.groups[g]!.id;
   }
 
@@ -161,31 +104,7 @@ export class Checker {
 
   /** A fresh status from `from` reached `to` (2 nodes: the double-ownership clock). */
   onHeard(to: SimNode, from: SimNode, pkt: Packet): void {
-    if (this.quorum) return;
-    for (let g = 0; g < this.G; g++) {
-      const c = this.conflicts[g];
-      if (!c || pkt.sentAt < c.since) continue;
-      if (c.a === to.idx && c.b === from.idx) c.heard[0] = true;
-      else if (c.b === to.idx && c.a === from.idx) c.heard[1] = true;
-      else continue;
-      if (c.heard[0] && c.heard[1]) {
-        c.heard = [false, false]; // deadline set once
-        const deadline = this.w.now + this.w.bounds.resolveMs;
-        this.note('2-node double ownerships heard out');
-        this.w.at(deadline, () => {
-          if (this.conflicts[g] !== c) return;
-          const trouble = [c.a, c.b].filter((i) => this.stopTrouble[i]![g]);
-          if (trouble.length > 0) {
-            this.excuse('stop-failed');
-            return;
-          }
-          this.w.fail({
-            invariant: 'safety',
-            message: `2 nodes: "${this.gid(g)}" owned by ${this.name(c.a)} and ${this.name(c.b)} since ${c.since.toFixed(1)}; both heard the other during it, yet it lasted past resolveMs (${this.w.bounds.resolveMs} ms) after that`,
-          });
-        });
-      }
-    }
+    this.twoNode?.heard(to, from, pkt);
   }
 
   onCallStart(n: SimNode, call: Call): void {
@@ -229,7 +148,7 @@ export class Checker {
     for (const e of effects) {
       if (e.kind !== 'group-phase' || e.to !== 'stopped') continue;
       const g = n.globalOf[e.group]!;
-      if (local[e.group]!.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
+      if (local[e.group]!.run.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
         this.phase[n.idx]![g] = 'stopped';
         this.stopTrouble[n.idx]![g] = false;
         this.refresh(g);
@@ -237,16 +156,16 @@ export class Checker {
     }
     for (let l = 0; l < local.length; l++) {
       const g = n.globalOf[l]!;
-      const lg = local[l]!;
+      const run = local[l]!.run;
       const before = this.phase[n.idx]![g]!;
-      const p = lg.phase;
+      const p = run.phase;
       if (p === before) continue;
       this.phase[n.idx]![g] = p;
       changed.push(g);
-      if (p === 'stopping' && (before === 'running' || before === 'starting')) {
+      if (run.phase === 'stopping' && (before === 'running' || before === 'starting')) {
         this.stopTrouble[n.idx]![g] = false;
-        this.note(`stops (${lg.stopReason})`);
-        if (lg.stopReason === 'release') {
+        this.note(`stops (${run.reason})`);
+        if (run.reason === 'release') {
           const preferred = this.w.schedule.config.groups[g]!.preferredNode;
           this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null };
         }
@@ -256,7 +175,7 @@ export class Checker {
     }
     // Never half-started.
     for (let l = 0; l < local.length; l++) {
-      const p = local[l]!.phase;
+      const p = local[l]!.run.phase;
       if (p !== 'running' && p !== 'stopped') continue;
       const g = n.globalOf[l]!;
       const res = n.res[g]!;
@@ -286,7 +205,7 @@ export class Checker {
     this.owners[g] = owners;
     if (this.w.trace && (owners.length > 1 || prev.length > 1)) this.w.log(`owners of "${this.gid(g)}": [${owners.map((o) => this.name(o)).join(', ')}]`);
     if (this.quorum) this.safetyQuorum(g);
-    else this.safetyTwo(g, owners);
+    else this.twoNode?.owners(g, owners);
     // The single running owner, for flapping.
     if (this.quiet && owners.length === 1 && this.phase[owners[0]!]![g] === 'running') {
       const o = owners[0]!;
@@ -325,33 +244,12 @@ export class Checker {
     if (Number.isFinite(recheckAt)) this.w.at(recheckAt, () => this.safetyQuorum(g));
   }
 
-  private safetyTwo(g: number, owners: number[]): void {
-    const c = this.conflicts[g];
-    if (owners.length < 2) {
-      this.conflicts[g] = null;
-      return;
-    }
-    if (c && c.a === owners[0] && c.b === owners[1]) return;
-    this.note('2-node double ownerships');
-    this.conflicts[g] = { a: owners[0]!, b: owners[1]!, since: this.w.now, heard: [false, false] };
-  }
-
   // ---- quiet periods: liveness, failback, flapping -----------------------------------
 
   /** The quiet periods of the schedule, and the checks in them. */
   planQuietPeriods(): void {
-    const { config, faults } = this.w.schedule;
-    const spans: [number, number][] = [[0, Math.max(...config.bootAt)]];
-    for (const f of faults) if (f.kind !== 'config') spans.push([f.at, faultEnd(f)]);
-    spans.sort((x, y) => x[0] - y[0]);
-    const quiet: [number, number][] = [];
-    let end = -Infinity;
-    for (const [s, e] of spans) {
-      if (s > end && end > -Infinity) quiet.push([end, s]);
-      end = Math.max(end, e);
-    }
-    quiet.push([end, Infinity]);
-    for (const [from, to] of quiet) {
+    const { config } = this.w.schedule;
+    for (const [from, to] of quietPeriods(this.w.schedule)) {
       this.w.at(from, () => {
         this.quiet = { from, to };
         this.steady = false;
@@ -430,7 +328,7 @@ export class Checker {
     const order = [def.preferredNode, ...this.w.schedule.config.nodes.filter((x) => x !== def.preferredNode)]
       .map((name) => eligible.find((n) => n.name === name))
       .filter((n): n is SimNode => n !== undefined);
-    const standby = (n: SimNode) => n.state?.ownership.standby.has(n.localOf[g]!) ?? false;
+    const standby = (n: SimNode) => n.state?.ownership.switches.standby.has(n.localOf[g]!) ?? false;
     return order.find((n) => !standby(n)) ?? order[0] ?? null;
   }
 
@@ -455,7 +353,7 @@ export class Checker {
         if (o.length === 1 && o[0] !== y.idx && this.phase[o[0]!]![g] === 'running') return;
         w.fail({
           invariant: 'failover',
-          message: `${y.name}, the owner of "${this.gid(g)}", crashed at ${t.toFixed(1)}; ${failoverMsText(w.bounds.failoverMs)} later its owners are [${o.map((i) => `${this.name(i)} (${this.phase[i]![g]})`).join(', ')}]`,
+          message: `${y.name}, the owner of "${this.gid(g)}", crashed at ${t.toFixed(1)}; ${w.bounds.failoverMs} ms (failoverMs) later its owners are [${o.map((i) => `${this.name(i)} (${this.phase[i]![g]})`).join(', ')}]`,
         });
       });
     }
@@ -492,8 +390,4 @@ export class Checker {
   finish(): void {
     if (this.steady) for (let g = 0; g < this.G; g++) this.checkSteady(g);
   }
-}
-
-function failoverMsText(ms: number): string {
-  return `${ms} ms (failoverMs)`;
 }

@@ -20,8 +20,8 @@ export function skipRelease(core: Core = realCore): Core {
       const kept = new Set<number>();
       after.forEach((lg, g) => {
         const b = before[g];
-        if (!b || (b.phase !== 'running' && b.phase !== 'starting') || lg.phase !== 'stopping') return;
-        if (lg.stopReason === 'shutdown' || lg.stopReason === 'rollback') return;
+        if (!b || (b.run.phase !== 'running' && b.run.phase !== 'starting') || lg.run.phase !== 'stopping') return;
+        if (lg.run.reason === 'shutdown' || lg.run.reason === 'rollback') return;
         kept.add(g);
       });
       if (kept.size === 0) return r;

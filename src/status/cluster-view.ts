@@ -23,8 +23,6 @@ export class ClusterView {
   private readonly driftWarned = new Set<string>();
   /** Nodes whose silence passed warntime: their late heartbeat is counted once. */
   private readonly lateNodes = new Set<string>();
-  /** Groups seen running on another node since this node last ran them (to tell a failback). */
-  private readonly heldElsewhere = new Set<number>();
   /** The transitions of the last update, classified as the timeline shows them (for metrics). */
   lastTransitions: { group: number; what: string }[] = [];
 
@@ -50,9 +48,6 @@ export class ClusterView {
     this.state = state;
     this.nowAtUpdate = now;
     this.lastTransitions = [];
-    for (const [n, advert] of Object.entries(state.ownership.peers)) {
-      if (n !== this.me) this.config.groups.forEach((g, i) => advert.groups[g.id]?.phase === 'running' && this.heldElsewhere.add(i));
-    }
     for (const e of effects) {
       switch (e.kind) {
         case 'node-status':
@@ -63,17 +58,12 @@ export class ClusterView {
         case 'link-status':
           this.record('link', `link ${e.node}:${e.link} ${e.up ? 'up' : 'dead'}`, e.up ? 'link-up' : 'link-dead');
           break;
-        case 'log': {
-          // The core logs a silence past warntime ("is late") and a heartbeat that arrives after
-          // one ("Late heartbeat"); count each silence once.
-          const late = /^node (\S+): is late:/.exec(e.text) ?? /^Late heartbeat: Node (\S+):/.exec(e.text);
-          if (late?.[1] && !this.lateNodes.has(late[1])) this.count('late_heartbeats', late[1]);
-          if (late?.[1]) {
-            if (e.text.startsWith('Late')) this.lateNodes.delete(late[1]);
-            else this.lateNodes.add(late[1]);
-          }
+        case 'late-heartbeat':
+          // Said while a silence lasts and again when the heartbeat that ends it arrives: count each silence once.
+          if (!this.lateNodes.has(e.node)) this.count('late_heartbeats', e.node);
+          if (e.arrived) this.lateNodes.delete(e.node);
+          else this.lateNodes.add(e.node);
           break;
-        }
         case 'transition': {
           const g = this.config.groups[e.group];
           const label = g ? g.id : `group ${e.group}`;
@@ -86,17 +76,12 @@ export class ClusterView {
             'stop-failed': `stop of ${label} FAILED`,
             standby: `standby: giving up ${label}`,
           };
-          // The core calls the preferred node's start "acquired" unless it saw the holder die; after
-          // another node ran the group (a restart with auto_failback, a takeover after standby) it
-          // is a failback.
-          const what = e.what === 'acquired' && this.heldElsewhere.has(e.group) ? 'failback' : e.what;
-          this.record('group', `${this.me}: ${words[what]}`, what);
-          this.count(`transitions_${what.replace('-', '_')}`);
-          this.lastTransitions.push({ group: e.group, what });
+          this.record('group', `${this.me}: ${words[e.what]}`, e.what);
+          this.count(`transitions_${e.what.replace('-', '_')}`);
+          this.lastTransitions.push({ group: e.group, what: e.what });
           break;
         }
         case 'group-phase':
-          if (e.to === 'running') this.heldElsewhere.delete(e.group);
           if (e.to === 'running' || e.to === 'stopped') {
             const g = this.config.groups[e.group];
             this.record('group', `${this.me}: ${g ? g.id : e.group} is ${e.to}`, e.to);

@@ -3,6 +3,7 @@
 // computed in one place, from data alone: no clock, no I/O, the same input gives the same JSON.
 import { differingParts } from '../config/digest.js';
 import type { ClusterConfig, ConfigParts } from '../config/types.js';
+import { viewOf } from '../core/membership.js';
 import type { GroupPhase, NodeState, NodeStatus } from '../core/node.js';
 
 export interface Transition {
@@ -81,12 +82,12 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
       digest: state.peerDigests[name] ?? null,
     };
   });
-  const live = new Set([me, ...o.live]);
+  const live = new Set([me, ...viewOf(m).live]);
   const groups: GroupView[] = config.groups.map((g, i) => {
     const phases: Record<string, GroupPhase> = {};
     for (const n of config.ha.nodes) {
       if (!live.has(n)) continue;
-      phases[n] = n === me ? o.local[i]!.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
+      phases[n] = n === me ? o.local[i]!.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
     }
     const owner = Object.entries(phases).find(([, ph]) => ph === 'running')?.[0] ?? null;
     return { id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), owner, phases };

@@ -24,7 +24,7 @@ class Run {
   runUntil(until: number, feed?: (now: number) => void): void {
     for (let now = 0; now <= until; now += 10) {
       feed?.(now);
-      if (nextWake(this.state) <= now) this.on({ kind: 'tick' }, now);
+      if (nextWake(this.state, now) <= now) this.on({ kind: 'tick' }, now);
     }
   }
   logs(): string[] {
@@ -149,7 +149,7 @@ test('after leave: one goodbye, no more heartbeats', () => {
   assert.equal(r.effects.filter((e) => e.kind === 'send-leave').length, 1);
   const after = r.effects.slice(r.effects.findIndex((e) => e.kind === 'send-leave'));
   assert.equal(after.filter((e) => e.kind === 'send-heartbeat').length, 0);
-  assert.equal(nextWake(r.state) === Infinity || nextWake(r.state) > 0, true);
+  assert.equal(nextWake(r.state, 1000) === Infinity || nextWake(r.state, 1000) > 0, true);
 });
 
 test('a late tick after a long stall does not send a burst of catch-up heartbeats', () => {

@@ -2,6 +2,7 @@
 // handoffs that never overlap, standby and takeover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { MembershipView } from '../../src/core/membership.js';
 import { initOwnership, step, desiredOwner, type OwnershipEffect, type OwnershipEvent, type OwnershipState, type PeerAdvert } from '../../src/core/ownership.js';
 
 const GROUPS = [
@@ -31,11 +32,17 @@ class Node {
   state: OwnershipState;
   effects: OwnershipEffect[] = [];
   now = 0;
+  /** Membership's view, as membership would pass it in: a node is up since it was first seen live. */
+  view: MembershipView = { live: [], settled: false, since: {} };
   constructor(me: string, autoFailback: 'on' | 'off' = 'on') {
     this.state = initOwnership(me, ['a', 'b'], GROUPS, autoFailback);
   }
+  membership(live: string[], settled: boolean): OwnershipEffect[] {
+    this.view = { live, settled, since: Object.fromEntries(live.map((n) => [n, this.view.since[n] ?? this.now])) };
+    return this.on({ kind: 'membership' });
+  }
   on(ev: OwnershipEvent): OwnershipEffect[] {
-    const r = step(this.state, ev, this.now);
+    const r = step(this.state, ev, this.view, this.now);
     this.state = r.state;
     this.effects.push(...r.effects);
     return r.effects;
@@ -54,6 +61,10 @@ class Node {
     }
     return calls;
   }
+  /** This node's phase for group g. */
+  phase(g: number): string {
+    return this.state.local[g]!.run.phase;
+  }
   logs(): string[] {
     return this.effects.flatMap((e) => (e.kind === 'log' ? [e.text] : []));
   }
@@ -61,7 +72,7 @@ class Node {
 
 test('the preferred node acquires its group: status then start, left to right, without waiting for a tick', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   const eff = a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
   assert.ok(eff.some((e) => e.kind === 'agent' && e.action === 'status'), 'the first call goes out in the same step');
   const calls = a.runAgents();
@@ -73,14 +84,14 @@ test('the preferred node acquires its group: status then start, left to right, w
     'mysql status',
     'mysql start',
   ]);
-  assert.equal(a.state.local[0]!.phase, 'running');
-  assert.equal(a.state.local[1]!.phase, 'stopped', "b's group is left to b");
+  assert.equal(a.phase(0), 'running');
+  assert.equal(a.phase(1), 'stopped', "b's group is left to b");
   assert.ok(a.logs().includes('Acquiring resource group: a IPaddr::10.0.0.10 apache2 mysql'));
 });
 
 test('a resource already running is not started again', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
   const calls = a.runAgents((e) => ({ ok: true, running: e.group === 0 && e.resource === 1 }));
   assert.ok(!calls.includes('apache2 start'));
@@ -89,39 +100,39 @@ test('a resource already running is not started again', () => {
 
 test('nothing starts before membership is settled', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: [], settled: false });
+  a.membership([], false);
   assert.equal(a.effects.filter((e) => e.kind === 'agent').length, 0);
 });
 
 test('takeover when the owner dies, with Heartbeat\'s log lines; failback stops right to left', () => {
   const b = new Node('b');
-  b.on({ kind: 'membership', live: ['a'], settled: true });
+  b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
   b.runAgents();
-  assert.equal(b.state.local[0]!.phase, 'stopped');
+  assert.equal(b.phase(0), 'stopped');
   b.on({ kind: 'node-lost', node: 'a', reason: 'timeout' });
-  b.on({ kind: 'membership', live: [], settled: true });
+  b.membership([], true);
   b.runAgents();
-  assert.equal(b.state.local[0]!.phase, 'running');
+  assert.equal(b.phase(0), 'running');
   const logs = b.logs();
   assert.ok(logs.includes('Resources being acquired from a.'));
   assert.ok(logs.includes('mach_down takeover complete for node a.'));
 
   // a comes back: b gives the group back (auto_failback on), in reverse order.
-  b.on({ kind: 'membership', live: ['a'], settled: true });
+  b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
   assert.deepEqual(b.runAgents(), [], 'not before a has been heard for failbackDelayMs (default: the deadtime)');
   b.now += 30_000;
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
   const calls = b.runAgents();
   assert.deepEqual(calls.filter((c) => c.startsWith('IPaddr::10.0.0.10') || c.startsWith('apache2') || c.startsWith('mysql')), ['mysql stop', 'apache2 stop', 'IPaddr::10.0.0.10 stop']);
-  assert.equal(b.state.local[0]!.phase, 'stopped');
+  assert.equal(b.phase(0), 'stopped');
   assert.ok(b.logs().includes('Releasing resource group: a IPaddr::10.0.0.10 apache2 mysql'));
 });
 
 test('the preferred node waits while the other still holds the group: never two at once', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   assert.equal(a.effects.filter((e) => e.kind === 'agent').length, 0, 'a live peer not yet heard out may hold it');
   a.on({ kind: 'advert', node: 'b', advert: advert(['stopping', 'running']) });
   assert.equal(a.effects.filter((e) => e.kind === 'agent' && e.group === 0).length, 0);
@@ -131,27 +142,27 @@ test('the preferred node waits while the other still holds the group: never two 
 
 test('auto_failback off: the group stays where it runs when the preferred node returns', () => {
   const b = new Node('b', 'off');
-  b.state = { ...b.state, local: b.state.local.map((g, i) => (i === 0 ? { ...g, phase: 'running' } : g)) };
-  b.on({ kind: 'membership', live: ['a'], settled: true });
+  b.state = { ...b.state, local: b.state.local.map((g, i) => (i === 0 ? { ...g, run: { phase: 'running', afterStall: false } } : g)) };
+  b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
-  assert.equal(desiredOwner(b.state, 0, 0), 'b');
+  assert.equal(desiredOwner(b.state, b.view, 0, 0), 'b');
   assert.equal(b.effects.filter((e) => e.kind === 'agent' && e.group === 0 && e.action === 'stop').length, 0);
 });
 
 test('a failed start is rolled back right to left, failed resource included, and the peer may try', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'running']) });
   const calls = a.runAgents((e) => ({ ok: !(e.resource === 1 && e.action === 'start'), running: false }));
   const g0 = calls.filter((c) => !c.startsWith('IPaddr::10.0.0.20'));
   assert.deepEqual(g0, ['IPaddr::10.0.0.10 status', 'IPaddr::10.0.0.10 start', 'apache2 status', 'apache2 start', 'apache2 stop', 'IPaddr::10.0.0.10 stop']);
-  assert.equal(a.state.local[0]!.phase, 'stopped');
-  assert.equal(desiredOwner(a.state, 0, 0), 'b', 'after a failed start here, the other node is asked');
+  assert.equal(a.phase(0), 'stopped');
+  assert.equal(desiredOwner(a.state, a.view, 0, 0), 'b', 'after a failed start here, the other node is asked');
 });
 
 test('a stop that keeps failing becomes stop-failed (CRIT) and keeps the group from the peer', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
   a.runAgents();
   a.on({ kind: 'standby', scope: 'all' });
@@ -160,33 +171,33 @@ test('a stop that keeps failing becomes stop-failed (CRIT) and keeps the group f
     a.now += 1500;
     a.on({ kind: 'tick' });
   }
-  assert.equal(a.state.local[0]!.phase, 'stop-failed');
+  assert.equal(a.phase(0), 'stop-failed');
   assert.ok(a.logs().some((l) => /failed to stop: resource group .* may still be running here/.test(l)));
   const b = new Node('b');
-  b.on({ kind: 'membership', live: ['a'], settled: true });
+  b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['stop-failed', 'stopped'], { standby: [0, 1] }) });
   assert.equal(b.effects.filter((e) => e.kind === 'agent' && e.group === 0).length, 0, 'b must not start it');
 });
 
 test('hb_standby gives groups away; hb_takeover on the other node asks for them back', () => {
   const a = new Node('a');
-  a.on({ kind: 'membership', live: ['b'], settled: true });
+  a.membership(['b'], true);
   a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
   a.runAgents();
-  assert.equal(a.state.local[0]!.phase, 'running');
+  assert.equal(a.phase(0), 'running');
   a.on({ kind: 'standby', scope: 'local' });
-  assert.equal(desiredOwner(a.state, 0, 0), 'b');
+  assert.equal(desiredOwner(a.state, a.view, 0, 0), 'b');
   a.runAgents();
-  assert.equal(a.state.local[0]!.phase, 'stopped');
+  assert.equal(a.phase(0), 'stopped');
   // b runs it now; a asks for it back with hb_takeover local.
   a.on({ kind: 'advert', node: 'b', advert: advert(['running', 'running']) });
   a.on({ kind: 'takeover', scope: 'local' });
-  assert.equal(a.state.standby.has(0), false);
+  assert.equal(a.state.switches.standby.has(0), false);
   const b = new Node('b');
-  b.state = { ...b.state, local: b.state.local.map((g) => ({ ...g, phase: 'running' })) };
-  b.on({ kind: 'membership', live: ['a'], settled: true });
+  b.state = { ...b.state, local: b.state.local.map((g) => ({ ...g, run: { phase: 'running', afterStall: false } })) };
+  b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped'], { takeover: { serial: 1, groups: [0] } }) });
-  assert.ok(b.state.standby.has(0));
+  assert.ok(b.state.switches.standby.has(0));
   const calls = b.runAgents();
   assert.ok(calls.includes('IPaddr::10.0.0.10 stop'));
   assert.ok(!calls.includes('IPaddr::10.0.0.20 stop'), 'only the asked-for group moves');

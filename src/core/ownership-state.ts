@@ -1,0 +1,201 @@
+// What ownership keeps: its state and tuning, the state it starts from, and what it shows of
+// itself: the advert it sends, the views it gives the policy and the lease rules, and the
+// deadlines it holds.
+import type { AutoFailback } from '../config/types.js';
+import type { PeerAdvert } from './advert.js';
+import type { GroupDef } from './group.js';
+import * as L from './lease.js';
+import type { MembershipView } from './membership.js';
+import type * as P from './policy.js';
+import * as S from './sequencer.js';
+import * as W from './switches.js';
+import { dueAt, expired, type Deadline } from './timeout.js';
+
+/** This node's part in one group. */
+export interface LocalGroup {
+  run: S.Run;
+  /** Quorum clusters: our current claim on this group, and whom we grant it to. */
+  claim: number | null;
+  grant: L.GroupLease['grant'];
+  /** A failed start here keeps this node out of the running for the group until then. */
+  failedUntil: number | null;
+  /** For logs: whose group we are taking over ("Resources being acquired from prime."). */
+  acquiredFrom: string | null;
+  /** Another node was seen running the group since we last ran it: our next start is a failback. */
+  heldElsewhere: boolean;
+}
+
+export interface OwnershipState {
+  me: string;
+  nodes: string[];
+  groups: GroupDef[];
+  autoFailback: AutoFailback;
+  config: OwnershipTuning;
+  local: LocalGroup[];
+  /** The newest advert read from each live peer, and when (failback stability). */
+  peers: Record<string, PeerAdvert>;
+  heardAt: Record<string, number>;
+  /** Peers whose adverts date from before a stall of ours: start nothing until they speak again. */
+  stale: string[];
+  /** After a stall, we start nothing before this: what we hear first may be old news. */
+  holdStartsUntil: number | null;
+  /** hb_standby and hb_takeover, ours and the peers'. */
+  switches: W.Switches;
+  leaving: boolean;
+  /** Our generation (restart count), our start time and our deadtime. */
+  gen: number;
+  bootAt: number;
+  deadtimeMs: number;
+  lease: L.LeaseState;
+}
+
+export interface OwnershipTuning {
+  /** Retry a failed stop this many times (1 s apart) before declaring stop-failed. */
+  stopRetries: number;
+  stopRetryDelayMs: number;
+  /** After stop-failed, keep retrying at this interval. */
+  stopFailedRetryMs: number;
+  /** How long a failed start keeps this node out of the running for that group. */
+  failedStartHoldMs: number;
+  /** Require a strict majority of nodes to start anything (3+ node clusters). */
+  quorum: boolean;
+  /**
+   * Quorum clusters: the time reserved between the end of a lease and the earliest moment
+   * another node can start the group: the stop (pending agent call included) must fit in
+   * it. The lease itself lasts deadtime - fenceMs after the echo it rests on, and an echo
+   * comes back within about 2 keepalives: the lease needs 3. Default: half the deadtime, but
+   * at most deadtime - 3 keepalives. Must be below the deadtime.
+   */
+  fenceMs: number;
+  /**
+   * A group goes back to its preferred node (auto_failback on), or to a node a standby
+   * holder yields to, only once the holder has heard that node continuously for this long,
+   * so a node that keeps crashing does not drag the group along. Default: the deadtime.
+   */
+  failbackDelayMs: number;
+}
+
+export const DEFAULT_TUNING: Omit<OwnershipTuning, 'fenceMs' | 'failbackDelayMs'> = {
+  stopRetries: 3,
+  stopRetryDelayMs: 1000,
+  stopFailedRetryMs: 30_000,
+  failedStartHoldMs: 60_000,
+  quorum: true,
+};
+
+/** What initOwnership needs from outside ownership itself. */
+export interface OwnershipEnv {
+  /** The time of initialisation (our start). */
+  now?: number;
+  /** Our heartbeat generation (hg): grows on every restart. */
+  generation?: number;
+  deadtimeMs?: number;
+  keepaliveMs?: number;
+}
+
+export function initOwnership(me: string, nodes: string[], groups: GroupDef[], autoFailback: AutoFailback, tuning: Partial<OwnershipTuning> = {}, env: OwnershipEnv = {}): OwnershipState {
+  const deadtimeMs = env.deadtimeMs ?? 30_000;
+  const fenceMs = tuning.fenceMs ?? L.defaultFenceMs(deadtimeMs, env.keepaliveMs ?? 1000);
+  if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
+  return {
+    me,
+    nodes,
+    groups,
+    autoFailback,
+    config: { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
+    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false })),
+    peers: {},
+    heardAt: {},
+    stale: [],
+    holdStartsUntil: null,
+    switches: W.NO_SWITCHES,
+    leaving: false,
+    gen: env.generation ?? 0,
+    bootAt: env.now ?? 0,
+    deadtimeMs,
+    lease: { claimSeq: 0, acks: {}, grantsOpen: false },
+  };
+}
+
+/** A failed start here keeps us out of the running for the group: in our adverts too. */
+function inHold(lg: LocalGroup, now: number): boolean {
+  const end = holdEnd(lg);
+  return end !== null && !expired(end, now);
+}
+
+/** What we put in our heartbeats. */
+export function advertOf(s: OwnershipState, now: number): PeerAdvert {
+  const id = (g: number) => s.groups[g]!.id;
+  return {
+    groups: Object.fromEntries(s.local.map((lg, g) => [id(g), { phase: lg.run.phase, claim: lg.claim, grant: lg.grant }])),
+    standby: [...s.switches.standby].sort((a, b) => a - b).map(id),
+    failed: s.local.flatMap((lg, g) => (inHold(lg, now) ? [id(g)] : [])),
+    takeover: s.switches.takeoverSerial > 0 ? { serial: s.switches.takeoverSerial, groups: s.switches.takeoverGroups.map(id) } : null,
+    leaving: s.leaving,
+    gen: s.gen,
+    at: Math.floor(now),
+    deadtimeMs: s.deadtimeMs,
+    acks: s.config.quorum ? L.acksOf(s.lease) : [],
+  };
+}
+
+/** The view the policy decides group g from. */
+export function policyView(s: OwnershipState, view: MembershipView, g: number, now: number): P.PolicyView {
+  const lg = s.local[g]!;
+  return {
+    me: s.me,
+    nodes: s.nodes,
+    group: s.groups[g]!,
+    live: view.live,
+    since: view.since,
+    heardAt: s.heardAt,
+    peers: s.peers,
+    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving },
+    autoFailback: s.autoFailback,
+    failbackDelayMs: s.config.failbackDelayMs,
+    now,
+  };
+}
+
+export function leaseView(s: OwnershipState, view: MembershipView, g: number): L.LeaseView {
+  return { me: s.me, gen: s.gen, nodes: s.nodes.length, live: view.live, peers: s.peers, group: s.groups[g]!.id, fenceMs: s.config.fenceMs };
+}
+
+/** Every deadline the state holds: `step` acts on the expired ones, `nextWake` is the earliest. */
+export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
+  const all: Deadline[] = [];
+  const grants = grantsOpening(s);
+  if (grants) all.push(grants);
+  const held = startsHeld(s);
+  if (held) all.push(held);
+  s.local.forEach((lg, g) => {
+    const retry = S.retryDeadline(lg.run);
+    if (retry) all.push(retry);
+    const hold = holdEnd(lg);
+    if (hold) all.push(hold);
+    const lease = leaseDeadline(s, view, g);
+    if (lease) all.push(lease);
+  });
+  return all;
+}
+
+/** Quorum clusters: we may grant once our first deadtime is over. */
+export function grantsOpening(s: OwnershipState): Deadline | null {
+  return s.config.quorum && !s.lease.grantsOpen ? L.grantsOpening(s.bootAt, s.deadtimeMs) : null;
+}
+
+export function startsHeld(s: OwnershipState): Deadline | null {
+  return s.holdStartsUntil === null ? null : dueAt('starts-held', s.holdStartsUntil);
+}
+
+export function holdEnd(lg: LocalGroup): Deadline | null {
+  return lg.failedUntil === null ? null : dueAt('failed-start-hold', lg.failedUntil);
+}
+
+/** A group we hold under a lease, with no agent call in flight, stops when the lease ends. */
+export function leaseDeadline(s: OwnershipState, view: MembershipView, g: number): Deadline | null {
+  const run = s.local[g]!.run;
+  if (!s.config.quorum || (run.phase !== 'starting' && run.phase !== 'running') || S.busy(run)) return null;
+  return L.leaseDeadline(s.local[g]!, leaseView(s, view, g));
+}
+

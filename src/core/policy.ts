@@ -1,0 +1,95 @@
+// Who should own a group. Every node computes it from the same kind of view (the nodes alive,
+// their adverts, its own part), so nodes that share a view agree without asking each other.
+// Pure: nothing here is written, and nothing here acts.
+import type { AutoFailback } from '../config/types.js';
+import type { GroupPhase, PeerAdvert } from './advert.js';
+import type { GroupDef } from './group.js';
+
+/** Our own part in one group, as the peers see it in our adverts. */
+export interface OwnPart {
+  phase: GroupPhase;
+  standby: boolean;
+  /** When we were put in standby for it (hb_standby, or a peer's hb_takeover). */
+  standbySince: number | undefined;
+  /** In a failed-start hold: this node is not to be asked again soon. */
+  failed: boolean;
+  leaving: boolean;
+}
+
+export interface PolicyView {
+  me: string;
+  /** The nodes of ha.cf, in order. */
+  nodes: readonly string[];
+  group: GroupDef;
+  /** Peers alive in membership's view. */
+  live: readonly string[];
+  /** Since when each live peer has been up in its current run (membership's). */
+  since: Readonly<Record<string, number>>;
+  /** When we last read each live peer's advert. */
+  heardAt: Readonly<Record<string, number>>;
+  /** The newest advert read from each live peer. */
+  peers: Readonly<Record<string, PeerAdvert>>;
+  mine: OwnPart;
+  autoFailback: AutoFailback;
+  failbackDelayMs: number;
+  now: number;
+}
+
+/** A node's phase for the group in our view: ours, or the one its advert says. */
+export function phaseAt(v: PolicyView, node: string): GroupPhase {
+  if (node === v.me) return v.mine.phase;
+  return v.peers[node]?.groups[v.group.id]?.phase ?? 'stopped';
+}
+
+/** Quorum clusters run nothing without a strict majority of ha.cf's nodes alive in our view. */
+export function hasQuorum(quorum: boolean, livePeers: number, nodes: number): boolean {
+  return !quorum || (livePeers + 1) * 2 > nodes;
+}
+
+/** Candidates in [preferred node, ha.cf order]: the same list on every node with the same view. */
+function candidates(v: PolicyView): { order: string[]; willing: string[] } {
+  const def = v.group;
+  const failedAt = (n: string) => (n === v.me ? v.mine.failed : (v.peers[n]?.failed ?? []).includes(def.id));
+  const leavingAt = (n: string) => (n === v.me ? v.mine.leaving : v.peers[n]?.leaving === true);
+  // A node whose haresources has no line for this group cannot run it (configuration drift).
+  const absentAt = (n: string) => {
+    const a = n === v.me ? undefined : v.peers[n];
+    return a !== undefined && !Object.hasOwn(a.groups, def.id);
+  };
+  const eligible = (n: string) => (n === v.me || v.live.includes(n)) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
+  const standbyAt = (n: string) => (n === v.me ? v.mine.standby : (v.peers[n]?.standby ?? []).includes(def.id));
+  const order: string[] = [];
+  if (v.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
+  for (const n of v.nodes) if (n !== def.preferredNode && eligible(n)) order.push(n);
+  return { order, willing: order.filter((n) => !standbyAt(n)) };
+}
+
+/**
+ * The node that should run the group; null when no node may (all in a failed-start hold, or
+ * leaving). Quorum is the caller's to check.
+ */
+export function desiredOwner(v: PolicyView): string | null {
+  const { order, willing } = candidates(v);
+  // Standby yields only to a node that can take the group; with none, the group still runs.
+  const list = willing.length > 0 ? willing : order;
+  if (list.length === 0) return null;
+  const active = (n: string) => phaseAt(v, n) === 'running' || phaseAt(v, n) === 'starting';
+  if (v.autoFailback === 'off') {
+    // Stay where it runs, as long as that node is a candidate; among several holders
+    // (after a partition heals) the first in candidate order keeps it.
+    const holder = list.find(active);
+    if (holder) return holder;
+  }
+  const first = list[0]!;
+  // A group moves to a node only once that node has been heard continuously for
+  // failbackDelayMs (failback, or a standby holder yielding): a node that keeps crashing must
+  // not drag the group along. (Being "up" in our view for a while proves little: a node is up
+  // until a deadtime after its last heartbeat.) Only the holder applies this (it alone decides
+  // when to let go); a node that holds too (after a partition) gets it at once. A standby
+  // asked for while that node was already up is an operator's choice: at once.
+  const since = v.since[first] ?? v.now;
+  const stable = (v.heardAt[first] ?? -Infinity) - since >= v.failbackDelayMs;
+  const asked = v.mine.standby && (v.mine.standbySince ?? -Infinity) >= since;
+  if (first !== v.me && order.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;
+  return first;
+}

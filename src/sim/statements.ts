@@ -1,0 +1,56 @@
+// The invariants the simulator checks, stated exactly (the README quotes them); invariants.ts
+// holds the checker.
+//
+// Words:
+//  - A node is UP from its boot until it crashes or exits; it is PAUSED while frozen.
+//  - The OWNERS of a group at a time are the nodes that are up, not paused, and whose own
+//    phase for the group is starting, running, stopping or stop-failed: a node that may
+//    have any of the group's resources running (a frozen VM serves nothing while frozen; it
+//    is an owner again from the moment it resumes).
+//  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed);
+//    a 2-node cluster has no quorum source.
+//  - A QUIET period is a time with no fault in effect: no loss, delay, duplication,
+//    partition, pause, crash or restart, shutdown, manual standby/takeover, or failing
+//    agent (configuration differences stay: they are not events). All nodes are up then.
+//  - stopBudget (Bounds.stopBudgetMs): the longest agent call (a hung one: its timeout) plus
+//    one successful stop of every resource of a group. The fence (half the deadtime) is
+//    larger than it, by construction of the schedules: that is the assumption under which
+//    the quorum protocol is safe ("a stop takes at most fenceMs").
+// The bounds (settleMs, failoverMs, resolveMs) are in schedule.ts boundsOf().
+export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop';
+
+export interface Violation {
+  invariant: InvariantName;
+  at: number;
+  message: string;
+}
+
+/** The statements, as in the README. */
+export const INVARIANTS: Record<InvariantName, string> = {
+  safety:
+    'Safety. Quorum cluster (3+ nodes): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
+    '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
+    'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
+    '2-node cluster: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
+    'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
+  'half-started':
+    'Never half-started: a node whose phase for a group is running has every resource of it running; a node whose phase is stopped has none running.',
+  'start-during-stop':
+    'Quorum cluster: no start of a resource of a group is issued on a node while a stop of that group may still run on another node (same exceptions (a) and (b)). ' +
+    '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',
+  liveness:
+    'Liveness. In a quiet period, from settleMs after it began (or after the end of the last failed-start hold of the group), every group that a ' +
+    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running. (Not promised in a quorum cluster whose nodes\' timers differ so much that ' +
+    'a lease cannot last 3 keepalives: there groups may stop and start again; safety is still checked.)',
+  failover:
+    'Failover. When the running owner of a group crashes in a settled quiet period and nothing else happens for failoverMs = deadtime + 3 network delays + ' +
+    'the group\'s start time, another node runs the group (alone) within failoverMs.',
+  failback:
+    'Failback. In a quiet period, from settleMs on (as for liveness), with auto_failback on (on every node with the group) the group runs on its first ' +
+    'eligible node in [preferred node, ha.cf order] (standby nodes last); with off, it stays on the node that ran it at settleMs.',
+  'busy-loop':
+    'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
+  'no-flap':
+    'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
+    'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
+};

@@ -4,7 +4,7 @@
 // building the messages we send, and when to be woken next. Every effect goes to a NodePort.
 import * as Node from '../core/node.js';
 import type { HbMessage } from '../wire/message.js';
-import { GroupKeys } from '../wire/advert.js';
+import { GroupKeys, readAdvert } from '../wire/advert.js';
 import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
@@ -88,7 +88,7 @@ export class NodeRuntime {
 
   /** A verified message from `link`. */
   receive(message: HbMessage, link: string, now: number): ReceiveOutcome {
-    const inc = readIncoming(message, this.keys);
+    const inc = readIncoming(message);
     if (inc.kind === 'invalid') return { kind: 'malformed', reason: inc.reason };
     if (inc.src === this.sender.node) return { kind: 'own' };
     if (!this.nodes.has(inc.src)) return { kind: 'foreign', src: inc.src };
@@ -109,7 +109,9 @@ export class NodeRuntime {
     if (inc.kind === 'shutdone') {
       if (fresh) this.dispatch({ kind: 'peer-left', from: inc.src, generation: inc.generation, crashed: inc.crashed }, now);
     } else {
-      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert: inc.advert, digest: inc.digest }, now);
+      // A copy over a second link proves only that link: its advert (the costly part to read) is not news.
+      const advert = fresh ? readAdvert(message, this.keys) : null;
+      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert, digest: inc.digest }, now);
     }
     return { kind: 'accepted', src: inc.src, fresh };
   }

@@ -2,8 +2,8 @@
 // how a received, verified packet becomes a core event. Fields Heartbeat knows keep its
 // names and order; ours start with "hts_" so a real Heartbeat passes over them.
 import { HbMessage, parseHex, toHex } from './message.js';
-import type { PeerAdvert, StatusPayload } from '../core/node.js';
-import { NODE_NAME, readAdvert, writeAdvert, type GroupKeys } from './advert.js';
+import type { StatusPayload } from '../core/node.js';
+import { NODE_NAME, writeAdvert } from './advert.js';
 import type { AdvertisedStatus } from '../core/membership.js';
 import { decodeParts, encodeParts, type ConfigParts } from '../config/digest.js';
 
@@ -70,7 +70,8 @@ function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number)
 }
 
 export type Incoming =
-  | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; advert: PeerAdvert | null; digest: string | null; parts: ConfigParts | null }
+  /** A status heartbeat; its advert is read apart (wire/advert.ts), only when it is news. */
+  | { kind: 'status'; src: string; generation: number; seq: number; st: AdvertisedStatus; digest: string | null; parts: ConfigParts | null }
   /** `crashed`: hbd's last words, sent by its address guard after it died (not a clean stop). */
   | { kind: 'shutdone'; src: string; generation: number; seq: number; crashed: boolean }
   | { kind: 'other'; src: string; type: string }
@@ -79,7 +80,7 @@ export type Incoming =
 const ST = new Set(['init', 'up', 'active']);
 
 /** Reads what the core needs out of a verified message; anything odd is 'invalid' with a reason. */
-export function readIncoming(m: HbMessage, keys: GroupKeys): Incoming {
+export function readIncoming(m: HbMessage): Incoming {
   const src = m.getString('src');
   if (!src || !NODE_NAME.test(src)) return { kind: 'invalid', reason: 'no valid src field', src: null };
   const type = m.getString('t') ?? '';
@@ -90,5 +91,5 @@ export function readIncoming(m: HbMessage, keys: GroupKeys): Incoming {
   if (type === 'shutdone') return { kind: 'shutdone', src, generation, seq, crashed: m.getString('hts_why') === 'crash' };
   const st = m.getString('st') ?? '';
   if (!ST.has(st)) return { kind: 'invalid', reason: `status "${st.slice(0, 20)}" is not init/up/active`, src };
-  return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, advert: readAdvert(m, keys), digest: m.getString('hts_cfg') ?? null, parts: decodeParts(m.getString('hts_cfgp')) };
+  return { kind: 'status', src, generation, seq, st: st as AdvertisedStatus, digest: m.getString('hts_cfg') ?? null, parts: decodeParts(m.getString('hts_cfgp')) };
 }

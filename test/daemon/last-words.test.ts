@@ -10,7 +10,6 @@ import { LAST_WORDS_SEQ, lastWordsMessage, readIncoming, shutdoneMessage } from 
 import { readSendRoute } from '../../src/media/send-route.js';
 import { sign, verify } from '../../src/wire/auth.js';
 import { ReplayWindow } from '../../src/wire/replay.js';
-import { GroupKeys } from '../../src/wire/advert.js';
 
 const GUARD_MAIN = fileURLToPath(new URL('../../src/daemon/guard-main.js', import.meta.url));
 const KEYS: AuthKeys = { active: { index: 1, method: 'sha1', secret: 'last-words-test' }, keys: [{ index: 1, method: 'sha1', secret: 'last-words-test' }] };
@@ -19,7 +18,7 @@ const SENDER = { node: 'alpha', uuid: Buffer.alloc(16, 7), generation: 42, deadt
 function read(packet: Buffer) {
   const v = verify(packet, KEYS);
   assert.ok(v.ok, 'signed with the active key');
-  return readIncoming(v.message, new GroupKeys([]));
+  return readIncoming(v.message);
 }
 
 test('last words read as a goodbye marked crashed, newer than anything the run sent', () => {

@@ -137,8 +137,10 @@ export class LocalCluster {
   /** kill -9 of hbd and everything it started, its address guard included: to the peers, plain silence. */
   kill9WithGuard(node: string): number {
     const p = this.procs.get(node);
+    // The silence begins when the tree is stopped, before the walk over /proc ends.
+    const at = performance.now();
     if (p?.pid && p.exitCode === null) killTree(p.pid);
-    return performance.now();
+    return at;
   }
 
   term(node: string): number {

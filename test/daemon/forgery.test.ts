@@ -4,8 +4,8 @@
 // "restart" of the peer made the owner treat the real peer as an old generation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { recorder, sendTo } from '../helpers/udp-recorder.js';
 import { sign } from '../../src/wire/auth.js';
 import { decode } from '../../src/wire/codec.js';
 import { statusMessage } from '../../src/wire/messages.js';
@@ -15,17 +15,10 @@ const AUTHKEYS = 'auth 1\n1 sha1 forgery-test-secret\n2 crc\n';
 const CRC = { index: 2, method: 'crc' as const, secret: '' };
 const GROUP = 'alpha svc';
 
-async function send(sock: Socket, packet: Buffer, port: number): Promise<void> {
-  await new Promise<void>((resolve, reject) => sock.send(packet, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
-}
-
 test('with sha1 active and crc listed, crc-signed forgeries change nothing', { timeout: 60_000 }, async () => {
   const c = new LocalCluster({ nodes: ['alpha', 'bravo'], deadtime: '1', initdead: '3', extraUcast: ['127.0.0.9'], authkeys: { alpha: AUTHKEYS, bravo: AUTHKEYS } });
   // The attacker listens where the cluster sends (a copy-pasted ucast line, or a bridge port).
-  const sock = createSocket('udp4');
-  const heard: Buffer[] = [];
-  sock.on('message', (m) => heard.push(Buffer.from(m)));
-  await new Promise<void>((r) => sock.bind(c.port, '127.0.0.9', () => r()));
+  const { sock, packets: heard } = await recorder('127.0.0.9', c.port);
   try {
     c.startAll();
     await c.waitFor('alpha runs the group', async () => (await c.status('alpha')).groups[0]?.owner === 'alpha');
@@ -51,8 +44,8 @@ test('with sha1 active and crc listed, crc-signed forgeries change nothing', { t
     const before = (await c.status('alpha')).counters.auth_failures ?? 0;
     // (a) bravo "asks" for the group; (b) bravo "restarted" with a newer generation.
     for (let i = 0; i < 20; i++) {
-      await send(sock, forge(gen, seq + 1000 + i, true), c.port);
-      await send(sock, forge(gen + 1, 1 + i, false), c.port);
+      await sendTo(sock, forge(gen, seq + 1000 + i, true), c.port);
+      await sendTo(sock, forge(gen + 1, 1 + i, false), c.port);
       await new Promise((r) => setTimeout(r, 50));
     }
     await c.waitFor('the forgeries are counted as authentication failures', async () => ((await c.status('alpha')).counters.auth_failures ?? 0) >= before + 40);

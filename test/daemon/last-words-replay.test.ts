@@ -3,16 +3,13 @@
 // empty, the peer not heard yet), must not make it declare the peer dead and take its groups.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { recorder, sendTo } from '../helpers/udp-recorder.js';
 
 test('a replayed crash notice from an earlier run of a peer triggers no takeover', { timeout: 60_000 }, async () => {
   const c = new LocalCluster({ nodes: ['alpha', 'bravo'], deadtime: '1', initdead: '3', extraUcast: ['127.0.0.9'] });
-  const sock = createSocket('udp4');
-  const heard: Buffer[] = [];
-  sock.on('message', (m) => heard.push(Buffer.from(m)));
-  await new Promise<void>((r) => sock.bind(c.port, '127.0.0.9', () => r()));
+  const { sock, packets: heard } = await recorder('127.0.0.9', c.port);
   try {
     c.startAll();
     await c.waitFor('alpha runs the group', async () => (await c.status('alpha')).groups[0]?.owner === 'alpha');
@@ -30,7 +27,7 @@ test('a replayed crash notice from an earlier run of a peer triggers no takeover
     const restartAt = performance.now();
     c.start('bravo');
     for (let i = 0; i < 150; i++) {
-      await new Promise<void>((resolve) => sock.send(lastWords, c.port, '127.0.0.2', () => resolve()));
+      await sendTo(sock, lastWords, c.port, '127.0.0.2');
       await new Promise((r) => setTimeout(r, 10));
     }
     await c.waitFor('bravo sees alpha active', async () => (await c.status('bravo')).nodes.find((n) => n.name === 'alpha')?.status === 'active');

@@ -2,23 +2,11 @@
 // are counted, and warned about once per source per minute.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createSocket, type Socket } from 'node:dgram';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { recorder, sendTo } from '../helpers/udp-recorder.js';
 import { HbMessage, toHex } from '../../src/wire/message.js';
 import { sign } from '../../src/wire/auth.js';
 import { encodeNetstring } from '../../src/wire/codec.js';
-
-async function recorder(address: string, port: number): Promise<{ sock: Socket; packets: Buffer[] }> {
-  const sock = createSocket('udp4');
-  const packets: Buffer[] = [];
-  sock.on('message', (m) => packets.push(Buffer.from(m)));
-  await new Promise<void>((r) => sock.bind(port, address, () => r()));
-  return { sock, packets };
-}
-
-async function sendTo(sock: Socket, packet: Buffer, port: number, address = '127.0.0.1'): Promise<void> {
-  await new Promise<void>((resolve, reject) => sock.send(packet, port, address, (err) => (err ? reject(err) : resolve())));
-}
 
 const counters = async (c: LocalCluster, n: string) => (await c.status(n)).counters;
 const statusOf = async (c: LocalCluster, n: string, peer: string) => (await c.status(n)).nodes.find((x) => x.name === peer)!.status;

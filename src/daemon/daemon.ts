@@ -101,17 +101,13 @@ export class Daemon {
     const identity = loadIdentity(this.opts.stateDir);
 
     // Every cluster with a resource group gets the guard: without addresses to remove it still
-    // says hbd's last words, so a crash costs no deadtime whatever the agents are.
-    if (groups.length > 0 && this.opts.addressGuard !== false) {
-      const guard = new AddressGuard();
-      try {
-        await guard.start();
-        this.guard = guard;
-      } catch (err) {
-        guard.crash();
-        this.log.crit(`the address guard did not start (${(err as Error).message}): if hbd dies, its virtual IPs stay configured and peers wait for deadtime.`);
-      }
-    }
+    // says hbd's last words, so a crash costs no deadtime whatever the agents are. It starts
+    // while the media open; nothing is started before it is ready.
+    const guard = groups.length > 0 && this.opts.addressGuard !== false ? new AddressGuard() : null;
+    const guardReady = guard?.start().then(
+      () => null,
+      (err: unknown) => err as Error,
+    );
     this.transports = createTransports(ha, this.opts.localAddress ? { localAddress: this.opts.localAddress } : {});
     for (const t of this.transports) {
       t.onPacket((packet, from) => this.onPacket(t, packet, from));
@@ -122,6 +118,12 @@ export class Daemon {
     this.log.info(`Configuration validated. Starting hbd (heartbeat-ts) as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
     await this.releaseLeftovers();
+    const guardFailed = await guardReady;
+    if (guard && !guardFailed) this.guard = guard;
+    else if (guard) {
+      guard.crash();
+      this.log.crit(`the address guard did not start (${guardFailed?.message}): if hbd dies, its virtual IPs stay configured and peers wait for deadtime.`);
+    }
     this.runtime = new NodeRuntime(
       {
         node: {

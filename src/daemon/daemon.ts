@@ -48,6 +48,7 @@ const wallSeconds = (): number => Math.floor(Date.now() / 1000);
 
 export class Daemon {
   private config: ClusterConfig;
+  /** Set once start() has the guard ready and leftovers removed; packets before that are dropped. */
   private runtime!: NodeRuntime;
   private transports: Transport[] = [];
   /** Once per source per minute, and at most 30 lines a minute in all: a flood from many addresses must not fill the disk. */
@@ -296,6 +297,9 @@ export class Daemon {
   }
 
   private receive(t: Transport, packet: Buffer, from: string): void {
+    // The media open before the runtime starts (the guard and leftover addresses come
+    // between): a packet then is nothing to act on yet, and the next heartbeat will come.
+    if (this.runtime === undefined) return;
     const v = verify(packet, this.config.auth);
     if (!v.ok) {
       const bad = v.stage === 'auth' ? 'auth_failures' : 'malformed_packets';

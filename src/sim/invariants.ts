@@ -26,7 +26,8 @@ export class Checker {
   /** 2-node clusters: double ownerships and whether both sides have heard each other since. */
   private readonly twoNode: TwoNodeSafety | null;
   /** The last handoff release of each group: by whom, when, and which run of the preferred node the releaser knew. */
-  private readonly lastRelease: ({ node: number; gen: number; at: number; knownGen: number | null } | null)[];
+  /** `preferredHeld`: the preferred node held the group too (a double ownership ending), so no failback. */
+  private readonly lastRelease: ({ node: number; gen: number; at: number; knownGen: number | null; preferredHeld: boolean } | null)[];
   private quiet: { from: number; to: number } | null = null;
   private steady = false;
   private readonly steadyOwner: (number | null)[];
@@ -167,7 +168,8 @@ export class Checker {
         this.note(`stops (${run.reason})`);
         if (run.reason === 'release') {
           const preferred = this.w.schedule.config.groups[g]!.preferredNode;
-          this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null };
+          const p = this.w.node(preferred);
+          this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null, preferredHeld: holds(this.phase[p.idx]![g]!) };
         }
       }
       if (p === 'stopped') this.stopTrouble[n.idx]![g] = false;
@@ -365,7 +367,7 @@ export class Checker {
     if (def.preferredNode !== p.name) return;
     const rel = this.lastRelease[g];
     const w = this.w;
-    if (!rel || rel.node === p.idx) return;
+    if (!rel || rel.node === p.idx || rel.preferredHeld) return;
     const window = 2 * w.bounds.maxDeadtimeMs + w.bounds.stopBudgetMs + 4 * w.bounds.maxKeepaliveMs;
     if (w.now - rel.at > window) return;
     const b = w.nodes[rel.node]!;

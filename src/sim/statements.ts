@@ -51,6 +51,7 @@ export const INVARIANTS: Record<InvariantName, string> = {
   'busy-loop':
     'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
   'no-flap':
-    'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback) ' +
+    'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback; ' +
+    'not the end of a double ownership, where the preferred node held the group too) ' +
     'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
 };

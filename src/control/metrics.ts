@@ -65,7 +65,7 @@ export class Metrics {
       failovers.inc({ group: g.id }, 0);
       failbacks.inc({ group: g.id }, 0);
     }
-    // The view's classification: a preferred node taking its group back from another is a failback.
+    // The core's classification (its transition effect): a preferred node taking its group back from another is a failback.
     view.onUpdate(() => {
       for (const t of view.lastTransitions) {
         const group = groupId(t.group);

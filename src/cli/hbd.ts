@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { execFileSync } from 'node:child_process';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
-import { Daemon } from '../daemon/daemon.js';
+import { Daemon, DEFAULT_AGENT_TIMEOUTS } from '../daemon/daemon.js';
+import { parseAgentTimeouts, type AgentTimeouts } from './agent-timeouts.js';
 import { applyRealtime } from '../daemon/scheduling.js';
 import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
@@ -35,6 +36,9 @@ const USAGE = `usage: hbd [options]
   --syslog-socket PATH      syslog socket for logfacility (default /dev/log)
   --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
                             ha.cf http_listen; port 0 picks a free port and logs it)
+  --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
+                            (seconds, or with ms/s; default as shown): a call running longer
+                            is killed with its process group and counts as failed
   --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
                             http_token_file; must be mode 600)
 `;
@@ -61,6 +65,7 @@ function main(argv: string[]): number | Promise<number> {
         'http-listen': { type: 'string' },
         'http-token-file': { type: 'string' },
         'syslog-socket': { type: 'string' },
+        'agent-timeout': { type: 'string' },
       },
       strict: true,
       allowPositionals: false,
@@ -88,6 +93,14 @@ function main(argv: string[]): number | Promise<number> {
     }
   }
 
+  let agentTimeoutMs: AgentTimeouts;
+  try {
+    agentTimeoutMs = parseAgentTimeouts(values['agent-timeout'] ?? '', DEFAULT_AGENT_TIMEOUTS);
+  } catch (err) {
+    process.stderr.write(`hbd: ${(err as Error).message}\n`);
+    return 2;
+  }
+
   if (values.test) {
     const r = loadConfig({ configDir, roots, nodeName });
     for (const w of r.warnings) process.stderr.write(`${formatIssue(w)}\n`);
@@ -100,7 +113,7 @@ function main(argv: string[]): number | Promise<number> {
   }
 
   if (!values.foreground) return daemonise(argv, values['pid-file'] ?? '/run/heartbeat-ts/hbd.pid', { configDir, roots, nodeName });
-  return runForeground(values, configDir, roots, nodeName);
+  return runForeground(values, configDir, roots, nodeName, agentTimeoutMs);
 }
 
 // Plain `hbd` answers for the daemon it starts, as `hbd -f` does: it exits 0 only once the
@@ -241,12 +254,14 @@ async function runForeground(
   configDir: string,
   roots: { resourceD?: string; initD?: string },
   nodeName: string,
+  agentTimeoutMs: AgentTimeouts,
 ): Promise<number> {
   const loaded = Daemon.load({
     configDir,
     roots,
     nodeName,
     stateDir: String(values['state-dir']),
+    agentTimeoutMs,
     foreground: process.env.HBD_DAEMONISED !== '1',
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),

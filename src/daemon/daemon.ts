@@ -41,7 +41,7 @@ export interface DaemonOptions extends LoadOptions {
 /** The sending host of a packet ("10.0.0.2:694" -> "10.0.0.2"; a serial device as it is): a new source port is no new source. */
 const sourceOf = (from: string): string => from.replace(/:\d+$/, '');
 
-const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
+export const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
 
 /** Heartbeat's `ts` field: wall-clock seconds (liveness itself runs on the monotonic clock). */
 const wallSeconds = (): number => Math.floor(Date.now() / 1000);

@@ -31,6 +31,8 @@ TESTS=(
   curl              # the demo's client loop, as in the seed tutorial
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
+  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed)
+  stress-ng         # CPU saturation faults of the nemesis
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

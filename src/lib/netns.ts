@@ -1,5 +1,7 @@
 // A LAN of hosts on this one machine, for the demo, the network tests and the benchmarks: one
 // network namespace holds a bridge, every host is a namespace joined to it by a veth pair.
+// More bridges (a second medium on its own subnet) live in that same namespace; a host
+// joins one with another veth pair (attach()).
 // Traffic goes only between these hosts (the project's network rule). Everything created is
 // recorded and destroy() removes it, also after a failure: processes by PID (every one in
 // the namespaces is ours, since we made them), the namespaces and with them every link and
@@ -56,9 +58,8 @@ export async function namespacesStartingWith(prefix: string): Promise<string[]> 
     .filter((n) => n.startsWith(prefix));
 }
 
-export interface Host {
-  name: string;
-  ns: string;
+/** One interface of a host, joined to one bridge of the LAN. */
+export interface HostLink {
   /** Its interface inside its namespace. */
   iface: string;
   address: string;
@@ -66,6 +67,23 @@ export interface Host {
   mac: string;
   /** The other end of its veth pair, on the bridge: down = the cable is pulled. */
   port: string;
+  bridge: string;
+}
+
+/** A host: its first link's fields, and every link (the first included) in `links`. */
+export interface Host extends HostLink {
+  name: string;
+  ns: string;
+  links: HostLink[];
+}
+
+/** A bridge of the LAN: br0 (the subnet given to the constructor) and any addBridge() made. */
+export interface Bridge {
+  name: string;
+  subnet: string;
+  prefix: number;
+  /** Index of the bridge, in port names (the first bridge's ports keep their old names). */
+  index: number;
 }
 
 export interface LanOptions {
@@ -84,6 +102,7 @@ export class Lan {
   readonly nsPrefix: string;
   readonly bridgeNs: string;
   readonly hosts = new Map<string, Host>();
+  readonly bridges = new Map<string, Bridge>();
   private readonly namespaces: string[] = [];
   private readonly children = new Set<ChildProcess>();
   private readonly dirs: string[] = [];
@@ -94,13 +113,31 @@ export class Lan {
     this.prefix = opts.prefix ?? 24;
     this.nsPrefix = `${opts.label ?? 'hbt'}-${this.tag}-`;
     this.bridgeNs = `${this.nsPrefix}br`;
+    this.bridges.set('br0', { name: 'br0', subnet: this.subnet, prefix: this.prefix, index: 0 });
   }
 
   async create(): Promise<void> {
     await this.addNs(this.bridgeNs);
-    await inNs(this.bridgeNs, ['ip', 'link', 'add', 'br0', 'type', 'bridge']);
-    await inNs(this.bridgeNs, ['ip', 'link', 'set', 'br0', 'up']);
+    await this.makeBridge('br0');
     await inNs(this.bridgeNs, ['ip', 'link', 'set', 'lo', 'up']);
+  }
+
+  private async makeBridge(name: string): Promise<void> {
+    await inNs(this.bridgeNs, ['ip', 'link', 'add', name, 'type', 'bridge']);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', name, 'up']);
+  }
+
+  /**
+   * Adds another bridge (a second medium, say) on its own subnet, in the same bridge
+   * namespace: destroy() removes it with that namespace. Hosts join it with attach().
+   */
+  async addBridge(name: string, subnet: string, prefix = 24): Promise<Bridge> {
+    if (this.bridges.has(name)) throw new Error(`bridge ${name} already exists`);
+    if (!/^[a-z][a-z0-9]{0,7}$/.test(name)) throw new Error(`bridge name ${JSON.stringify(name)}: use 1-8 lower-case letters and digits`);
+    const bridge: Bridge = { name, subnet, prefix, index: this.bridges.size };
+    await this.makeBridge(name);
+    this.bridges.set(name, bridge);
+    return bridge;
   }
 
   private async addNs(ns: string): Promise<void> {
@@ -112,20 +149,41 @@ export class Lan {
   async addHost(name: string, octet: number, iface = 'eth0'): Promise<Host> {
     const ns = `${this.nsPrefix}${name}`;
     await this.addNs(ns);
-    const port = `v${this.tag}${octet}`.slice(0, 15);
+    const link = await this.plug(ns, this.bridge('br0'), octet, iface);
+    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
+    const host: Host = { name, ns, ...link, links: [link] };
+    this.hosts.set(name, host);
+    return host;
+  }
+
+  /** Joins an existing host to another bridge with a new interface at <bridge's subnet>.<octet>. */
+  async attach(name: string, bridgeName: string, octet: number, iface: string): Promise<HostLink> {
+    const host = this.host(name);
+    if (host.links.some((l) => l.iface === iface)) throw new Error(`${name} already has an interface ${iface}`);
+    const link = await this.plug(host.ns, this.bridge(bridgeName), octet, iface);
+    host.links.push(link);
+    return link;
+  }
+
+  private async plug(ns: string, bridge: Bridge, octet: number, iface: string): Promise<HostLink> {
+    // On one bridge octets are unique, and the bridge's index keeps ports of different bridges apart.
+    const port = `v${this.tag}${octet}${bridge.index === 0 ? '' : `b${bridge.index}`}`.slice(0, 15);
     // The pair is made inside the host's namespace, then its outer end moves to the bridge.
     await inNs(ns, ['ip', 'link', 'add', iface, 'type', 'veth', 'peer', 'name', port]);
     await inNs(ns, ['ip', 'link', 'set', port, 'netns', this.bridgeNs]);
-    await inNs(this.bridgeNs, ['ip', 'link', 'set', port, 'master', 'br0']);
+    await inNs(this.bridgeNs, ['ip', 'link', 'set', port, 'master', bridge.name]);
     await inNs(this.bridgeNs, ['ip', 'link', 'set', port, 'up']);
-    const address = `${this.subnet}.${octet}`;
-    await inNs(ns, ['ip', 'addr', 'add', `${address}/${this.prefix}`, 'dev', iface]);
+    const address = `${bridge.subnet}.${octet}`;
+    await inNs(ns, ['ip', 'addr', 'add', `${address}/${bridge.prefix}`, 'dev', iface]);
     await inNs(ns, ['ip', 'link', 'set', iface, 'up']);
-    await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
-    const link = JSON.parse((await inNs(ns, ['ip', '-json', 'link', 'show', 'dev', iface])).stdout) as { address: string }[];
-    const host: Host = { name, ns, iface, address, prefix: this.prefix, mac: link[0]?.address ?? '', port };
-    this.hosts.set(name, host);
-    return host;
+    const shown = JSON.parse((await inNs(ns, ['ip', '-json', 'link', 'show', 'dev', iface])).stdout) as { address: string }[];
+    return { iface, address, prefix: bridge.prefix, mac: shown[0]?.address ?? '', port, bridge: bridge.name };
+  }
+
+  bridge(name: string): Bridge {
+    const b = this.bridges.get(name);
+    if (!b) throw new Error(`no bridge ${name}`);
+    return b;
   }
 
   host(name: string): Host {
@@ -134,10 +192,21 @@ export class Lan {
     return h;
   }
 
-  /** Sets a host's port on the bridge down or up: the cable pulled or plugged in. */
-  async setCable(name: string, up: boolean): Promise<void> {
+  /** A host's link on `iface` (default: its first). */
+  link(name: string, iface?: string): HostLink {
+    const h = this.host(name);
+    const l = iface === undefined ? h.links[0] : h.links.find((x) => x.iface === iface);
+    if (!l) throw new Error(`${name} has no interface ${iface}`);
+    return l;
+  }
+
+  /**
+   * Sets a host's port on the bridge down or up: the cable pulled or plugged in. `iface`
+   * picks which of its cables (default: its first).
+   */
+  async setCable(name: string, up: boolean, iface?: string): Promise<void> {
     // `ip -n` enters the namespace inside ip itself: a few ms sooner than `ip netns exec`.
-    await run('ip', ['-n', this.bridgeNs, 'link', 'set', this.host(name).port, up ? 'up' : 'down']);
+    await run('ip', ['-n', this.bridgeNs, 'link', 'set', this.link(name, iface).port, up ? 'up' : 'down']);
   }
 
   /** Starts a process in a host's namespace (`ip netns exec` execs it: same PID). */

@@ -30,7 +30,7 @@ export type NodeEffect =
   | { kind: 'log'; level: M.LogLevel; text: string }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' }>
   | { kind: 'drift'; node: string; digest: string | null }
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
   | { kind: 'exit' };

@@ -23,6 +23,14 @@ export interface LocalGroup {
   acquiredFrom: string | null;
   /** Another node was seen running the group since we last ran it: our next start is a failback. */
   heldElsewhere: boolean;
+  /**
+   * Quorum clusters: the latest end our lease on the group has had while we held it (-Infinity:
+   * none). Remembered because the lease can no longer be computed once the peers that granted
+   * it are dead in our view, and it is exactly then that the fence below matters.
+   */
+  leaseUntil: number;
+  /** The group's addresses were removed at the fence (see fenceDeadline): done once per hold. */
+  fenced: boolean;
 }
 
 export interface OwnershipState {
@@ -103,7 +111,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     groups,
     autoFailback,
     config: { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
-    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false })),
+    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false, leaseUntil: -Infinity, fenced: false })),
     peers: {},
     heardAt: {},
     stale: [],
@@ -175,6 +183,8 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     if (hold) all.push(hold);
     const lease = leaseDeadline(s, view, g);
     if (lease) all.push(lease);
+    const fence = fenceDeadline(s, g);
+    if (fence) all.push(fence);
   });
   return all;
 }
@@ -190,6 +200,18 @@ export function startsHeld(s: OwnershipState): Deadline | null {
 
 export function holdEnd(lg: LocalGroup): Deadline | null {
   return lg.failedUntil === null ? null : dueAt('failed-start-hold', lg.failedUntil);
+}
+
+/**
+ * Quorum clusters: the moment another node may be granted a group we still hold: our lease's
+ * end plus the fence. The stop begun at the lease's end should be over by then; when it is not
+ * (a resource that takes longer to stop than the fence, as a web server waiting for its clients
+ * can), the group's addresses must go anyway, out of order, or two nodes answer for them.
+ */
+export function fenceDeadline(s: OwnershipState, g: number): Deadline | null {
+  const lg = s.local[g]!;
+  if (!s.config.quorum || lg.fenced || !Number.isFinite(lg.leaseUntil) || lg.run.phase === 'stopped') return null;
+  return dueAt('fence', lg.leaseUntil + s.config.fenceMs, s.groups[g]!.id);
 }
 
 /** A group we hold under a lease, with no agent call in flight, stops when the lease ends. */

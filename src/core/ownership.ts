@@ -10,10 +10,11 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, grantsOpening, holdEnd, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
+import { deadlines, fenceDeadline, grantsOpening, holdEnd, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
+import type { LostReason, OwnershipEffect, OwnershipEvent } from './ownership-events.js';
 import { expired, nextWakeOf } from './timeout.js';
 
 export type { GroupPhase, PeerAdvert, GroupAdvert, Grant, Ack } from './advert.js';
@@ -23,34 +24,7 @@ export { defaultFenceMs } from './lease.js';
 export type { Scope } from './switches.js';
 export { DEFAULT_TUNING, advertOf, initOwnership, type LocalGroup, type OwnershipEnv, type OwnershipState, type OwnershipTuning } from './ownership-state.js';
 
-/** A node is gone for ownership: after a deadtime of silence, its goodbye, or its restart. */
-export type LostReason = 'timeout' | 'shutdown' | 'restart';
-
-export type OwnershipEvent =
-  | { kind: 'tick' }
-  /** Membership's view changed (it is passed in with every step). */
-  | { kind: 'membership' }
-  /** This process was not scheduled for a while; `silentMs`: since our last heartbeat went out. */
-  | { kind: 'stalled'; silentMs: number }
-  | { kind: 'node-lost'; node: string; reason: LostReason }
-  | { kind: 'advert'; node: string; advert: PeerAdvert }
-  | ({ kind: 'agent-done'; group: number } & S.AgentResult)
-  | { kind: 'standby'; scope: W.Scope }
-  | { kind: 'takeover'; scope: W.Scope }
-  | { kind: 'leave' };
-
-export type OwnershipEffect =
-  | S.GroupEffect
-  /** Our advertised state changed: send a heartbeat now rather than at the next keepalive. */
-  | { kind: 'advertise' }
-  /**
-   * We run the group and another node that held it too (a healed partition, a conflict
-   * resolved in our favour) has let go or died: its last gratuitous ARP may have pointed the
-   * LAN at it, so our addresses must be announced again.
-   */
-  | { kind: 'reassert'; group: number; from: string }
-  /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
-  | { kind: 'left' };
+export type { LostReason, OwnershipEffect, OwnershipEvent } from './ownership-events.js';
 
 /** The node that should run group g, as every node with the same view computes it. */
 export function desiredOwner(s: OwnershipState, view: MembershipView, g: number, now: number): string | null {
@@ -261,8 +235,28 @@ function decide(t: Turn): void {
       driveGroup(t, g);
       if (S.busy(lg.run) || lg.run.phase === before) break;
     }
+    keepFence(t, g);
   });
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
+}
+
+/** Quorum clusters: remember how long our lease on g reaches, and fence g when it is over. */
+function keepFence(t: Turn, g: number): void {
+  const s = t.s;
+  const lg = s.local[g]!;
+  if (!s.config.quorum) return;
+  if (lg.run.phase === 'stopped') {
+    lg.leaseUntil = -Infinity;
+    lg.fenced = false;
+    return;
+  }
+  const end = L.leaseEnd(lg, leaseView(s, t.view, g));
+  if (Number.isFinite(end) && end > lg.leaseUntil) lg.leaseUntil = end;
+  const fence = fenceDeadline(s, g);
+  if (!fence || !expired(fence, t.now)) return;
+  lg.fenced = true;
+  log(t, 'warn', `The lease on ${groupLabel(s.groups[g]!)} is over and its stop is not done: removing its addresses now, before another node may take it over.`);
+  t.effects.push({ kind: 'fence', group: g });
 }
 
 /**

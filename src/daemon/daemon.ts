@@ -6,7 +6,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig } from '../config/types.js';
 import type * as Node from '../core/node.js';
-import { ipAddrAgent, runResource, type AgentContext, type HeldAddress } from '../agents/index.js';
+import { runResource, type AgentContext } from '../agents/index.js';
 import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
@@ -16,6 +16,7 @@ import { RateLimiter } from '../lib/ratelimit.js';
 import { clip } from '../lib/clip.js';
 import { loadIdentity } from './state-dir.js';
 import { AddressGuard } from './guard.js';
+import { GroupAddresses } from './group-addresses.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -55,7 +56,7 @@ export class Daemon {
   private readonly warnLimiter = new RateLimiter({ windowMs: 60_000, maxPerWindow: 30 });
   private guard: AddressGuard | null = null;
   /** The copy of each virtual IP its resource last reported (by "group:resource"). */
-  private readonly addresses = new Map<string, HeldAddress>();
+  private readonly addresses: GroupAddresses;
   private timer: NodeJS.Timeout | null = null;
   readonly log: DaemonLogger;
   readonly view: ClusterView;
@@ -78,6 +79,7 @@ export class Daemon {
         ...(opts.syslogSocket ? { syslogSocket: opts.syslogSocket } : {}),
       });
     this.view = new ClusterView(config, opts.nodeName);
+    this.addresses = new GroupAddresses(() => this.config.groups, () => this.guard, (ms) => this.agentContext(ms), this.log);
     this.exited = new Promise((resolve) => {
       this.exitResolve = resolve;
     });
@@ -195,8 +197,9 @@ export class Daemon {
   private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
-      if (e.kind === 'resource') this.resourceState(e.group, e.resource, e.running);
-      else if (e.kind === 'reassert') this.reassert(e.group, e.from);
+      if (e.kind === 'resource') this.addresses.resourceState(e.group, e.resource, e.running);
+      else if (e.kind === 'reassert') this.addresses.reassert(e.group, e.from);
+      else if (e.kind === 'fence') this.addresses.fence(e.group);
       else if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -225,7 +228,7 @@ export class Daemon {
     runResource(spec, action, this.agentContext(timeouts[action]))
       .then((call) => {
         // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
-        if (call.address) this.addresses.set(`${group}:${resource}`, call.address);
+        if (call.address) this.addresses.noteCopy(group, resource, call.address);
         this.view.agentCall(spec.raw, action, this.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
@@ -236,25 +239,6 @@ export class Daemon {
         this.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
         done(false, false);
       });
-  }
-
-  /** A resource now runs here, or no longer: the address guard holds exactly the copies of virtual IPs we run. */
-  private resourceState(group: number, resource: number, running: boolean): void {
-    const address = this.addresses.get(`${group}:${resource}`);
-    if (!address || !this.guard) return;
-    if (running) this.guard.hold(address);
-    else this.guard.release(address);
-  }
-
-  /** Announce the group's addresses again: the LAN may still point at `from`. */
-  private reassert(group: number, from: string): void {
-    const g = this.config.groups[group];
-    if (!g) return;
-    this.log.info(`Resource group ${g.id}: ${from} no longer holds it; announcing its addresses again.`);
-    for (const spec of g.resources) {
-      if (spec.agent.kind !== 'builtin') continue;
-      void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, this.agentContext(10_000)).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
-    }
   }
 
   private agentContext(timeoutMs: number): AgentContext {

@@ -164,7 +164,8 @@ export class Checker {
       this.phase[n.idx]![g] = p;
       changed.push(g);
       if (run.phase === 'stopping' && (before === 'running' || before === 'starting')) {
-        this.stopTrouble[n.idx]![g] = false;
+        // A new stop: its trouble so far is its first call's, issued in this same step.
+        this.stopTrouble[n.idx]![g] = [...n.calls.values()].some((c) => c.action === 'stop' && n.globalOf[c.g] === g && c.outcome !== 'ok');
         this.note(`stops (${run.reason})`);
         if (run.reason === 'release') {
           const preferred = this.w.schedule.config.groups[g]!.preferredNode;

@@ -69,6 +69,11 @@ export interface NsClusterOptions {
   /** Start the web service on every server host (default true). */
   web?: boolean;
   extraHaCf?: string;
+  /** Media lines of ha.cf (default: `ucast eth0 ADDR` for every node). */
+  media?: string[];
+  /** The hbd to run (default: this build's) and extra arguments for it. */
+  hbd?: string;
+  hbdArgs?: string[];
 }
 
 export interface Answer {
@@ -144,7 +149,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -217,7 +222,7 @@ export class NsCluster {
         `deadtime ${o.deadtime}`,
         `initdead ${o.initdead}`,
         'udpport 694',
-        ...this.nodes.map((n) => `ucast eth0 ${subnet}.${n.octet}`),
+        ...(o.media ?? this.nodes.map((n) => `ucast eth0 ${subnet}.${n.octet}`)),
         `node ${this.names.join(' ')}`,
         `auto_failback ${o.autoFailback}`,
         o.extraHaCf ?? '',
@@ -258,7 +263,7 @@ export class NsCluster {
       node,
       [
         process.execPath,
-        BIN.hbd,
+        this.opts.hbd ?? BIN.hbd,
         '-f',
         '--config-dir',
         this.configDir(node),
@@ -270,6 +275,7 @@ export class NsCluster {
         this.socket(node),
         '--init-dir',
         join(this.nodeDir(node), 'init.d'),
+        ...(this.opts.hbdArgs ?? []),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

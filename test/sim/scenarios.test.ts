@@ -14,6 +14,8 @@ interface Scene {
   deadtimeMs?: number;
   autoFailback?: 'on' | 'off';
   resources?: number;
+  /** The stop call's timeout (default 60 ms, like the others). */
+  stopTimeoutMs?: number;
   faults: Fault[];
   durationMs: number;
 }
@@ -33,7 +35,7 @@ function schedule(s: Scene): Schedule {
       timers: timersFor(k, d),
       autoFailback: s.autoFailback ?? 'on',
       tuning: { stopRetries: 2, stopRetryDelayMs: 100, stopFailedRetryMs: 1000, failedStartHoldMs: 3000, failbackDelayMs: d },
-      agent: { minMs: 5, maxMs: 5, timeoutMs: { start: 60, stop: 60, status: 60 } },
+      agent: { minMs: 5, maxMs: 5, timeoutMs: { start: 60, stop: s.stopTimeoutMs ?? 60, status: 60 } },
       net: { minMs: 1, maxMs: 1 },
       bootAt: nodes.map(() => 0),
       durationMs: s.durationMs,
@@ -85,6 +87,24 @@ test('3 nodes: the holder cut off in a minority stops before the majority starts
   assert.ok(n1.to < taker.from, `n1 held until ${n1.to}, ${taker.node} started at ${taker.from}`);
   assert.ok(r.trace.some((l) => /n1: WARN No majority of nodes has confirmed hearing us/.test(l)), 'n1 fences itself on its lease');
   assert.ok(taker.from < 5000 + 600 + 200, `taken over within deadtime and a few heartbeats (at ${taker.from})`);
+});
+
+test('3 nodes: a holder whose stop outlasts the fence takes its addresses down before another node may start', () => {
+  // n1 is cut off; its stop hangs for 2 s, far past the fence (300 ms): the lease's end plus
+  // the fence is the earliest moment the majority can start the group, so the fence effect
+  // (the daemon removes the group's addresses) must come no later than that start.
+  const faults: Fault[] = [
+    { kind: 'agent', at: 4000, durMs: 8000, node: 'n1', group: null, action: 'stop', mode: 'hang', rate: 1 },
+    { kind: 'partition', at: 5000, durMs: 6000, side: ['n1'], oneWay: false, link: null },
+  ];
+  const r = run({ nodes: 3, stopTimeoutMs: 2000, faults, durationMs: 20_000 });
+  const at = (re: RegExp): number => Number(/^\s*([\d.]+)/.exec(r.trace.find((l) => re.test(l)) ?? '')?.[1] ?? NaN);
+  const released = at(/n1: WARN No majority of nodes has confirmed hearing us/);
+  const fenced = at(/n1: WARN The lease on .* is over and its stop is not done: removing its addresses now/);
+  const started = at(/n[23]: r0 start/);
+  assert.ok(fenced >= released, `fenced at ${fenced}, released at ${released}`);
+  assert.ok(fenced <= started, `n1 fenced at ${fenced}, after another node started the group at ${started}`);
+  assert.equal(r.trace.filter((l) => /n1: WARN The lease on/.test(l)).length, 1, 'one fence per hold');
 });
 
 test('3 nodes: a one-way cut (n1 hears the others, they do not hear n1): n1 stops before anyone starts', () => {

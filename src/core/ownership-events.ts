@@ -1,0 +1,39 @@
+// What ownership is stepped by and what it returns: its events and effects, as data.
+import type { PeerAdvert } from './advert.js';
+import type * as S from './sequencer.js';
+import type * as W from './switches.js';
+
+/** A node is gone for ownership: after a deadtime of silence, its goodbye, or its restart. */
+export type LostReason = 'timeout' | 'shutdown' | 'restart';
+
+export type OwnershipEvent =
+  | { kind: 'tick' }
+  /** Membership's view changed (it is passed in with every step). */
+  | { kind: 'membership' }
+  /** This process was not scheduled for a while; `silentMs`: since our last heartbeat went out. */
+  | { kind: 'stalled'; silentMs: number }
+  | { kind: 'node-lost'; node: string; reason: LostReason }
+  | { kind: 'advert'; node: string; advert: PeerAdvert }
+  | ({ kind: 'agent-done'; group: number } & S.AgentResult)
+  | { kind: 'standby'; scope: W.Scope }
+  | { kind: 'takeover'; scope: W.Scope }
+  | { kind: 'leave' };
+
+export type OwnershipEffect =
+  | S.GroupEffect
+  /** Our advertised state changed: send a heartbeat now rather than at the next keepalive. */
+  | { kind: 'advertise' }
+  /**
+   * We run the group and another node that held it too (a healed partition, a conflict
+   * resolved in our favour) has let go or died: its last gratuitous ARP may have pointed the
+   * LAN at it, so our addresses must be announced again.
+   */
+  | { kind: 'reassert'; group: number; from: string }
+  /**
+   * Quorum clusters: our lease on the group is over and another node may now start it, but
+   * our stop is not done: remove the group's addresses at once (the other resources' stops
+   * go on in order).
+   */
+  | { kind: 'fence'; group: number }
+  /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
+  | { kind: 'left' };

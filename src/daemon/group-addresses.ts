@@ -1,0 +1,62 @@
+// The virtual IPs of our groups, where the daemon handles them outside the order of a group's
+// start and stop: which copy each resource holds (so the address guard holds exactly those),
+// announcing them again after a conflict, and taking them down at once at a fence.
+import { ipAddrAgent, runResource, type AgentContext, type HeldAddress } from '../agents/index.js';
+import type { ResourceGroup } from '../config/types.js';
+import type { AddressGuard } from './guard.js';
+import type { Logger } from './log.js';
+
+export class GroupAddresses {
+  private readonly copies = new Map<string, HeldAddress>();
+
+  constructor(
+    private readonly groups: () => readonly ResourceGroup[],
+    private readonly guard: () => AddressGuard | null,
+    private readonly context: (timeoutMs: number) => AgentContext,
+    private readonly log: Logger,
+  ) {}
+
+  /** An agent call reported the copy of a virtual IP its resource holds. */
+  noteCopy(group: number, resource: number, address: HeldAddress): void {
+    this.copies.set(`${group}:${resource}`, address);
+  }
+
+  /** A resource now runs here, or no longer (the core's word): the guard follows. */
+  resourceState(group: number, resource: number, running: boolean): void {
+    const address = this.copies.get(`${group}:${resource}`);
+    const guard = this.guard();
+    if (!address || !guard) return;
+    if (running) guard.hold(address);
+    else guard.release(address);
+  }
+
+  /** Announce the group's addresses again: the LAN may still point at `from`. */
+  reassert(group: number, from: string): void {
+    const g = this.groups()[group];
+    if (!g) return;
+    this.log.info(`Resource group ${g.id}: ${from} no longer holds it; announcing its addresses again.`);
+    for (const spec of g.resources) {
+      if (spec.agent.kind !== 'builtin') continue;
+      void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, this.context(10_000)).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
+    }
+  }
+
+  /**
+   * The core's fence: our lease on the group is over while its stop still runs. Each virtual
+   * IP of the group is stopped now, beside the stop in progress (the IP agent's stop is
+   * idempotent: when the group's own stop reaches it, there is nothing left to remove).
+   */
+  fence(group: number): void {
+    const g = this.groups()[group];
+    if (!g) return;
+    g.resources.forEach((spec, r) => {
+      if (spec.agent.kind !== 'builtin') return;
+      runResource(spec, 'stop', this.context(10_000))
+        .then((call) => {
+          if (call.ok) this.resourceState(group, r, false);
+          else this.log.crit(`Fence: could not remove ${spec.raw}: ${call.output.slice(0, 300)}`);
+        })
+        .catch((err: unknown) => this.log.crit(`Fence: could not remove ${spec.raw}: ${(err as Error).message}`));
+    });
+  }
+}

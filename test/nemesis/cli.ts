@@ -1,0 +1,94 @@
+#!/usr/bin/env node
+// npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS]
+//                    [--max-faults N] [--keep-dir DIR]
+// Runs N seeded fault schedules against real hbd clusters in network namespaces (seeds S,
+// S+1, ...; cluster sizes in turn from --nodes), prints a progress line per schedule on
+// stderr and the summary on stdout; exits 1 when any invariant was violated.
+// Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
+// --kinds/--window/--max-faults it ran with).
+import { parseArgs } from 'node:util';
+import { netnsUnavailableReason } from '../../src/lib/netns.js';
+import { FAULT_KINDS, describe, scheduleOf, type FaultKind } from './schedule.js';
+import { runSchedule } from './run.js';
+import { Summary } from './summary.js';
+
+const USAGE = 'usage: npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS] [--max-faults N] [--keep-dir DIR]\n';
+
+function numbers(flag: string, text: string): number[] {
+  const out = text.split(',').map((x) => Number(x.trim()));
+  if (out.some((n) => !Number.isInteger(n) || n < 0)) throw new Error(`--${flag}: "${text}" is not a list of whole numbers`);
+  return out;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let v;
+  try {
+    ({ values: v } = parseArgs({
+      args: argv,
+      options: {
+        schedules: { type: 'string', default: '3' },
+        seed: { type: 'string' },
+        nodes: { type: 'string', default: '2,3,5' },
+        kinds: { type: 'string' },
+        window: { type: 'string', default: '20000' },
+        'max-faults': { type: 'string', default: '4' },
+        'keep-dir': { type: 'string', default: 'nemesis-runs' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    process.stderr.write(`nemesis: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (v.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const why = await netnsUnavailableReason();
+  if (why) {
+    process.stderr.write(`nemesis: cannot run here: ${why}\n`);
+    return 2;
+  }
+  let schedules: number, seed: number, sizes: number[], windowMs: number, maxFaults: number, kinds: FaultKind[] | undefined;
+  try {
+    [schedules] = numbers('schedules', v.schedules!) as [number];
+    [seed] = v.seed ? (numbers('seed', v.seed) as [number]) : [Date.now() % 1_000_000_000];
+    sizes = numbers('nodes', v.nodes!);
+    if (sizes.some((n) => n < 2 || n > 7)) throw new Error(`--nodes: cluster sizes are 2..7, not ${v.nodes}`);
+    [windowMs] = numbers('window', v.window!) as [number];
+    [maxFaults] = numbers('max-faults', v['max-faults']!) as [number];
+    if (v.kinds) {
+      kinds = v.kinds.split(',') as FaultKind[];
+      const bad = kinds.filter((k) => !FAULT_KINDS.includes(k));
+      if (bad.length) throw new Error(`--kinds: unknown ${bad.join(', ')}; known: ${FAULT_KINDS.join(', ')}`);
+    }
+  } catch (err) {
+    process.stderr.write(`nemesis: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const summary = new Summary();
+  const started = Date.now();
+  for (let i = 0; i < schedules; i++) {
+    const nodes = sizes[i % sizes.length]!;
+    const s = scheduleOf(seed + i, { nodes, windowMs, maxFaults, ...(kinds ? { kinds } : {}) });
+    const rerun = `npm run nemesis -- --seed ${s.seed} --nodes ${nodes} --schedules 1 --window ${windowMs} --max-faults ${maxFaults}${v.kinds ? ` --kinds ${v.kinds}` : ''}`;
+    const elapsed = ((Date.now() - started) / 60_000).toFixed(1);
+    process.stderr.write(`[${i + 1}/${schedules}, ${elapsed} min] seed ${s.seed}, ${nodes} nodes${s.redundantMedia ? ', two media' : ''}: ${s.faults.map(describe).join('; ')}\n`);
+    const out = await runSchedule(s, { keepDir: v['keep-dir']!, rerun });
+    summary.add(out);
+    const r = out.result;
+    process.stderr.write(`    ${r.violations.length ? `VIOLATION ${r.violations.map((x) => x.invariant).join(', ')} (kept in ${out.keptIn}; rerun: ${rerun})` : 'ok'}; ${r.requests} requests, ${r.failedRequests} failed\n`);
+    for (const x of r.violations) process.stderr.write(`      ${x.invariant}: ${x.message}\n`);
+  }
+  process.stdout.write(summary.text(Date.now() - started));
+  return summary.violations > 0 ? 1 : 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`nemesis: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,151 @@
+// One nemesis run: build the world, let the cluster form, inject the schedule's faults at
+// their times (each undone after its duration), wait out the quiet tail, and check the
+// history. On a violation the logs, the client history and the schedule are kept in one
+// directory with the command that reruns it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { withLan } from '../../src/lib/netns.js';
+import { signalPid } from '../../src/lib/signal.js';
+import { sleep } from '../../src/lib/wait.js';
+import { check, boundsOf, type AppliedFault, type CheckResult, type History } from './checker.js';
+import { describe, type Fault, type Schedule } from './schedule.js';
+import { cutMedium, heal, installEmulators, partition, restoreMedium, type LinkEmulator } from './net-faults.js';
+import { SUBNET, VIP, World, type WorldOptions } from './world.js';
+
+export interface RunOutcome {
+  schedule: Schedule;
+  result: CheckResult;
+  /** Where the evidence of a violation was kept (null: none). */
+  keptIn: string | null;
+}
+
+export interface RunOptions extends WorldOptions {
+  /** Keep the evidence of a violation under this directory. */
+  keepDir?: string;
+  /** How to rerun this schedule (printed with a violation). */
+  rerun?: string;
+  log?: (line: string) => void;
+}
+
+const says = (body: string | undefined): string | null => /^Droplet: ([^,]+),/.exec(body ?? '')?.[1] ?? null;
+
+/** Applies one fault; resolves with its undo (run at the fault's end). */
+async function apply(w: World, f: Fault, links: Map<string, LinkEmulator>): Promise<() => Promise<void>> {
+  switch (f.kind) {
+    case 'impair': {
+      const link = links.get(f.node)!;
+      await link.set(f.imp);
+      return () => link.set(null);
+    }
+    case 'partition':
+      await partition(w.lan, f.blocks);
+      return () => heal(w.lan, [...new Set(f.blocks.map((b) => b.to))]);
+    case 'kill-hbd':
+      await w.killHbd(f.node);
+      return async () => w.start(f.node);
+    case 'kill-hbd-guard':
+      w.killHbdAndGuard(f.node);
+      return async () => w.start(f.node);
+    case 'restart':
+      await w.terminate(f.node);
+      return async () => w.start(f.node);
+    case 'freeze': {
+      const pids = w.freeze(f.node);
+      return async () => w.thaw(pids);
+    }
+    case 'standby':
+    case 'takeover':
+      await w.switchCommand(f.node, f.kind);
+      return async () => undefined;
+    case 'agent-fail':
+    case 'agent-hang':
+      w.setAgentMode(f.node, f.kind === 'agent-fail' ? 'fail' : 'hang');
+      return async () => w.setAgentMode(f.node, null);
+    case 'cpu': {
+      const pids = f.nodes.map((n) => w.stress(n, f.durMs));
+      return async () => {
+        for (const pid of pids) if (pid) signalPid(pid, 'SIGKILL');
+      };
+    }
+    case 'cut-medium':
+      await cutMedium(w.lan, 'eth1', [f.node]);
+      return () => restoreMedium(w.lan, 'eth1', [f.node]);
+    case 'cut-all':
+      await w.cables(f.node, false);
+      return () => w.cables(f.node, true);
+  }
+}
+
+/** Runs the faults at their times; returns each as it really happened. */
+async function inject(w: World, s: Schedule, t0: number, links: Map<string, LinkEmulator>, log: (l: string) => void): Promise<AppliedFault[]> {
+  const applied: AppliedFault[] = [];
+  await Promise.all(
+    s.faults.map(async (fault) => {
+      await sleep(Math.max(0, t0 + fault.at - Date.now()));
+      const from = Date.now();
+      const undo = await apply(w, fault, links);
+      log(`  ${describe(fault)}`);
+      await sleep(Math.max(0, t0 + fault.at + fault.durMs - Date.now()));
+      await undo();
+      applied.push({ fault, from, to: Date.now() });
+    }),
+  );
+  return applied.sort((a, b) => a.from - b.from);
+}
+
+export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<RunOutcome> {
+  const log = opts.log ?? (() => undefined);
+  return withLan(
+    async (lan) => {
+      const w = await World.create(lan, s, opts);
+      // Every node's heartbeats go through its link emulator (pass-through until an impair fault).
+      const links = await installEmulators(lan, s.nodes, s.seed, s.redundantMedia ? { ifaces: ['eth0', 'eth1'], broadcast: true } : {});
+      const probe = w.cluster.probe(VIP, 20, 200);
+      try {
+        w.startAll();
+        await w.cluster.waitStable('the cluster to form with the group on its preferred node', { 0: s.nodes[0]! }, s.timers.initdeadMs + 30_000);
+        await probe.waitFor('the group to answer', (a) => says(a.body) === s.nodes[0], 0, 10_000);
+        const t0 = Date.now();
+        const applied = await inject(w, s, t0, links, log);
+        const tailFrom = Math.max(t0 + s.windowMs, ...applied.map((a) => a.to));
+        const end = tailFrom + boundsOf(s).settleMs + 4000;
+        await sleep(end - Date.now());
+        const now = await w.holdersNow();
+        const history: History = {
+          t0,
+          end,
+          tailFrom,
+          holdings: w.holdings(Date.now()),
+          answers: probe.answers.map((a) => ({ sent: a.sent, t: a.t, node: says(a.body) })),
+          logs: w.logs(),
+          applied,
+          unexpectedExits: w.unexpectedExits,
+        };
+        const result = check(history, s);
+        const fromMonitors = w.holdings(Infinity).filter((h) => h.to === Infinity).map((h) => h.node).sort();
+        if (fromMonitors.join() !== now.join()) {
+          result.violations.push({ invariant: 'recorder', at: end, message: `the address monitors say ${fromMonitors.join(',') || 'nobody'} holds the VIP, ip addr says ${now.join(',') || 'nobody'}` });
+        }
+        const keptIn = result.violations.length ? keep(opts, s, history, result, w) : null;
+        return { schedule: s, result, keptIn };
+      } finally {
+        probe.stop();
+        for (const l of links.values()) await l.stop();
+        await w.cluster.cleanup();
+      }
+    },
+    { subnet: SUBNET, label: 'nem' },
+  );
+}
+
+function keep(opts: RunOptions, s: Schedule, h: History, r: CheckResult, w: World): string {
+  const dir = join(opts.keepDir ?? 'nemesis-runs', `seed-${s.seed}-${s.nodes.length}n`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'schedule.json'), `${JSON.stringify(s, null, 2)}\n`);
+  writeFileSync(join(dir, 'violations.txt'), `${r.violations.map((v) => `${new Date(v.at).toISOString()} ${v.invariant}: ${v.message}`).join('\n')}\n\nrerun: ${opts.rerun ?? '(see schedule.json)'}\n`);
+  writeFileSync(join(dir, 'client.jsonl'), h.answers.map((a) => JSON.stringify(a)).join('\n'));
+  writeFileSync(join(dir, 'history.json'), `${JSON.stringify({ t0: h.t0, end: h.end, tailFrom: h.tailFrom, holdings: h.holdings, applied: h.applied, unexpectedExits: h.unexpectedExits }, null, 2)}\n`);
+  for (const [node, lines] of Object.entries(h.logs)) writeFileSync(join(dir, `${node}.log`), lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join('\n'));
+  void w;
+  return dir;
+}

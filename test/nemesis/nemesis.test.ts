@@ -17,17 +17,19 @@ const skip = why && process.env.CI !== 'true' ? `skipped: ${why}` : false;
 if (skip) console.log(`# nemesis: ${skip}`);
 
 const keepDir = join(tmpdir(), 'hbt-nemesis-kept');
-const log = (line: string): void => console.log(`# ${line}`);
+const log = (line: string): void => console.log(line);
 
 function report(s: Schedule, r: Awaited<ReturnType<typeof runSchedule>>): string {
   return `seed ${s.seed}, ${s.nodes.length} nodes: ${s.faults.map(describe).join('; ')}\n${r.result.violations.map((v) => `${v.invariant}: ${v.message}`).join('\n')}${r.keptIn ? `\nkept in ${r.keptIn}` : ''}`;
 }
 
-// Seeds fixed so the suite is the same every run; each draws up to 3 faults of every kind.
+// Seeds fixed so the suite is the same every run, picked for faults on the owner: 1323 (two
+// media) kills hbd and its guard, partitions and corrupts; 1318 cuts the owner off, then
+// leaves it in a 1 | 2 minority; 1308 cuts the owner off while its start hangs.
 for (const [seed, nodes] of [
-  [1301, 2],
-  [1302, 3],
-  [1305, 5],
+  [1323, 2],
+  [1318, 3],
+  [1308, 5],
 ] as const) {
   test(`nemesis: ${nodes} real nodes under the faults of seed ${seed} keep every invariant`, { skip, timeout: 150_000 }, async () => {
     const s = scheduleOf(seed, { nodes, maxFaults: 3, windowMs: 15_000 });

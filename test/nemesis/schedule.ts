@@ -122,18 +122,25 @@ function partitionOf(rng: Rng, nodes: string[]): Pick<Extract<Fault, { kind: 'pa
   const shape = pick(rng, nodes.length >= 3 ? (['symmetric', 'one-way', 'split'] as const) : (['symmetric', 'one-way'] as const));
   if (shape === 'split') {
     // 1 | 2 in three nodes, 2 | 3 in five: a minority against a majority.
-    const order = shuffled(rng, nodes);
+    const first = target(rng, nodes);
+    const order = [first, ...shuffled(rng, nodes.filter((n) => n !== first))];
     const minority = order.slice(0, Math.floor((nodes.length - 1) / 2));
     const rest = order.slice(minority.length);
     const blocks = minority.flatMap((a) => rest.flatMap((b) => [{ from: a, to: b }, { from: b, to: a }]));
     return { shape, blocks };
   }
-  const [a, b] = shuffled(rng, nodes) as [string, string];
+  const a = target(rng, nodes);
+  const b = pick(rng, nodes.filter((n) => n !== a));
   return { shape, blocks: shape === 'one-way' ? [{ from: a, to: b }] : [{ from: a, to: b }, { from: b, to: a }] };
 }
 
+/** Half the time the preferred node (the usual owner: where faults hurt), else any node. */
+function target(rng: Rng, nodes: string[]): string {
+  return rng() < 0.5 ? nodes[0]! : pick(rng, nodes);
+}
+
 function draw(rng: Rng, kind: FaultKind, nodes: string[], at: number): Fault {
-  const node = pick(rng, nodes);
+  const node = target(rng, nodes);
   const dur = (lo: number, hi: number): number => Math.round(uniform(rng, lo, hi));
   switch (kind) {
     case 'impair':

@@ -3,7 +3,7 @@
 // never what the daemons say about themselves, and checks the README's invariants as stated
 // for real processes. Pure: a history and its schedule in, violations and figures out, so
 // each rule is tested on hand-made histories (checker.test.ts) as well as on real runs.
-import { faultEnd, type Fault, type FaultKind, type Schedule } from './schedule.js';
+import type { Fault, FaultKind, Schedule } from './schedule.js';
 
 /** A span of wall time [from, to). */
 export interface Span {
@@ -221,6 +221,3 @@ export function check(h: History, s: Schedule): CheckResult {
     holderChanges,
   };
 }
-
-/** The schedule's end of faults, in schedule time (for planning the tail). */
-export const lastFaultEnd = (s: Schedule): number => Math.max(0, ...s.faults.map(faultEnd));

@@ -76,21 +76,29 @@ async function apply(w: World, f: Fault, links: Map<string, LinkEmulator>): Prom
   }
 }
 
-/** Runs the faults at their times; returns each as it really happened. */
-async function inject(w: World, s: Schedule, t0: number, links: Map<string, LinkEmulator>, log: (l: string) => void): Promise<AppliedFault[]> {
+/**
+ * Runs the faults at their times; returns each as it really happened. A fault that cannot be
+ * applied (hb_standby refused, say) is reported, not thrown: the run and its checks go on.
+ */
+async function inject(w: World, s: Schedule, t0: number, links: Map<string, LinkEmulator>, log: (l: string) => void): Promise<{ applied: AppliedFault[]; failed: { at: number; message: string }[] }> {
   const applied: AppliedFault[] = [];
+  const failed: { at: number; message: string }[] = [];
   await Promise.all(
     s.faults.map(async (fault) => {
       await sleep(Math.max(0, t0 + fault.at - Date.now()));
       const from = Date.now();
-      const undo = await apply(w, fault, links);
-      log(`  ${describe(fault)}`);
-      await sleep(Math.max(0, t0 + fault.at + fault.durMs - Date.now()));
-      await undo();
-      applied.push({ fault, from, to: Date.now() });
+      try {
+        const undo = await apply(w, fault, links);
+        log(`  ${describe(fault)}`);
+        await sleep(Math.max(0, t0 + fault.at + fault.durMs - Date.now()));
+        await undo();
+        applied.push({ fault, from, to: Date.now() });
+      } catch (err) {
+        failed.push({ at: from, message: `${describe(fault)}: ${(err as Error).message}` });
+      }
     }),
   );
-  return applied.sort((a, b) => a.from - b.from);
+  return { applied: applied.sort((a, b) => a.from - b.from), failed };
 }
 
 export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<RunOutcome> {
@@ -106,7 +114,7 @@ export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<R
         await w.cluster.waitStable('the cluster to form with the group on its preferred node', { 0: s.nodes[0]! }, s.timers.initdeadMs + 30_000);
         await probe.waitFor('the group to answer', (a) => says(a.body) === s.nodes[0], 0, 10_000);
         const t0 = Date.now();
-        const applied = await inject(w, s, t0, links, log);
+        const { applied, failed: failedFaults } = await inject(w, s, t0, links, log);
         const tailFrom = Math.max(t0 + s.windowMs, ...applied.map((a) => a.to));
         const end = tailFrom + boundsOf(s).settleMs + 4000;
         await sleep(end - Date.now());
@@ -126,7 +134,8 @@ export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<R
         if (fromMonitors.join() !== now.join()) {
           result.violations.push({ invariant: 'recorder', at: end, message: `the address monitors say ${fromMonitors.join(',') || 'nobody'} holds the VIP, ip addr says ${now.join(',') || 'nobody'}` });
         }
-        const keptIn = result.violations.length ? keep(opts, s, history, result, w) : null;
+        for (const e of failedFaults) result.violations.push({ invariant: 'fault-not-applied', at: e.at, message: e.message });
+        const keptIn = result.violations.length ? keep(opts, s, history, result) : null;
         return { schedule: s, result, keptIn };
       } finally {
         probe.stop();
@@ -138,7 +147,7 @@ export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<R
   );
 }
 
-function keep(opts: RunOptions, s: Schedule, h: History, r: CheckResult, w: World): string {
+function keep(opts: RunOptions, s: Schedule, h: History, r: CheckResult): string {
   const dir = join(opts.keepDir ?? 'nemesis-runs', `seed-${s.seed}-${s.nodes.length}n`);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'schedule.json'), `${JSON.stringify(s, null, 2)}\n`);
@@ -146,6 +155,5 @@ function keep(opts: RunOptions, s: Schedule, h: History, r: CheckResult, w: Worl
   writeFileSync(join(dir, 'client.jsonl'), h.answers.map((a) => JSON.stringify(a)).join('\n'));
   writeFileSync(join(dir, 'history.json'), `${JSON.stringify({ t0: h.t0, end: h.end, tailFrom: h.tailFrom, holdings: h.holdings, applied: h.applied, unexpectedExits: h.unexpectedExits }, null, 2)}\n`);
   for (const [node, lines] of Object.entries(h.logs)) writeFileSync(join(dir, `${node}.log`), lines.map((l) => `${new Date(l.at).toISOString()} ${l.text}`).join('\n'));
-  void w;
   return dir;
 }

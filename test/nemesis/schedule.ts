@@ -2,16 +2,7 @@
 // The schedule (what, where, when) is a pure function of (seed, options); the timing of the
 // real processes is not, so a rerun reproduces the schedule, not the exact interleaving.
 import { derive, int, mulberry32, pick, shuffled, uniform, type Rng } from '../../src/sim/prng.js';
-
-/** How a node's heartbeats are disturbed (the link emulator's settings; see net-faults.ts). */
-export interface Impairment {
-  lossPct: number;
-  delayMs: number;
-  jitterMs: number;
-  duplicatePct: number;
-  reorderPct: number;
-  corruptPct: number;
-}
+import { PASS_THROUGH, type Impairment } from './impairment.js';
 
 export type Fault =
   /** The node's outgoing heartbeats lost, delayed, duplicated, reordered or corrupted. */
@@ -104,7 +95,7 @@ const PROCESS_KINDS = new Set<FaultKind>(['kill-hbd', 'kill-hbd-guard', 'freeze'
 
 function impairment(rng: Rng): Impairment {
   // One or two effects at a time, so each fault says plainly what it does.
-  const imp: Impairment = { lossPct: 0, delayMs: 0, jitterMs: 0, duplicatePct: 0, reorderPct: 0, corruptPct: 0 };
+  const imp: Impairment = { ...PASS_THROUGH };
   for (const what of shuffled(rng, ['loss', 'delay', 'dup', 'reorder', 'corrupt'] as const).slice(0, int(rng, 1, 2))) {
     if (what === 'loss') imp.lossPct = int(rng, 5, 50);
     if (what === 'delay') {

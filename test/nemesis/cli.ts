@@ -4,6 +4,7 @@
 // Runs N seeded fault schedules against real hbd clusters in network namespaces (seeds S,
 // S+1, ...; cluster sizes in turn from --nodes), prints a progress line per schedule on
 // stderr and the summary on stdout; exits 1 when any invariant was violated.
+// Ctrl-C stops after the schedule in progress and prints the summary of those done.
 // Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
 // --kinds/--window/--max-faults it ran with).
 import { parseArgs } from 'node:util';
@@ -69,7 +70,16 @@ async function main(argv: string[]): Promise<number> {
   }
   const summary = new Summary();
   const started = Date.now();
-  for (let i = 0; i < schedules; i++) {
+  // Ctrl-C (or SIGTERM) ends a long run after the schedule in progress, with its summary.
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stderr.write('nemesis: stopping after this schedule (again to quit at once)\n');
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  for (let i = 0; i < schedules && !stopping; i++) {
     const nodes = sizes[i % sizes.length]!;
     const s = scheduleOf(seed + i, { nodes, windowMs, maxFaults, ...(kinds ? { kinds } : {}) });
     const rerun = `npm run nemesis -- --seed ${s.seed} --nodes ${nodes} --schedules 1 --window ${windowMs} --max-faults ${maxFaults}${v.kinds ? ` --kinds ${v.kinds}` : ''}`;

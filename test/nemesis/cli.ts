@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS]
-//                    [--max-faults N] [--keep-dir DIR]
+//                    [--max-faults N] [--keep-dir DIR] [--parallel P]
 // Runs N seeded fault schedules against real hbd clusters in network namespaces (seeds S,
 // S+1, ...; cluster sizes in turn from --nodes), prints a progress line per schedule on
 // stderr and the summary on stdout; exits 1 when any invariant was violated.
+// --parallel P runs P schedules at once, each on its own namespace LAN: they share the CPU,
+// so one schedule's CPU saturation loads the others too (harsher, and less reproducible).
 // Ctrl-C stops after the schedule in progress and prints the summary of those done.
 // Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
 // --kinds/--window/--max-faults it ran with).
@@ -13,7 +15,7 @@ import { FAULT_KINDS, describe, scheduleOf, type FaultKind } from './schedule.js
 import { runSchedule } from './run.js';
 import { Summary } from './summary.js';
 
-const USAGE = 'usage: npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS] [--max-faults N] [--keep-dir DIR]\n';
+const USAGE = 'usage: npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS] [--max-faults N] [--keep-dir DIR] [--parallel P]\n';
 
 function numbers(flag: string, text: string): number[] {
   const out = text.split(',').map((x) => Number(x.trim()));
@@ -34,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
         window: { type: 'string', default: '20000' },
         'max-faults': { type: 'string', default: '4' },
         'keep-dir': { type: 'string', default: 'nemesis-runs' },
+        parallel: { type: 'string', default: '1' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -51,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`nemesis: cannot run here: ${why}\n`);
     return 2;
   }
-  let schedules: number, seed: number, sizes: number[], windowMs: number, maxFaults: number, kinds: FaultKind[] | undefined;
+  let schedules: number, seed: number, sizes: number[], windowMs: number, maxFaults: number, parallel: number, kinds: FaultKind[] | undefined;
   try {
     [schedules] = numbers('schedules', v.schedules!) as [number];
     [seed] = v.seed ? (numbers('seed', v.seed) as [number]) : [Date.now() % 1_000_000_000];
@@ -59,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
     if (sizes.some((n) => n < 2 || n > 7)) throw new Error(`--nodes: cluster sizes are 2..7, not ${v.nodes}`);
     [windowMs] = numbers('window', v.window!) as [number];
     [maxFaults] = numbers('max-faults', v['max-faults']!) as [number];
+    [parallel] = numbers('parallel', v.parallel!) as [number];
     if (v.kinds) {
       kinds = v.kinds.split(',') as FaultKind[];
       const bad = kinds.filter((k) => !FAULT_KINDS.includes(k));
@@ -75,22 +79,28 @@ async function main(argv: string[]): Promise<number> {
   const stop = (): void => {
     if (stopping) process.exit(130);
     stopping = true;
-    process.stderr.write('nemesis: stopping after this schedule (again to quit at once)\n');
+    process.stderr.write('nemesis: stopping after the schedules in progress (again to quit at once)\n');
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  for (let i = 0; i < schedules && !stopping; i++) {
-    const nodes = sizes[i % sizes.length]!;
-    const s = scheduleOf(seed + i, { nodes, windowMs, maxFaults, ...(kinds ? { kinds } : {}) });
-    const rerun = `npm run nemesis -- --seed ${s.seed} --nodes ${nodes} --schedules 1 --window ${windowMs} --max-faults ${maxFaults}${v.kinds ? ` --kinds ${v.kinds}` : ''}`;
-    const elapsed = ((Date.now() - started) / 60_000).toFixed(1);
-    process.stderr.write(`[${i + 1}/${schedules}, ${elapsed} min] seed ${s.seed}, ${nodes} nodes${s.redundantMedia ? ', two media' : ''}: ${s.faults.map(describe).join('; ')}\n`);
-    const out = await runSchedule(s, { keepDir: v['keep-dir']!, rerun });
-    summary.add(out);
-    const r = out.result;
-    process.stderr.write(`    ${r.violations.length ? `VIOLATION ${r.violations.map((x) => x.invariant).join(', ')} (kept in ${out.keptIn}; rerun: ${rerun})` : 'ok'}; ${r.requests} requests, ${r.failedRequests} failed\n`);
-    for (const x of r.violations) process.stderr.write(`      ${x.invariant}: ${x.message}\n`);
-  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < schedules && !stopping) {
+      const i = next++;
+      const nodes = sizes[i % sizes.length]!;
+      const s = scheduleOf(seed + i, { nodes, windowMs, maxFaults, ...(kinds ? { kinds } : {}) });
+      const rerun = `npm run nemesis -- --seed ${s.seed} --nodes ${nodes} --schedules 1 --window ${windowMs} --max-faults ${maxFaults}${v.kinds ? ` --kinds ${v.kinds}` : ''}`;
+      const elapsed = ((Date.now() - started) / 60_000).toFixed(1);
+      process.stderr.write(`[${i + 1}/${schedules}, ${elapsed} min] seed ${s.seed}, ${nodes} nodes${s.redundantMedia ? ', two media' : ''}: ${s.faults.map(describe).join('; ')}\n`);
+      const out = await runSchedule(s, { keepDir: v['keep-dir']!, rerun });
+      summary.add(out);
+      const r = out.result;
+      const lines = [`    seed ${s.seed}: ${r.violations.length ? `VIOLATION ${r.violations.map((x) => x.invariant).join(', ')} (kept in ${out.keptIn}; rerun: ${rerun})` : 'ok'}; ${r.requests} requests, ${r.failedRequests} failed`];
+      for (const x of r.violations) lines.push(`      ${x.invariant}: ${x.message}`);
+      process.stderr.write(`${lines.join('\n')}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, schedules)) }, worker));
   process.stdout.write(summary.text(Date.now() - started));
   return summary.violations > 0 ? 1 : 0;
 }

@@ -26,9 +26,10 @@ export type OwnershipEffect =
   /**
    * We run the group and another node that held it too (a healed partition, a conflict
    * resolved in our favour) has let go or died: its last gratuitous ARP may have pointed the
-   * LAN at it, so our addresses must be announced again.
+   * LAN at it, so our addresses must be announced again. Also when a node we could not hear
+   * is heard again ('returned'): it may have held the group meanwhile.
    */
-  | { kind: 'reassert'; group: number; from: string }
+  | { kind: 'reassert'; group: number; from: string; why: 'released' | 'returned' }
   /**
    * Quorum clusters: our lease on the group is over and another node may now start it, but
    * our stop is not done: remove the group's addresses at once (the other resources' stops

@@ -203,15 +203,18 @@ export function holdEnd(lg: LocalGroup): Deadline | null {
 }
 
 /**
- * Quorum clusters: the moment another node may be granted a group we still hold: our lease's
- * end plus the fence. The stop begun at the lease's end should be over by then; when it is not
- * (a resource that takes longer to stop than the fence, as a web server waiting for its clients
- * can), the group's addresses must go anyway, out of order, or two nodes answer for them.
+ * Quorum clusters: another node may be granted a group we still hold from our lease's end plus
+ * the fence on. The stop begun at the lease's end should be over by then; when it is not (a
+ * resource that takes longer to stop than that, as a web server waiting for its clients can),
+ * the group's addresses must go anyway, out of order, or two nodes answer for them. Halfway
+ * through the fence: the orderly stop gets the first half, removing the addresses (an `ip`
+ * or two, slower on a loaded host) the second. Found on real processes: a removal begun at the
+ * very end lost the race with the new owner's `ip addr add` by a few milliseconds.
  */
 export function fenceDeadline(s: OwnershipState, g: number): Deadline | null {
   const lg = s.local[g]!;
   if (!s.config.quorum || lg.fenced || !Number.isFinite(lg.leaseUntil) || lg.run.phase === 'stopped') return null;
-  return dueAt('fence', lg.leaseUntil + s.config.fenceMs, s.groups[g]!.id);
+  return dueAt('fence', lg.leaseUntil + s.config.fenceMs / 2, s.groups[g]!.id);
 }
 
 /** A group we hold under a lease, with no agent call in flight, stops when the lease ends. */

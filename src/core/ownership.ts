@@ -144,7 +144,7 @@ function onNodeLost(t: Turn, node: string, reason: LostReason): void {
     }
   }
   const held = had ? s.groups.flatMap((def, g) => (holds(had.groups[def.id]?.phase ?? 'stopped') ? [g] : [])) : [];
-  for (const g of held) if (s.local[g]!.run.phase === 'running') t.effects.push({ kind: 'reassert', group: g, from: node });
+  for (const g of held) if (s.local[g]!.run.phase === 'running') t.effects.push({ kind: 'reassert', group: g, from: node, why: 'released' });
   if (reason === 'shutdown' && held.length === 0 && had) log(t, 'info', `Dead node ${node} gave up resources.`);
   for (const g of held) s.local[g]!.acquiredFrom = node;
   // Groups preferred by the lost node are "acquired from" it too, as Heartbeat logs.
@@ -159,9 +159,14 @@ function onAdvert(t: Turn, node: string, a: PeerAdvert): void {
   // An advert older than the one we have (reordered on the way) is out of date.
   if (known && known.gen === a.gen && a.at < known.at) return;
   s.groups.forEach((def, g) => {
+    if (s.local[g]!.run.phase !== 'running') return;
     const was = known?.groups[def.id]?.phase ?? 'stopped';
     const is = a.groups[def.id]?.phase ?? 'stopped';
-    if (known && holds(was) && !holds(is) && s.local[g]!.run.phase === 'running') t.effects.push({ kind: 'reassert', group: g, from: node });
+    if (known && holds(was) && !holds(is)) t.effects.push({ kind: 'reassert', group: g, from: node, why: 'released' });
+    // Its first advert since it was dead to us (or restarted): while we could not hear it, it
+    // may have taken the group over and announced its addresses, and let go again since, so
+    // the LAN may point at it (found by the nemesis: clients stuck on the wrong MAC for 20 s+).
+    else if (!known) t.effects.push({ kind: 'reassert', group: g, from: node, why: 'returned' });
   });
   s.peers[node] = a;
   s.heardAt[node] = t.now;

@@ -198,7 +198,7 @@ export class Daemon {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
       if (e.kind === 'resource') this.addresses.resourceState(e.group, e.resource, e.running);
-      else if (e.kind === 'reassert') this.addresses.reassert(e.group, e.from);
+      else if (e.kind === 'reassert') this.addresses.reassert(e.group, e.from, e.why);
       else if (e.kind === 'fence') this.addresses.fence(e.group);
       else if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.

@@ -31,10 +31,11 @@ export class GroupAddresses {
   }
 
   /** Announce the group's addresses again: the LAN may still point at `from`. */
-  reassert(group: number, from: string): void {
+  reassert(group: number, from: string, why: 'released' | 'returned'): void {
     const g = this.groups()[group];
     if (!g) return;
-    this.log.info(`Resource group ${g.id}: ${from} no longer holds it; announcing its addresses again.`);
+    const because = why === 'released' ? `${from} no longer holds it` : `${from} is back and may have announced it while we could not hear it`;
+    this.log.info(`Resource group ${g.id}: ${because}; announcing its addresses again.`);
     for (const spec of g.resources) {
       if (spec.agent.kind !== 'builtin') continue;
       void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, this.context(10_000)).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));

@@ -202,3 +202,30 @@ test('hb_standby gives groups away; hb_takeover on the other node asks for them 
   assert.ok(calls.includes('IPaddr::10.0.0.10 stop'));
   assert.ok(!calls.includes('IPaddr::10.0.0.20 stop'), 'only the asked-for group moves');
 });
+
+test('the holder announces its addresses again when a node it could not hear comes back (it may have announced them meanwhile)', () => {
+  const a = new Node('a');
+  a.membership(['b'], true);
+  a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'running']) });
+  a.runAgents();
+  assert.equal(a.phase(0), 'running');
+  // A partition: b is dead to a, takes group 0 over on its side, restarts, lets go: a never
+  // sees any of that, only b's first advert after the heal, holding nothing of group 0.
+  a.on({ kind: 'node-lost', node: 'b', reason: 'timeout' });
+  a.membership([], true);
+  a.runAgents();
+  a.effects = [];
+  a.membership(['b'], true);
+  a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
+  // a runs both groups by now (it took b's over too): both are announced again.
+  assert.equal(a.phase(1), 'running');
+  const re = a.effects.filter((e) => e.kind === 'reassert');
+  assert.deepEqual(re, [
+    { kind: 'reassert', group: 0, from: 'b', why: 'returned' },
+    { kind: 'reassert', group: 1, from: 'b', why: 'returned' },
+  ]);
+  // Its next adverts are no news: no second burst.
+  a.effects = [];
+  a.on({ kind: 'advert', node: 'b', advert: advert(['stopped', 'stopped']) });
+  assert.equal(a.effects.filter((e) => e.kind === 'reassert').length, 0);
+});

@@ -8,7 +8,7 @@ import { DEFAULT_TIMERS, type Fault, type Schedule } from './schedule.js';
 const T0 = 1_000_000;
 
 function schedule(nodes: number, faults: Fault[] = [], redundantMedia = false): Schedule {
-  return { seed: 1, nodes: Array.from({ length: nodes }, (_, i) => `node${i + 1}`), redundantMedia, timers: DEFAULT_TIMERS, startTimeoutMs: 3000, windowMs: 20_000, tailMs: 30_000, faults };
+  return { seed: 1, nodes: Array.from({ length: nodes }, (_, i) => `node${i + 1}`), redundantMedia, timers: DEFAULT_TIMERS, startTimeoutMs: 3000, stopTimeoutMs: 10_000, windowMs: 20_000, tailMs: 30_000, faults };
 }
 
 /** Answers every 50 ms in [from, to) from `node` (null: failing). */

@@ -66,11 +66,12 @@ export interface CheckResult {
 export function boundsOf(s: Schedule): { resolveMs: number; settleMs: number } {
   const t = s.timers;
   return {
-    // Two owners, after they hear each other again: a keepalive or two, then the stop.
-    resolveMs: 2 * t.keepaliveMs + t.deadtimeMs + s.startTimeoutMs,
+    // Two owners, after they hear each other again: a keepalive or two, then the loser's stop,
+    // which may take its whole timeout (the simulator's resolve bound is the same stop budget).
+    resolveMs: 2 * t.keepaliveMs + t.deadtimeMs + s.stopTimeoutMs,
     // Served again once every fault is over: a restarted node's initdead, a deadtime for a
     // silent peer, the failback delay, a stop and a start (a hung one runs to its timeout).
-    settleMs: t.initdeadMs + 2 * t.deadtimeMs + t.deadtimeMs + 2 * s.startTimeoutMs + 3000,
+    settleMs: t.initdeadMs + 3 * t.deadtimeMs + s.stopTimeoutMs + 2 * s.startTimeoutMs + 3000,
   };
 }
 
@@ -95,7 +96,7 @@ function excused(h: History, s: Schedule, t: number): Set<string> {
   const out = new Set<string>();
   for (const a of h.applied) {
     const f = a.fault;
-    if (f.kind === 'freeze' && inSpan(t, a, s.startTimeoutMs + s.timers.keepaliveMs)) out.add(f.node);
+    if (f.kind === 'freeze' && inSpan(t, a, s.stopTimeoutMs + s.timers.keepaliveMs)) out.add(f.node);
     if (f.kind === 'kill-hbd-guard' && inSpan(t, a, b.settleMs)) out.add(f.node);
   }
   return out;

@@ -61,6 +61,8 @@ export interface Schedule {
   timers: Timers;
   /** The start script's timeout (hbd --agent-timeout), which a hung script runs past. */
   startTimeoutMs: number;
+  /** The stop's timeout: a stop may take that long (a web server waiting for its clients). */
+  stopTimeoutMs: number;
   /** Faults are injected in [0, windowMs); then nothing for tailMs. */
   windowMs: number;
   tailMs: number;
@@ -187,11 +189,12 @@ export function scheduleOf(seed: number, opts: ScheduleOptions): Schedule {
   faults.sort((a, b) => a.at - b.at);
   const timers = DEFAULT_TIMERS;
   const startTimeoutMs = 3000;
+  const stopTimeoutMs = 10_000;
   // The quiet tail covers the slowest recovery: a node started at the end of the window waits
-  // initdead, then a deadtime for a silent peer, a failback delay and the starts.
+  // initdead, then a deadtime for a silent peer, a failback delay, a stop and the starts.
   const lastEnd = Math.max(0, ...faults.map(faultEnd));
-  const tailMs = Math.max(0, lastEnd - windowMs) + timers.initdeadMs + 3 * timers.deadtimeMs + 2 * startTimeoutMs + 6000;
-  return { seed, nodes, redundantMedia, timers, startTimeoutMs, windowMs, tailMs, faults };
+  const tailMs = Math.max(0, lastEnd - windowMs) + timers.initdeadMs + 3 * timers.deadtimeMs + stopTimeoutMs + 2 * startTimeoutMs + 6000;
+  return { seed, nodes, redundantMedia, timers, startTimeoutMs, stopTimeoutMs, windowMs, tailMs, faults };
 }
 
 /** One line per fault, for summaries and reproduction notes. */

@@ -104,7 +104,7 @@ export class World {
       web: false,
       ...(media ? { media } : {}),
       ...(opts.hbd ? { hbd: opts.hbd } : {}),
-      hbdArgs: ['--agent-timeout', `start=${s.startTimeoutMs}ms,stop=10s,status=5s`],
+      hbdArgs: ['--agent-timeout', `start=${s.startTimeoutMs}ms,stop=${s.stopTimeoutMs}ms,status=5s`],
     });
     if (s.redundantMedia) {
       await lan.addBridge('br1', MEDIUM2_SUBNET);

@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer, type Socket } from 'node:net';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,19 @@ test('cl_status without hbd: hbstatus says stopped (exit 1); sub-commands that n
   assert.equal(help.code, 0);
   assert.match(help.stdout, /^Usage: cl_status <sub-command> \[<options>\] \[<parameters>\]\n/);
   assert.deepEqual(await run('cl_status', ['-h'], nowhere), help);
+});
+
+test('cl_status gives up as Heartbeat\'s does when the daemon takes the connection but never answers: exit 12 after 5 s, silently', async () => {
+  const path = join(dir, 'mute.sock');
+  const held: Socket[] = [];
+  const server = createServer((sock) => void held.push(sock));
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  try {
+    assert.deepEqual(await run('cl_status', ['listnodes'], path), { code: 12, stdout: '', stderr: '' });
+  } finally {
+    for (const s of held) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 test('hb_standby and hb_takeover: usage on stdout and stderr as Heartbeat\'s scripts, exit 1; no hbd is exit 1 with the reason', async () => {

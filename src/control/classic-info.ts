@@ -48,8 +48,9 @@ export function classicInfo(ha: HaCf, version: string): ClassicInfo {
     coredumps: String(ha.coredumps),
     conn_logd_time: '60',
     max_rexmit_delay: '250',
-    crm: ha.crm,
-    pacemaker: ha.crm,
+    // Unset, Heartbeat reports "false"; our parser fills in "off", so that is read as unset.
+    crm: ha.crm === 'off' ? 'false' : ha.crm,
+    pacemaker: ha.crm === 'off' ? 'false' : ha.crm,
   };
   if (ha.logfile !== null) p.logfile = ha.logfile;
   if (ha.debugfile !== null) p.debugfile = ha.debugfile;

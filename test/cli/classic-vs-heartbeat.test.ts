@@ -84,6 +84,23 @@ const CL_STATUS: string[][] = [
   ['hbparameter', '-p', 'hopfudge'],
   ['hbparameter', '-p', 'debug'],
   ['hbparameter', '-p', 'hbversion'],
+  ['hbparameter', '-p', 'deadping'],
+  ['hbparameter', '-p', 'autojoin'],
+  ['hbparameter', '-p', 'realtime'],
+  ['hbparameter', '-p', 'compression'],
+  ['hbparameter', '-p', 'coredumps'],
+  ['hbparameter', '-p', 'uuidfrom'],
+  ['hbparameter', '-p', 'msgfmt'],
+  ['hbparameter', '-p', 'conn_logd_time'],
+  ['hbparameter', '-p', 'traditional_compression'],
+  ['hbparameter', '-p', 'max_rexmit_delay'],
+  ['hbparameter', '-p', 'logfacility'],
+  ['hbparameter', '-p', 'debugfile'],
+  ['hbparameter', '-p', 'crm'],
+  ['hbparameter', '-p', 'pacemaker'],
+  ['hbparameter', '-p', 'rtprio'],
+  ['hbparameter', '-p', 'use_logd'],
+  ['test'],
   ['hbparameter', '-m', '-p', 'deadtime'],
   ['hbparameter', '-pkeepalive'],
   ['hbparameter', '-p', 'node'],
@@ -92,6 +109,13 @@ const CL_STATUS: string[][] = [
   ['hbparameter', '-p'],
   ['hbparameter', '-x'],
 ];
+/**
+ * Where hbd knowingly answers otherwise (README, "Where heartbeat-ts differs"): only the exit
+ * code is compared, and the output must still differ, so a fix shows up here.
+ */
+const KNOWN: Record<string, string> = {
+  'cl_status hbparameter -p msgfmt': 'hbd defaults to netstring messages, Heartbeat 3.0.6 to classic',
+};
 /** With no daemon to talk to. */
 const CL_STATUS_STOPPED: string[][] = [['hbstatus'], ['hbstatus', '-v'], ['listnodes'], ['nodestatus', 'alpha'], ['rscstatus'], ['hbparameter', '-p', 'deadtime'], ['bogus']];
 /** Last: the ones that succeed ask the daemon to move nothing (alpha holds only its own group). */
@@ -127,15 +151,20 @@ function normalize(r: Ran, pingAddress: string): Ran {
 type Results = Map<string, Ran>;
 const key = (tool: string, args: string[]) => `${tool} ${args.join(' ')}`.trim();
 
-/** Until alpha holds its group and sees beta and the link to it up. */
+/**
+ * Until alpha holds its group and sees beta and the link to it up. Generous: on a loaded
+ * machine Heartbeat has taken over a minute from its start to its first heartbeat.
+ */
 async function settle(what: string, cl: (args: string[]) => Promise<Ran>): Promise<void> {
+  let last: Ran[] = [];
   await waitFor(
     `${what}: alpha holds its resources and sees beta`,
     async () => {
-      const [r, n, l] = await Promise.all([cl(['rscstatus']), cl(['nodestatus', 'beta']), cl(['hblinkstatus', 'beta', 'eth0'])]);
-      return r.stdout === 'local\n' && n.stdout === 'active\n' && l.stdout === 'up\n';
+      last = await Promise.all([cl(['rscstatus']), cl(['nodestatus', 'beta']), cl(['hblinkstatus', 'beta', 'eth0'])]);
+      const [r, n, l] = last;
+      return r!.stdout === 'local\n' && n!.stdout === 'active\n' && l!.stdout === 'up\n';
     },
-    { timeoutMs: 120_000, pollMs: 1000 },
+    { timeoutMs: 300_000, pollMs: 1000, detail: () => `last answers (rscstatus, nodestatus beta, hblinkstatus beta eth0): ${JSON.stringify(last)}` },
   );
 }
 
@@ -216,7 +245,7 @@ const skip = await (async () => {
   return missing;
 })();
 
-test('cl_status, hb_standby and hb_takeover answer as Heartbeat 3.0.6 does: same exit codes, same output', { skip, timeout: 600_000 }, async () => {
+test('cl_status, hb_standby and hb_takeover answer as Heartbeat 3.0.6 does: same exit codes, same output', { skip, timeout: 900_000 }, async () => {
   const [real, ours] = await Promise.all([realResults(), ourResults()]);
   const differ: string[] = [];
   for (const [k, want] of real) {
@@ -231,6 +260,10 @@ test('cl_status, hb_standby and hb_takeover answer as Heartbeat 3.0.6 does: same
       continue;
     }
     if (got.code !== want.code) differ.push(`${k}: exit ${got.code}, Heartbeat ${want.code}`);
+    if (KNOWN[k]) {
+      if (got.stdout === want.stdout && got.stderr === want.stderr) differ.push(`${k}: now answers as Heartbeat does; drop it from KNOWN (${KNOWN[k]})`);
+      continue;
+    }
     if (got.stdout !== want.stdout) differ.push(`${k}: stdout\n  hbd:       ${JSON.stringify(got.stdout)}\n  Heartbeat: ${JSON.stringify(want.stdout)}`);
     if (got.stderr !== want.stderr) differ.push(`${k}: stderr\n  hbd:       ${JSON.stringify(got.stderr)}\n  Heartbeat: ${JSON.stringify(want.stderr)}`);
   }

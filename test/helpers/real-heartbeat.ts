@@ -4,7 +4,7 @@
 // cl_status/hb_standby/hb_takeover run inside that node's namespaces (nsenter, by PID).
 // Everything made here is removed by PID and by namespace, also when the test fails.
 import { execFile, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/systems.js';
 import { onOutputLines } from '../../src/lib/lines.js';
@@ -48,7 +48,7 @@ export interface RealCluster {
   lan: Lan;
   /** Runs a real classic command on a node, inside its mount, UTS and network namespaces. */
   run(node: string, argv: string[]): Promise<Ran>;
-  /** The daemons' output so far, for a failure's message. */
+  /** The daemons' output and the ends of their log files, for a failure's message. */
   dump(): string;
 }
 
@@ -70,6 +70,13 @@ export async function withRealHeartbeat<T>(
   try {
     await lan.create();
     const dir = lan.tempDir('hbt-real-heartbeat-');
+    const logTail = (name: string) => {
+      try {
+        return readFileSync(join(dir, name, 'log', 'ha-log'), 'utf8').split('\n').slice(-40).map((l) => `[${name} ha-log] ${l}`).join('\n');
+      } catch (err) {
+        return `[${name}] no ha-log: ${(err as Error).message}`;
+      }
+    };
     for (const [name, octet] of Object.entries(nodes)) await lan.addHost(name, octet);
     for (const name of Object.keys(nodes)) {
       prepareHeartbeatDir(join(dir, name), files(lan, name));
@@ -86,7 +93,7 @@ export async function withRealHeartbeat<T>(
         if (!pid) throw new Error(`real Heartbeat on ${node} has no PID (did it start?)`);
         return runArgv(['nsenter', '-t', String(pid), '-m', '-u', '-n', ...argv]);
       },
-      dump: () => out.slice(-60).join('\n'),
+      dump: () => [out.slice(-30).join('\n'), ...Object.keys(nodes).map(logTail)].join('\n'),
     };
     return await fn(cluster);
   } catch (err) {

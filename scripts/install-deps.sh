@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages heartbeat-ts uses, when missing. Safe to run again.
 # Run as root on Debian 12 (bookworm). Nothing here is downloaded from outside Debian/npm.
-#   scripts/install-deps.sh           what the tests and the demo use
+#   scripts/install-deps.sh           what the tests and the demo use (Heartbeat 3.0.6 too: a
+#                                     test compares the classic commands with its own)
 #   scripts/install-deps.sh --bench   what the benchmarks use: the peers they compare with
 #                                     (Heartbeat 3.0.6 with its resource agents, keepalived),
 #                                     the load generator and the harness's tools; it prints
@@ -33,6 +34,10 @@ TESTS=(
   fonts-dejavu-core # a font for that browser's pages and screenshots
   nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed)
   stress-ng         # CPU saturation faults of the nemesis
+  heartbeat         # the real Heartbeat 3.0.6 the classic commands are compared with
+                    # (test/cli/classic-vs-heartbeat.test.ts); its /usr/bin/cl_status is
+                    # Heartbeat's, ours is dist/src/cli/cl_status.js
+  util-linux        # unshare, nsenter: that comparison runs Heartbeat in its own namespaces
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d
@@ -56,9 +61,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   export DEBIAN_FRONTEND=noninteractive
   added_policy=0
-  if [ "$bench" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
-    # The peers' maintainer scripts would start heartbeat/keepalived services in the host's
-    # network namespace: forbid service starts during the install (policy-rc.d, exit 101).
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # heartbeat's (and, for the benchmarks, keepalived's) maintainer scripts would start their
+    # services in the host's network namespace: forbid service starts during the install
+    # (policy-rc.d, exit 101). Tests and benchmarks run them in namespaces of their own.
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d
     added_policy=1

@@ -179,6 +179,57 @@ export function hbd(variant: HbdVariant = {}): System {
 
 export const HEARTBEAT_BIN = '/usr/libexec/heartbeat/heartbeat';
 
+export interface HeartbeatFiles {
+  haCf: string;
+  authkeys: string;
+  haresources: string;
+  /** Extra files for resource.d: name -> script text. */
+  resourceScripts?: Record<string, string>;
+}
+
+/**
+ * Fills `dir` with what one Heartbeat node sees at /etc/ha.d (dir/etc), /var/lib/heartbeat
+ * (dir/lib) and /var/log (dir/log): its own copy of the package's files, with ours.
+ */
+export function prepareHeartbeatDir(dir: string, files: HeartbeatFiles): void {
+  for (const d of ['etc', 'lib', 'log']) mkdirSync(join(dir, d), { recursive: true });
+  // Its own copy of the package's /etc/ha.d (harc, rc.d, resource.d, shellfuncs) and
+  // of /var/lib/heartbeat's skeleton, with our three files.
+  cpSync('/etc/ha.d', join(dir, 'etc'), { recursive: true });
+  cpSync('/var/lib/heartbeat', join(dir, 'lib'), { recursive: true });
+  rmSync(join(dir, 'lib', 'hb_uuid'), { force: true });
+  rmSync(join(dir, 'lib', 'hb_generation'), { force: true });
+  writeFileSync(join(dir, 'etc', 'ha.cf'), files.haCf);
+  writeFileSync(join(dir, 'etc', 'authkeys'), files.authkeys);
+  chmodSync(join(dir, 'etc', 'authkeys'), 0o600);
+  writeFileSync(join(dir, 'etc', 'haresources'), files.haresources);
+  for (const [name, text] of Object.entries(files.resourceScripts ?? {})) {
+    writeFileSync(join(dir, 'etc', 'resource.d', name), text);
+    chmodSync(join(dir, 'etc', 'resource.d', name), 0o755);
+  }
+  writeFileSync(join(dir, 'log', 'ha-log'), '');
+}
+
+// Heartbeat's paths are host-global: it runs in a private mount and UTS namespace where
+// dir's copies are bind-mounted over them, /run is its own tmpfs and `uname -n` is the node.
+// The directory and node name reach bash as $1 and $2, never inside the script text.
+const HEARTBEAT_NS_SCRIPT = [
+  'set -e',
+  'mount --bind "$1/etc" /etc/ha.d',
+  'mount --bind "$1/lib" /var/lib/heartbeat',
+  'mount --bind "$1/log" /var/log',
+  'mount -t tmpfs -o mode=755 tmpfs /run',
+  'mkdir -p /run/lock /run/resource-agents && chmod 1755 /run/resource-agents',
+  'for d in heartbeat heartbeat/ccm heartbeat/crm heartbeat/dopd crm; do mkdir -p /run/$d; chown hacluster:haclient /run/$d; chmod 750 /run/$d; done',
+  'hostname "$2"',
+  `exec ${HEARTBEAT_BIN} -f`,
+].join('\n');
+
+/** The command that runs Heartbeat for `node` on the files of prepareHeartbeatDir(dir): the daemon keeps its PID. */
+export function heartbeatArgv(dir: string, node: string): string[] {
+  return ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', HEARTBEAT_NS_SCRIPT, 'heartbeat-ns', dir, node];
+}
+
 export function heartbeat(): System {
   return {
     key: 'heartbeat',
@@ -189,38 +240,12 @@ export function heartbeat(): System {
       for (const n of s.nodes) {
         const dir = join(tb.dir, 'heartbeat', n);
         rmSync(dir, { recursive: true, force: true });
-        for (const d of ['etc', 'lib', 'log']) mkdirSync(join(dir, d), { recursive: true });
-        // Its own copy of the package's /etc/ha.d (harc, rc.d, resource.d, shellfuncs) and
-        // of /var/lib/heartbeat's skeleton, with our three files.
-        cpSync('/etc/ha.d', join(dir, 'etc'), { recursive: true });
-        cpSync('/var/lib/heartbeat', join(dir, 'lib'), { recursive: true });
-        rmSync(join(dir, 'lib', 'hb_uuid'), { force: true });
-        rmSync(join(dir, 'lib', 'hb_generation'), { force: true });
-        writeFileSync(join(dir, 'etc', 'ha.cf'), haCf(tb, s, '/var/log/ha-log'));
-        writeFileSync(join(dir, 'etc', 'authkeys'), `auth 1\n1 sha1 ${AUTH_SECRET}\n`);
-        chmodSync(join(dir, 'etc', 'authkeys'), 0o600);
-        writeFileSync(join(dir, 'etc', 'haresources'), haresources(tb, s));
-        for (const [name, text] of Object.entries(s.resourceScripts ?? {})) {
-          writeFileSync(join(dir, 'etc', 'resource.d', name), text);
-          chmodSync(join(dir, 'etc', 'resource.d', name), 0o755);
-        }
-        writeFileSync(join(dir, 'log', 'ha-log'), '');
+        prepareHeartbeatDir(dir, { haCf: haCf(tb, s, '/var/log/ha-log'), authkeys: `auth 1\n1 sha1 ${AUTH_SECRET}\n`, haresources: haresources(tb, s), resourceScripts: s.resourceScripts });
       }
     },
     start(tb, node) {
       const dir = join(tb.dir, 'heartbeat', node);
-      const script = [
-        'set -e',
-        `mount --bind ${dir}/etc /etc/ha.d`,
-        `mount --bind ${dir}/lib /var/lib/heartbeat`,
-        `mount --bind ${dir}/log /var/log`,
-        'mount -t tmpfs -o mode=755 tmpfs /run',
-        'mkdir -p /run/lock /run/resource-agents && chmod 1755 /run/resource-agents',
-        'for d in heartbeat heartbeat/ccm heartbeat/crm heartbeat/dopd crm; do mkdir -p /run/$d; chown hacluster:haclient /run/$d; chmod 750 /run/$d; done',
-        `hostname ${node}`,
-        `exec ${HEARTBEAT_BIN} -f`,
-      ].join('\n');
-      const child = tb.spawn(node, ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', script]);
+      const child = tb.spawn(node, heartbeatArgv(dir, node));
       const r = finishStart(tb, node, child, dir);
       // Its log file, line by line as written (tail -F follows it with inotify).
       const tail = tb.spawn(node, ['tail', '-n', '+1', '-F', join(dir, 'log', 'ha-log')]);

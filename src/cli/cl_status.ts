@@ -1,121 +1,80 @@
 #!/usr/bin/env node
-// cl_status: Heartbeat's status command, same sub-commands, output and exit codes
-// (0 ok, 1 a "normal" failure such as a dead node, 2 bad parameters, 3 other errors).
-import { requestStatus, ControlUnavailable } from '../control/client.js';
+// cl_status: Heartbeat 3.0.6's status command against hbd: the same sub-commands, options,
+// output and exit codes (0 ok, 1 a "normal" failure such as a dead node or hbd not running,
+// 11 bad parameters, 12 no answer within 5 s, 13 other errors), checked side by side with
+// the real one in test/cli/classic-vs-heartbeat.test.ts. Only --version/-V is ours.
+import { hostname } from 'node:os';
+import { ControlTimeout, ControlUnavailable, requestRead } from '../control/client.js';
+import type { ClassicInfo } from '../control/classic-info.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
+import { ClassicView, EXIT, HELP, runSub, SUBCOMMANDS } from './cl_status-subs.js';
+import { versionLine } from './version.js';
 
-const OK = 0;
-const NORMAL_FAIL = 1;
-const PARAMETER_ERROR = 2;
-const UNKNOWN_ERROR = 3;
+/** Heartbeat's cl_status gives up after 5 s (its alarm) with exit 12. */
+const TIMEOUT_MS = 5000;
 
-const HELP = `Usage: cl_status <sub-command> [<options>] [<parameters>]
-Sub-commands:
-  hbstatus                      Is heartbeat running on this machine?
-  listnodes [-n|-p]             List the nodes in the cluster
-  nodestatus <node>             The status of a node (active, up, init, dead)
-  listhblinks <node>            The heartbeat links of a node
-  hblinkstatus <node> <link>    The status of one link (up, dead)
-  rscstatus                     What this node holds: none, local, foreign or all
-Options:
-  -m   human readable output
-`;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => String(n).padStart(2, '0');
 
-async function snapshot(): Promise<StatusSnapshot> {
-  const r = await requestStatus<StatusSnapshot>(controlSocketPath());
-  if (!r.ok) throw new Error(r.error.message);
-  return r.result;
+/** An error line shaped as Heartbeat's logging writes it to stderr. */
+export function logError(message: string): void {
+  const d = new Date();
+  const stamp = `${MONTHS[d.getMonth()]} ${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  process.stderr.write(`${stamp} ${hostname()} cl_status: [${process.pid}]: ERROR: ${message}\n`);
+}
+
+async function fetchView(): Promise<ClassicView> {
+  const path = controlSocketPath();
+  const [status, info] = await Promise.all([
+    requestRead<StatusSnapshot>(path, { cmd: 'status' }, TIMEOUT_MS),
+    requestRead<ClassicInfo>(path, { cmd: 'info' }, TIMEOUT_MS),
+  ]);
+  if (!status.ok) throw new Error(`hbd at ${path} refused the status request: ${status.error.message} (${status.error.code})`);
+  if (!info.ok) throw new Error(`hbd at ${path} refused the info request (an hbd older than this cl_status?): ${info.error.message} (${info.error.code})`);
+  return new ClassicView(status.result, info.result);
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  const human = rest.includes('-m');
-  const params = rest.filter((a) => !a.startsWith('-'));
-  if (!sub || sub === '-h' || sub === '--help' || sub === 'help') {
+  if (sub === undefined || (argv.length === 1 && sub === '-h')) {
     process.stdout.write(HELP);
-    return sub ? OK : PARAMETER_ERROR;
+    return EXIT.OK;
   }
-  const known = ['hbstatus', 'listnodes', 'nodestatus', 'listhblinks', 'hblinkstatus', 'rscstatus'];
-  if (!known.includes(sub)) {
-    process.stderr.write(`cl_status: unknown sub-command "${sub}"\n${HELP}`);
-    return PARAMETER_ERROR;
+  if (argv.length === 1 && (sub === '--version' || sub === '-V')) {
+    process.stdout.write(versionLine('cl_status'));
+    return EXIT.OK;
   }
-  let s: StatusSnapshot;
+  if (!SUBCOMMANDS.has(sub)) {
+    logError(`${sub}: invalid sub-command.`);
+    return EXIT.PARAMETER_ERROR;
+  }
+  let view: ClassicView;
   try {
-    s = await snapshot();
+    view = await fetchView();
   } catch (err) {
-    if (sub === 'hbstatus' && err instanceof ControlUnavailable && /not running/.test(err.message)) {
-      process.stdout.write('Heartbeat is stopped on this machine.\n');
-      return NORMAL_FAIL;
+    if (err instanceof ControlTimeout) return EXIT.TIMEOUT;
+    const reason = (err as Error).message;
+    // hbstatus answers even when hbd cannot be reached: that is its question.
+    if (sub === 'hbstatus') {
+      const refused = err instanceof ControlUnavailable && err.cause.code === 'EACCES';
+      process.stdout.write(refused ? 'Heartbeat is apparently running on this machine, but refuses my connection\n' : 'Heartbeat is stopped on this machine.\n');
+      if (rest.some((a) => /^-[^-]*v/.test(a))) process.stdout.write(`(${reason})\n`);
+      return refused ? EXIT.OK : EXIT.NORMAL_FAIL;
     }
-    process.stderr.write(`cl_status: ${(err as Error).message}\n`);
-    return UNKNOWN_ERROR;
+    logError('Cannot signon with heartbeat');
+    logError(`REASON: ${reason}`);
+    return EXIT.NORMAL_FAIL;
   }
-  const node = (name: string | undefined) => s.nodes.find((n) => n.name === name);
-
-  switch (sub) {
-    case 'hbstatus':
-      process.stdout.write('Heartbeat is running on this machine.\n');
-      return OK;
-    case 'listnodes':
-      if (human) process.stdout.write('The nodes are as follow:\n');
-      for (const n of s.nodes) process.stdout.write(human ? `\n${n.name}\t${n.status}\t(nodetype: normal)\n` : `${n.name}\n`);
-      return OK;
-    case 'nodestatus': {
-      if (params.length < 1) {
-        process.stderr.write('Not enough parameters.\n');
-        return PARAMETER_ERROR;
-      }
-      const n = node(params[0]);
-      if (!n) {
-        process.stderr.write('Error. May be due to incorrect node name\n');
-        return PARAMETER_ERROR;
-      }
-      process.stdout.write(human ? `The cluster node ${n.name} is ${n.status}\n` : `${n.status}\n`);
-      return n.status === 'active' || n.status === 'up' ? OK : NORMAL_FAIL;
-    }
-    case 'listhblinks': {
-      if (params.length < 1) {
-        process.stderr.write('No enough parameter.\n');
-        return PARAMETER_ERROR;
-      }
-      const n = node(params[0]);
-      if (!n) {
-        process.stderr.write('Error. May be due to incorrect node name\n');
-        return PARAMETER_ERROR;
-      }
-      if (human) process.stdout.write('\tthis node has the following heartbeat links:\n');
-      for (const l of n.links) process.stdout.write(human ? `\t${l.name}\t${l.up ? 'up' : 'dead'}\n` : `\t${l.name}\n`);
-      return OK;
-    }
-    case 'hblinkstatus': {
-      if (params.length < 2) {
-        process.stderr.write('No enough parameter.\n');
-        return PARAMETER_ERROR;
-      }
-      const n = node(params[0]);
-      const l = n?.links.find((x) => x.name === params[1]);
-      if (!n || !l) {
-        process.stderr.write('Error. May be due to incorrect node or link name\n');
-        return UNKNOWN_ERROR;
-      }
-      const st = l.up ? 'up' : 'dead';
-      process.stdout.write(human ? `The node ${n.name}'s heartbeat link ${l.name} is ${st}\n` : `${st}\n`);
-      return l.up ? OK : NORMAL_FAIL;
-    }
-    case 'rscstatus': {
-      const mine = s.groups.filter((g) => g.phases[s.node] === 'running');
-      const local = mine.some((g) => g.preferredNode === s.node);
-      const foreign = mine.some((g) => g.preferredNode !== s.node);
-      const word = local && foreign ? 'all' : local ? 'local' : foreign ? 'foreign' : 'none';
-      process.stdout.write(human ? `This node is holding ${word} resources.\n` : `${word}\n`);
-      return OK;
-    }
-  }
-  return UNKNOWN_ERROR;
+  return runSub(sub, rest, view, logError);
 }
 
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    logError(`internal error: ${(err as Error).stack ?? String(err)}`);
+    process.exitCode = EXIT.UNKNOWN_ERROR;
+  },
+);

@@ -9,6 +9,8 @@ import { request, requestStatus } from '../control/client.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 import { renderStatus } from './status-text.js';
+import { closest } from './suggest.js';
+import { versionLine } from './version.js';
 
 const USAGE = `usage: hbctl <command> [options]
 
@@ -24,7 +26,11 @@ commands:
       Take resource groups from the other node(s) (like hb_takeover).
   help
       Show this text.
+  --version, -V
+      Print hbctl's version.
 `;
+
+const COMMANDS = ['check-config', 'status', 'standby', 'takeover', 'help'];
 
 export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
@@ -40,12 +46,18 @@ export function main(argv: string[]): number | Promise<number> {
     case '-h':
       process.stdout.write(USAGE);
       return 0;
+    case '--version':
+    case '-V':
+      process.stdout.write(versionLine('hbctl'));
+      return 0;
     case undefined:
       process.stderr.write(USAGE);
       return 2;
-    default:
-      process.stderr.write(`hbctl: unknown command "${command}"\n\n${USAGE}`);
+    default: {
+      const guess = closest(command, COMMANDS);
+      process.stderr.write(guess ? `hbctl: unknown command "${command}"; did you mean "${guess}"?\n` : `hbctl: unknown command "${command}"\n\n${USAGE}`);
       return 2;
+    }
   }
 }
 

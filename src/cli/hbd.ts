@@ -16,6 +16,8 @@ import { applyRealtime } from '../daemon/scheduling.js';
 import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
+import { classicInfo } from '../control/classic-info.js';
+import { packageVersion } from './version.js';
 
 const USAGE = `usage: hbd [options]
 
@@ -294,6 +296,8 @@ async function runForeground(
     switch (req.cmd) {
       case 'status':
         return daemon.view.snapshot();
+      case 'info':
+        return classicInfo(daemon.clusterConfig.ha, packageVersion());
       case 'standby':
       case 'takeover':
         daemon.dispatch({ kind: req.cmd, scope: req.scope });

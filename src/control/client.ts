@@ -18,13 +18,16 @@ export class ControlUnavailable extends Error {
   }
 }
 
+/** hbd accepted the connection but did not answer in time. */
+export class ControlTimeout extends Error {}
+
 export function request<T = unknown>(path: string, req: ControlRequest, timeoutMs = 5000): Promise<ControlReply<T>> {
   return new Promise((resolve, reject) => {
     const sock = connect(path);
     const lines = new LineSplitter();
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`hbd did not answer within ${timeoutMs} ms on ${path}`));
+      reject(new ControlTimeout(`hbd did not answer within ${timeoutMs} ms on ${path}`));
     }, timeoutMs);
     sock.setEncoding('utf8');
     sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
@@ -47,16 +50,16 @@ export function request<T = unknown>(path: string, req: ControlRequest, timeoutM
 }
 
 /**
- * A status request on the control socket or, when this user may not connect to it, on the
- * read-only status socket next to it (open to hbd's --status-group).
+ * A read-only request (status, info) on the control socket or, when this user may not connect
+ * to it, on the read-only status socket next to it (open to hbd's --status-group).
  */
-export async function requestStatus<T = unknown>(path: string, timeoutMs = 5000): Promise<ControlReply<T>> {
+export async function requestRead<T = unknown>(path: string, req: Extract<ControlRequest, { cmd: 'status' | 'info' }>, timeoutMs = 5000): Promise<ControlReply<T>> {
   try {
-    return await request<T>(path, { cmd: 'status' }, timeoutMs);
+    return await request<T>(path, req, timeoutMs);
   } catch (err) {
     if (!(err instanceof ControlUnavailable) || err.cause.code !== 'EACCES') throw err;
     try {
-      return await request<T>(statusSocketPath(path), { cmd: 'status' }, timeoutMs);
+      return await request<T>(statusSocketPath(path), req, timeoutMs);
     } catch (second) {
       // Refused there too: say so. Otherwise (an hbd without a status socket, say) the first
       // refusal is the useful one.
@@ -64,4 +67,8 @@ export async function requestStatus<T = unknown>(path: string, timeoutMs = 5000)
       throw err;
     }
   }
+}
+
+export function requestStatus<T = unknown>(path: string, timeoutMs = 5000): Promise<ControlReply<T>> {
+  return requestRead<T>(path, { cmd: 'status' }, timeoutMs);
 }

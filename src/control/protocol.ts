@@ -2,7 +2,7 @@
 // Errors carry a stable code (as fastify does) so scripts can tell them apart.
 import type { Scope } from '../core/node.js';
 
-export type ControlRequest = { cmd: 'status' } | { cmd: 'standby'; scope: Scope } | { cmd: 'takeover'; scope: Scope };
+export type ControlRequest = { cmd: 'status' } | { cmd: 'info' } | { cmd: 'standby'; scope: Scope } | { cmd: 'takeover'; scope: Scope };
 
 export type ControlErrorCode =
   | 'E_BAD_JSON'
@@ -38,6 +38,9 @@ export function statusSocketPath(controlPath: string): string {
 
 const SCOPES = new Set(['all', 'local', 'foreign']);
 
+/** Requests that only read: the read-only status socket answers them. */
+export const READ_ONLY_COMMANDS: ReadonlySet<string> = new Set(['status', 'info']);
+
 export function parseRequest(line: string): ControlRequest | { error: { code: ControlErrorCode; message: string } } {
   let raw: unknown;
   try {
@@ -51,7 +54,8 @@ export function parseRequest(line: string): ControlRequest | { error: { code: Co
   const r = raw as { cmd: string; scope?: unknown };
   switch (r.cmd) {
     case 'status':
-      return { cmd: 'status' };
+    case 'info':
+      return { cmd: r.cmd };
     case 'standby':
     case 'takeover': {
       const scope = r.scope ?? 'all';

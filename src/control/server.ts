@@ -19,6 +19,7 @@ import {
   MAX_QUEUED_REPLY_BYTES,
   MAX_REQUEST_BYTES,
   parseRequest,
+  READ_ONLY_COMMANDS,
   type ControlReply,
   type ControlRequest,
 } from './protocol.js';
@@ -227,7 +228,7 @@ export class ControlServer {
   private answer(text: string): ControlReply {
     const req = parseRequest(text);
     if ('error' in req) return { ok: false, error: req.error };
-    if (this.readOnly && req.cmd !== 'status') {
+    if (this.readOnly && !READ_ONLY_COMMANDS.has(req.cmd)) {
       return {
         ok: false,
         error: { code: 'E_READ_ONLY', message: `${req.cmd} is not allowed on the read-only socket ${this.path}: it needs the control socket (root or --control-group)` },

@@ -108,13 +108,22 @@ test('a member of the status group only: cl_status and hbctl status work (throug
     assert.match(hbctl.stderr, /permission denied/);
 
     // Nothing at all for a user in neither group.
+    // cl_status hbstatus says so as Heartbeat's does when its daemon refuses the connection
+    // (exit 0), and -v gives the reason.
     const outsider = await as(NOGROUP + 1, '', [cli('cl_status'), 'hbstatus']);
-    assert.equal(outsider.code, 3);
-    assert.match(outsider.stderr, /permission denied on .*hbd-status\.sock/);
+    assert.deepEqual(outsider, { code: 0, stdout: 'Heartbeat is apparently running on this machine, but refuses my connection\n', stderr: '' });
+    const outsiderV = await as(NOGROUP + 1, '', [cli('cl_status'), 'hbstatus', '-v']);
+    assert.equal(outsiderV.code, 0);
+    assert.match(outsiderV.stdout, /^Heartbeat is apparently running on this machine, but refuses my connection\n\(permission denied on .*hbd-status\.sock.*\)\n$/);
+    const outsiderList = await as(NOGROUP + 1, '', [cli('cl_status'), 'listnodes']);
+    assert.equal(outsiderList.code, 1);
+    assert.match(outsiderList.stderr, /ERROR: REASON: permission denied on .*hbd-status\.sock/);
 
     // A member of the control group hands over.
     const member = await as(NOGROUP, String(CONTROL_GID), [cli('hb_standby')]);
-    assert.deepEqual(member, { code: 0, stdout: 'Going standby [all].\n', stderr: '' });
+    assert.equal(member.code, 0, member.stderr);
+    assert.equal(member.stdout, '');
+    assert.match(member.stderr, /^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d Going standby \[all\]\.\n$/);
   } finally {
     await c.cleanup();
   }

@@ -1,0 +1,115 @@
+// Debian's Heartbeat 3.0.6 on a namespace LAN, to compare the classic commands with: each node
+// runs the real daemon the way the benchmarks do (bench/lib/systems.ts: a private mount and
+// UTS namespace with its own /etc/ha.d, /var/lib/heartbeat, /var/log and /run), and the real
+// cl_status/hb_standby/hb_takeover run inside that node's namespaces (nsenter, by PID).
+// Everything made here is removed by PID and by namespace, also when the test fails.
+import { execFile, type ChildProcess } from 'node:child_process';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/systems.js';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { Lan, namespacesStartingWith, nsPids } from '../../src/lib/netns.js';
+import { waitGone } from '../../src/lib/proc-stat.js';
+
+export const REAL = {
+  cl_status: '/usr/bin/cl_status',
+  hb_standby: '/usr/share/heartbeat/hb_standby',
+  hb_takeover: '/usr/share/heartbeat/hb_takeover',
+};
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Why the real Heartbeat cannot run here, or null when it can. */
+export function realHeartbeatMissing(): string | null {
+  for (const f of [HEARTBEAT_BIN, ...Object.values(REAL), '/usr/bin/nsenter', '/usr/bin/unshare']) {
+    try {
+      accessSync(f, constants.X_OK);
+    } catch {
+      return `${f} is missing (Debian packages heartbeat and util-linux: scripts/install-deps.sh installs them)`;
+    }
+  }
+  return null;
+}
+
+export function runArgv(argv: string[], env: NodeJS.ProcessEnv = process.env, timeoutMs = 20_000): Promise<Ran> {
+  return new Promise((resolve) => {
+    execFile(argv[0]!, argv.slice(1), { timeout: timeoutMs, env: { ...env, LC_ALL: 'C' } }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+export interface RealCluster {
+  lan: Lan;
+  /** Runs a real classic command on a node, inside its mount, UTS and network namespaces. */
+  run(node: string, argv: string[]): Promise<Ran>;
+  /** The daemons' output and the ends of their log files, for a failure's message. */
+  dump(): string;
+}
+
+/**
+ * Starts real Heartbeat on every node of `nodes` (name -> octet) with the given files
+ * (`files(lan)` sees the hosts' addresses), runs `fn`, then removes every process, namespace
+ * and file, and fails when something is left.
+ */
+export async function withRealHeartbeat<T>(
+  subnet: string,
+  nodes: Record<string, number>,
+  files: (lan: Lan, node: string) => Parameters<typeof prepareHeartbeatDir>[1],
+  fn: (c: RealCluster) => Promise<T>,
+): Promise<T> {
+  const lan = new Lan({ subnet, label: 'hbtreal' });
+  const daemons = new Map<string, ChildProcess>();
+  const out: string[] = [];
+  let failed = false;
+  try {
+    await lan.create();
+    const dir = lan.tempDir('hbt-real-heartbeat-');
+    const logTail = (name: string) => {
+      try {
+        return readFileSync(join(dir, name, 'log', 'ha-log'), 'utf8').split('\n').slice(-40).map((l) => `[${name} ha-log] ${l}`).join('\n');
+      } catch (err) {
+        return `[${name}] no ha-log: ${(err as Error).message}`;
+      }
+    };
+    for (const [name, octet] of Object.entries(nodes)) await lan.addHost(name, octet);
+    for (const name of Object.keys(nodes)) {
+      prepareHeartbeatDir(join(dir, name), files(lan, name));
+      const child = lan.spawnIn(name, heartbeatArgv(join(dir, name), name), { env: { ...process.env, LC_ALL: 'C' } });
+      onOutputLines(child, (line) => {
+        if (out.length < 2000) out.push(`[${name}] ${line}`);
+      });
+      daemons.set(name, child);
+    }
+    const cluster: RealCluster = {
+      lan,
+      run(node, argv) {
+        const pid = daemons.get(node)?.pid;
+        if (!pid) throw new Error(`real Heartbeat on ${node} has no PID (did it start?)`);
+        return runArgv(['nsenter', '-t', String(pid), '-m', '-u', '-n', ...argv]);
+      },
+      dump: () => [out.slice(-30).join('\n'), ...Object.keys(nodes).map(logTail)].join('\n'),
+    };
+    return await fn(cluster);
+  } catch (err) {
+    failed = true;
+    throw err;
+  } finally {
+    const pids = new Set<number>();
+    for (const c of daemons.values()) if (c.pid) pids.add(c.pid);
+    for (const h of lan.hosts.values()) for (const pid of await nsPids(h.ns)) pids.add(pid);
+    await lan.destroy();
+    const left = await waitGone([...pids], 5000);
+    const ns = await namespacesStartingWith(lan.nsPrefix);
+    if (left.length || ns.length) {
+      const msg = `real Heartbeat run left behind: processes ${left.join(' ') || 'none'}; namespaces ${ns.join(' ') || 'none'}`;
+      if (!failed) throw new Error(msg);
+      console.log(`# ${msg}`);
+    }
+  }
+}

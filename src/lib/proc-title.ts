@@ -3,7 +3,7 @@
 // What works on Linux (Node 20, libuv 1.4x), tested by hand and in test/daemon/title.test.ts:
 // - `process.title = T` overwrites the argv area, so /proc/PID/cmdline, `ps -o args`,
 //   `ps aux` and `netstat -p` (PID, a slash and the start of argv[0] in a 19-column field:
-//   `1234/heartbeat: mast`) show T. The argv area cannot grow: T is cut to the length of the
+//   `14888/heartbeat: ma`) show T. The argv area cannot grow: T is cut to the length of the
 //   command line the process was started with (`node /usr/bin/hbd -f` leaves 19 characters),
 //   and `process.title` reads back the cut text, which is how we notice.
 // - libuv also calls prctl(PR_SET_NAME, T), so /proc/PID/comm becomes T's first 15 bytes

@@ -168,7 +168,7 @@ test('logger is restarted when the syslog daemon comes late, goes away and comes
       w.write(3, 'ERROR: queued while down');
       rs = await startRsyslog(dir, sock, 'second');
       const rs2 = rs;
-      await waitFor('line queued during the outage', () => rs2.lines().includes('local0.err heartbeat[77]: ERROR: queued while down'), WAIT);
+      await waitFor('line queued during the outage', () => rs2.lines().includes('local0.err hbd[77]: ERROR: queued while down'), WAIT);
       assert.equal(w.spawns, 2);
       assert.notEqual(w.childPid, firstPid);
 
@@ -178,7 +178,7 @@ test('logger is restarted when the syslog daemon comes late, goes away and comes
       process.kill(secondPid, 'SIGKILL');
       await waitFor('third logger', () => w.spawns === 3 && w.running, WAIT);
       w.write(2, 'CRIT: after kill');
-      await waitFor('line after kill', () => rs2.lines().includes('local0.crit heartbeat[77]: CRIT: after kill'), WAIT);
+      await waitFor('line after kill', () => rs2.lines().includes('local0.crit hbd[77]: CRIT: after kill'), WAIT);
     } finally {
       await w.close();
       await rs?.stop();

@@ -13,7 +13,7 @@ import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
 import type { HbMessage } from '../wire/message.js';
-import { createLogger, DEFAULT_IDENT, type DaemonLogger, type Logger } from './log.js';
+import { createLogger, DEFAULT_IDENT, logAs, type DaemonLogger } from './log.js';
 import { RateLimiter } from '../lib/ratelimit.js';
 import { clip } from '../lib/clip.js';
 import { loadIdentity } from './state-dir.js';
@@ -194,19 +194,8 @@ export class Daemon {
     }, delayMs);
   }
 
-  /**
-   * A line under the tag Heartbeat's helper would have printed it with (`ResourceManager`,
-   * `IPaddr`), minus the `IPaddr: ` the agents put in front for untagged logs. Someone who
-   * chose their own tag gets every line under it, as before tags existed.
-   */
   private logAt(level: Node.LogLevel, text: string, tag?: Node.LogTag | AgentLogTag): void {
-    if (tag === undefined || this.logTag !== DEFAULT_IDENT) {
-      const l: Logger = this.log;
-      l[level](text);
-      return;
-    }
-    const own = `${tag}: `;
-    this.log.tagged(tag)[level](text.startsWith(own) ? text.slice(own.length) : text);
+    logAs(this.log, this.logTag, level, text, tag);
   }
 
   private onReceived(incoming: Extract<Incoming, { kind: 'status' | 'shutdone' }>, link: string): void {

@@ -238,6 +238,20 @@ export function createLogger(options: LogOptions = {}): DaemonLogger {
   };
 }
 
+/**
+ * One line under the tag Heartbeat's helper would have printed it with (`ResourceManager`,
+ * `IPaddr`), minus the `IPaddr: ` the agents put in front for untagged logs. With a tag of
+ * their own choosing (`ownTag` not the default), every line goes under it, as before tags.
+ */
+export function logAs(log: DaemonLogger, ownTag: string, level: Level, text: string, tag?: string): void {
+  if (tag === undefined || ownTag !== DEFAULT_IDENT) {
+    log[level](text);
+    return;
+  }
+  const own = `${tag}: `;
+  log.tagged(tag)[level](text.startsWith(own) ? text.slice(own.length) : text);
+}
+
 /** A logger that drops everything (libraries and tests that do not care). */
 export const nullLogger: Logger = Object.freeze({
   info: () => undefined,

@@ -7,7 +7,10 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { createLogger } from '../../src/daemon/log.js';
+import { createLogger, DEFAULT_IDENT, logAs } from '../../src/daemon/log.js';
+import { IpAddrAgent, runResource } from '../../src/agents/index.js';
+import { FakeNet } from '../helpers/agents-fakenet.js';
+import { builtin } from '../helpers/agents-fixtures.js';
 import { isJournalStream, journalPrefix } from '../../src/lib/journal.js';
 import { processTree } from '../../src/lib/proc-tree.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -113,6 +116,32 @@ test('tagged lines reach a real rsyslogd under their own tags', async (t) => {
       await log.close();
       await rs.stop();
     }
+  });
+});
+
+test('IPaddr lines are tagged IPaddr2[PID] (without the agent name again), its Running line ResourceManager[PID]', async () => {
+  await withTmp(async (dir) => {
+    const logfile = join(dir, 'ha-log');
+    for (const own of [DEFAULT_IDENT, 'hbd']) {
+      const log = createLogger({ ident: own, pid: 9, logfile, stderr: { write: () => undefined } });
+      const net = FakeNet.host(['lo', '127.0.0.1/8'], ['eth0', '10.0.0.1/24']);
+      const agent = new IpAddrAgent(net);
+      const call = await runResource(builtin('IPaddr2::10.0.0.100'), 'start', {
+        timeoutMs: 5000,
+        nodeName: 'alpha',
+        ipaddr: agent,
+        log: (level, text, tag) => logAs(log, own, level, text, tag),
+      });
+      agent.stopAllArps();
+      assert.equal(call.ok, true, call.output);
+      await log.close();
+    }
+    const text = read(logfile);
+    assert.match(text, /^ResourceManager\[9\]: \S+ info: Running IPaddr2 10\.0\.0\.100 start$/m);
+    assert.match(text, /^IPaddr2\[9\]: \S+ info: ip addr add 10\.0\.0\.100\/24 dev eth0 label eth0:0$/m);
+    // With a tag of one's own, every line is under it, as before.
+    assert.match(text, /^hbd\[9\]: \S+ info: Running IPaddr2 10\.0\.0\.100 start$/m);
+    assert.match(text, /^hbd\[9\]: \S+ info: IPaddr2: ip addr add 10\.0\.0\.100\/24 dev eth0 label eth0:0$/m);
   });
 });
 

@@ -3,7 +3,7 @@
 // priorities), Heartbeat's start and stop lines, logging that never ends up nowhere, --version.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -184,8 +184,8 @@ test('journald: <N> priorities only while stderr is the stream JOURNAL_STREAM na
       const lines = read(file).split('\n').filter((l) => l !== '');
       const pid = child.pid ?? 0;
       if (matching) {
-        // ha.cf has no log lines: the warning that says so is a warning to journald too.
-        assert.ok(lines.some((l) => l.startsWith(`<4>heartbeat[${pid}]: `) && /WARN: .*no logfile, debugfile or logfacility/.test(l)), lines.join('\n'));
+        // A configuration warning (initdead 3 s) is a warning to journald too.
+        assert.ok(lines.some((l) => l.startsWith(`<4>heartbeat[${pid}]: `) && /WARN: .*initdead \(3000 ms\) may be too small/.test(l)), lines.join('\n'));
         assert.ok(lines.some((l) => l.startsWith(`<6>heartbeat[${pid}]: `) && / info: Configuration validated\./.test(l)), lines.join('\n'));
         assert.ok(lines.some((l) => l.startsWith(`<6>heartbeat[${pid}]: `) && /alpha Heartbeat shutdown complete\./.test(l)), lines.join('\n'));
         assert.ok(lines.every((l) => /^<[0-7]>/.test(l)), lines.join('\n'));
@@ -194,6 +194,14 @@ test('journald: <N> priorities only while stderr is the stream JOURNAL_STREAM na
         assert.ok(lines.every((l) => !l.startsWith('<')), lines.join('\n'));
       }
     }
+    // `hbd -t` (systemd's ExecStartPre) files its warnings as warnings too.
+    const file = join(c.dir, 'stderr-t');
+    const fd = openSync(file, 'w');
+    const st = fstatSync(fd, { bigint: true });
+    const r = spawnSync(process.execPath, [HBD, '-t', '--config-dir', c.configDir('alpha'), '--node', 'alpha'], { stdio: ['ignore', 'ignore', fd], env: { ...process.env, JOURNAL_STREAM: `${st.dev}:${st.ino}` } });
+    closeSync(fd);
+    assert.equal(r.status, 0);
+    assert.match(read(file), /^<4>.*warning: initdead \(3000 ms\) may be too small/m);
   } finally {
     await c.cleanup();
   }

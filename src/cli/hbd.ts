@@ -121,9 +121,9 @@ function main(argv: string[]): number | Promise<number> {
 
   if (values.test) {
     const r = loadConfig({ configDir, roots, nodeName });
-    for (const w of r.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    for (const w of r.warnings) process.stderr.write(`${JOURNAL ? '<4>' : ''}${formatIssue(w)}\n`);
     if (!r.ok) {
-      for (const e of r.errors) process.stderr.write(`${formatIssue(e)}\n`);
+      for (const e of r.errors) process.stderr.write(`${JOURNAL ? '<3>' : ''}${formatIssue(e)}\n`);
       return 1;
     }
     process.stdout.write(`Configuration in ${configDir} is valid (digest ${r.config.digest}).\n`);

@@ -171,7 +171,7 @@ export function hbd(variant: HbdVariant = {}): System {
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
     falseAlarm: (line) => /node \S+: is dead/.test(line),
-    mainProcess: /\/hbd\.js /,
+    mainProcess: /^heartbeat: master(?: control process)?\b|\/hbd\.js /,
   };
 }
 

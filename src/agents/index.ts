@@ -4,7 +4,7 @@ import { IpAddrAgent } from './ipaddr.js';
 import { runScript } from './run.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 
-export type { AgentAction, AgentCall, AgentContext, AgentLog, HeldAddress, LogLevel } from './types.js';
+export type { AgentAction, AgentCall, AgentContext, AgentLog, AgentLogTag, HeldAddress, LogLevel } from './types.js';
 export { judgeStatusOutput, scriptArgv } from './run.js';
 export { scriptEnv } from './env.js';
 export { IpAddrAgent, ARP_DEFAULTS, systemCommands, type CommandRunner, type CommandOutcome, type ArpSettings } from './ipaddr.js';
@@ -29,7 +29,7 @@ export async function runResource(
     case 'missing': {
       // ResourceManager's words, then where we looked, so the fix is obvious.
       const output = `Cannot locate resource script ${spec.name} (looked for an executable ${agent.searched.join(' or ')})`;
-      ctx.log('error', `ERROR: ${output}`);
+      ctx.log('error', `ERROR: ${output}`, 'ResourceManager');
       return {
         resource: spec.raw,
         action,

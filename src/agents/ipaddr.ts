@@ -133,9 +133,9 @@ export class IpAddrAgent {
     const lines: string[] = [];
     const say = (level: 'info' | 'debug' | 'warn' | 'error', text: string): void => {
       lines.push(text);
-      ctx.log(level, `${id}: ${text}`);
+      ctx.log(level, `${id}: ${text}`, id);
     };
-    ctx.log(action === 'status' ? 'debug' : 'info', `Running ${argv.join(' ')}`);
+    ctx.log(action === 'status' ? 'debug' : 'info', `Running ${argv.join(' ')}`, 'ResourceManager');
     const finish = (ok: boolean, extra: { running?: boolean; exitCode?: number; timedOut?: boolean; address?: HeldAddress } = {}): AgentCall => ({
       resource: spec.raw,
       action,
@@ -237,7 +237,7 @@ export class IpAddrAgent {
       return true;
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
-      ctx.log('error', `${spec.agent.id}: ERROR: ${err.message}`);
+      ctx.log('error', `${spec.agent.id}: ERROR: ${err.message}`, spec.agent.id);
       return false;
     }
   }
@@ -270,14 +270,14 @@ export class IpAddrAgent {
     const { count, intervalS } = this.arp[id];
     this.arps.get(ip)?.kill();
     const argv = ['arping', '-U', '-c', '1', '-I', link.ifname, ip];
-    ctx.log('info', `${id}: ${argv.join(' ')} (${count} times, every ${Math.round(intervalS * 1000)} ms)`);
+    ctx.log('info', `${id}: ${argv.join(' ')} (${count} times, every ${Math.round(intervalS * 1000)} ms)`, id);
     const p = new ArpBurst(this.commands, argv, count, intervalS * 1000);
     this.arps.set(ip, p);
     void p.exited.then((o) => {
       if (this.arps.get(ip) === p) this.arps.delete(ip);
       if (o.killed || (o.exitCode === 0 && !o.spawnError)) return;
       const why = o.spawnError ? `${o.spawnError.code ?? o.spawnError.message} (is iputils-arping installed?)` : o.signal ? `signal ${o.signal}` : `rc=${o.exitCode}`;
-      ctx.log('error', `${id}: ERROR: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`);
+      ctx.log('error', `${id}: ERROR: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`, id);
     });
     await p.spawned;
   }

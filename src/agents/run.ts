@@ -6,6 +6,9 @@ import { scriptEnv } from './env.js';
 import { runProcess, type ProcessResult } from './process.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 
+/** Heartbeat's ResourceManager runs the scripts and prints these lines. */
+const RM = 'ResourceManager' as const;
+
 /** Longest piece of output repeated in a log line; the full (bounded) text is in AgentCall. */
 const LOG_OUTPUT_CHARS = 4096;
 
@@ -51,7 +54,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   const argv = scriptArgv(path, spec.args, action);
   const line = argv.join(' ');
   // ResourceManager logs start/stop at info (doscript); status probes only in its debug log.
-  ctx.log(action === 'status' ? 'debug' : 'info', `Running ${line}`);
+  ctx.log(action === 'status' ? 'debug' : 'info', `Running ${line}`, RM);
 
   const r = await runProcess(argv, {
     timeoutMs: ctx.timeoutMs,
@@ -71,7 +74,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   if (r.spawnError) {
     const why = r.spawnError.code === 'EACCES' ? 'not executable' : r.spawnError.code === 'ENOENT' ? 'no such file' : r.spawnError.message;
     const output = `Cannot run resource script ${path}: ${why} (${r.spawnError.code ?? 'error'})`;
-    ctx.log('error', `ERROR: ${output}`);
+    ctx.log('error', `ERROR: ${output}`, RM);
     return { ...base, output, ok: false, ...(action === 'status' ? { running: false } : {}) };
   }
 
@@ -82,18 +85,18 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
     // A status that never finished answers nothing: treat it as not held (so a start will
     // follow, as after Heartbeat's empty-output case) and say why.
     const running = finished && judgeStatusOutput(r.stdout.keptText());
-    if (!finished) ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`);
-    ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}: ${running ? 'running' : 'not running'}`);
+    if (!finished) ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`, RM);
+    ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}: ${running ? 'running' : 'not running'}`, RM);
     return { ...base, output, ok: finished, running };
   }
 
   const ok = finished && r.exitCode === 0;
-  ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}`);
+  ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}`, RM);
   if (!ok) {
-    ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`);
-    if (output.trim()) ctx.log('error', `ERROR: output of ${line}: ${clip(output)}`);
+    ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`, RM);
+    if (output.trim()) ctx.log('error', `ERROR: output of ${line}: ${clip(output)}`, RM);
   } else if (output.trim()) {
-    ctx.log('debug', `output of ${line}: ${clip(output)}`);
+    ctx.log('debug', `output of ${line}: ${clip(output)}`, RM);
   }
   return { ...base, output, ok };
 }

@@ -5,8 +5,14 @@ export type AgentAction = 'start' | 'stop' | 'status';
 
 export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 
-/** Log sink supplied by the caller (the daemon): lines are worded like Heartbeat's. */
-export type AgentLog = (level: LogLevel, message: string) => void;
+/**
+ * Log sink supplied by the caller (the daemon): lines are worded like Heartbeat's. `tag`: the
+ * Heartbeat program that printed such a line (`ResourceManager`, `IPaddr`), for its log tag.
+ */
+export type AgentLog = (level: LogLevel, message: string, tag?: AgentLogTag) => void;
+
+/** ResourceManager runs scripts; IPaddr and IPaddr2 are Heartbeat's resource.d wrappers. */
+export type AgentLogTag = 'ResourceManager' | 'IPaddr' | 'IPaddr2';
 
 /** The outcome of one resource action. */
 export interface AgentCall {

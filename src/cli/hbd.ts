@@ -7,7 +7,12 @@ import { closeSync, fstatSync, mkdirSync, unlinkSync, writeFileSync, writeSync }
 import type { Readable } from 'node:stream';
 import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
+import { groupId } from './group-id.js';
+import { setProcessTitle } from '../lib/proc-title.js';
+import { isJournalStream } from '../lib/journal.js';
+import { packageVersion } from '../lib/version.js';
+import { versionLine } from './version.js';
+import { LOG_TAG } from '../config/hacf-directives.js';
 import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { Daemon, DEFAULT_AGENT_TIMEOUTS } from '../daemon/daemon.js';
@@ -17,12 +22,12 @@ import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
 import { classicInfo } from '../control/classic-info.js';
-import { packageVersion } from './version.js';
 
 const USAGE = `usage: hbd [options]
 
   -f, --foreground          stay in the foreground, log to stderr too
   -t, --test                validate the configuration and exit (0 valid, 1 not)
+  -V, --version             print the version and exit
   --config-dir DIR          where ha.cf, authkeys, haresources are (default /etc/ha.d)
   --resource-dir DIR        resource.d scripts (default CONFIG-DIR/resource.d)
   --init-dir DIR            init scripts (default /etc/init.d)
@@ -36,6 +41,9 @@ const USAGE = `usage: hbd [options]
   --local-address ADDR      the address this node's media bind to (several nodes on one host)
   --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
   --syslog-socket PATH      syslog socket for logfacility (default /dev/log)
+  --log-tag NAME            tag log lines NAME[PID] instead of heartbeat[PID] (and resource
+                            lines too, instead of ResourceManager[PID], IPaddr[PID]...);
+                            overrides ha.cf log_tag
   --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
                             ha.cf http_listen; port 0 picks a free port and logs it)
   --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
@@ -54,6 +62,8 @@ function main(argv: string[]): number | Promise<number> {
         foreground: { type: 'boolean', short: 'f', default: false },
         test: { type: 'boolean', short: 't', default: false },
         help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', short: 'V', default: false },
+        'log-tag': { type: 'string' },
         'config-dir': { type: 'string', default: '/etc/ha.d' },
         'resource-dir': { type: 'string' },
         'init-dir': { type: 'string' },
@@ -80,6 +90,14 @@ function main(argv: string[]): number | Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
+  if (values.version) {
+    process.stdout.write(versionLine('hbd'));
+    return 0;
+  }
+  if (values['log-tag'] !== undefined && !LOG_TAG.test(values['log-tag'])) {
+    process.stderr.write(`hbd: --log-tag "${values['log-tag']}" must be a name of letters, digits, "_", "." or "-" (at most 32)\n`);
+    return 2;
+  }
   const configDir = values['config-dir'] ?? '/etc/ha.d';
   const roots = {
     ...(values['resource-dir'] ? { resourceD: values['resource-dir'] } : {}),
@@ -105,9 +123,9 @@ function main(argv: string[]): number | Promise<number> {
 
   if (values.test) {
     const r = loadConfig({ configDir, roots, nodeName });
-    for (const w of r.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+    for (const w of r.warnings) process.stderr.write(`${JOURNAL ? '<4>' : ''}${formatIssue(w)}\n`);
     if (!r.ok) {
-      for (const e of r.errors) process.stderr.write(`${formatIssue(e)}\n`);
+      for (const e of r.errors) process.stderr.write(`${JOURNAL ? '<3>' : ''}${formatIssue(e)}\n`);
       return 1;
     }
     process.stdout.write(`Configuration in ${configDir} is valid (digest ${r.config.digest}).\n`);
@@ -233,9 +251,12 @@ function tellParent(text: string): void {
   }
 }
 
+/** Whether stderr is journald's: then each line carries its priority, `<3>` (err) here. */
+const JOURNAL = isJournalStream();
+
 /** A reason the daemon cannot start: on stderr (hbd -f) and to the waiting parent (hbd). */
 function say(text: string): void {
-  process.stderr.write(text);
+  process.stderr.write(JOURNAL ? text.replace(/^(?=.)/gm, '<3>') : text);
   tellParent(text);
 }
 
@@ -258,6 +279,8 @@ async function runForeground(
   nodeName: string,
   agentTimeoutMs: AgentTimeouts,
 ): Promise<number> {
+  // What ps, pidof, netstat -p and monitoring checks find a Heartbeat by (see lib/proc-title.ts).
+  const title = setProcessTitle(['heartbeat: master control process', 'heartbeat: master', 'heartbeat'], 'heartbeat');
   const loaded = Daemon.load({
     configDir,
     roots,
@@ -267,6 +290,7 @@ async function runForeground(
     foreground: process.env.HBD_DAEMONISED !== '1',
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),
+    ...(typeof values['log-tag'] === 'string' ? { logTag: values['log-tag'] } : {}),
   });
   if ('errors' in loaded) {
     for (const e of loaded.errors) say(`${e}\n`);
@@ -274,6 +298,7 @@ async function runForeground(
     return 1;
   }
   const daemon = loaded.daemon;
+  if (!title.fitted) daemon.log.debug(`process title cut to "${title.title}" (the command line hbd was started with is shorter); command name "${title.comm}"`);
   // ha.cf `realtime` (on by default, as in Heartbeat): SCHED_RR before the first heartbeat.
   await applyRealtime(daemon.clusterConfig.ha, daemon.log);
   const pidFile = typeof values['pid-file'] === 'string' ? values['pid-file'] : null;
@@ -359,20 +384,6 @@ async function runForeground(
     }
   }
   return 0;
-}
-
-/** A group named on the command line as a gid, or null when not given; throws when unknown. */
-function groupId(what: string, group: string | boolean | undefined): number | null {
-  if (typeof group !== 'string') return null;
-  if (/^\d+$/.test(group)) return Number(group);
-  let gid = NaN;
-  try {
-    gid = Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]);
-  } catch {
-    /* not found */
-  }
-  if (!Number.isInteger(gid)) throw new Error(`${what} group "${group}" does not exist`);
-  return gid;
 }
 
 Promise.resolve(main(process.argv.slice(2))).then(

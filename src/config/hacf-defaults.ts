@@ -28,7 +28,7 @@ export function defaultHaCf(): HaCf {
     logfile: null,
     debugfile: null,
     logfacility: null,
-    useLogd: false,
+    useLogd: null,
     debug: 0,
     hopfudge: 1,
     realtime: true,
@@ -42,7 +42,7 @@ export function defaultHaCf(): HaCf {
     apiauth: [],
     respawn: [],
     stonithHosts: [],
-    ext: { httpListen: null, httpTokenFile: null, httpAllowedHosts: [] },
+    ext: { httpListen: null, httpTokenFile: null, httpAllowedHosts: [], logTag: null },
   };
 }
 
@@ -94,8 +94,42 @@ export function applyDefaults(cf: HaCf, raw: GivenTimers, file: string, issues: 
   if (cf.autoFailback === 'legacy') {
     issues.warn(file, 0, 'auto_failback is "legacy" (the default): resources go back to their preferred node only while the other node has not announced auto_failback — write "auto_failback on" or "auto_failback off"');
   }
+  checkLogging(cf, file, issues);
   const serial = cf.media.filter((m): m is Extract<Medium, { kind: 'serial' }> => m.kind === 'serial');
   if (serial.length > 0 && cf.nodes.length > 2) {
     issues.warn(file, serial[0]?.line ?? 0, 'serial links connect exactly two nodes; with more nodes, messages are not forwarded between serial links by hbd');
   }
+}
+
+/** The facility of Heartbeat's logging daemon (ha_logd) when logd.cf does not set one. */
+export const LOGD_FACILITY = 'daemon';
+
+const hasLogLines = (cf: HaCf): boolean => cf.logfile !== null || cf.debugfile !== null || cf.logfacility !== null;
+
+/**
+ * The syslog facility hbd logs to. Heartbeat hands its lines to ha_logd under `use_logd yes`,
+ * and also when ha.cf names no log destination at all; hbd has no logging daemon, so it
+ * writes to syslog itself with ha_logd's default facility, and its lines still land where
+ * Heartbeat's would have on a host without a logd.cf.
+ */
+export function effectiveLogFacility(cf: HaCf): string | null {
+  if (cf.logfacility !== null) return cf.logfacility;
+  return cf.useLogd === true || !hasLogLines(cf) ? LOGD_FACILITY : null;
+}
+
+/** Says, as a warning, where the lines go when ha.cf leaves it to a logging daemon. */
+function checkLogging(cf: HaCf, file: string, issues: IssueList): void {
+  if (!hasLogLines(cf)) {
+    if (cf.useLogd === false) {
+      issues.error(file, 0, 'no logfile, debugfile or logfacility, and use_logd is off: nothing would be logged (Heartbeat refuses this too) — add e.g. "logfacility daemon" or "logfile /var/log/ha-log"');
+    } else {
+      issues.warn(file, 0, `no logfile, debugfile or logfacility${cf.useLogd ? ' and use_logd yes' : ''}: hbd has no logging daemon, so it logs to syslog itself, facility ${LOGD_FACILITY} (the logging daemon's default) — add a logfacility or logfile line to choose`);
+    }
+    return;
+  }
+  if (cf.useLogd !== true) return;
+  const where = [cf.logfacility !== null ? `syslog facility ${cf.logfacility}` : `syslog facility ${LOGD_FACILITY} (the logging daemon's default)`];
+  if (cf.logfile !== null) where.push(`logfile ${cf.logfile}`);
+  if (cf.debugfile !== null) where.push(`debugfile ${cf.debugfile}`);
+  issues.warn(file, 0, `use_logd yes: hbd has no logging daemon (logd.cf is not read); it logs to ${where.join(', ')} itself`);
 }

@@ -33,7 +33,6 @@ export const NOT_ACTED_ON: Record<string, string> = {
   record_config_changes: 'Pacemaker is not supported',
   record_pengine_inputs: 'Pacemaker is not supported',
   enable_config_writes: 'Pacemaker is not supported',
-  use_logd: 'hbd writes to syslog itself (logfacility); there is no separate logging daemon',
   conn_logd_time: 'there is no separate logging daemon',
   watchdog: 'the kernel watchdog is not driven by hbd',
   hbgenmethod: 'the generation is always kept in a file in the state directory',
@@ -54,6 +53,8 @@ const FACILITIES = new Set([
 ]);
 
 const IFACE = /^[A-Za-z0-9_.:@-]{1,15}$/;
+/** What syslog and log watchers accept in front of `[PID]:`. */
+export const LOG_TAG = /^[A-Za-z0-9_.-]{1,32}$/;
 const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 function boolValue(v: string): boolean | null {
@@ -243,10 +244,7 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
       if (v === null) return;
       const b = boolValue(v);
       if (b === null) issues.error(file, line, `use_logd "${v}" must be yes or no`);
-      else {
-        cf.useLogd = b;
-        if (b) notActed('use_logd', line);
-      }
+      else cf.useLogd = b;
     },
     debug: (values, _rest, line) => {
       const v = one(values, line, 'debug', 'a level 0..255');
@@ -363,6 +361,12 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
       notActed('stonith_host', line);
     },
     // heartbeat-ts extensions.
+    log_tag: (values, _rest, line) => {
+      const v = one(values, line, 'log_tag', 'a name such as hbd');
+      if (v === null) return;
+      if (!LOG_TAG.test(v)) issues.error(file, line, `log_tag "${v}" must be a name of letters, digits, "_", "." or "-" (at most 32), e.g. "log_tag hbd"`);
+      else cf.ext.logTag = v;
+    },
     http_listen: (values, _rest, line) => {
       const v = one(values, line, 'http_listen', 'ADDRESS:PORT such as 127.0.0.1:8694');
       if (v === null) return;

@@ -49,7 +49,8 @@ export interface HaCf {
   logfile: string | null;
   debugfile: string | null;
   logfacility: string | null;
-  useLogd: boolean;
+  /** `use_logd`; null when ha.cf does not say (see effectiveLogFacility). */
+  useLogd: boolean | null;
   debug: number;
   hopfudge: number;
   /** `realtime on` (Heartbeat's default): hbd raises itself to SCHED_RR at start. */
@@ -76,6 +77,11 @@ export interface HaCf {
      * to in a request's Host header, in canonicalHost's spelling; any other is refused.
      */
     httpAllowedHosts: string[];
+    /**
+     * `log_tag NAME` — the tag of hbd's own log lines (`NAME[PID]:`); null: `heartbeat`,
+     * and resource lines tagged as Heartbeat's scripts tag them.
+     */
+    logTag: string | null;
   };
 }
 

@@ -78,11 +78,13 @@ export type MembershipEvent =
   | { kind: 'leave' };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit';
+export type LogTag = 'ResourceManager';
 
 export type MembershipEffect =
   | { kind: 'send-heartbeat'; status: AdvertisedStatus }
   | { kind: 'send-leave' }
-  | { kind: 'log'; level: LogLevel; text: string }
+  /** `tag`: the Heartbeat program that printed such a line when it was not heartbeat itself. */
+  | { kind: 'log'; level: LogLevel; text: string; tag?: LogTag }
   | { kind: 'node-status'; node: string; from: NodeStatus; to: NodeStatus; reason?: DeadReason | 'restart' }
   | { kind: 'link-status'; node: string; link: string; up: boolean }
   /**

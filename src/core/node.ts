@@ -5,7 +5,7 @@ import * as M from './membership.js';
 import * as O from './ownership.js';
 
 export type { Scope, GroupDef, PeerAdvert, GroupPhase } from './ownership.js';
-export type { NodeStatus, AdvertisedStatus, LogLevel } from './membership.js';
+export type { NodeStatus, AdvertisedStatus, LogLevel, LogTag } from './membership.js';
 
 /** What a status heartbeat carries, beyond Heartbeat's own fields. */
 export interface StatusPayload {
@@ -27,7 +27,7 @@ export type NodeEvent =
 export type NodeEffect =
   | { kind: 'send-status'; payload: StatusPayload }
   | { kind: 'send-leave' }
-  | { kind: 'log'; level: M.LogLevel; text: string }
+  | { kind: 'log'; level: M.LogLevel; text: string; tag?: M.LogTag }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
   | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' }>

@@ -5,7 +5,7 @@
 // and the effects that go with it; a run is never written in place.
 import type { GroupPhase } from './advert.js';
 import { groupLabel, type GroupDef } from './group.js';
-import type { LogLevel } from './membership.js';
+import type { LogLevel, LogTag } from './membership.js';
 import { dueAt, expired, type Deadline } from './timeout.js';
 
 export type AgentAction = 'status' | 'start' | 'stop';
@@ -45,7 +45,7 @@ export type TransitionKind = 'takeover' | 'failback' | 'release' | 'start-failed
 /** What happens to a group, as data: agent calls, log lines, phase changes, resources up or down. */
 export type GroupEffect =
   | { kind: 'agent'; group: number; resource: number; action: AgentAction }
-  | { kind: 'log'; level: LogLevel; text: string }
+  | { kind: 'log'; level: LogLevel; text: string; tag?: LogTag }
   | { kind: 'group-phase'; group: number; from: GroupPhase; to: GroupPhase }
   | { kind: 'transition'; group: number; what: TransitionKind; from?: string | null }
   /**
@@ -86,7 +86,7 @@ function phaseChange(c: RunContext, from: Run, to: Run, effects: GroupEffect[]):
 }
 
 export function beginStart(run: Run, c: RunContext): RunStep {
-  const effects: GroupEffect[] = [{ kind: 'log', level: 'info', text: `Acquiring resource group: ${groupLabel(c.def)}` }];
+  const effects: GroupEffect[] = [{ kind: 'log', level: 'info', text: `Acquiring resource group: ${groupLabel(c.def)}`, tag: 'ResourceManager' }];
   return phaseChange(c, run, { phase: 'starting', done: 0, pending: null, afterStall: false }, effects);
 }
 
@@ -96,7 +96,7 @@ export function beginStart(run: Run, c: RunContext): RunStep {
  */
 export function beginStop(run: Run, reason: StopReason, c: RunContext, from?: number): RunStep {
   const effects: GroupEffect[] = [];
-  if (reason !== 'rollback') effects.push({ kind: 'log', level: 'info', text: `Releasing resource group: ${groupLabel(c.def)}` });
+  if (reason !== 'rollback') effects.push({ kind: 'log', level: 'info', text: `Releasing resource group: ${groupLabel(c.def)}`, tag: 'ResourceManager' });
   if (reason === 'release') effects.push({ kind: 'transition', group: c.group, what: 'release' });
   const n = c.def.resources.length;
   const left = from !== undefined ? from + 1 : run.phase === 'starting' ? Math.min(run.done + 1, n) : n;

@@ -5,13 +5,15 @@ import { performance } from 'node:perf_hooks';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig } from '../config/types.js';
+import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { packageVersion } from '../lib/version.js';
 import type * as Node from '../core/node.js';
-import { runResource, type AgentContext } from '../agents/index.js';
+import { runResource, type AgentContext, type AgentLogTag } from '../agents/index.js';
 import { createTransports } from '../media/index.js';
 import type { Transport } from '../media/transport.js';
 import { sign, verify } from '../wire/auth.js';
 import type { HbMessage } from '../wire/message.js';
-import { createLogger, type DaemonLogger, type Logger } from './log.js';
+import { createLogger, DEFAULT_IDENT, logAs, type DaemonLogger } from './log.js';
 import { RateLimiter } from '../lib/ratelimit.js';
 import { clip } from '../lib/clip.js';
 import { loadIdentity } from './state-dir.js';
@@ -33,6 +35,8 @@ export interface DaemonOptions extends LoadOptions {
   agentTimeoutMs?: { start: number; stop: number; status: number };
   /** Injected for tests; default: a logger built from ha.cf. */
   logger?: DaemonLogger;
+  /** Tag of the daemon's log lines (hbd --log-tag); beats ha.cf's `log_tag`. Default `heartbeat`. */
+  logTag?: string;
   /** The syslog socket for logfacility (default /dev/log). */
   syslogSocket?: string;
   /** Remove our virtual IPs if hbd dies without a goodbye (default on). */
@@ -59,6 +63,8 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private timer: NodeJS.Timeout | null = null;
   readonly log: DaemonLogger;
+  /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
+  private readonly logTag: string;
   readonly view: ClusterView;
   private exitResolve: (() => void) | null = null;
   readonly exited: Promise<void>;
@@ -68,12 +74,14 @@ export class Daemon {
     private readonly opts: DaemonOptions,
   ) {
     this.config = config;
+    this.logTag = opts.logTag ?? config.ha.ext.logTag ?? DEFAULT_IDENT;
     this.log =
       opts.logger ??
       createLogger({
+        ident: this.logTag,
         logfile: config.ha.logfile,
         debugfile: config.ha.debugfile,
-        logfacility: config.ha.logfacility,
+        logfacility: effectiveLogFacility(config.ha),
         debugLevel: config.ha.debug,
         foreground: opts.foreground,
         ...(opts.syslogSocket ? { syslogSocket: opts.syslogSocket } : {}),
@@ -118,7 +126,9 @@ export class Daemon {
       await t.open();
     }
     const linkNames = [...new Set(this.transports.map((t) => t.linkName))];
-    this.log.info(`Configuration validated. Starting hbd (heartbeat-ts) as node ${me}, generation ${identity.generation}.`);
+    // Heartbeat's start line ("Configuration validated. Starting heartbeat 3.0.6"), which log
+    // watchers look for, naming what really runs.
+    this.log.info(`Configuration validated. Starting heartbeat-ts ${packageVersion()} as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
     await this.releaseLeftovers();
     const guardFailed = await guardReady;
@@ -159,7 +169,7 @@ export class Daemon {
     return {
       send: (m) => this.sendMessage(m),
       runAgent: (call) => this.runAgent(call),
-      log: (level, text) => this.logAt(level, text),
+      log: (level, text, tag) => this.logAt(level, text, tag),
       wakeIn: (delayMs) => this.armTimer(delayMs),
       wallSeconds,
       received: (incoming, link) => this.onReceived(incoming, link),
@@ -184,9 +194,8 @@ export class Daemon {
     }, delayMs);
   }
 
-  private logAt(level: Node.LogLevel, text: string): void {
-    const l: Logger = this.log;
-    l[level](text);
+  private logAt(level: Node.LogLevel, text: string, tag?: Node.LogTag | AgentLogTag): void {
+    logAs(this.log, this.logTag, level, text, tag);
   }
 
   private onReceived(incoming: Extract<Incoming, { kind: 'status' | 'shutdone' }>, link: string): void {
@@ -247,8 +256,9 @@ export class Daemon {
       nodeName: this.opts.nodeName,
       configDir: this.config.dir,
       resourceDir: this.opts.roots?.resourceD,
-      logging: this.config.ha,
-      log: (level, message) => this.logAt(level, message),
+      // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
+      logging: { ...this.config.ha, logfacility: effectiveLogFacility(this.config.ha) },
+      log: (level, message, tag) => this.logAt(level, message, tag),
     };
   }
 
@@ -319,7 +329,7 @@ export class Daemon {
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */
   shutdown(): void {
-    this.log.info('Heartbeat shutdown in progress.');
+    this.log.info(`Heartbeat shutdown in progress. (${process.pid})`);
     this.dispatch({ kind: 'shutdown' });
   }
 
@@ -355,7 +365,7 @@ export class Daemon {
     await new Promise((r) => setTimeout(r, 20));
     await Promise.all(this.transports.map((t) => t.close().catch(() => undefined)));
     this.guard?.close();
-    this.log.info('hbd shutdown complete.');
+    this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
   }
 

@@ -19,7 +19,15 @@ import { isIP } from 'node:net';
 import { parseIpAddrJson, type IpLink } from '../agents/iproute.js';
 import type { HeldAddress } from '../agents/types.js';
 import { onLines } from '../lib/lines.js';
+import { setProcessTitle } from '../lib/proc-title.js';
+import { isJournalStream, journalPrefix } from '../lib/journal.js';
 import { prepareSendSocket, readSendRoute, type SendRoute } from '../media/send-route.js';
+
+// Among Heartbeat's own processes (`heartbeat: FIFO reader`, ...), under its command name.
+setProcessTitle(['heartbeat: address guard'], 'heartbeat');
+const JOURNAL = isJournalStream();
+/** A line on stderr (inherited from hbd), with its journald priority when that is where it goes. */
+const say = (severity: 2 | 3 | 6, text: string): void => void process.stderr.write(journalPrefix(JOURNAL, severity) + text);
 
 const run = promisify(execFile);
 /** What hbd holds, by "ip/prefix dev": exactly the copies to remove. */
@@ -87,9 +95,9 @@ async function release(): Promise<boolean> {
   for (const a of held.values()) {
     try {
       await run('ip', ['addr', 'del', `${a.ip}/${a.prefix}`, 'dev', a.dev], { timeout: 5000 });
-      process.stderr.write(`hbd guard: hbd died; removed ${a.ip} from ${a.dev} (/${a.prefix})\n`);
+      say(6, `hbd guard: hbd died; removed ${a.ip} from ${a.dev} (/${a.prefix})\n`);
     } catch (err) {
-      process.stderr.write(`hbd guard: ip addr del ${a.ip}/${a.prefix} dev ${a.dev}: ${(err as Error).message.split('\n')[0]}\n`);
+      say(3, `hbd guard: ip addr del ${a.ip}/${a.prefix} dev ${a.dev}: ${(err as Error).message.split('\n')[0]}\n`);
     }
   }
   let left: HeldAddress[];
@@ -97,11 +105,11 @@ async function release(): Promise<boolean> {
     const links = await addresses();
     left = [...held.values()].filter((a) => stillThere(links, a));
   } catch (err) {
-    process.stderr.write(`hbd guard: CRITICAL: cannot check that the addresses are gone (${(err as Error).message}); not telling the peers: they take over after deadtime\n`);
+    say(2, `hbd guard: CRITICAL: cannot check that the addresses are gone (${(err as Error).message}); not telling the peers: they take over after deadtime\n`);
     return false;
   }
   if (left.length === 0) return true;
-  process.stderr.write(`hbd guard: CRITICAL: ${left.map((a) => `${a.ip}/${a.prefix} on ${a.dev}`).join(', ')} could not be removed; not telling the peers that hbd died, so they wait for deadtime instead of running the same address at once. Remove it by hand now.\n`);
+  say(2, `hbd guard: CRITICAL: ${left.map((a) => `${a.ip}/${a.prefix} on ${a.dev}`).join(', ')} could not be removed; not telling the peers that hbd died, so they wait for deadtime instead of running the same address at once. Remove it by hand now.\n`);
   return false;
 }
 
@@ -131,11 +139,11 @@ async function sayLastWords(): Promise<void> {
           }
         }
       } catch (err) {
-        process.stderr.write(`hbd guard: could not send from ${route.local}: ${(err as Error).message}\n`);
+        say(3, `hbd guard: could not send from ${route.local}: ${(err as Error).message}\n`);
       } finally {
         socket.close();
       }
     }),
   );
-  if (sent > 0) process.stderr.write(`hbd guard: told the peers that hbd died (${sent} packets)\n`);
+  if (sent > 0) say(6, `hbd guard: told the peers that hbd died (${sent} packets)\n`);
 }

@@ -1,22 +1,28 @@
 // The daemon's logger, writing Heartbeat's line format so existing log watchers, grep habits
 // and the howtos people follow keep working:
 //
-//   hbd[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead
+//   heartbeat[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead
 //
 // Sinks follow ha.cf: `logfile` gets everything but debug, `debugfile` everything, and
 // `logfacility` sends to syslog (where the daemon adds no timestamp of its own, as Heartbeat
-// does: `hbd[4241]: WARN: node prime: is dead`). In the foreground lines also go to stderr.
+// does: `heartbeat[4241]: WARN: node prime: is dead`). In the foreground lines also go to
+// stderr, with a `<N>` priority in front when stderr is journald's (lib/journal.ts).
+// Lines Heartbeat's helper scripts would have written carry their tags (tagged()):
+// `ResourceManager[4241]: ... info: Running ...`, `IPaddr[4241]: ...`.
 //
 // Logging must never be the reason the daemon stops or stalls: a failing file is reported
 // once on stderr and retried later, a slow disk costs dropped lines rather than memory, and
 // nothing here throws after construction.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import type { Logger } from '../lib/logger.js';
+import { isJournalStream, journalPrefix } from '../lib/journal.js';
+import { fileEnabled, FileSink } from './log-file.js';
 import { parseFacility, SyslogWriter, type Severity } from './syslog.js';
 
 export type { Logger } from '../lib/logger.js';
+
+/** The tag of the daemon's own lines unless configured otherwise (ha.cf `log_tag`, --log-tag). */
+export const DEFAULT_IDENT = 'heartbeat';
 
 export type Level = 'crit' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -44,10 +50,12 @@ export interface DaemonLogger extends Logger {
   reopen(): void;
   /** Flush files and stop the syslog child. Later calls to log methods are ignored. */
   close(): Promise<void>;
+  /** The same sinks under another tag (`ResourceManager`, `IPaddr`): `TAG[pid]: ...`. */
+  tagged(tag: string): Logger;
 }
 
 export interface LogOptions {
-  /** Name in front of `[pid]`. Default `hbd`. */
+  /** Name in front of `[pid]`. Default `heartbeat`, as Heartbeat's own lines. */
   ident?: string;
   /** Default process.pid. */
   pid?: number;
@@ -67,6 +75,11 @@ export interface LogOptions {
   clock?: () => Date | number;
   /** Where foreground lines and the logger's own trouble reports go. Default process.stderr. */
   stderr?: TextSink;
+  /**
+   * Put sd-daemon `<N>` priorities in front of stderr lines. Default: when `stderr` is not
+   * given and process.stderr is the journal stream JOURNAL_STREAM names.
+   */
+  journal?: boolean;
   /** logger executable. Default `logger`. */
   loggerPath?: string;
   /** Bytes a log file may have waiting for the disk before lines are dropped. Default 4 MiB. */
@@ -120,118 +133,14 @@ export function formatSyslogText(level: Level, msg: string): string {
   return `${LEVEL_WORD[level]}: ${escapeMessage(msg)}`;
 }
 
-function fileEnabled(path: string | null | undefined): path is string {
-  return typeof path === 'string' && path !== '' && path !== '/dev/null';
-}
-
-/**
- * An append-only log file behind a write stream, so a slow disk never blocks the event
- * loop. Errors disable it until `retryMs` has passed; the first error of an outage is
- * reported, later ones are not until it works again.
- */
-class FileSink {
-  private stream: WriteStream | null = null;
-  private failedAt: number | null = null;
-  private outageReported = false;
-  private dropped = 0;
-  private readonly closing = new Set<Promise<void>>();
-
-  constructor(
-    readonly path: string,
-    private readonly cfg: {
-      maxBufferedBytes: number;
-      retryMs: number;
-      report: (text: string) => void;
-      /** Formats a line the sink writes about itself (lost lines). */
-      notice: (msg: string) => string;
-    },
-  ) {
-    this.open();
-  }
-
-  write(line: string): void {
-    if (this.stream === null) {
-      if (this.failedAt !== null && performance.now() - this.failedAt < this.cfg.retryMs) {
-        this.dropped += 1;
-        return;
-      }
-      this.open();
-    }
-    const stream = this.stream;
-    if (stream === null) {
-      this.dropped += 1;
-      return;
-    }
-    if (stream.writableLength > this.cfg.maxBufferedBytes) {
-      this.dropped += 1;
-      return;
-    }
-    let text = line;
-    if (this.dropped > 0) {
-      text = this.cfg.notice(`${this.dropped} log lines lost (${this.path} failing or too slow)`) + '\n' + line;
-      this.dropped = 0;
-    }
-    stream.write(text, (err) => {
-      if (err == null && this.outageReported) {
-        this.outageReported = false;
-        this.cfg.report(`log file ${this.path} is writable again`);
-      }
-    });
-  }
-
-  /** Switch to a fresh stream on the same name; the old one flushes into the moved file. */
-  reopen(): void {
-    this.retire();
-    this.failedAt = null;
-    this.open();
-  }
-
-  async close(): Promise<void> {
-    this.retire();
-    await Promise.all([...this.closing]);
-  }
-
-  private open(): void {
-    const stream = createWriteStream(this.path, { flags: 'a', mode: 0o640 });
-    stream.on('error', (err: NodeJS.ErrnoException) => this.onError(stream, err));
-    this.stream = stream;
-  }
-
-  private onError(stream: WriteStream, err: NodeJS.ErrnoException): void {
-    if (this.stream === stream) {
-      this.stream = null;
-      this.failedAt = performance.now();
-    }
-    // Lines buffered in the failed stream are gone too; count at least the failing one.
-    this.dropped += 1;
-    if (!stream.destroyed) stream.destroy();
-    if (!this.outageReported) {
-      this.outageReported = true;
-      // Node's fs messages already start with the code ("ENOSPC: no space left on device, write").
-      this.cfg.report(`cannot write log file ${this.path}: ${err.message}`);
-    }
-  }
-
-  private retire(): void {
-    const stream = this.stream;
-    this.stream = null;
-    if (stream === null) return;
-    const done: Promise<void> = new Promise<void>((resolve) => {
-      if (stream.closed) return resolve();
-      stream.once('close', () => resolve());
-      stream.end();
-    }).then(() => void this.closing.delete(done));
-    this.closing.add(done);
-  }
-}
-
 /** Build the daemon's logger from ha.cf's logging directives. */
 export function createLogger(options: LogOptions = {}): DaemonLogger {
-  const ident = options.ident ?? 'hbd';
+  const ident = options.ident ?? DEFAULT_IDENT;
   const pid = options.pid ?? process.pid;
   const debugLevel = options.debugLevel ?? 0;
   const clock = options.clock ?? ((): Date => new Date());
   const stderr: TextSink = options.stderr ?? guardedProcessStderr();
+  const journal = options.journal ?? (options.stderr === undefined && isJournalStream());
   const foreground = options.foreground ?? false;
   const facility = options.logfacility == null || options.logfacility === '' ? null : parseFacility(options.logfacility);
 
@@ -240,17 +149,19 @@ export function createLogger(options: LogOptions = {}): DaemonLogger {
     return t instanceof Date ? t : new Date(t);
   };
 
-  let syslog: SyslogWriter | null = null;
+  // One logger child per tag: `logger -t` fixes the tag for the child's life. Heartbeat's
+  // tags are few (the daemon's, ResourceManager, IPaddr, IPaddr2), so this stays small.
+  const syslogs = new Map<string, SyslogWriter>();
   let closed = false;
 
   // Trouble with a sink goes to stderr (seen when started by hand or by an init system
   // that captures it) and to syslog when that is a different path.
-  const report = (text: string): void => {
-    safeWrite(stderr, `${ident}[${pid}]: ${text}\n`);
+  const report = (text: string, severity: Severity = LEVEL_SEVERITY.error): void => {
+    safeWrite(stderr, `${journalPrefix(journal, severity)}${ident}[${pid}]: ${text}\n`);
   };
   const reportFile = (text: string): void => {
     report(text);
-    syslog?.write(LEVEL_SEVERITY.error, formatSyslogText('error', text));
+    syslogs.get(ident)?.write(LEVEL_SEVERITY.error, formatSyslogText('error', text));
   };
   const notice = (msg: string): string => formatLine(ident, pid, now(), 'warn', msg);
 
@@ -263,54 +174,82 @@ export function createLogger(options: LogOptions = {}): DaemonLogger {
   const logfile = fileEnabled(options.logfile) ? new FileSink(options.logfile, fileCfg) : null;
   const debugfile = fileEnabled(options.debugfile) ? new FileSink(options.debugfile, fileCfg) : null;
 
-  if (facility !== null) {
-    syslog = new SyslogWriter({
-      ident,
-      pid,
-      facility,
-      socket: options.syslogSocket,
-      loggerPath: options.loggerPath,
-      restartMinMs: options.syslogRestartMinMs,
-      restartMaxMs: options.syslogRestartMaxMs,
-      onError: (why) => report(`syslog unavailable: ${why}`),
-      onRecover: (lost) => {
-        report(`syslog available again${lost > 0 ? `, ${lost} lines lost` : ''}`);
-      },
-    });
-  }
+  const syslogFor = (tag: string): SyslogWriter | null => {
+    if (facility === null || closed) return null;
+    let w = syslogs.get(tag);
+    if (w === undefined) {
+      const who = tag === ident ? 'syslog' : `syslog for ${tag} lines`;
+      w = new SyslogWriter({
+        ident: tag,
+        pid,
+        facility,
+        socket: options.syslogSocket,
+        loggerPath: options.loggerPath,
+        restartMinMs: options.syslogRestartMinMs,
+        restartMaxMs: options.syslogRestartMaxMs,
+        onError: (why) => report(`${who} unavailable: ${why}`),
+        onRecover: (lost) => {
+          report(`${who} available again${lost > 0 ? `, ${lost} lines lost` : ''}`, LEVEL_SEVERITY.info);
+        },
+      });
+      syslogs.set(tag, w);
+    }
+    return w;
+  };
+  // Started now, so a missing socket or binary is reported at start, not at the first line.
+  syslogFor(ident);
 
   const debugEnabled = (level = 1): boolean => debugLevel >= level && debugLevel > 0;
 
-  const emit = (level: Level, msg: string): void => {
+  const emit = (tag: string, level: Level, msg: string): void => {
     if (closed) return;
-    const line = formatLine(ident, pid, now(), level, String(msg)) + '\n';
+    const line = formatLine(tag, pid, now(), level, String(msg)) + '\n';
     if (level !== 'debug') logfile?.write(line);
     debugfile?.write(line);
-    syslog?.write(LEVEL_SEVERITY[level], formatSyslogText(level, String(msg)));
-    if (foreground) safeWrite(stderr, line);
+    syslogFor(tag)?.write(LEVEL_SEVERITY[level], formatSyslogText(level, String(msg)));
+    if (foreground) safeWrite(stderr, journalPrefix(journal, LEVEL_SEVERITY[level]) + line);
   };
 
-  return {
-    info: (msg) => emit('info', msg),
-    warn: (msg) => emit('warn', msg),
-    error: (msg) => emit('error', msg),
-    crit: (msg) => emit('crit', msg),
+  const loggerFor = (tag: string): Logger => ({
+    info: (msg) => emit(tag, 'info', msg),
+    warn: (msg) => emit(tag, 'warn', msg),
+    error: (msg) => emit(tag, 'error', msg),
+    crit: (msg) => emit(tag, 'crit', msg),
     debug: (msg, level = 1) => {
-      if (debugEnabled(level)) emit('debug', msg);
+      if (debugEnabled(level)) emit(tag, 'debug', msg);
     },
     debugEnabled,
+  });
+
+  return {
+    ...loggerFor(ident),
+    tagged: loggerFor,
     reopen: () => {
       if (closed) return;
       logfile?.reopen();
       debugfile?.reopen();
-      syslog?.restartNow();
+      for (const w of syslogs.values()) w.restartNow();
     },
     close: async () => {
       if (closed) return;
       closed = true;
-      await Promise.all([logfile?.close(), debugfile?.close(), syslog?.close()]);
+      await Promise.all([logfile?.close(), debugfile?.close(), ...[...syslogs.values()].map((w) => w.close())]);
     },
   };
+}
+
+/**
+ * One line under the tag Heartbeat's helper would have printed it with (`ResourceManager`,
+ * `IPaddr`), minus the `IPaddr: ` the agents put in front for untagged logs. With a tag of
+ * their own choosing (`ownTag` not the default), every line goes under it, as before tags.
+ */
+export function logAs(log: DaemonLogger, ownTag: string, level: Level, text: string, tag?: string): void {
+  if (tag === undefined || ownTag !== DEFAULT_IDENT) {
+    log[level](text);
+    return;
+  }
+  const own = `${tag}: `;
+  log.tagged(tag)[level](text.startsWith(own) ? text.slice(own.length) : text);
 }
 
 /** A logger that drops everything (libraries and tests that do not care). */

@@ -122,7 +122,7 @@ export class Demo {
     say(n, `hbd -f --node ${n} started (pid ${child.pid})`);
     onOutputLines(child, (line) => {
       const at = wall();
-      const m = /^hbd\[\d+\]: \S+ (\w+): (.*)$/.exec(line);
+      const m = /^[A-Za-z0-9_.-]+\[\d+\]: \S+ (\w+): (.*)$/.exec(line);
       const text = m ? m[2]! : line;
       const log = this.logs.get(n) ?? [];
       this.logs.set(n, log);

@@ -1,7 +1,7 @@
 // What a node runtime needs from the world around it. The daemon implements it with real
 // sockets, child processes, timers and logs (src/daemon/); the simulator with a virtual
 // network, virtual agents and a virtual clock (src/sim/). Nothing else differs between them.
-import type { LogLevel, NodeEffect, NodeState } from '../core/node.js';
+import type { LogLevel, LogTag, NodeEffect, NodeState } from '../core/node.js';
 import type { HbMessage } from '../wire/message.js';
 import type { Incoming } from '../wire/messages.js';
 
@@ -25,7 +25,8 @@ export interface NodePort {
   send(message: HbMessage): void;
   /** Start an agent call; its result comes back through `NodeRuntime.agentDone`. */
   runAgent(call: AgentCall): void;
-  log(level: LogLevel, text: string): void;
+  /** `tag`: see the core's log effect (ResourceManager's lines). */
+  log(level: LogLevel, text: string, tag?: LogTag): void;
   /** Call `NodeRuntime.tick` in `delayMs` ms (null: no timer). Replaces any earlier request. */
   wakeIn(delayMs: number | null): void;
   /** Wall-clock seconds, for Heartbeat's `ts` field only (liveness runs on the monotonic clock). */

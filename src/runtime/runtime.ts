@@ -137,7 +137,7 @@ export class NodeRuntime {
           this.port.runAgent({ group: e.group, resource: e.resource, action: e.action });
           break;
         case 'log':
-          this.port.log(e.level, e.text);
+          this.port.log(e.level, e.text, e.tag);
           break;
         case 'exit':
           exit = true;

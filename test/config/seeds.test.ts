@@ -53,7 +53,8 @@ test('Arch wiki: bcast, auto_failback on, IPaddr with the IP/gateway form, three
   assert.equal(cfg.ha.autoFailback, 'on');
   assert.equal(cfg.ha.useLogd, true);
   assert.ok(warned(result, /warntime .* is not below deadtime/), 'warntime 10 > deadtime 5 is pointed out');
-  assert.ok(warned(result, /"use_logd" is understood but not acted on/));
+  // use_logd is acted on now: hbd logs where the logging daemon would have (syslog, daemon).
+  assert.ok(warned(result, /use_logd yes: hbd has no logging daemon, so it logs to syslog itself, facility daemon/));
   const g = cfg.groups[0]!;
   assert.equal(g.preferredNode, 'node1');
   assert.deepEqual(g.resources.map((r) => [r.name, r.args]), [

@@ -71,6 +71,8 @@ export class HttpCluster {
         ...this.nodes.map((n) => `ucast lo ${this.addr(n)}`),
         `node ${this.nodes.join(' ')}`,
         'auto_failback on',
+        // Without a log line hbd would fall back to the host's syslog (as Heartbeat does).
+        `logfile ${join(this.dir, node, 'ha-log')}`,
         '',
       ].join('\n'),
     );

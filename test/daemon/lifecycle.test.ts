@@ -51,9 +51,9 @@ test('logfile and debugfile get Heartbeat-format lines; SIGHUP re-reads the conf
     await c.waitFor('bravo dead', () => c.firstLog('alpha', /node bravo: is dead/, killedAt));
     await c.waitFor('lines in the logfile', () => existsSync(logfile) && /node bravo: is dead/.test(readFileSync(logfile, 'utf8')));
     const log = readFileSync(logfile, 'utf8');
-    assert.match(log, /^hbd\[\d+\]: \d{4}\/\d{2}\/\d{2}_\d{2}:\d{2}:\d{2} WARN: node bravo: is dead$/m);
-    assert.match(log, /^hbd\[\d+\]: \S+ info: Link bravo:lo dead\.$/m);
-    assert.match(log, /^hbd\[\d+\]: \S+ info: Link bravo:lo up\.$/m);
+    assert.match(log, /^heartbeat\[\d+\]: \d{4}\/\d{2}\/\d{2}_\d{2}:\d{2}:\d{2} WARN: node bravo: is dead$/m);
+    assert.match(log, /^heartbeat\[\d+\]: \S+ info: Link bravo:lo dead\.$/m);
+    assert.match(log, /^heartbeat\[\d+\]: \S+ info: Link bravo:lo up\.$/m);
     assert.ok(readFileSync(debugfile, 'utf8').includes('node bravo: is dead'));
 
     // A broken edit is refused and the node keeps running with what it had.
@@ -78,7 +78,8 @@ test('a wall-clock jump does not kill anyone: liveness runs on the monotonic clo
   const daemons: InstanceType<typeof Daemon>[] = [];
   try {
     for (const [i, n] of ['alpha', 'bravo'].entries()) {
-      const logger = Object.assign(memoryLogger(0), { reopen: () => undefined, close: async () => undefined });
+      const mem = memoryLogger(0);
+      const logger = Object.assign(mem, { reopen: () => undefined, close: async () => undefined, tagged: () => mem });
       const r = Daemon.load({ configDir: c.configDir(n), nodeName: n, stateDir: join(c.dir, n, 'st'), localAddress: `127.0.0.${i + 1}`, foreground: false, logger });
       if ('errors' in r) throw new Error(r.errors.join('\n'));
       daemons.push(r.daemon);
@@ -114,8 +115,8 @@ test('logfacility: hbd\'s lines reach a real syslog daemon (rsyslogd) with the r
     await c.waitFor('alpha active', () => c.allActive('alpha'));
     const killedAt = c.kill9('bravo');
     await c.waitFor('bravo dead', () => c.firstLog('alpha', /node bravo: is dead/, killedAt));
-    await c.waitFor('syslog has it', () => rs.lines().some((l) => /^local0\.warning hbd\[\d+\]: WARN: node bravo: is dead$/.test(l)));
-    assert.ok(rs.lines().some((l) => /^local0\.info hbd\[\d+\]: info: Link bravo:lo dead\.$/.test(l)));
+    await c.waitFor('syslog has it', () => rs.lines().some((l) => /^local0\.warning heartbeat\[\d+\]: WARN: node bravo: is dead$/.test(l)));
+    assert.ok(rs.lines().some((l) => /^local0\.info heartbeat\[\d+\]: info: Link bravo:lo dead\.$/.test(l)));
   } finally {
     await rs.stop();
     await c.cleanup();

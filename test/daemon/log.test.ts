@@ -65,18 +65,18 @@ test('logfile gets everything but debug, debugfile everything, in Heartbeat form
     await log.close();
     assert.equal(
       await readFile(logfile, 'utf8'),
-      'hbd[4241]: 2009/07/25_21:33:05 info: Link prime:eth0 dead.\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 ERROR: process_status_message: bad node [nodearch2] in message\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 CRIT: Emergency Shutdown: Master Control process died.\n',
+      'heartbeat[4241]: 2009/07/25_21:33:05 info: Link prime:eth0 dead.\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 ERROR: process_status_message: bad node [nodearch2] in message\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 CRIT: Emergency Shutdown: Master Control process died.\n',
     );
     assert.equal(
       await readFile(debugfile, 'utf8'),
-      'hbd[4241]: 2009/07/25_21:33:05 info: Link prime:eth0 dead.\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 ERROR: process_status_message: bad node [nodearch2] in message\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 CRIT: Emergency Shutdown: Master Control process died.\n' +
-        'hbd[4241]: 2009/07/25_21:33:05 debug: debug one\n',
+      'heartbeat[4241]: 2009/07/25_21:33:05 info: Link prime:eth0 dead.\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 WARN: node prime: is dead\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 ERROR: process_status_message: bad node [nodearch2] in message\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 CRIT: Emergency Shutdown: Master Control process died.\n' +
+        'heartbeat[4241]: 2009/07/25_21:33:05 debug: debug one\n',
     );
     assert.equal(err.text(), '', 'nothing on stderr when not in the foreground');
   });
@@ -90,7 +90,7 @@ test('debug level 0 drops debug lines everywhere; higher levels let deeper debug
     quiet.debug('hidden');
     quiet.info('shown');
     await quiet.close();
-    assert.equal(await readFile(debugfile, 'utf8'), 'hbd[1]: 2009/07/25_21:33:05 info: shown\n');
+    assert.equal(await readFile(debugfile, 'utf8'), 'heartbeat[1]: 2009/07/25_21:33:05 info: shown\n');
 
     const verbose = createLogger({ pid: 1, debugfile, debugLevel: 3, clock, stderr: captureStderr() });
     assert.equal(verbose.debugEnabled(3), true);
@@ -130,7 +130,7 @@ test('control characters from the network cannot split or forge lines', async ()
   log.warn('bad node [evil\nhbd[7]: 2009/07/25_21:33:05 CRIT: forged] \x1b[31m\ttab');
   await log.close();
   assert.deepEqual(err.lines(), [
-    'hbd[7]: 2009/07/25_21:33:05 WARN: bad node [evil\\nhbd[7]: 2009/07/25_21:33:05 CRIT: forged] \\x1b[31m\\ttab',
+    'heartbeat[7]: 2009/07/25_21:33:05 WARN: bad node [evil\\nhbd[7]: 2009/07/25_21:33:05 CRIT: forged] \\x1b[31m\\ttab',
   ]);
 });
 
@@ -156,7 +156,7 @@ test('unwritable log files never throw, are reported once, and other sinks keep 
       const reports = err.lines();
       assert.equal(reports.length, 1, `${c.name}: exactly one report, got ${JSON.stringify(reports)}`);
       assert.match(reports[0] ?? '', c.code);
-      assert.match(reports[0] ?? '', /^hbd\[9\]: cannot write log file /);
+      assert.match(reports[0] ?? '', /^heartbeat\[9\]: cannot write log file /);
       const dbg = await readFile(debugfile, 'utf8');
       assert.match(dbg, new RegExp(`ERROR: ${c.name} line 59\\n$`), `${c.name}: debugfile still written`);
     }
@@ -177,7 +177,7 @@ test('a failed log file is retried and says how many lines were lost', async () 
     log.info('kept');
     await log.close();
     const text = await readFile(logfile, 'utf8');
-    assert.match(text, /^hbd\[3\]: 2009\/07\/25_21:33:05 WARN: \d+ log lines lost \(.*ha-log failing or too slow\)\n/);
+    assert.match(text, /^heartbeat\[3\]: 2009\/07\/25_21:33:05 WARN: \d+ log lines lost \(.*ha-log failing or too slow\)\n/);
     assert.match(text, /info: kept\n$/);
     assert.doesNotMatch(text, /lost 1|lost 2/);
     assert.equal(err.lines().length, 2, err.text());
@@ -200,11 +200,11 @@ test('reopen() after logrotate renamed the file: new lines go to a new file', as
     await log.close();
     assert.equal(
       await readFile(`${logfile}.1`, 'utf8'),
-      'hbd[5]: 2009/07/25_21:33:05 info: before rotate 1\n' +
-        'hbd[5]: 2009/07/25_21:33:05 info: before rotate 2\n' +
-        'hbd[5]: 2009/07/25_21:33:05 info: after rename, before reopen\n',
+      'heartbeat[5]: 2009/07/25_21:33:05 info: before rotate 1\n' +
+        'heartbeat[5]: 2009/07/25_21:33:05 info: before rotate 2\n' +
+        'heartbeat[5]: 2009/07/25_21:33:05 info: after rename, before reopen\n',
     );
-    assert.equal(await readFile(logfile, 'utf8'), 'hbd[5]: 2009/07/25_21:33:05 info: after reopen\n');
+    assert.equal(await readFile(logfile, 'utf8'), 'heartbeat[5]: 2009/07/25_21:33:05 info: after reopen\n');
   });
 });
 
@@ -218,7 +218,7 @@ test('files append to what is already there; /dev/null and empty names mean off'
     }
     assert.equal(
       await readFile(logfile, 'utf8'),
-      'hbd[1]: 2009/07/25_21:33:05 info: run 1\nhbd[2]: 2009/07/25_21:33:05 info: run 2\n',
+      'heartbeat[1]: 2009/07/25_21:33:05 info: run 1\nheartbeat[2]: 2009/07/25_21:33:05 info: run 2\n',
     );
     const off = createLogger({ logfile: '', debugfile: null, logfacility: 'none', stderr: captureStderr() });
     off.crit('goes nowhere');

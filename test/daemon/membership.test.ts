@@ -61,7 +61,7 @@ test('SIGTERM: peers act on the goodbye at once instead of waiting deadtime', as
       assert.ok(c.firstLog(s, /Received shutdown notice from 'charlie'/, termAt), 'the goodbye was received');
       assert.ok(dead.at - termAt < 1500, `declared dead ${Math.round(dead.at - termAt)} ms after SIGTERM; deadtime is 5000 ms`);
     }
-    assert.match(c.logText('charlie'), /hbd shutdown complete/);
+    assert.match(c.logText('charlie'), /^heartbeat\[\d+\]: \S+ info: charlie Heartbeat shutdown complete\.$/m);
   } finally {
     await c.cleanup();
   }

@@ -73,7 +73,7 @@ test('a missing syslog socket is reported once on stderr; logging goes on', asyn
     await log.close();
     const text = chunks.join('');
     assert.equal(text.split('\n').filter((l) => l !== '').length, 1, text);
-    assert.match(text, /^hbd\[11\]: syslog unavailable: syslog socket .*absent\.sock: ENOENT\n$/);
+    assert.match(text, /^heartbeat\[11\]: syslog unavailable: syslog socket .*absent\.sock: ENOENT\n$/);
   });
 });
 
@@ -103,12 +103,12 @@ test('lines reach a real rsyslogd with the right facility, severity, tag and tex
       log.warn('two\nlines');
       await waitFor('six lines in rsyslog output', () => rs.lines().length >= 6, WAIT);
       assert.deepEqual(rs.lines(), [
-        'local0.info hbd[4241]: info: Link prime:eth0 dead.',
-        'local0.warning hbd[4241]: WARN: node prime: is dead',
-        'local0.err hbd[4241]: ERROR: process_status_message: bad node [nodearch2] in message',
-        'local0.crit hbd[4241]: CRIT: Emergency Shutdown: Master Control process died.',
-        'local0.debug hbd[4241]: debug: debug: a  b   c',
-        'local0.warning hbd[4241]: WARN: two\\nlines',
+        'local0.info heartbeat[4241]: info: Link prime:eth0 dead.',
+        'local0.warning heartbeat[4241]: WARN: node prime: is dead',
+        'local0.err heartbeat[4241]: ERROR: process_status_message: bad node [nodearch2] in message',
+        'local0.crit heartbeat[4241]: CRIT: Emergency Shutdown: Master Control process died.',
+        'local0.debug heartbeat[4241]: debug: debug: a  b   c',
+        'local0.warning heartbeat[4241]: WARN: two\\nlines',
       ]);
       assert.deepEqual(stderr, [], 'no trouble reported');
     } finally {

@@ -37,7 +37,7 @@ function watchBoth(c: NsCluster): { stop(): Promise<boolean> } {
 async function guardPid(c: NsCluster, host: string): Promise<number> {
   for (const pid of await c.pidsIn(host)) {
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('guard-main.js')) return pid;
+      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').startsWith('heartbeat: address guard')) return pid;
     } catch {
       /* gone meanwhile */
     }

@@ -81,6 +81,9 @@ export class LocalCluster {
         ...ucast,
         `node ${o.nodes.join(' ')}`,
         `auto_failback ${o.autoFailback ?? 'on'}`,
+        // A log line of their own, unless the test sets logging itself: without one hbd falls
+        // back to the host's syslog (as Heartbeat does), which tests must not write to.
+        /^\s*(logfile|debugfile|logfacility|use_logd)\b/m.test(o.extra ?? '') ? '' : `logfile ${join(this.dir, node, 'ha-log')}`,
         o.extra ?? '',
         '',
       ].join('\n'),

@@ -62,12 +62,13 @@ export interface Rsyslog {
 
 /**
  * A private rsyslogd in the foreground: no system socket, one imuxsock input on `sock`,
- * local0 written to `out` with facility and severity spelled out.
+ * `facility` (default local0) written to `out` with facility and severity spelled out.
  */
-export async function startRsyslog(dir: string, sock: string, tag: string): Promise<Rsyslog> {
+export async function startRsyslog(dir: string, sock: string, tag: string, facility = 'local0'): Promise<Rsyslog> {
   const conf = join(dir, `rsyslog-${tag}.conf`);
   const pidfile = join(dir, `rsyslog-${tag}.pid`);
-  const out = join(dir, 'local0.log');
+  if (!/^[a-z0-9]+$/.test(facility)) throw new Error(`startRsyslog: "${facility}" is not a facility name`);
+  const out = join(dir, `${facility}.log`);
   const q = (s: string): string => JSON.stringify(s); // paths from mkdtemp: no quotes inside
   await writeFile(
     conf,
@@ -78,7 +79,7 @@ export async function startRsyslog(dir: string, sock: string, tag: string): Prom
       `input(type="imuxsock" Socket=${q(sock)} CreatePath="on" RateLimit.Interval="0")`,
       'template(name="hbtest" type="string"',
       '  string="%syslogfacility-text%.%syslogseverity-text% %syslogtag%%msg:::sp-if-no-1st-sp%%msg:::drop-last-lf%\\n")',
-      `local0.* action(type="omfile" file=${q(out)} template="hbtest")`,
+      `${facility}.* action(type="omfile" file=${q(out)} template="hbtest")`,
       '',
     ].join('\n'),
   );

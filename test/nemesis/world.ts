@@ -25,12 +25,20 @@ function webScript(node: string, address: string): ScriptSpec {
 dir="$(dirname "$HA_DIR")"
 pidf="$dir/web.pid"
 alive() { [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; }
+# Running means serving: a server caught half-way through a graceful stop (its stop script
+# killed with hbd) is alive but no longer listens.
+serving() { alive && [ -n "$(ss -Hltn 'sport = :80')" ]; }
 case "$1" in
   start)
     mode="$(cat "$dir/agent-mode" 2>/dev/null)"
     [ "$mode" = fail ] && { echo "web: start fails (nemesis agent-fail)"; exit 1; }
     [ "$mode" = hang ] && exec sleep 3600
-    alive && exit 0
+    serving && exit 0
+    if alive; then
+      echo "web: pid $(cat "$pidf") is alive but not listening: killing it"
+      kill -9 "$(cat "$pidf")"
+      while alive; do sleep 0.02; done
+    fi
     : > "$dir/web.out"
     setsid ${process.execPath} ${BIN.web} ${node} ${address} 80 >> "$dir/web.out" 2>&1 < /dev/null &
     echo $! > "$pidf"
@@ -49,7 +57,7 @@ case "$1" in
     fi
     rm -f "$pidf"; exit 0 ;;
   status)
-    if alive; then echo "web is running"; exit 0; else echo "web is stopped"; exit 3; fi ;;
+    if serving; then echo "web is running"; exit 0; else echo "web is stopped"; exit 3; fi ;;
   *) echo "usage: $0 {start|stop|status}"; exit 1 ;;
 esac
 `;

@@ -186,6 +186,14 @@ async function realResults(): Promise<Results> {
     async (c) => {
       const cl = (args: string[]) => c.run('alpha', [REAL.cl_status, ...args]);
       try {
+        // alpha alone first (past its initdead, holding its group), then beta: Heartbeat's
+        // cold start of both at once can end in its "Both machines own" dance.
+        c.start('alpha');
+        await waitFor('real Heartbeat: alpha holds its group alone', async () => ['all\n', 'local\n'].includes((await cl(['rscstatus'])).stdout), {
+          timeoutMs: 300_000,
+          pollMs: 1000,
+        });
+        c.start('beta');
         await settle('real Heartbeat', cl);
       } catch (err) {
         (err as Error).message += `\n--- Heartbeat's output\n${c.dump()}`;

@@ -46,6 +46,8 @@ export function runArgv(argv: string[], env: NodeJS.ProcessEnv = process.env, ti
 
 export interface RealCluster {
   lan: Lan;
+  /** Starts Heartbeat on a node (withRealHeartbeat starts none: see there). */
+  start(node: string): void;
   /** Runs a real classic command on a node, inside its mount, UTS and network namespaces. */
   run(node: string, argv: string[]): Promise<Ran>;
   /** The daemons' output and the ends of their log files, for a failure's message. */
@@ -53,9 +55,12 @@ export interface RealCluster {
 }
 
 /**
- * Starts real Heartbeat on every node of `nodes` (name -> octet) with the given files
- * (`files(lan)` sees the hosts' addresses), runs `fn`, then removes every process, namespace
- * and file, and fails when something is left.
+ * Prepares real Heartbeat on every node of `nodes` (name -> octet) with the given files
+ * (`files(lan)` sees the hosts' addresses), runs `fn` (which starts the daemons with
+ * `c.start`, in the order it needs), then removes every process, namespace and file, and
+ * fails when something is left. Heartbeat 3.0.6 started on two nodes at once can fall into
+ * its cold-start race ("T_STARTING received during takeover", "Both machines own our
+ * resources!") and stay in transition for minutes: start the preferred node first.
  */
 export async function withRealHeartbeat<T>(
   subnet: string,
@@ -78,16 +83,17 @@ export async function withRealHeartbeat<T>(
       }
     };
     for (const [name, octet] of Object.entries(nodes)) await lan.addHost(name, octet);
-    for (const name of Object.keys(nodes)) {
-      prepareHeartbeatDir(join(dir, name), files(lan, name));
-      const child = lan.spawnIn(name, heartbeatArgv(join(dir, name), name), { env: { ...process.env, LC_ALL: 'C' } });
-      onOutputLines(child, (line) => {
-        if (out.length < 2000) out.push(`[${name}] ${line}`);
-      });
-      daemons.set(name, child);
-    }
+    for (const name of Object.keys(nodes)) prepareHeartbeatDir(join(dir, name), files(lan, name));
     const cluster: RealCluster = {
       lan,
+      start(name) {
+        if (daemons.has(name)) throw new Error(`real Heartbeat on ${name} was started already`);
+        const child = lan.spawnIn(name, heartbeatArgv(join(dir, name), name), { env: { ...process.env, LC_ALL: 'C' } });
+        onOutputLines(child, (line) => {
+          if (out.length < 2000) out.push(`[${name}] ${line}`);
+        });
+        daemons.set(name, child);
+      },
       run(node, argv) {
         const pid = daemons.get(node)?.pid;
         if (!pid) throw new Error(`real Heartbeat on ${node} has no PID (did it start?)`);

@@ -10,6 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { netnsSkip } from '../helpers/netns.js';
 import { inNs } from '../../src/lib/netns.js';
+import { sleep } from '../../src/lib/wait.js';
+import { AddressMonitor, heldByTwo } from '../helpers/address-monitor.js';
 import { stepper, wall, withCluster, type NsCluster, type NsClusterOptions } from '../helpers/cluster.js';
 
 const skip = await netnsSkip();
@@ -19,17 +21,21 @@ const DEADTIME_S = 10;
 const TIMERS = { keepalive: '200ms', warntime: '5', deadtime: String(DEADTIME_S), initdead: String(2 * DEADTIME_S), web: false, client: null } as const;
 
 /** Samples both hosts until stopped; true if the VIP was ever seen on both at once. */
-function watchBoth(c: NsCluster): { stop(): Promise<boolean> } {
-  let running = true;
-  let both = false;
-  const loop = (async () => {
-    while (running) if ((await c.holders(VIP)).length > 1) both = true;
-  })();
+/** Whether the VIP was ever on both hosts from now until stop(), by the kernel's address events. */
+async function watchBoth(c: NsCluster): Promise<{ stop(): Promise<boolean> }> {
+  // The holders now, then every change: a host that holds it already is held from the start.
+  const monitors = c.names.map((n) => new AddressMonitor(c.lan, n, VIP));
+  // `ip monitor` subscribes a moment after its start: give it that before anything happens.
+  await sleep(300);
+  const startHeld = c.holders(VIP);
   return {
     async stop() {
-      running = false;
-      await loop;
-      return both;
+      // Let the last events arrive before reading them.
+      await sleep(200);
+      const held = await startHeld;
+      const end = Date.now();
+      for (const m of monitors) m.stop();
+      return heldByTwo(monitors.flatMap((m) => m.holdings(end, held.includes(m.host))));
     },
   };
 }
@@ -48,7 +54,7 @@ async function guardPid(c: NsCluster, host: string): Promise<number> {
 const onLo = async (c: NsCluster, host: string) => (await inNs(c.host(host).ns, ['ip', '-4', '-o', 'addr', 'show', 'dev', 'lo'])).stdout.includes(` ${VIP}/`);
 
 async function killAndExpectLastWords(c: NsCluster, t: { diagnostic(s: string): void }): Promise<number> {
-  const watch = watchBoth(c);
+  const watch = await watchBoth(c);
   const killedAt = await c.kill9('primary');
   await c.waitFor('secondary to hold the group after the last words', async () => (await c.status('secondary')).groups[0]?.owner === 'secondary', 5000);
   assert.equal(await watch.stop(), false, 'the VIP was never on both hosts');
@@ -119,7 +125,7 @@ test('systemd\'s control-group stop: SIGTERM to the guard as hbd dies does not s
       c.startAll();
       await c.waitStable('primary owns the group', { 0: 'primary' });
       const guard = await guardPid(c, 'primary');
-      const watch = watchBoth(c);
+      const watch = await watchBoth(c);
       const killedAt = await c.kill9('primary');
       process.kill(guard, 'SIGTERM');
       await c.waitFor('secondary to hold the VIP', async () => (await c.holders(VIP)).includes('secondary'), 5000);
@@ -132,7 +138,7 @@ test('systemd\'s control-group stop: SIGTERM to the guard as hbd dies does not s
       c.start('primary');
       await c.waitFor('secondary to see primary active', async () => (await c.status('secondary')).nodes.find((n) => n.name === 'primary')?.status === 'active', 10_000);
       const guard = await guardPid(c, 'secondary');
-      const watch = watchBoth(c);
+      const watch = await watchBoth(c);
       const at = wall();
       process.kill(guard, 'SIGTERM');
       assert.equal(await c.term('secondary'), 0);

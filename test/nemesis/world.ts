@@ -6,9 +6,9 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { BIN, NsCluster, type ScriptSpec } from '../helpers/cluster.js';
 import { inNs, type Lan } from '../../src/lib/netns.js';
-import { onOutputLines } from '../../src/lib/lines.js';
 import { processTree, killTree } from '../../src/lib/proc-tree.js';
 import { signalPid } from '../../src/lib/signal.js';
+import { AddressMonitor } from '../helpers/address-monitor.js';
 import type { ClientAnswer, Holding, LogLine } from './checker.js';
 import type { Schedule } from './schedule.js';
 
@@ -64,18 +64,6 @@ esac
   return { name: 'web', dir: 'init.d', body };
 }
 
-/** `ip -ts -o monitor address` in a host: every add and delete of the VIP, as the kernel made them. */
-class AddressMonitor {
-  readonly events: { at: number; held: boolean }[] = [];
-  constructor(lan: Lan, host: string) {
-    const child = lan.spawnIn(host, ['ip', '-ts', '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
-    onOutputLines(child, (line) => {
-      const m = /^\[(\S+)\] (Deleted )?\d+: \S+\s+inet (\S+)\//.exec(line);
-      if (m && m[3] === VIP) this.events.push({ at: Date.parse(`${m[1]}Z`), held: !m[2] });
-    });
-  }
-}
-
 export interface WorldOptions {
   /** A copy of hbd to run instead of this build's (the broken-daemon test). */
   hbd?: string;
@@ -125,7 +113,7 @@ export class World {
       mkdirSync(join(cluster.nodeDir(n.name), 'init.d'), { recursive: true });
       writeFileSync(path, spec.body);
       chmodSync(path, 0o755);
-      w.monitors.set(n.name, new AddressMonitor(lan, n.name));
+      w.monitors.set(n.name, new AddressMonitor(lan, n.name, VIP));
     }
     return w;
   }
@@ -216,19 +204,7 @@ export class World {
 
   /** Every VIP holding, from the address events (open ones end at `end`). */
   holdings(end: number): Holding[] {
-    const out: Holding[] = [];
-    for (const [node, m] of this.monitors) {
-      let since: number | null = null;
-      for (const e of m.events) {
-        if (e.held && since === null) since = e.at;
-        if (!e.held && since !== null) {
-          out.push({ node, from: since, to: e.at });
-          since = null;
-        }
-      }
-      if (since !== null) out.push({ node, from: since, to: end });
-    }
-    return out;
+    return [...this.monitors.values()].flatMap((m) => m.holdings(end));
   }
 
   /** The VIP's holders as `ip addr` shows them now: the monitors' final state must agree. */

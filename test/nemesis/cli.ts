@@ -6,7 +6,7 @@
 // stderr and the summary on stdout; exits 1 when any invariant was violated.
 // --parallel P runs P schedules at once, each on its own namespace LAN: they share the CPU,
 // so one schedule's CPU saturation loads the others too (harsher, and less reproducible).
-// Ctrl-C stops after the schedule in progress and prints the summary of those done.
+// Ctrl-C stops after the schedules in progress (they clean up first) and prints the summary.
 // Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
 // --kinds/--window/--max-faults it ran with).
 import { parseArgs } from 'node:util';
@@ -76,10 +76,11 @@ async function main(argv: string[]): Promise<number> {
   const started = Date.now();
   // Ctrl-C (or SIGTERM) ends a long run after the schedule in progress, with its summary.
   let stopping = false;
+  // A second signal does not exit at once: the runs in progress must still remove their
+  // namespaces and processes (an exit here once left 16 namespaces behind).
   const stop = (): void => {
-    if (stopping) process.exit(130);
+    process.stderr.write(stopping ? 'nemesis: still cleaning up the schedules in progress\n' : 'nemesis: stopping after the schedules in progress\n');
     stopping = true;
-    process.stderr.write('nemesis: stopping after the schedules in progress (again to quit at once)\n');
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

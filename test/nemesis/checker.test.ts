@@ -2,7 +2,7 @@
 // fires on the bad one it is about, so a real run's silence means something.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { boundsOf, check, type AppliedFault, type ClientAnswer, type History } from './checker.js';
+import { boundsOf, check, FAILED_START_HOLD_MS, type AppliedFault, type ClientAnswer, type History } from './checker.js';
 import { DEFAULT_TIMERS, type Fault, type Schedule } from './schedule.js';
 
 const T0 = 1_000_000;
@@ -85,6 +85,22 @@ test('after the faults: failed requests, two servers, no holder, and no failback
   // After a hand switch the group may end anywhere, but still on exactly one node.
   const switched = schedule(2, [{ kind: 'standby', at: 1000, durMs: 0, node: 'node1' }]);
   assert.ok(!invariants(history(switched, { answers: answers(T0, base.end, 'node2'), holdings: [{ node: 'node2', from: T0, to: base.end }] }), switched).includes('no-failback'));
+});
+
+test('a failed start on the preferred node: failback is due only after its hold, then it is', () => {
+  const f: Fault = { kind: 'agent-fail', at: 1000, durMs: 2000, node: 'node1' };
+  const s = schedule(3, [f]);
+  const failedAt = T0 + 1500;
+  const logs = { node1: [{ at: failedAt, text: 'ERROR: Resource web failed to start: stopping resource group node1 web again so it never runs half-started.' }] };
+  // node2 serves through the hold; node1 takes the group back once it is over.
+  const back = failedAt + FAILED_START_HOLD_MS + 5000;
+  const end = failedAt + FAILED_START_HOLD_MS + boundsOf(s).settleMs + 4000;
+  const holdings = [{ node: 'node1', from: T0 - 5000, to: failedAt }, { node: 'node2', from: failedAt + 200, to: back }, { node: 'node1', from: back + 100, to: end }];
+  const failback = history(s, { end, applied: [applied(f)], logs, holdings, answers: [...answers(T0, failedAt, 'node1'), ...answers(failedAt + 300, back, 'node2'), ...answers(back + 200, end, 'node1')] });
+  assert.deepEqual(invariants(failback, s), []);
+  // Still on node2 once the hold and the settle bound are over: no failback.
+  const stuck = history(s, { end, applied: [applied(f)], logs, holdings: [{ node: 'node1', from: T0 - 5000, to: failedAt }, { node: 'node2', from: failedAt + 200, to: end }], answers: [...answers(T0, failedAt, 'node1'), ...answers(failedAt + 300, end, 'node2')] });
+  assert.ok(invariants(stuck, s).includes('no-failback'));
 });
 
 test('flapping: more takes of the VIP than two per fault', () => {

@@ -3,6 +3,7 @@
 // never what the daemons say about themselves, and checks the README's invariants as stated
 // for real processes. Pure: a history and its schedule in, violations and figures out, so
 // each rule is tested on hand-made histories (checker.test.ts) as well as on real runs.
+import { DEFAULT_TUNING } from '../../src/core/ownership-state.js';
 import type { Fault, FaultKind, Schedule } from './schedule.js';
 
 /** A span of wall time [from, to). */
@@ -75,6 +76,22 @@ export function boundsOf(s: Schedule): { resolveMs: number; settleMs: number } {
   };
 }
 
+/** The daemon's failed-start hold: a node whose start failed does not run the group again until it ends. */
+export const FAILED_START_HOLD_MS = DEFAULT_TUNING.failedStartHoldMs;
+const FAILED_START = /Resource .* failed to start: stopping resource group/;
+
+/**
+ * When the cluster must be settled: the settle bound after the last fault, or after the last
+ * failed-start hold if that ends later. A node in its hold may not take its group back, so
+ * failback (and the brief move it makes) waits for the hold's end, as in the simulator's
+ * liveness rule. The hold starts at the daemon's own "failed to start" line: a start that
+ * failed is an event only the node that ran it sees.
+ */
+export function settleFrom(h: Pick<History, 'tailFrom' | 'logs'>, s: Schedule): number {
+  const failedStarts = Object.values(h.logs).flatMap((lines) => lines.filter((l) => FAILED_START.test(l.text)).map((l) => l.at));
+  return Math.max(h.tailFrom, ...failedStarts.map((at) => at + FAILED_START_HOLD_MS)) + boundsOf(s).settleMs;
+}
+
 /** Faults after which two owners may exist in a 2-node cluster: they cut what nodes hear. */
 const CUTS_HEARING = new Set<FaultKind>(['impair', 'partition', 'freeze', 'cpu', 'cut-all', 'kill-hbd-guard']);
 
@@ -124,15 +141,15 @@ function twoOwners(h: History, s: Schedule, out: Violation[]): void {
   }
 }
 
-/** From the settle bound after the last fault to the end: one holder, every request answered. */
+/** From the settle bound (settleFrom) to the end: one holder, every request answered. */
 function settled(h: History, s: Schedule, out: Violation[]): void {
-  const from = h.tailFrom + boundsOf(s).settleMs;
+  const from = settleFrom(h, s);
   if (from >= h.end) {
     out.push({ invariant: 'tail-too-short', at: h.end, message: `the quiet tail ends ${Math.round(from - h.end)} ms before the settle bound` });
     return;
   }
   const failed = h.answers.find((a) => a.sent >= from && a.t <= h.end && a.node === null);
-  if (failed) out.push({ invariant: 'unserved', at: failed.sent, message: `a request ${Math.round(failed.sent - h.tailFrom)} ms after the last fault ended failed (bound ${boundsOf(s).settleMs} ms)` });
+  if (failed) out.push({ invariant: 'unserved', at: failed.sent, message: `a request ${Math.round(failed.sent - h.tailFrom)} ms after the last fault ended failed (settled from ${Math.round(from - h.tailFrom)} ms)` });
   const served = new Set(h.answers.filter((a) => a.sent >= from && a.node !== null).map((a) => a.node));
   if (served.size > 1) out.push({ invariant: 'two-servers', at: from, message: `after the faults, the client was answered by ${[...served].join(' and ')}` });
   for (const p of holderTimeline(h).filter((x) => x.at >= from)) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { withLan } from '../../src/lib/netns.js';
 import { signalPid } from '../../src/lib/signal.js';
 import { sleep } from '../../src/lib/wait.js';
-import { check, boundsOf, type AppliedFault, type CheckResult, type History } from './checker.js';
+import { check, settleFrom, type AppliedFault, type CheckResult, type History } from './checker.js';
 import { describe, type Fault, type Schedule } from './schedule.js';
 import { cutMedium, heal, installEmulators, partition, restoreMedium, type LinkEmulator } from './net-faults.js';
 import { SUBNET, VIP, World, type WorldOptions } from './world.js';
@@ -116,8 +116,13 @@ export async function runSchedule(s: Schedule, opts: RunOptions = {}): Promise<R
         const t0 = Date.now();
         const { applied, failed: failedFaults } = await inject(w, s, t0, links, log);
         const tailFrom = Math.max(t0 + s.windowMs, ...applied.map((a) => a.to));
-        const end = tailFrom + boundsOf(s).settleMs + 4000;
-        await sleep(end - Date.now());
+        // A failed start (one that hung to its timeout may fail after the faults) puts off the
+        // settle bound by its hold: wait until the bound as the logs show it now stays put.
+        let end = settleFrom({ tailFrom, logs: w.logs() }, s) + 4000;
+        while (Date.now() < end) {
+          await sleep(end - Date.now());
+          end = settleFrom({ tailFrom, logs: w.logs() }, s) + 4000;
+        }
         const now = await w.holdersNow();
         const history: History = {
           t0,

@@ -101,6 +101,10 @@ test('a failed start on the preferred node: failback is due only after its hold,
   // Still on node2 once the hold and the settle bound are over: no failback.
   const stuck = history(s, { end, applied: [applied(f)], logs, holdings: [{ node: 'node1', from: T0 - 5000, to: failedAt }, { node: 'node2', from: failedAt + 200, to: end }], answers: [...answers(T0, failedAt, 'node1'), ...answers(failedAt + 300, end, 'node2')] });
   assert.ok(invariants(stuck, s).includes('no-failback'));
+  // The failback's move at the hold's end is counted as the failing agent's outage.
+  const moving = check({ ...failback, answers: [...answers(T0, back, 'node2'), ...answers(back + 1000, end, 'node1')] }, s);
+  assert.equal(moving.longestOutage.none, undefined, JSON.stringify(moving.longestOutage));
+  assert.ok((moving.longestOutage['agent-fail'] ?? 0) >= 1000);
 });
 
 test('flapping: more takes of the VIP than two per fault', () => {

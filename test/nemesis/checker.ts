@@ -210,6 +210,8 @@ function redundantMedia(h: History, s: Schedule, out: Violation[]): void {
 
 /** The longest time the client went unanswered, by the fault kinds in effect during it (or shortly before). */
 function outages(h: History, s: Schedule): CheckResult['longestOutage'] {
+  // A failing agent's failed start holds its node off for the hold; the failback at its end is its doing.
+  const reach = (f: Fault): number => boundsOf(s).settleMs + (f.kind === 'agent-fail' || f.kind === 'agent-hang' ? FAILED_START_HOLD_MS : 0);
   const out: CheckResult['longestOutage'] = {};
   const ok = h.answers.filter((a) => a.node !== null && a.sent >= h.t0);
   for (let i = 1; i < ok.length; i++) {
@@ -217,7 +219,7 @@ function outages(h: History, s: Schedule): CheckResult['longestOutage'] {
     if (gap < 4 * 50) continue;
     const gapFrom = ok[i - 1]!.t;
     const gapTo = ok[i]!.t;
-    const kinds = h.applied.filter((a) => a.from < gapTo && gapFrom < a.to + boundsOf(s).settleMs).map((a) => a.fault.kind);
+    const kinds = h.applied.filter((a) => a.from < gapTo && gapFrom < a.to + reach(a.fault)).map((a) => a.fault.kind);
     for (const k of kinds.length ? kinds : (['none'] as const)) out[k] = Math.max(out[k] ?? 0, Math.round(gap));
   }
   return out;

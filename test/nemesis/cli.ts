@@ -1,21 +1,25 @@
 #!/usr/bin/env node
 // npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS]
-//                    [--max-faults N] [--keep-dir DIR] [--parallel P]
+//                    [--max-faults N] [--keep-dir DIR] [--parallel P] [--journal FILE]
 // Runs N seeded fault schedules against real hbd clusters in network namespaces (seeds S,
 // S+1, ...; cluster sizes in turn from --nodes), prints a progress line per schedule on
 // stderr and the summary on stdout; exits 1 when any invariant was violated.
 // --parallel P runs P schedules at once, each on its own namespace LAN: they share the CPU,
 // so one schedule's CPU saturation loads the others too (harsher, and less reproducible).
 // Ctrl-C stops after the schedules in progress (they clean up first) and prints the summary.
+// --journal FILE appends each finished schedule to FILE (JSON lines); the same command run
+// again skips the schedules in it and counts them in the summary, so a run of hours survives
+// a stopped session or a reboot.
 // Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
 // --kinds/--window/--max-faults it ran with).
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { netnsUnavailableReason } from '../../src/lib/netns.js';
 import { FAULT_KINDS, describe, scheduleOf, type FaultKind } from './schedule.js';
-import { runSchedule } from './run.js';
+import { runSchedule, type RunOutcome } from './run.js';
 import { Summary } from './summary.js';
 
-const USAGE = 'usage: npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS] [--max-faults N] [--keep-dir DIR] [--parallel P]\n';
+const USAGE = 'usage: npm run nemesis -- [--schedules N] [--seed S] [--nodes 2,3,5] [--kinds K,...] [--window MS] [--max-faults N] [--keep-dir DIR] [--parallel P] [--journal FILE]\n';
 
 function numbers(flag: string, text: string): number[] {
   const out = text.split(',').map((x) => Number(x.trim()));
@@ -37,6 +41,7 @@ async function main(argv: string[]): Promise<number> {
         'max-faults': { type: 'string', default: '4' },
         'keep-dir': { type: 'string', default: 'nemesis-runs' },
         parallel: { type: 'string', default: '1' },
+        journal: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -74,6 +79,17 @@ async function main(argv: string[]): Promise<number> {
   }
   const summary = new Summary();
   const started = Date.now();
+  const options = JSON.stringify({ seed, schedules, sizes, windowMs, maxFaults, kinds: kinds ?? null });
+  let done: Set<number>;
+  try {
+    done = v.journal ? resume(v.journal, options, summary) : new Set();
+  } catch (err) {
+    process.stderr.write(`nemesis: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const record = (o: RunOutcome): void => {
+    if (v.journal) appendFileSync(v.journal, `${JSON.stringify(o)}\n`);
+  };
   // Ctrl-C (or SIGTERM) ends a long run after the schedule in progress, with its summary.
   let stopping = false;
   // A second signal does not exit at once: the runs in progress must still remove their
@@ -88,6 +104,7 @@ async function main(argv: string[]): Promise<number> {
   const worker = async (): Promise<void> => {
     while (next < schedules && !stopping) {
       const i = next++;
+      if (done.has(seed + i)) continue;
       const nodes = sizes[i % sizes.length]!;
       const s = scheduleOf(seed + i, { nodes, windowMs, maxFaults, ...(kinds ? { kinds } : {}) });
       const rerun = `npm run nemesis -- --seed ${s.seed} --nodes ${nodes} --schedules 1 --window ${windowMs} --max-faults ${maxFaults}${v.kinds ? ` --kinds ${v.kinds}` : ''}`;
@@ -95,6 +112,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`[${i + 1}/${schedules}, ${elapsed} min] seed ${s.seed}, ${nodes} nodes${s.redundantMedia ? ', two media' : ''}: ${s.faults.map(describe).join('; ')}\n`);
       const out = await runSchedule(s, { keepDir: v['keep-dir']!, rerun });
       summary.add(out);
+      record(out);
       const r = out.result;
       const lines = [`    seed ${s.seed}: ${r.violations.length ? `VIOLATION ${r.violations.map((x) => x.invariant).join(', ')} (kept in ${out.keptIn}; rerun: ${rerun})` : 'ok'}; ${r.requests} requests, ${r.failedRequests} failed`];
       for (const x of r.violations) lines.push(`      ${x.invariant}: ${x.message}`);
@@ -104,6 +122,36 @@ async function main(argv: string[]): Promise<number> {
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, schedules)) }, worker));
   process.stdout.write(summary.text(Date.now() - started));
   return summary.violations > 0 ? 1 : 0;
+}
+
+/**
+ * Reads a journal of an earlier part of this same run: its first line holds the run's options
+ * (a journal of another run is refused), each further line one finished schedule.
+ */
+function resume(file: string, options: string, summary: Summary): Set<number> {
+  if (!existsSync(file)) {
+    appendFileSync(file, `${options}\n`);
+    return new Set();
+  }
+  const text = readFileSync(file, 'utf8');
+  const [head, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
+  if (head !== options) throw new Error(`--journal ${file}: it belongs to a run with other options (${head}); this run is ${options}`);
+  const done = new Set<number>();
+  lines.forEach((line, k) => {
+    let o: RunOutcome;
+    try {
+      o = JSON.parse(line) as RunOutcome;
+    } catch {
+      // A line cut short by a kill mid-write: that schedule simply runs again.
+      process.stderr.write(`nemesis: --journal ${file}:${k + 2}: not a whole JSON line; its schedule runs again\n`);
+      return;
+    }
+    summary.add(o);
+    done.add(o.schedule.seed);
+  });
+  if (!text.endsWith('\n')) appendFileSync(file, '\n');
+  process.stderr.write(`nemesis: resuming; ${done.size} schedules already in ${file}\n`);
+  return done;
 }
 
 main(process.argv.slice(2)).then(

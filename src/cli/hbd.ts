@@ -22,6 +22,7 @@ import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
 import { classicInfo } from '../control/classic-info.js';
+import { followView, ServiceManager, statusLine } from '../daemon/service-manager.js';
 
 const USAGE = `usage: hbd [options]
 
@@ -356,6 +357,8 @@ async function runForeground(
     return 1;
   }
 
+  // Under systemd (Type=notify): READY=1 once started, STATUS= lines that follow the cluster.
+  const manager = ServiceManager.fromEnv((message) => daemon.log.warn(`cannot tell systemd: ${message}`));
   let stopping = false;
   const stop = () => {
     if (stopping) {
@@ -363,16 +366,24 @@ async function runForeground(
       process.exit(1);
     }
     stopping = true;
+    void manager?.stopping();
     daemon.shutdown();
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => daemon.reload());
+  process.on('SIGHUP', () => {
+    void manager?.reloading();
+    daemon.reload();
+    void manager?.reloaded(statusLine(daemon.view.snapshot()));
+  });
   // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
   await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));
   startupDone();
+  const unfollow = manager ? followView(manager, (l) => daemon.view.onUpdate(l), () => daemon.view.snapshot()) : () => undefined;
+  void manager?.ready(statusLine(daemon.view.snapshot()));
 
   await daemon.exited;
+  unfollow();
   await http?.close();
   await closeControls();
   await daemon.log.close();

@@ -201,13 +201,22 @@ export function createLogger(options: LogOptions = {}): DaemonLogger {
 
   const debugEnabled = (level = 1): boolean => debugLevel >= level && debugLevel > 0;
 
+  // In the foreground, lines also go to stderr; under systemd that is the journal, which
+  // stamps each line with the unit's tag, PID and time itself. With syslog on, journald has
+  // every line already (the logger children run in the unit's cgroup): a copy would show each
+  // line twice. Without syslog, the journal gets the line without a second tag and stamp.
+  const toStderr = (tag: string, level: Level, msg: string, line: string): void => {
+    if (!journal) safeWrite(stderr, line);
+    else if (facility === null) safeWrite(stderr, `${journalPrefix(true, LEVEL_SEVERITY[level])}${tag === ident ? '' : `${tag}[${pid}]: `}${formatSyslogText(level, String(msg))}\n`);
+  };
+
   const emit = (tag: string, level: Level, msg: string): void => {
     if (closed) return;
     const line = formatLine(tag, pid, now(), level, String(msg)) + '\n';
     if (level !== 'debug') logfile?.write(line);
     debugfile?.write(line);
     syslogFor(tag)?.write(LEVEL_SEVERITY[level], formatSyslogText(level, String(msg)));
-    if (foreground) safeWrite(stderr, journalPrefix(journal, LEVEL_SEVERITY[level]) + line);
+    if (foreground) toStderr(tag, level, msg, line);
   };
 
   const loggerFor = (tag: string): Logger => ({

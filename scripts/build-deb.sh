@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# npm run package: builds dist-pkg/heartbeat-ts_VERSION_all.deb with dpkg-deb from the compiled
+# tree (npm run build first). Layout, as a Heartbeat user expects it:
+#   /usr/lib/heartbeat-ts          the JavaScript and its runtime dependencies
+#   /usr/bin/hbd hbctl cl_status hb_standby hb_takeover, and /usr/share/heartbeat/hb_standby,
+#                                  hb_takeover where Heartbeat's scripts and users call them
+#   /usr/lib/systemd/system/heartbeat.service, /etc/init.d/heartbeat (no systemd)
+#   /etc/ha.d/*.example, /etc/default/heartbeat-ts, /etc/logrotate.d/heartbeat-ts (conffiles)
+#   /usr/share/man, /usr/share/doc/heartbeat-ts
+# Usage: bash scripts/build-deb.sh [OUT_DIR]   (prints the .deb's path)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+out=${1:-dist-pkg}
+version=$(node -p "require('./package.json').version")
+[ -f dist/src/cli/hbd.js ] || { echo "build-deb: dist/ is missing; run npm run build first" >&2; exit 1; }
+command -v dpkg-deb >/dev/null || { echo "build-deb: dpkg-deb not found (apt-get install dpkg)" >&2; exit 1; }
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+lib=$stage/usr/lib/heartbeat-ts
+install -d "$lib/dist" "$stage/usr/bin" "$stage/usr/share/heartbeat" "$stage/usr/share/doc/heartbeat-ts" \
+  "$stage/etc/ha.d" "$stage/etc/default" "$stage/usr/lib/systemd/system" "$stage/DEBIAN"
+
+# The program: compiled sources (not the tests) and the production dependencies, no others.
+cp -r dist/src "$lib/dist/src"
+node -e 'const p=require("./package.json"); delete p.devDependencies; delete p.scripts; console.log(JSON.stringify(p,null,2))' > "$lib/package.json"
+npm ls --omit=dev --all --parseable | tail -n +2 | while read -r dir; do
+  rel=${dir#"$root"/}
+  install -d "$lib/$(dirname "$rel")"
+  cp -r "$dir" "$lib/$rel"
+done
+
+# Commands: small wrappers, so `ps` shows hbd's own title and Debian's node runs them.
+for cmd in hbd hbctl cl_status hb_standby hb_takeover; do
+  printf '#!/bin/sh\nexec /usr/bin/node /usr/lib/heartbeat-ts/dist/src/cli/%s.js "$@"\n' "$cmd" > "$stage/usr/bin/$cmd"
+  chmod 0755 "$stage/usr/bin/$cmd"
+done
+ln -s ../../bin/hb_standby "$stage/usr/share/heartbeat/hb_standby"
+ln -s ../../bin/hb_takeover "$stage/usr/share/heartbeat/hb_takeover"
+
+# Service files and configuration examples.
+install -m 0644 packaging/systemd/heartbeat.service "$stage/usr/lib/systemd/system/heartbeat.service"
+install -m 0644 packaging/default/heartbeat-ts "$stage/etc/default/heartbeat-ts"
+for f in packaging/examples/*.example; do install -m 0644 "$f" "$stage/etc/ha.d/$(basename "$f")"; done
+if [ -f packaging/init.d/heartbeat ]; then
+  install -d "$stage/etc/init.d"
+  install -m 0755 packaging/init.d/heartbeat "$stage/etc/init.d/heartbeat"
+fi
+if [ -f packaging/logrotate/heartbeat-ts ]; then
+  install -d "$stage/etc/logrotate.d"
+  install -m 0644 packaging/logrotate/heartbeat-ts "$stage/etc/logrotate.d/heartbeat-ts"
+fi
+
+# Manual pages and documentation.
+for page in packaging/man/*.[1-8]; do
+  [ -f "$page" ] || continue
+  section=${page##*.}
+  install -d "$stage/usr/share/man/man$section"
+  gzip -9n -c "$page" > "$stage/usr/share/man/man$section/$(basename "$page").gz"
+done
+install -m 0644 packaging/debian/copyright "$stage/usr/share/doc/heartbeat-ts/copyright"
+gzip -9n -c README.md > "$stage/usr/share/doc/heartbeat-ts/README.md.gz"
+printf 'heartbeat-ts (%s) unstable; urgency=medium\n\n  * Built from the heartbeat-ts repository, commit %s.\n\n -- heartbeat-ts developers <heartbeat-ts@localhost>  %s\n' \
+  "$version" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" \
+  | gzip -9n > "$stage/usr/share/doc/heartbeat-ts/changelog.gz"
+
+# Control files: every file under /etc is a conffile, never overwritten once edited.
+for s in postinst prerm postrm; do install -m 0755 "packaging/debian/$s" "$stage/DEBIAN/$s"; done
+(cd "$stage" && find etc -type f | sort | sed 's|^|/|') > "$stage/DEBIAN/conffiles"
+size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
+sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" packaging/debian/control.in > "$stage/DEBIAN/control"
+(cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print0 | sort -z | xargs -0 md5sum | sed 's| \./| |') > "$stage/DEBIAN/md5sums"
+
+find "$stage" -type d -exec chmod 0755 {} +
+find "$stage/usr/lib/heartbeat-ts" -type f -exec chmod 0644 {} +
+mkdir -p "$out"
+deb=$out/heartbeat-ts_${version}_all.deb
+dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
+echo "$deb"

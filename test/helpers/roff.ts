@@ -19,7 +19,7 @@ export function unescape(text: string): string {
     .replace(/\\\(aq/g, "'")
     .replace(/\\\(bu/g, '•')
     .replace(/\\-/g, '-')
-    .replace(/\\&/g, '')
+    .replace(/\\[&%]/g, '')
     .replace(/\\c$/g, '')
     .replace(/\\e/g, '\\');
 }

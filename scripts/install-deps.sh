@@ -38,6 +38,8 @@ TESTS=(
                     # (test/cli/classic-vs-heartbeat.test.ts); its /usr/bin/cl_status is
                     # Heartbeat's, ours is dist/src/cli/cl_status.js
   util-linux        # unshare, nsenter: that comparison runs Heartbeat in its own namespaces
+  groff-base        # groff: the man pages in packaging/man must render without a warning
+  logrotate         # packaging/logrotate/heartbeat-ts is parsed and run by the real logrotate
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

@@ -10,6 +10,7 @@ import type { StatusSnapshot } from '../status/snapshot.js';
 import { controlSocketPath } from './control-target.js';
 import { renderStatus } from './status-text.js';
 import { closest } from './suggest.js';
+import { HBCTL_COMMANDS } from './hbctl-commands.js';
 import { versionLine } from './version.js';
 
 const USAGE = `usage: hbctl <command> [options]
@@ -29,8 +30,6 @@ commands:
   --version, -V
       Print hbctl's version.
 `;
-
-const COMMANDS = ['check-config', 'status', 'standby', 'takeover', 'help'];
 
 export function main(argv: string[]): number | Promise<number> {
   const [command, ...rest] = argv;
@@ -54,7 +53,7 @@ export function main(argv: string[]): number | Promise<number> {
       process.stderr.write(USAGE);
       return 2;
     default: {
-      const guess = closest(command, COMMANDS);
+      const guess = closest(command, HBCTL_COMMANDS);
       process.stderr.write(guess ? `hbctl: unknown command "${command}"; did you mean "${guess}"?\n` : `hbctl: unknown command "${command}"\n\n${USAGE}`);
       return 2;
     }

@@ -17,6 +17,7 @@ import { loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { Daemon, DEFAULT_AGENT_TIMEOUTS } from '../daemon/daemon.js';
 import { parseAgentTimeouts, type AgentTimeouts } from './agent-timeouts.js';
+import { HBD_OPTIONS } from './hbd-options.js';
 import { applyRealtime } from '../daemon/scheduling.js';
 import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
@@ -59,27 +60,7 @@ function main(argv: string[]): number | Promise<number> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: {
-        foreground: { type: 'boolean', short: 'f', default: false },
-        test: { type: 'boolean', short: 't', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-        version: { type: 'boolean', short: 'V', default: false },
-        'log-tag': { type: 'string' },
-        'config-dir': { type: 'string', default: '/etc/ha.d' },
-        'resource-dir': { type: 'string' },
-        'init-dir': { type: 'string' },
-        node: { type: 'string' },
-        'state-dir': { type: 'string', default: '/var/lib/heartbeat-ts' },
-        'control-socket': { type: 'string', default: DEFAULT_CONTROL_SOCKET },
-        'control-group': { type: 'string' },
-        'status-group': { type: 'string' },
-        'local-address': { type: 'string' },
-        'pid-file': { type: 'string' },
-        'http-listen': { type: 'string' },
-        'http-token-file': { type: 'string' },
-        'syslog-socket': { type: 'string' },
-        'agent-timeout': { type: 'string' },
-      },
+      options: HBD_OPTIONS,
       strict: true,
       allowPositionals: false,
     }));

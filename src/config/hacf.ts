@@ -46,6 +46,17 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   return cf;
 }
 
+/**
+ * Every directive ha.cf may hold, for documentation checks (ha.cf(5)): `actedOn` are read and
+ * used; `notActedOn` are accepted with a warning that names each (NOT_ACTED_ON says why).
+ */
+export function directiveNames(): { actedOn: string[]; notActedOn: string[] } {
+  const raw: GivenTimers = { keepalive: null, deadtime: null, warntime: null, initdead: null, deadping: null };
+  const handlers = directiveHandlers({ cf: defaultHaCf(), raw, file: 'ha.cf', issues: new IssueList(), notActed: () => undefined });
+  const notActedOn = Object.keys(NOT_ACTED_ON);
+  return { actedOn: Object.keys(handlers).filter((k) => !(k in NOT_ACTED_ON)), notActedOn };
+}
+
 /** The closest known directive, for "did you mean" hints on typos. */
 function suggest(word: string, known: string[]): string | null {
   let best: string | null = null;

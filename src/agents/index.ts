@@ -29,7 +29,7 @@ export async function runResource(
     case 'missing': {
       // ResourceManager's words, then where we looked, so the fix is obvious.
       const output = `Cannot locate resource script ${spec.name} (looked for an executable ${agent.searched.join(' or ')})`;
-      ctx.log('error', `ERROR: ${output}`, 'ResourceManager');
+      ctx.log('error', output, 'ResourceManager');
       return {
         resource: spec.raw,
         action,

@@ -66,6 +66,8 @@ export const ARP_DEFAULTS: Record<IpAddrId, ArpSettings> = {
 };
 
 /** What the resource.d wrappers print for the OCF outcome (ResourceManager greps status for it). */
+/** An agent's own level word at the start of an output line. */
+const LEVEL_WORD = /^(INFO|ERROR|WARNING|WARN|DEBUG): /;
 const SAY = {
   success: 'INFO: Success',
   running: 'INFO: Running OK',
@@ -131,9 +133,11 @@ export class IpAddrAgent {
     const id = spec.agent.id;
     const argv = [id, ...spec.args, action];
     const lines: string[] = [];
+    // The output keeps the real IPaddr's words ("INFO: Success"); the log line gets its level
+    // word from the logger, as every Heartbeat line has exactly one.
     const say = (level: 'info' | 'debug' | 'warn' | 'error', text: string): void => {
       lines.push(text);
-      ctx.log(level, `${id}: ${text}`, id);
+      ctx.log(level, `${id}: ${text.replace(LEVEL_WORD, '')}`, id);
     };
     ctx.log(action === 'status' ? 'debug' : 'info', `Running ${argv.join(' ')}`, 'ResourceManager');
     const finish = (ok: boolean, extra: { running?: boolean; exitCode?: number; timedOut?: boolean; address?: HeldAddress } = {}): AgentCall => ({
@@ -237,7 +241,7 @@ export class IpAddrAgent {
       return true;
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
-      ctx.log('error', `${spec.agent.id}: ERROR: ${err.message}`, spec.agent.id);
+      ctx.log('error', `${spec.agent.id}: ${err.message}`, spec.agent.id);
       return false;
     }
   }
@@ -277,7 +281,7 @@ export class IpAddrAgent {
       if (this.arps.get(ip) === p) this.arps.delete(ip);
       if (o.killed || (o.exitCode === 0 && !o.spawnError)) return;
       const why = o.spawnError ? `${o.spawnError.code ?? o.spawnError.message} (is iputils-arping installed?)` : o.signal ? `signal ${o.signal}` : `rc=${o.exitCode}`;
-      ctx.log('error', `${id}: ERROR: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`, id);
+      ctx.log('error', `${id}: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`, id);
     });
     await p.spawned;
   }

@@ -74,7 +74,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   if (r.spawnError) {
     const why = r.spawnError.code === 'EACCES' ? 'not executable' : r.spawnError.code === 'ENOENT' ? 'no such file' : r.spawnError.message;
     const output = `Cannot run resource script ${path}: ${why} (${r.spawnError.code ?? 'error'})`;
-    ctx.log('error', `ERROR: ${output}`, RM);
+    ctx.log('error', output, RM);
     return { ...base, output, ok: false, ...(action === 'status' ? { running: false } : {}) };
   }
 
@@ -85,7 +85,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
     // A status that never finished answers nothing: treat it as not held (so a start will
     // follow, as after Heartbeat's empty-output case) and say why.
     const running = finished && judgeStatusOutput(r.stdout.keptText());
-    if (!finished) ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`, RM);
+    if (!finished) ctx.log('error', failure(r, path, line, ctx.timeoutMs), RM);
     ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}: ${running ? 'running' : 'not running'}`, RM);
     return { ...base, output, ok: finished, running };
   }
@@ -93,8 +93,8 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   const ok = finished && r.exitCode === 0;
   ctx.log('debug', `${line} done. RC=${r.exitCode ?? r.signal}`, RM);
   if (!ok) {
-    ctx.log('error', `ERROR: ${failure(r, path, line, ctx.timeoutMs)}`, RM);
-    if (output.trim()) ctx.log('error', `ERROR: output of ${line}: ${clip(output)}`, RM);
+    ctx.log('error', failure(r, path, line, ctx.timeoutMs), RM);
+    if (output.trim()) ctx.log('error', `output of ${line}: ${clip(output)}`, RM);
   } else if (output.trim()) {
     ctx.log('debug', `output of ${line}: ${clip(output)}`, RM);
   }

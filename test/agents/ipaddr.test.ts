@@ -69,7 +69,7 @@ test('a missing arping is logged but the address stays up', async () => {
   const { call, log } = await run(net, 'IPaddr2::10.0.0.100', 'start');
   assert.equal(call.ok, true);
   await tick();
-  assert.match(log.text(), /error: IPaddr2: ERROR: Could not send gratuitous arps .*ENOENT \(is iputils-arping installed\?\)/);
+  assert.match(log.text(), /error: IPaddr2: Could not send gratuitous arps .*ENOENT \(is iputils-arping installed\?\)/);
 });
 
 test('the first free label is used', async () => {
@@ -130,9 +130,11 @@ test('a named interface that does not exist, or without a prefix to borrow, is a
 test('bad arguments fail without touching the host', async () => {
   const net = lan();
   for (const raw of ['IPaddr::10.0.0.300', 'IPaddr::10.0.0.5::extra', 'IPaddr2']) {
-    const { call } = await run(net, raw, 'start');
+    const { call, log } = await run(net, raw, 'start');
     assert.equal(call.ok, false, raw);
+    // The output keeps the agent's words; each log line has one level word, the logger's.
     assert.match(call.output, /ERROR: /);
+    assert.ok(log.lines.length > 0 && log.lines.every((l) => !/(^|: )(ERROR|INFO): /.test(l.message)), log.text());
   }
   assert.deepEqual(net.changes(), []);
 });

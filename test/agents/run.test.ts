@@ -53,7 +53,7 @@ test('start/stop are judged by exit code; a failure logs the code and the output
     assert.equal(call.signal, null);
     assert.equal(call.timedOut, false);
     assert.match(call.output, /cannot bind port 80/);
-    assert.ok(log.lines.some((l) => l.level === 'error' && l.message === `ERROR: Return code 3 from ${bad}`), log.text());
+    assert.ok(log.lines.some((l) => l.level === 'error' && l.message === `Return code 3 from ${bad}`), log.text());
     assert.ok(log.lines.some((l) => l.level === 'error' && /cannot bind port 80/.test(l.message)), log.text());
   }));
 

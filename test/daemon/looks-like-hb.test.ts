@@ -105,10 +105,10 @@ test('tagged lines reach a real rsyslogd under their own tags', async (t) => {
     try {
       log.warn('node prime: is dead');
       log.tagged('ResourceManager').info('Running /etc/ha.d/resource.d/IPaddr 10.0.0.5 start');
-      log.tagged('IPaddr').error('ERROR: ip addr add failed');
+      log.tagged('IPaddr').error('ip addr add failed');
       await waitLines(rs, 3);
       assert.deepEqual(rs.lines().sort(), [
-        'local0.err IPaddr[4241]: ERROR: ERROR: ip addr add failed',
+        'local0.err IPaddr[4241]: ERROR: ip addr add failed',
         'local0.info ResourceManager[4241]: info: Running /etc/ha.d/resource.d/IPaddr 10.0.0.5 start',
         'local0.warning heartbeat[4241]: WARN: node prime: is dead',
       ]);

@@ -47,12 +47,12 @@ const IMAGE_MAX_AGE_MS = 7 * 24 * 3600_000;
  * download is most of a minute, and Debian's point releases do not change what is tested.
  */
 export async function debianImage(): Promise<string> {
-  const tar = join(CACHE, 'trixie-systemd.tar');
+  const tar = join(CACHE, 'trixie-systemd-man.tar');
   if (existsSync(tar) && Date.now() - statSync(tar).mtimeMs < IMAGE_MAX_AGE_MS) return tar;
   mkdirSync(CACHE, { recursive: true });
   const partial = `${tar}.${process.pid}.partial`;
   try {
-    await must(['mmdebstrap', '--variant=minbase', '--include=systemd,systemd-sysv,dbus,iproute2,procps,ca-certificates', 'trixie', partial]);
+    await must(['mmdebstrap', '--variant=minbase', '--include=systemd,systemd-sysv,dbus,iproute2,procps,man-db,ca-certificates', 'trixie', partial]);
     renameSync(partial, tar);
   } finally {
     rmSync(partial, { force: true });
@@ -105,7 +105,7 @@ export class Container {
     mkdirSync('/run/systemd/nspawn', { recursive: true });
     const child = spawn(
       'systemd-nspawn',
-      ['-D', this.root, '--register=no', '--keep-unit', `--network-namespace-path=/run/netns/${netns}`, `--hostname=${this.name}`, '--console=pipe', '-b'],
+      ['-D', this.root, '--register=no', '--keep-unit', '--capability=CAP_NET_ADMIN', `--network-namespace-path=/run/netns/${netns}`, `--hostname=${this.name}`, '--console=pipe', '-b'],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SYSTEMD_NSPAWN_UNIFIED_HIERARCHY: '1' } },
     );
     this.nspawn = child;

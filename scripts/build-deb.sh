@@ -30,6 +30,8 @@ npm ls --omit=dev --all --parseable | tail -n +2 | while read -r dir; do
   install -d "$lib/$(dirname "$rel")"
   cp -r "$dir" "$lib/$rel"
 done
+# npm's and CI's dotfiles are not part of a module at run time.
+find "$lib/node_modules" -name '.*' -type f -delete
 
 # Commands: small wrappers, so `ps` shows hbd's own title and Debian's node runs them.
 for cmd in hbd hbctl cl_status hb_standby hb_takeover; do
@@ -43,6 +45,8 @@ ln -s ../../bin/hb_takeover "$stage/usr/share/heartbeat/hb_takeover"
 install -m 0644 packaging/systemd/heartbeat.service "$stage/usr/lib/systemd/system/heartbeat.service"
 install -m 0644 packaging/default/heartbeat-ts "$stage/etc/default/heartbeat-ts"
 for f in packaging/examples/*.example; do install -m 0644 "$f" "$stage/etc/ha.d/$(basename "$f")"; done
+install -d "$stage/usr/share/doc/heartbeat-ts/examples"
+install -m 0644 packaging/systemd/hardened.conf "$stage/usr/share/doc/heartbeat-ts/examples/hardened.conf"
 if [ -f packaging/init.d/heartbeat ]; then
   install -d "$stage/etc/init.d"
   install -m 0755 packaging/init.d/heartbeat "$stage/etc/init.d/heartbeat"
@@ -74,6 +78,8 @@ sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" packaging/debian/control.in 
 
 find "$stage" -type d -exec chmod 0755 {} +
 find "$stage/usr/lib/heartbeat-ts" -type f -exec chmod 0644 {} +
+# Files with a #! line are programs (the wrappers run them with node, but they may be run directly).
+grep -rlI --include='*.js' '^#!' "$lib/dist" | while read -r f; do [ "$(head -c2 "$f")" = '#!' ] && chmod 0755 "$f"; done
 mkdir -p "$out"
 deb=$out/heartbeat-ts_${version}_all.deb
 dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null

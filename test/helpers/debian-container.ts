@@ -50,7 +50,8 @@ export async function debianImage(): Promise<string> {
   const tar = join(CACHE, 'trixie-systemd-man.tar');
   if (existsSync(tar) && Date.now() - statSync(tar).mtimeMs < IMAGE_MAX_AGE_MS) return tar;
   mkdirSync(CACHE, { recursive: true });
-  const partial = `${tar}.${process.pid}.partial`;
+  // mmdebstrap picks its output format by the name's extension: .tar makes a tarball.
+  const partial = join(CACHE, `partial-${process.pid}.tar`);
   try {
     await must(['mmdebstrap', '--variant=minbase', '--include=systemd,systemd-sysv,dbus,iproute2,procps,man-db,ca-certificates', 'trixie', partial]);
     renameSync(partial, tar);

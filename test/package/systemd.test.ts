@@ -90,7 +90,8 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
       box.write('/etc/ha.d/authkeys', 'auth 1\n1 sha1 tutorial-secret-for-the-package-test\n', 0o600);
       box.write('/etc/ha.d/haresources', haresources(false));
       box.write('/etc/init.d/web', webScript(n.name, `${SUBNET}.${n.octet}`), 0o755);
-      if (n.name === 'secondary') box.write('/etc/systemd/system/heartbeat.service.d/hardened.conf', readFileSync(fromRoot('packaging', 'systemd', 'hardened.conf'), 'utf8'));
+      // As README says: the package's example drop-in, copied into place.
+      if (n.name === 'secondary') box.write('/etc/systemd/system/heartbeat.service.d/hardened.conf', readFileSync(join(root, 'usr/share/doc/heartbeat-ts/examples/hardened.conf'), 'utf8'));
       await lan.addHost(n.name, n.octet);
       monitors.push(new AddressMonitor(lan, n.name, VIP));
     }

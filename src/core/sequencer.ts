@@ -32,8 +32,12 @@ export interface StopRun {
 
 export type Run =
   | { phase: 'stopped' }
-  /** Resources 0 .. done-1 run; resource `done` is asked its status next, then started if need be. */
-  | { phase: 'starting'; done: number; pending: 'status' | 'start' | null; afterStall: boolean }
+  /**
+   * Resources 0 .. done-1 run; resource `done` is asked its status, then started if need be
+   * (`next`). Each call is issued by advance(), never straight from the answer to the one
+   * before: the coordinator may have to stop instead (a lease that ran out while we waited).
+   */
+  | { phase: 'starting'; done: number; pending: 'status' | 'start' | null; next: 'status' | 'start'; afterStall: boolean }
   /** `afterStall`: we stalled for a deadtime; the peers may have taken over: stop once no call is pending. */
   | { phase: 'running'; afterStall: boolean }
   | StopRun;
@@ -87,7 +91,7 @@ function phaseChange(c: RunContext, from: Run, to: Run, effects: GroupEffect[]):
 
 export function beginStart(run: Run, c: RunContext): RunStep {
   const effects: GroupEffect[] = [{ kind: 'log', level: 'info', text: `Acquiring resource group: ${groupLabel(c.def)}`, tag: 'ResourceManager' }];
-  return phaseChange(c, run, { phase: 'starting', done: 0, pending: null, afterStall: false }, effects);
+  return phaseChange(c, run, { phase: 'starting', done: 0, pending: null, next: 'status', afterStall: false }, effects);
 }
 
 /**
@@ -113,7 +117,7 @@ export function advance(run: Run, c: RunContext): RunStep & { reached?: 'running
   if (busy(run)) return { run, effects: [] };
   if (run.phase === 'starting') {
     if (run.done >= c.def.resources.length) return { ...phaseChange(c, run, { phase: 'running', afterStall: run.afterStall }, []), reached: 'running' };
-    return { run: { ...run, pending: 'status' }, effects: [{ kind: 'agent', group: c.group, resource: run.done, action: 'status' }] };
+    return { run: { ...run, pending: run.next }, effects: [{ kind: 'agent', group: c.group, resource: run.done, action: run.next }] };
   }
   if (run.phase !== 'stopping' && run.phase !== 'stop-failed') return { run, effects: [] };
   const retry = retryDeadline(run);
@@ -150,10 +154,10 @@ function startDone(run: Extract<Run, { phase: 'starting' }>, ev: AgentResult, c:
   const name = c.def.resources[ev.resource] ?? '?';
   const up = (): GroupEffect => ({ kind: 'resource', group: c.group, resource: ev.resource, running: true });
   if (ev.action === 'status' && ev.running) {
-    return { run: { ...run, done: run.done + 1, pending: null }, effects: [{ kind: 'log', level: 'info', text: `Resource ${name} is already running.` }, up()] };
+    return { run: { ...run, done: run.done + 1, pending: null, next: 'status' }, effects: [{ kind: 'log', level: 'info', text: `Resource ${name} is already running.` }, up()] };
   }
-  if (ev.action === 'status') return { run: { ...run, pending: 'start' }, effects: [{ kind: 'agent', group: c.group, resource: run.done, action: 'start' }] };
-  if (ev.ok) return { run: { ...run, done: run.done + 1, pending: null }, effects: [up()] };
+  if (ev.action === 'status') return { run: { ...run, pending: null, next: 'start' }, effects: [] };
+  if (ev.ok) return { run: { ...run, done: run.done + 1, pending: null, next: 'status' }, effects: [up()] };
   // Undo what this group started, right to left, the failed one included: never half-started.
   const rollback = beginStop({ ...run, pending: null }, 'rollback', c, ev.resource);
   return {

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// npm run sim -- --schedules N [--seed S] [--nodes K] [--workers W]
+// npm run sim -- --schedules N [--seed S] [--nodes K] [--workers W] [--journal FILE]
 //   Runs N seeded schedules (seeds S, S+1, ...) of the deterministic simulator against the
 //   real core, on W worker threads; a progress line on stderr, a summary on stdout. A failing
-//   seed is shrunk and printed with its trace and the command that replays it.
+//   seed is shrunk and printed with its trace and the command that replays it. --journal
+//   records each finished chunk of 1000 seeds; the same command resumes a stopped run.
 // npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]
 //   Replays one schedule exactly (the shrunk one with --keep/--until).
 import { availableParallelism } from 'node:os';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { INVARIANTS } from './invariants.js';
+import { CHUNK, Journal } from './journal.js';
 import { failureReport, replayCommand, runSeed, scheduleOf, Totals, type Reduction, type SimOptions } from './run.js';
 import { describeFault } from './schedule.js';
 import { runSchedule } from './world.js';
@@ -18,6 +20,8 @@ interface Args {
   nodes?: number;
   workers: number;
   keep: number[] | null;
+  /** Where finished chunks of seeds are recorded, so a stopped run resumes (--journal). */
+  journal?: string;
   until?: number;
   trace: boolean;
   window?: [number, number];
@@ -25,7 +29,7 @@ interface Args {
   shrinkBudget: number;
 }
 
-const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W]
+const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
                       [--window MIN_MS,MAX_MS] [--max-faults N] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
@@ -64,6 +68,9 @@ function parse(argv: string[]): Args {
       }
       case '--until':
         a.until = num(v());
+        break;
+      case '--journal':
+        a.journal = v();
         break;
       case '--trace':
         a.trace = true;
@@ -138,33 +145,51 @@ async function main(): Promise<void> {
   process.stderr.write(`sim: ${schedules} schedules, seeds ${base}..${base + schedules - 1}${a.nodes ? `, ${a.nodes} nodes` : ', 2..7 nodes'}, ${Math.min(a.workers, schedules)} worker(s)\n`);
   const totals = new Totals();
   const t0 = Date.now();
+  let ranHere = 0;
   let lastLine = 0;
   const progress = (force = false) => {
     const now = Date.now();
     if (!force && now - lastLine < 1000) return;
     lastLine = now;
-    const rate = totals.schedules / Math.max(0.001, (now - t0) / 1000);
+    const rate = ranHere / Math.max(0.001, (now - t0) / 1000);
     const eta = rate > 0 ? (schedules - totals.schedules) / rate : 0;
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const workers = Math.min(a.workers, schedules);
-  await Promise.all(
-    Array.from({ length: workers }, (_, w) => {
-      const count = Math.floor(schedules / workers) + (w < schedules % workers ? 1 : 0);
-      const job: Job = { from: base + w, count, stride: workers, opts: { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) } };
-      return new Promise<void>((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: job });
-        worker.on('message', (m: Totals) => {
-          const t = Object.assign(new Totals(), m);
-          totals.merge(t);
-          progress();
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) };
+  /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
+  const runChunk = (from: number, count: number): Promise<Totals> => {
+    const chunk = new Totals();
+    const workers = Math.min(a.workers, count);
+    return Promise.all(
+      Array.from({ length: workers }, (_, w) => {
+        const job: Job = { from: from + w, count: Math.floor(count / workers) + (w < count % workers ? 1 : 0), stride: workers, opts: jobOpts };
+        return new Promise<void>((resolve, reject) => {
+          const worker = new Worker(new URL(import.meta.url), { workerData: job });
+          worker.on('message', (m: Totals) => {
+            const t = Object.assign(new Totals(), m);
+            chunk.merge(t);
+            totals.merge(t);
+            ranHere += t.schedules;
+            for (const v of t.violations) process.stderr.write(`violation: seed ${v.seed}: ${v.invariant}: ${v.message}\n`);
+            progress();
+          });
+          worker.on('error', reject);
+          worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with ${code}`))));
         });
-        worker.on('error', reject);
-        worker.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`worker ${w} exited with ${code}`))));
-      });
-    }),
-  );
+      }),
+    ).then(() => chunk);
+  };
+  // In chunks of seeds: with --journal each finished chunk is written down, and the same
+  // command run again skips it, so a run of hours survives a stopped session.
+  const journal = a.journal ? new Journal(a.journal, JSON.stringify({ base, schedules, ...jobOpts })) : null;
+  const done = journal?.resume(totals) ?? new Set<number>();
+  if (done.size) process.stderr.write(`sim: resuming; ${totals.schedules} schedules already in ${a.journal}\n`);
+  for (let from = base; from < base + schedules; from += CHUNK) {
+    if (done.has(from)) continue;
+    const chunk = await runChunk(from, Math.min(CHUNK, base + schedules - from));
+    journal?.record(from, chunk);
+  }
   progress(true);
   if (process.stderr.isTTY) process.stderr.write('\n');
   const wallS = (Date.now() - t0) / 1000;

@@ -13,6 +13,8 @@ cd "$(dirname "$0")/.."
 root=$PWD
 out=${1:-dist-pkg}
 version=$(node -p "require('./package.json').version")
+# Who builds it: a site packaging it for its servers sets DEBFULLNAME and DEBEMAIL, as for dch.
+maintainer="${DEBFULLNAME:-heartbeat-ts developers} <${DEBEMAIL:-heartbeat-ts@localhost}>"
 [ -f dist/src/cli/hbd.js ] || { echo "build-deb: dist/ is missing; run npm run build first" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || { echo "build-deb: dpkg-deb not found (apt-get install dpkg)" >&2; exit 1; }
 
@@ -65,15 +67,15 @@ for page in packaging/man/*.[1-8]; do
 done
 install -m 0644 packaging/debian/copyright "$stage/usr/share/doc/heartbeat-ts/copyright"
 gzip -9n -c README.md > "$stage/usr/share/doc/heartbeat-ts/README.md.gz"
-printf 'heartbeat-ts (%s) unstable; urgency=medium\n\n  * Built from the heartbeat-ts repository, commit %s.\n\n -- heartbeat-ts developers <heartbeat-ts@localhost>  %s\n' \
-  "$version" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" \
+printf 'heartbeat-ts (%s) unstable; urgency=medium\n\n  * Built from the heartbeat-ts repository, commit %s.\n\n -- %s  %s\n' \
+  "$version" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$maintainer" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" \
   | gzip -9n > "$stage/usr/share/doc/heartbeat-ts/changelog.gz"
 
 # Control files: every file under /etc is a conffile, never overwritten once edited.
 for s in postinst prerm postrm; do install -m 0755 "packaging/debian/$s" "$stage/DEBIAN/$s"; done
 (cd "$stage" && find etc -type f | sort | sed 's|^|/|') > "$stage/DEBIAN/conffiles"
 size=$(du -sk --exclude=DEBIAN "$stage" | cut -f1)
-sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" packaging/debian/control.in > "$stage/DEBIAN/control"
+sed -e "s/@VERSION@/$version/" -e "s/@SIZE@/$size/" -e "s/@MAINTAINER@/$maintainer/" packaging/debian/control.in > "$stage/DEBIAN/control"
 (cd "$stage" && find . -path ./DEBIAN -prune -o -type f -print0 | sort -z | xargs -0 md5sum | sed 's| \./| |') > "$stage/DEBIAN/md5sums"
 
 find "$stage" -type d -exec chmod 0755 {} +

@@ -40,6 +40,9 @@ TESTS=(
   util-linux        # unshare, nsenter: that comparison runs Heartbeat in its own namespaces
   groff-base        # groff: the man pages in packaging/man must render without a warning
   logrotate         # packaging/logrotate/heartbeat-ts is parsed and run by the real logrotate
+  mmdebstrap        # a Debian 13 image for the package test's containers (downloads from Debian)
+  systemd-container # systemd-nspawn: those containers boot a real systemd as PID 1
+  lintian           # the .deb is checked against Debian policy (test/package/lintian.test.ts)
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

@@ -259,6 +259,7 @@ export class Daemon {
       // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
       logging: { ...this.config.ha, logfacility: effectiveLogFacility(this.config.ha) },
       log: (level, message, tag) => this.logAt(level, message, tag),
+      apiCall: (r) => this.view.cloudApiCall(r),
     };
   }
 

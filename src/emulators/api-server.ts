@@ -15,6 +15,7 @@ export interface Machine {
 }
 
 export interface RequestReport {
+  service: 'api' | 'metadata';
   method: string;
   path: string;
   status: number | 'hung';
@@ -108,7 +109,7 @@ export abstract class EmulatedCloud {
 
   private onMetadata(req: IncomingMessage, res: ServerResponse): void {
     const a = this.metadata(new URL(req.url ?? '/', 'http://metadata').pathname, this.machineAt(req.socket.remoteAddress ?? ''));
-    this.report(req, a.status, false);
+    this.report('metadata', req, a.status, false);
     this.send(res, a, {});
   }
 
@@ -125,7 +126,7 @@ export abstract class EmulatedCloud {
       // Never answered: the client's own timeout must end it. close() drops the connection.
       this.hung.add(res);
       res.once('close', () => this.hung.delete(res));
-      this.report(req, 'hung', authorized);
+      this.report('api', req, 'hung', authorized);
       return;
     }
     if (verdict.delayMs > 0) await new Promise((r) => setTimeout(r, verdict.delayMs));
@@ -155,12 +156,12 @@ export abstract class EmulatedCloud {
       this.remaining = Math.max(0, this.remaining - 1);
       headers = this.rateHeaders(this.remaining, windowReset);
     }
-    this.report(req, answer.status, authorized);
+    this.report('api', req, answer.status, authorized);
     this.send(res, answer, headers);
   }
 
-  private report(req: IncomingMessage, status: number | 'hung', authorized: boolean): void {
-    this.hooks.request?.({ method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, authorized, from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
+  private report(service: RequestReport['service'], req: IncomingMessage, status: number | 'hung', authorized: boolean): void {
+    this.hooks.request?.({ service, method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, authorized, from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
   }
 
   private send(res: ServerResponse, a: ApiAnswer, headers: Record<string, string>): void {

@@ -34,6 +34,16 @@ export interface ApiAnswer {
   status: number;
   body?: unknown;
   text?: string;
+  /** For `text`: its media type (default text/plain). */
+  contentType?: string;
+}
+
+/** What an API or metadata handler may look at besides the path. */
+export interface Asked {
+  method: string;
+  headers: IncomingMessage['headers'];
+  /** The request body as sent (API requests). */
+  raw: string;
 }
 
 export interface Listen {
@@ -63,9 +73,19 @@ export abstract class EmulatedCloud {
   }
 
   /** The API: method, path with query, JSON body (undefined when none or not JSON). */
-  protected abstract api(method: string, url: URL, body: unknown): ApiAnswer | Promise<ApiAnswer>;
+  protected abstract api(method: string, url: URL, body: unknown, asked: Asked): ApiAnswer | Promise<ApiAnswer>;
   /** The metadata service, for the machine at the request's source address (null: unknown). */
-  protected abstract metadata(path: string, machine: Machine | null): ApiAnswer;
+  protected abstract metadata(path: string, machine: Machine | null, asked: Asked): ApiAnswer;
+
+  /** An error answer in the provider's form (JSON by default; AWS's is XML). */
+  protected errorAnswer(status: number, code: string, message: string): ApiAnswer {
+    return { status, body: this.error(status, code, message) };
+  }
+
+  /** Whether a request carries the credentials the API accepts (a bearer token by default). */
+  protected authorized(headers: IncomingMessage['headers']): boolean {
+    return headers.authorization === `Bearer ${this.token}`;
+  }
   /** The provider's error body. */
   protected abstract error(status: number, code: string, message: string): unknown;
   /** Error code words for 401, 429 and 5xx in the provider's vocabulary. */
@@ -108,13 +128,13 @@ export abstract class EmulatedCloud {
   }
 
   private onMetadata(req: IncomingMessage, res: ServerResponse): void {
-    const a = this.metadata(new URL(req.url ?? '/', 'http://metadata').pathname, this.machineAt(req.socket.remoteAddress ?? ''));
+    const a = this.metadata(new URL(req.url ?? '/', 'http://metadata').pathname, this.machineAt(req.socket.remoteAddress ?? ''), { method: req.method ?? 'GET', headers: req.headers, raw: '' });
     this.report('metadata', req, a.status, false);
     this.send(res, a, {});
   }
 
   private async onApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const authorized = req.headers.authorization === `Bearer ${this.token}`;
+    const authorized = this.authorized(req.headers);
     let raw = '';
     for await (const chunk of req) {
       raw += String(chunk);
@@ -135,15 +155,15 @@ export abstract class EmulatedCloud {
     let headers: Record<string, string>;
     if (verdict.kind === 'rate-limit') {
       const [code, message] = this.words.rateLimited;
-      answer = { status: 429, body: this.error(429, code, message) };
+      answer = this.errorAnswer(429, code, message);
       headers = this.rateHeaders(0, verdict.resetAtS);
     } else {
       if (verdict.kind === 'status') {
         const [code, message] = verdict.status >= 500 ? this.words.serverError : ['error', 'injected'];
-        answer = { status: verdict.status, body: this.error(verdict.status, code, message) };
+        answer = this.errorAnswer(verdict.status, code, message);
       } else if (!authorized) {
         const [code, message] = this.words.unauthorized;
-        answer = { status: 401, body: this.error(401, code, message) };
+        answer = this.errorAnswer(401, code, message);
       } else {
         let body: unknown;
         try {
@@ -151,7 +171,7 @@ export abstract class EmulatedCloud {
         } catch {
           body = undefined;
         }
-        answer = await this.api(req.method ?? 'GET', new URL(req.url ?? '/', 'http://api'), body);
+        answer = await this.api(req.method ?? 'GET', new URL(req.url ?? '/', 'http://api'), body, { method: req.method ?? 'GET', headers: req.headers, raw });
       }
       this.remaining = Math.max(0, this.remaining - 1);
       headers = this.rateHeaders(this.remaining, windowReset);
@@ -166,7 +186,7 @@ export abstract class EmulatedCloud {
 
   private send(res: ServerResponse, a: ApiAnswer, headers: Record<string, string>): void {
     if (a.text !== undefined) {
-      res.writeHead(a.status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+      res.writeHead(a.status, { 'content-type': a.contentType ?? 'text/plain; charset=utf-8', ...headers });
       res.end(a.text);
       return;
     }

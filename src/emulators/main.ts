@@ -10,7 +10,10 @@
 // and reports on stdout, one JSON object a line: {"ev":"ready",...}, {"ev":"request",...},
 // {"ev":"assigned","ip","machine","at"} (the provider recorded it), {"ev":"routed","ip","to","at"}
 // (the router delivers it there now), {"ev":"error","message"}.
+import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { waitFor } from '../lib/wait.js';
+import { AwsEmulator } from './aws.js';
 import type { EmulatedCloud, Listen, Machine } from './api-server.js';
 import { DigitalOceanEmulator } from './digitalocean.js';
 import type { Fault } from './faults.js';
@@ -18,7 +21,7 @@ import { HetznerEmulator } from './hetzner.js';
 import { CloudRouter, type Delivery } from './router.js';
 
 export interface EmulatorConfig {
-  provider: 'digitalocean' | 'hetzner';
+  provider: 'digitalocean' | 'hetzner' | 'aws';
   token: string;
   machines: Machine[];
   /** Each floating IP, its Hetzner id, the machine (by id) it points at first, and how it is delivered. */
@@ -29,6 +32,12 @@ export interface EmulatorConfig {
   routerDev: string | null;
   /** How long an assign action runs before it takes effect. */
   actionMs?: number;
+  /**
+   * AWS: how to run moto's server (argv; it gets `-H 127.0.0.1 -p PORT`), and the VPC subnet.
+   * The machines' ids are moto's instance ids (reported in "ready"); `token` is the access key
+   * id the API accepts. Elastic IPs are the `dnat` ips, secondary private IPs the `route` ones.
+   */
+  aws?: { moto: string[]; port: number; subnet: string };
 }
 
 export type EmulatorCommand = { cmd: 'fault'; fault: Fault } | { cmd: 'clear' } | { cmd: 'token'; token: string } | { cmd: 'exit' };
@@ -36,6 +45,7 @@ export type EmulatorCommand = { cmd: 'fault'; fault: Fault } | { cmd: 'clear' } 
 const emit = (ev: Record<string, unknown>): void => void process.stdout.write(`${JSON.stringify({ ...ev, at: Date.now() })}\n`);
 
 async function main(): Promise<void> {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const lines = createInterface({ input: process.stdin });
   const it = lines[Symbol.asyncIterator]();
   const first = await it.next();
@@ -58,12 +68,14 @@ async function main(): Promise<void> {
     },
   };
   const emu: EmulatedCloud =
-    cfg.provider === 'digitalocean'
+    cfg.provider === 'aws'
+      ? await startAws(cfg, hooks)
+      : cfg.provider === 'digitalocean'
       ? new DigitalOceanEmulator({ token: cfg.token, droplets: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, droplet: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks)
       : new HetznerEmulator({ token: cfg.token, servers: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, id: i.id ?? 1, server: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks);
   for (const i of cfg.ips) route(i.ip, i.holder ? emu.machineById(i.holder) : null);
   const ports = await emu.listen(cfg.api, cfg.metadata);
-  emit({ ev: 'ready', ...ports });
+  emit({ ev: 'ready', ...ports, machines: emu.machines });
   for (;;) {
     const next = await it.next();
     if (next.done) break;
@@ -81,6 +93,35 @@ async function main(): Promise<void> {
     emit({ ev: 'ok', cmd: c.cmd });
   }
   await emu.close();
+}
+
+/** moto in server mode on the router's loopback, then the EC2 world made in it. */
+async function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEmulator>[1]): Promise<AwsEmulator> {
+  const a = cfg.aws;
+  if (!a) throw new Error('provider aws needs the "aws" settings');
+  const [cmd = 'moto_server', ...args] = a.moto;
+  const moto = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(a.port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let motoErr = '';
+  moto.stderr?.on('data', (d: Buffer) => (motoErr = (motoErr + String(d)).slice(-2000)));
+  process.on('exit', () => moto.kill('SIGKILL'));
+  const url = `http://127.0.0.1:${a.port}`;
+  await waitFor('moto to answer', async () => {
+    if (moto.exitCode !== null) throw new Error(`moto exited (${moto.exitCode}): ${motoErr.trim().split('\n').pop() ?? ''}`);
+    return fetch(`${url}/moto-api/`).then((r) => r.ok, () => false);
+  }, { timeoutMs: 30_000, pollMs: 200 });
+  const emu = new AwsEmulator(
+    {
+      motoUrl: url,
+      accessKeyId: cfg.token,
+      hosts: cfg.machines.map((m) => ({ name: m.name, address: m.address })),
+      subnet: a.subnet,
+      elasticIps: cfg.ips.filter((i) => i.delivery === 'dnat').map((i) => i.ip),
+      secondaryIps: cfg.ips.filter((i) => i.delivery === 'route').map((i) => i.ip),
+    },
+    hooks,
+  );
+  await emu.setup();
+  return emu;
 }
 
 main().then(

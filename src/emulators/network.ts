@@ -12,6 +12,7 @@ import { inNs, type Lan } from '../lib/netns.js';
 import { waitFor } from '../lib/wait.js';
 import type { Fault } from './faults.js';
 import type { EmulatorCommand, EmulatorConfig } from './main.js';
+import type { Delivery } from './router.js';
 
 const MAIN = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 export const METADATA_IP = '169.254.169.254';
@@ -24,13 +25,19 @@ export interface CloudEvent {
 }
 
 export interface CloudNetworkOptions {
-  provider: 'digitalocean' | 'hetzner';
-  /** The token the API accepts (the emulator gets it on stdin, never as an argument). */
+  provider: 'digitalocean' | 'hetzner' | 'aws';
+  /** The token the API accepts (AWS: the access key id); the emulator gets it on stdin, never as an argument. */
   token: string;
-  /** Server hosts of the LAN and their ids at the provider. */
+  /** Server hosts of the LAN and their ids at the provider (AWS: moto's, see `machines`). */
   machines: { host: string; id: string }[];
-  /** Floating IPs, the Hetzner id of each, and the host each points at first (null: none). */
-  ips: { ip: string; id?: number; holder: string | null }[];
+  /**
+   * Floating IPs, the Hetzner id of each, the host each points at first (null: none), and how
+   * the router delivers it (default: DNAT for DigitalOcean, a route for Hetzner; AWS: DNAT for
+   * an Elastic IP, a route for a secondary private IP).
+   */
+  ips: { ip: string; id?: number; holder: string | null; delivery?: Delivery }[];
+  /** AWS: moto's server command (findMoto()). */
+  moto?: string[];
   /** The bridge the client host is on (it must exist), and the cloud's octet on both LANs. */
   clientBridge: string;
   octet?: number;
@@ -39,6 +46,8 @@ export interface CloudNetworkOptions {
 
 export class CloudNetwork {
   readonly events: CloudEvent[] = [];
+  /** The machines with their ids at the provider (for AWS, moto's instance ids). */
+  machines: { id: string; name: string; address: string }[] = [];
   private listeners: ((e: CloudEvent) => void)[] = [];
 
   private constructor(
@@ -75,18 +84,19 @@ export class CloudNetwork {
       provider: o.provider,
       token: o.token,
       machines,
-      ips: o.ips.map((i) => ({ ip: i.ip, ...(i.id !== undefined ? { id: i.id } : {}), holder: idOf(i.holder), delivery: o.provider === 'digitalocean' ? 'dnat' : 'route' })),
+      ips: o.ips.map((i) => ({ ip: i.ip, ...(i.id !== undefined ? { id: i.id } : {}), holder: idOf(i.holder), delivery: i.delivery ?? (o.provider === 'hetzner' ? 'route' : 'dnat') })),
       api: { host: router.address, port: 80 },
       metadata: { host: METADATA_IP, port: 80 },
       routerDev: 'eth0',
       ...(o.actionMs !== undefined ? { actionMs: o.actionMs } : {}),
+      ...(o.provider === 'aws' ? { aws: { moto: o.moto ?? ['moto_server'], port: 5000, subnet: `${lan.subnet}.0/${lan.prefix}` } } : {}),
     };
     const child = lan.spawnIn(CLOUD_HOST, [process.execPath, MAIN], { stdio: ['pipe', 'pipe', 'pipe'] });
     const net = new CloudNetwork(lan, child, `http://${router.address}`);
     child.stdin?.write(`${JSON.stringify(cfg)}\n`);
-    await net.waitEvent('the cloud emulator to be ready', (e) => e.ev === 'ready' || e.ev === 'error', 0, 10_000).then((e) => {
-      if (e.ev === 'error') throw new Error(`cloud emulator: ${String(e.message)}`);
-    });
+    const ready = await net.waitEvent('the cloud emulator to be ready', (e) => e.ev === 'ready' || e.ev === 'error', 0, 45_000);
+    if (ready.ev === 'error') throw new Error(`cloud emulator: ${String(ready.message)}`);
+    net.machines = (ready.machines as { id: string; name: string; address: string }[]) ?? [];
     return net;
   }
 

@@ -28,6 +28,12 @@ export interface CloudClusterOptions {
   extraHaCf?: string;
   /** Configure the floating IP on every server itself (Hetzner's setup: the address on lo). */
   fipOnServers?: boolean;
+  /** The secret file's text, when it is not the token alone (AWS's credentials file). */
+  secretText?: string;
+  /** The addresses the cloud delivers (default: FIP, unassigned). */
+  ips?: CloudNetworkOptions['ips'];
+  /** AWS: moto's server command. */
+  moto?: string[];
 }
 
 export interface CloudCluster {
@@ -48,7 +54,7 @@ export async function withCloudCluster<T>(o: CloudClusterOptions, fn: (w: CloudC
   return withCluster(opts, async (c) => {
     for (const n of c.names) {
       const p = join(c.configDir(n), o.tokenFile);
-      writeFileSync(p, `${o.token}\n`);
+      writeFileSync(p, o.secretText ?? `${o.token}\n`);
       chmodSync(p, 0o600);
       if (o.fipOnServers) await inNs(c.host(n).ns, ['ip', 'addr', 'add', `${FIP}/32`, 'dev', 'lo']);
     }
@@ -56,8 +62,9 @@ export async function withCloudCluster<T>(o: CloudClusterOptions, fn: (w: CloudC
       provider: o.provider,
       token: o.token,
       machines: c.names.map((n) => ({ host: n, id: SERVER_IDS[n as keyof typeof SERVER_IDS] })),
-      ips: [{ ip: FIP, holder: null, ...(o.fipId !== undefined ? { id: o.fipId } : {}) }],
+      ips: o.ips ?? [{ ip: FIP, holder: null, ...(o.fipId !== undefined ? { id: o.fipId } : {}) }],
       clientBridge: 'inet',
+      ...(o.moto ? { moto: o.moto } : {}),
       actionMs: 200,
     });
     return fn({ c, cloud });

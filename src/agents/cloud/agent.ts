@@ -42,7 +42,9 @@ async function defaultProvider(c: ProviderContext): Promise<CloudIpProvider> {
     case 'hetzner':
       return new Hetzner(c);
     case 'aws': {
-      // The AWS SDK is large: loaded only by nodes that use it.
+      // The AWS SDK is large: loaded only by nodes that use it. Its multi-line warning about
+      // Node versions it will drop would land in hbd's log on every start: not ours to print.
+      process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
       const { Aws } = await import('./aws.js');
       return new Aws(c);
     }

@@ -148,9 +148,40 @@ export class CloudHttp {
 
   /** One call with its retries; resolves with a 2xx (or accepted) answer, else throws CloudError. */
   async call(req: Request): Promise<Answer> {
+    return this.retrying(() => this.attempt(req));
+  }
+
+  /**
+   * One operation through an SDK (AWS): `run` gets an abort signal for this attempt's time
+   * budget; `classify` turns what it threw into a CloudError. Retries, metrics and messages as
+   * for plain HTTP calls.
+   */
+  async sdk<T>(operation: string, run: (signal: AbortSignal) => Promise<T>, classify: (err: unknown, timedOut: boolean, budgetMs: number) => CloudError): Promise<T> {
+    return this.retrying<{ value: T }>(async () => {
+      const budget = Math.min(this.o.callTimeoutMs, Math.max(0, this.remaining()));
+      if (budget <= 0) return new CloudError('timeout', `${this.o.apiName}: ${operation}: no time left for the call`);
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(), budget);
+      const started = performance.now();
+      try {
+        const r = await run(abort.signal);
+        this.o.observe({ provider: this.o.provider, operation, ms: performance.now() - started, result: 'ok' });
+        this.o.log('debug', `${this.o.apiName}: ${operation}: ok in ${Math.round(performance.now() - started)} ms`);
+        return { value: r };
+      } catch (err) {
+        const e = classify(err, abort.signal.aborted, budget);
+        this.o.observe({ provider: this.o.provider, operation, ms: performance.now() - started, result: e.reason });
+        return e;
+      } finally {
+        clearTimeout(timer);
+      }
+    }).then((r) => r.value);
+  }
+
+  private async retrying<T>(attemptOnce: () => Promise<T | (CloudError & { rateWait?: { ms: number; from: string } | null })>): Promise<T> {
     let last: CloudError | null = null;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const r = await this.attempt(req);
+      const r = await attemptOnce();
       if (!(r instanceof CloudError)) return r;
       last = r;
       const wait = this.retryWait(r, attempt);

@@ -18,6 +18,8 @@ export interface RequestReport {
   service: 'api' | 'metadata';
   method: string;
   path: string;
+  /** What was asked, where the path does not say it (EC2's Query API: the Action). */
+  operation?: string;
   status: number | 'hung';
   /** Whether the request carried the token the emulator accepts (never the token itself). */
   authorized: boolean;
@@ -146,7 +148,7 @@ export abstract class EmulatedCloud {
       // Never answered: the client's own timeout must end it. close() drops the connection.
       this.hung.add(res);
       res.once('close', () => this.hung.delete(res));
-      this.report('api', req, 'hung', authorized);
+      this.report('api', req, 'hung', authorized, this.operationOf(raw));
       return;
     }
     if (verdict.delayMs > 0) await new Promise((r) => setTimeout(r, verdict.delayMs));
@@ -176,12 +178,17 @@ export abstract class EmulatedCloud {
       this.remaining = Math.max(0, this.remaining - 1);
       headers = this.rateHeaders(this.remaining, windowReset);
     }
-    this.report('api', req, answer.status, authorized);
+    this.report('api', req, answer.status, authorized, this.operationOf(raw));
     this.send(res, answer, headers);
   }
 
-  private report(service: RequestReport['service'], req: IncomingMessage, status: number | 'hung', authorized: boolean): void {
-    this.hooks.request?.({ service, method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, authorized, from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
+  /** The operation a request body names, for APIs whose paths do not (none by default). */
+  protected operationOf(_raw: string): string | undefined {
+    return undefined;
+  }
+
+  private report(service: RequestReport['service'], req: IncomingMessage, status: number | 'hung', authorized: boolean, operation?: string): void {
+    this.hooks.request?.({ service, ...(operation ? { operation } : {}), method: req.method ?? '', path: (req.url ?? '').split('?')[0] ?? '', status, authorized, from: (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '') });
   }
 
   private send(res: ServerResponse, a: ApiAnswer, headers: Record<string, string>): void {

@@ -93,6 +93,10 @@ export class AwsEmulator extends EmulatedCloud {
     return new RegExp(`Credential=${this.token}/`).test(String(headers.authorization ?? ''));
   }
 
+  protected override operationOf(raw: string): string | undefined {
+    return new URLSearchParams(raw).get('Action') ?? undefined;
+  }
+
   protected override errorAnswer(status: number, code: string, message: string): ApiAnswer {
     const http = code === 'RequestLimitExceeded' ? 503 : status;
     const text = `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${code}</Code><Message>${message}</Message></Error></Errors><RequestID>${randomUUID()}</RequestID></Response>`;

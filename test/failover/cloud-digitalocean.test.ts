@@ -6,6 +6,7 @@
 // the client's answers follow; with auto_failback on it goes back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { inNs } from '../../src/lib/netns.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { clock, says, stepper, wall } from '../helpers/cluster.js';
 import { FIP, secretLeaks, withCloudCluster, type CloudCluster } from '../helpers/cloud-cluster.js';
@@ -85,6 +86,43 @@ test('DigitalOceanIP: power-off of the primary moves the reserved IP to secondar
       const onAt = await c.boot('primary');
       await movedTo(w, probe, 'primary', onAt, t, 'power-on');
       await c.waitStable('primary to run the group again', { 0: 'primary' });
+    });
+    probe.stop();
+  });
+});
+
+/** Heartbeats between the servers dropped (udp 694 in), both ways; the cloud stays reachable. */
+async function partition(c: CloudCluster['c'], on: boolean): Promise<void> {
+  for (const n of c.names) {
+    const ns = c.host(n).ns;
+    if (on) {
+      await inNs(ns, ['nft', 'add', 'table', 'inet', 'hbpart']);
+      await inNs(ns, ['nft', 'add', 'chain', 'inet', 'hbpart', 'input', '{ type filter hook input priority 0 ; policy accept ; }']);
+      await inNs(ns, ['nft', 'add', 'rule', 'inet', 'hbpart', 'input', 'udp', 'dport', '694', 'drop']);
+    } else {
+      await inNs(ns, ['nft', 'delete', 'table', 'inet', 'hbpart']);
+    }
+  }
+}
+
+test('DigitalOceanIP: after a healed partition the node that keeps the group assigns the reserved IP to itself again', { skip }, async (t) => {
+  await withCloudCluster(options, async (w) => {
+    const { c, cloud } = w;
+    const step = stepper(t);
+    const probe = c.probe(FIP, 100, 500);
+    await step('primary holds the reserved IP', () => formed(w, probe));
+    await step('a partition between the servers: secondary declares primary dead and takes the IP (primary still holds the group)', async () => {
+      const at = wall();
+      await partition(c, true);
+      await movedTo(w, probe, 'secondary', at, t, 'partition');
+      assert.equal((await c.status('primary')).groups[0]?.phases.primary, 'running', 'primary still runs the group on its side');
+    });
+    await step('the partition heals: secondary gives the group up, primary asks the API and assigns the IP to itself again', async () => {
+      const at = wall();
+      await partition(c, false);
+      await movedTo(w, probe, 'primary', at, t, 'heal');
+      await c.waitStable('primary alone to run the group', { 0: 'primary' });
+      assert.ok(c.firstLog('primary', /the provider points the address elsewhere although this node holds the group: assigning it here again/, at), c.logText('primary'));
     });
     probe.stop();
   });

@@ -33,7 +33,8 @@ TESTS=(
   python3-venv      # the virtual environment moto (the AWS EC2 emulator) runs from, below
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
-  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed)
+  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed),
+                    # the cloud router's DNAT of floating IPs (cloud tests, demo --cloud)
   stress-ng         # CPU saturation faults of the nemesis
   heartbeat         # the real Heartbeat 3.0.6 the classic commands are compared with
                     # (test/cli/classic-vs-heartbeat.test.ts); its /usr/bin/cl_status is

@@ -115,3 +115,34 @@ test('AWS: power-off of the primary moves both addresses to secondary; power-on 
     for (const p of probes) p.stop();
   });
 });
+
+test('AWS faults: InternalError twice and RequestLimitExceeded are retried; a refused access key fails the start with one line', { skip }, async (t) => {
+  await withCloudCluster({ ...options(), resource: (api: string) => `AWSElasticIP::${FIP}::credentials=aws.credentials::api=${api}::timeout=2s`, ips: [{ ip: FIP, holder: null, delivery: 'dnat' as const }] }, async (w) => {
+    const { c, cloud } = w;
+    const step = stepper(t);
+    await step('primary holds the Elastic IP', async () => {
+      c.startAll();
+      await c.waitStable('primary to run the group', { 0: 'primary' }, 60_000);
+      await cloud.waitRouted(FIP, 'primary', 0, 30_000);
+    });
+    await step('InternalError (500) twice, then a RequestLimitExceeded (EC2\'s 503): the takeover retries and completes', async () => {
+      cloud.fault({ kind: 'status', status: 500, count: 2 });
+      cloud.fault({ kind: 'rate-limit', count: 1, resetInS: 1 });
+      const at = await c.kill9('primary');
+      await cloud.waitRouted(FIP, 'secondary', at, 30_000);
+      const log = c.logText('secondary');
+      assert.equal(log.split('\n').filter((l) => /AWSElasticIP\[\d+\]: .*WARN: AWS EC2 API: \w+: 500 InternalError: .*; retry \d of 4 in \d+ ms/.test(l)).length, 2, log);
+      assert.match(log, /AWSElasticIP\[\d+\]: .*WARN: AWS EC2 API: \w+: 503 RequestLimitExceeded: Request limit exceeded\.; retry \d of 4 in \d+ ms \(rate limit, no reset header\)/);
+    });
+    await step('the access key is refused (AuthFailure): primary\'s start fails with one line; the secret key is nowhere', async () => {
+      await c.waitStable('secondary to run the group', { 0: 'secondary' }, 30_000);
+      cloud.acceptToken('AKIAANOTHERKEY000000');
+      const at = wall();
+      c.start('primary');
+      const refused = await c.waitFor('primary to log the refused key', () => c.firstLog('primary', /AWSElasticIP\[\d+\]: .*ERROR: (start|status) failed: AWS EC2 API: \w+: 401 AuthFailure: .* — the credentials were refused: check the credentials file \(or the instance role\)$/, at), 30_000);
+      assert.ok(refused);
+      assert.ok(!cloud.assignments(FIP).some((a) => a.at >= at && a.machine === 'primary'), 'nothing was assigned to primary');
+      assert.deepEqual(await secretLeaks(c, SECRET, METRICS), []);
+    });
+  });
+});

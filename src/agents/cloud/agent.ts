@@ -83,9 +83,11 @@ export class CloudIpAgent {
       if (level !== 'debug') lines.push(t);
       ctx.log(level, `${tag}: ${t}`, tag);
     };
-    const base = { resource: spec.raw, action, argv: [spec.name, ...spec.args, action], exitCode: null, signal: null };
+    const base = { resource: spec.raw, action, argv: [spec.name, ...spec.args, action], signal: null };
+    // Exit codes as a resource.d wrapper's (IPaddr's): 0 done, 1 failed, 7 (OCF_NOT_RUNNING) for a status that found it elsewhere.
     const finish = (ok: boolean, extra: Partial<AgentCall> = {}): AgentCall => ({
       ...base,
+      exitCode: !ok ? 1 : extra.running === false ? 7 : 0,
       timedOut: false,
       output: lines.join('\n'),
       durationMs: performance.now() - started,

@@ -74,7 +74,7 @@ test('a 429 whose reset is beyond the call budget fails at once instead of sleep
   const now = 1_700_000_000_000;
   const s = scripted([json(429, { id: 'too_many_requests', message: 'API Rate limit exceeded.' }, { 'ratelimit-reset': String(now / 1000 + 120) })], now);
   const c = client(s.deps, { budgetMs: 5000 });
-  await assert.rejects(c.http.json(req), (e: CloudError) => e.reason === 'rate_limited' && /not retried: rate limit: RateLimit-Reset: \d+ 120000 ms, longer than the \d+ ms left/.test(e.message));
+  await assert.rejects(c.http.json(req), (e: CloudError) => e.reason === 'rate_limited' && /not retried: the wait before the next attempt \(120000 ms, rate limit: RateLimit-Reset: \d+\) is longer than the \d+ ms left/.test(e.message));
   assert.deepEqual(s.sleeps, []);
 });
 

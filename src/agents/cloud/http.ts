@@ -158,7 +158,7 @@ export class CloudHttp {
    */
   async sdk<T>(operation: string, run: (signal: AbortSignal) => Promise<T>, classify: (err: unknown, timedOut: boolean, budgetMs: number) => CloudError): Promise<T> {
     return this.retrying<{ value: T }>(async () => {
-      const budget = Math.min(this.o.callTimeoutMs, Math.max(0, this.remaining()));
+      const budget = Math.round(Math.min(this.o.callTimeoutMs, Math.max(0, this.remaining())));
       if (budget <= 0) return new CloudError('timeout', `${this.o.apiName}: ${operation}: no time left for the call`);
       const abort = new AbortController();
       const timer = setTimeout(() => abort.abort(), budget);
@@ -188,7 +188,7 @@ export class CloudHttp {
       if (wait === null) throw r;
       if (attempt === MAX_ATTEMPTS) break;
       if (wait.ms >= this.remaining() - 50) {
-        throw new CloudError(r.reason, `${r.message}; not retried: ${wait.why} ${wait.ms} ms, longer than the ${Math.max(0, Math.round(this.remaining()))} ms left of this call`, r.status);
+        throw new CloudError(r.reason, `${r.message}; not retried: the wait before the next attempt (${wait.ms} ms${wait.why ? `, ${wait.why}` : ''}) is longer than the ${Math.max(0, Math.round(this.remaining()))} ms left of this call`, r.status);
       }
       this.o.log('warn', `${r.message}; retry ${attempt} of ${MAX_ATTEMPTS - 1} in ${wait.ms} ms${wait.why ? ` (${wait.why})` : ''}`);
       await this.deps.sleep(wait.ms);
@@ -213,7 +213,7 @@ export class CloudHttp {
   }
 
   private async attempt(req: Request): Promise<Answer | (CloudError & { rateWait?: { ms: number; from: string } | null })> {
-    const budget = Math.min(this.o.callTimeoutMs, Math.max(0, this.remaining()));
+    const budget = Math.round(Math.min(this.o.callTimeoutMs, Math.max(0, this.remaining())));
     const where = this.where(req);
     const name = `${this.o.apiName}: ${where}`;
     if (budget <= 0) return new CloudError('timeout', `${name}: no time left for the call`);

@@ -54,6 +54,14 @@ test('DigitalOcean: reserved IP object, assign action in-progress then completed
     assert.equal(r.headers.get('ratelimit-remaining'), '0');
     assert.ok(Number(r.headers.get('ratelimit-reset')) >= Date.now() / 1000 + 4);
     assert.equal((await (await md('/metadata/v1/id')).text()), '1001');
+    emu.fault({ kind: 'slow', ms: 300 });
+    const t0 = Date.now();
+    assert.equal((await api('/v2/reserved_ips/203.0.113.10')).status, 200);
+    assert.ok(Date.now() - t0 >= 290, `a slow API answers after the delay (${Date.now() - t0} ms)`);
+    emu.faults.clear();
+    emu.fault({ kind: 'status', status: 503, count: 1 });
+    assert.equal((await api('/v2/reserved_ips/203.0.113.10')).status, 503);
+    assert.equal((await api('/v2/reserved_ips/203.0.113.10')).status, 200, 'the fault had a count of one');
   } finally {
     await emu.close();
   }

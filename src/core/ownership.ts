@@ -10,7 +10,8 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, fenceDeadline, grantsOpening, holdEnd, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
+import { deadlines, fenceDeadline, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, noteHeldElsewhere, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
+import { forgetRemoved, knownEverywhere } from './reload.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
@@ -59,6 +60,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     heardAt: { ...prev.heardAt },
     lease: { ...prev.lease, acks: { ...prev.lease.acks } },
   };
+  forgetRemoved(s);
   // A lost node is dead for the step that handles its loss, even when membership already counts
   // its next run (a restart is a death, then a new run): the new run is seen from the next step.
   const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false };
@@ -89,7 +91,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     case 'membership':
       break;
   }
-  forgetTheDead(t);
+  forgetTheDead(s, t.view);
   noteHeldElsewhere(s);
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
@@ -98,23 +100,6 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
 
 function log(t: Turn, level: 'info' | 'warn', text: string): void {
   t.effects.push({ kind: 'log', level, text });
-}
-
-/** What we know of a node that is not alive in membership's view is of a past run of it. */
-function forgetTheDead(t: Turn): void {
-  const { s, view } = t;
-  for (const map of [s.peers, s.lease.acks, s.heardAt]) {
-    for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
-  }
-  s.stale = s.stale.filter((n) => view.live.includes(n));
-}
-
-/** A group seen running on another node since we last ran it: our next start of it is a failback. */
-function noteHeldElsewhere(s: OwnershipState): void {
-  for (const n in s.peers) {
-    const a = s.peers[n]!;
-    for (let g = 0; g < s.groups.length; g++) if (a.groups[s.groups[g]!.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
-  }
 }
 
 function onStalled(t: Turn, silentMs: number): void {
@@ -181,7 +166,7 @@ function onAdvert(t: Turn, node: string, a: PeerAdvert): void {
 
 function onStandby(t: Turn, scope: W.Scope): void {
   const s = t.s;
-  const gs = W.inScope(s.groups, s.me, scope);
+  const gs = W.inScope(s.groups, s.me, scope).filter((g) => !s.local[g]!.removed);
   s.switches = W.standBy(s.switches, gs, t.now);
   log(t, 'info', `Standby: giving ${scope} resources to the other node(s).`);
   for (const g of gs) t.effects.push({ kind: 'transition', group: g, what: 'standby' });
@@ -190,7 +175,7 @@ function onStandby(t: Turn, scope: W.Scope): void {
 
 function onTakeover(t: Turn, scope: W.Scope): void {
   const s = t.s;
-  const gs = W.inScope(s.groups, s.me, scope);
+  const gs = W.inScope(s.groups, s.me, scope).filter((g) => !s.local[g]!.removed);
   s.switches = W.takeOver(s.switches, gs);
   for (const g of gs) s.local[g]!.failedUntil = null;
   log(t, 'info', `Takeover: asking the other node(s) for ${scope} resources.`);
@@ -225,13 +210,19 @@ function decide(t: Turn): void {
   if (grants && expired(grants, t.now)) s.lease.grantsOpen = true;
   const held = startsHeld(s);
   if (held && expired(held, t.now)) s.holdStartsUntil = null;
-  s.local.forEach((lg, g) => {
+  // Removed groups first: a changed line starts in the step its old line's stop ends.
+  const order = s.local.map((_, g) => g).sort((x, y) => Number(s.local[y]!.removed) - Number(s.local[x]!.removed));
+  for (const g of order) {
+    const lg = s.local[g]!;
     const hold = holdEnd(lg);
     if (hold && expired(hold, t.now)) {
       // The failed-start hold is over: we are a candidate again; say so now.
       lg.failedUntil = null;
       t.advertise = true;
     }
+    const opening = groupGrantsOpening(s, g);
+    if (opening && expired(opening, t.now)) lg.noGrantUntil = null;
+    if (lg.waitsForPeers && knownEverywhere(s, t.view, s.groups[g]!.id)) lg.waitsForPeers = false;
     updateGrant(t, g);
     // A phase change (start begun, stop begun) is followed at once by its first agent
     // call, in this same step: waiting for the next tick would add up to a keepalive.
@@ -241,7 +232,7 @@ function decide(t: Turn): void {
       if (S.busy(lg.run) || lg.run.phase === before) break;
     }
     keepFence(t, g);
-  });
+  }
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
 }
 
@@ -277,7 +268,7 @@ function updateGrant(t: Turn, g: number): void {
     lg.grant = null;
     t.advertise = true;
   }
-  if (lg.grant || !t.view.settled || !s.lease.grantsOpen) return;
+  if (lg.grant || !t.view.settled || !s.lease.grantsOpen || lg.noGrantUntil !== null || lg.removed) return;
   lg.grant = L.grantFor(desiredOwner(s, t.view, g, t.now), lg, v);
   if (lg.grant) t.advertise = true;
 }
@@ -316,8 +307,12 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
   const pv = policyView(s, view, g, t.now);
   // A live peer whose advert we have not read yet may hold the group: unknown is not
   // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
+  // A group a reload added or changed waits for the other nodes' reload and for its old line's stop here.
   const want =
     !s.leaving &&
+    !lg.removed &&
+    !lg.waitsForPeers &&
+    !heldUnderOldLine(s, g) &&
     view.settled &&
     desired === s.me &&
     s.stale.length === 0 &&
@@ -351,6 +346,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   const s = t.s;
   const run = s.local[g]!.run;
   if (s.leaving) return 'shutdown';
+  if (s.local[g]!.removed) return 'removed';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
   if (desired !== s.me && desired !== null) return 'release';

@@ -367,7 +367,7 @@ async function runForeground(
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
-  process.on('SIGHUP', () => daemon.reload());
+  process.on('SIGHUP', () => void daemon.reload());
   // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
   await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));
   startupDone();

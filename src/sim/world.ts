@@ -305,7 +305,7 @@ export class World {
     n.calls.delete(id);
     const result = this.agents.finish(call, this.now, n.res[n.globalOf[call.g]!]!);
     this.checker.onCallDone(n, call, result.ok);
-    n.runtime?.agentDone({ group: call.g, resource: call.r, action: call.action, ...result }, this.local(n));
+    n.runtime?.agentDone({ group: call.g, groupId: call.gid, resource: call.r, action: call.action, ...result }, this.local(n));
   }
 
   // ---- faults ----------------------------------------------------------------------------

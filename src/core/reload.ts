@@ -112,7 +112,7 @@ export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration
     const g = before.get(def.id);
     const old = g === undefined ? undefined : prev.local[g];
     if (old && !old.removed) renumber[g!] = groups.length;
-    else log(`reload: resource group ${groupLabel(def)} added${view.live.length > 0 ? ' (it starts once every node that is up has it: reload them too)' : ''}`);
+    else log(`reload: resource group ${groupLabel(def)} added`);
     groups.push(def);
     local.push(old && !old.removed ? old : added(prev, old, def, view, now, next.timers.deadtimeMs));
   }

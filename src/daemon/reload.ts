@@ -21,7 +21,6 @@ const AT_START: { what: string; why: string; fields: (ha: HaCf) => Record<string
 
 /** ha.cf settings that only status commands read (cl_status hbparameter): applied by replacing the config. */
 const SHOWN_ONLY: [keyof HaCf, string][] = [
-  ['deadpingMs', 'deadping'],
   ['autojoin', 'autojoin'],
   ['hopfudge', 'hopfudge'],
   ['uuidfrom', 'uuidfrom'],
@@ -66,6 +65,7 @@ export function shellChanges(current: ClusterConfig, next: ClusterConfig, links:
     out.push(`reload: authkeys re-read: signing with key ${a.index} (${a.method}); accepting keys ${next.auth.keys.map((k) => k.index).join(', ')}`);
   }
   if (current.ha.msgfmt !== next.ha.msgfmt) out.push(`reload: msgfmt ${current.ha.msgfmt} -> ${next.ha.msgfmt}`);
+  if (current.ha.deadpingMs !== next.ha.deadpingMs) out.push(`reload: deadping ${current.ha.deadpingMs} ms -> ${next.ha.deadpingMs} ms`);
   for (const [field, name] of SHOWN_ONLY) {
     const strip = (v: unknown) => JSON.parse(JSON.stringify(v ?? null), (k, x: unknown) => (k === 'line' ? undefined : x)) as unknown;
     if (!same(strip(current.ha[field]), strip(next.ha[field]))) out.push(`reload: ${name} changed`);

@@ -2,7 +2,7 @@
 // itself: the advert it sends, the views it gives the policy and the lease rules, and the
 // deadlines it holds.
 import type { AutoFailback } from '../config/types.js';
-import type { PeerAdvert } from './advert.js';
+import { holds, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
 import * as L from './lease.js';
 import type { MembershipView } from './membership.js';
@@ -172,6 +172,21 @@ function inHold(lg: LocalGroup, now: number): boolean {
   return end !== null && !expired(end, now);
 }
 
+/**
+ * The live node, first in ha.cf before us, that holds resources of group g under another line
+ * (our haresources differ: one of us has reloaded, the other not yet), or null. Of two such
+ * holders the one first in ha.cf keeps the resources: both decide alike from node names alone.
+ */
+export function yieldsTo(s: OwnershipState, view: MembershipView, g: number): string | null {
+  const def = s.groups[g]!;
+  const mine = s.nodes.indexOf(s.me);
+  const first = view.live.find((n) => {
+    const a = s.peers[n];
+    return a !== undefined && s.nodes.indexOf(n) < mine && !holds(a.groups[def.id]?.phase ?? 'stopped') && a.resources.some((r) => def.resources.includes(r));
+  });
+  return first ?? null;
+}
+
 /** A removed group once stopped is no longer ours: forgotten at the start of the next step. */
 export function forgotten(lg: LocalGroup): boolean {
   return lg.removed && lg.run.phase === 'stopped';
@@ -185,22 +200,12 @@ export function heldUnderOldLine(s: OwnershipState, g: number): boolean {
   return s.local.some((lg, o) => o !== g && lg.removed && lg.run.phase !== 'stopped' && sharesResource(s.groups[o]!, s.groups[g]!));
 }
 
-/**
- * Our phase for group g as the peers must see it. While its resources may still run here under
- * the old line of a changed group, it is advertised as stopping, so that no node that knows
- * only the new line starts it meanwhile.
- */
-function advertisedPhase(s: OwnershipState, g: number): LocalGroup['run']['phase'] {
-  const phase = s.local[g]!.run.phase;
-  return phase === 'stopped' && heldUnderOldLine(s, g) ? 'stopping' : phase;
-}
-
 /** What we put in our heartbeats: a removed group while it is held here, not after. */
 export function advertOf(s: OwnershipState, now: number): PeerAdvert {
   const id = (g: number) => s.groups[g]!.id;
   const ours = s.local.flatMap((lg, g) => (forgotten(lg) ? [] : [g]));
   return {
-    groups: Object.fromEntries(ours.map((g) => [id(g), { phase: advertisedPhase(s, g), claim: s.local[g]!.claim, grant: s.local[g]!.grant }])),
+    groups: Object.fromEntries(ours.map((g) => [id(g), { phase: s.local[g]!.run.phase, claim: s.local[g]!.claim, grant: s.local[g]!.grant }])),
     standby: [...s.switches.standby].sort((a, b) => a - b).map(id),
     failed: s.local.flatMap((lg, g) => (inHold(lg, now) && !lg.removed ? [id(g)] : [])),
     takeover: s.switches.takeoverSerial > 0 ? { serial: s.switches.takeoverSerial, groups: s.switches.takeoverGroups.map(id) } : null,
@@ -209,6 +214,7 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
     acks: s.config.quorum ? L.acksOf(s.lease) : [],
+    resources: [...new Set(s.local.flatMap((lg, g) => (lg.run.phase === 'stopped' ? [] : s.groups[g]!.resources)))],
   };
 }
 

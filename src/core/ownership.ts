@@ -10,8 +10,9 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, fenceDeadline, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, noteHeldElsewhere, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
+import { keepFence, updateGrant } from './ownership-lease.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
@@ -236,43 +237,6 @@ function decide(t: Turn): void {
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
 }
 
-/** Quorum clusters: remember how long our lease on g reaches, and fence g when it is over. */
-function keepFence(t: Turn, g: number): void {
-  const s = t.s;
-  const lg = s.local[g]!;
-  if (!s.config.quorum) return;
-  if (lg.run.phase === 'stopped') {
-    lg.leaseUntil = -Infinity;
-    lg.fenced = false;
-    return;
-  }
-  const end = L.leaseEnd(lg, leaseView(s, t.view, g));
-  if (Number.isFinite(end) && end > lg.leaseUntil) lg.leaseUntil = end;
-  const fence = fenceDeadline(s, g);
-  if (!fence || !expired(fence, t.now)) return;
-  lg.fenced = true;
-  log(t, 'warn', `The lease on ${groupLabel(s.groups[g]!)} is over and its stop is not done: removing its addresses now, before another node may take it over.`);
-  t.effects.push({ kind: 'fence', group: g });
-}
-
-/**
- * Quorum clusters: withdraw our grant on g when its claim is over, and grant g to our
- * desired owner's claim when we grant nothing.
- */
-function updateGrant(t: Turn, g: number): void {
-  const s = t.s;
-  if (!s.config.quorum) return;
-  const lg = s.local[g]!;
-  const v = leaseView(s, t.view, g);
-  if (L.grantOver(lg, v)) {
-    lg.grant = null;
-    t.advertise = true;
-  }
-  if (lg.grant || !t.view.settled || !s.lease.grantsOpen || lg.noGrantUntil !== null || lg.removed) return;
-  lg.grant = L.grantFor(desiredOwner(s, t.view, g, t.now), lg, v);
-  if (lg.grant) t.advertise = true;
-}
-
 function driveGroup(t: Turn, g: number): void {
   const s = t.s;
   const run = s.local[g]!.run;
@@ -305,9 +269,11 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
   const { s, view } = t;
   const lg = s.local[g]!;
   const pv = policyView(s, view, g, t.now);
+  const def = s.groups[g]!;
   // A live peer whose advert we have not read yet may hold the group: unknown is not
-  // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
-  // A group a reload added or changed waits for the other nodes' reload and for its old line's stop here.
+  // "stopped". Wait for its first heartbeat's advert, then for any holder to stop, of the
+  // group or of its resources under another line (a node whose haresources differs). A group
+  // a reload added waits for the other nodes' reload, and for its old line's stop here.
   const want =
     !s.leaving &&
     !lg.removed &&
@@ -318,7 +284,8 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     s.stale.length === 0 &&
     s.holdStartsUntil === null &&
     !view.live.some((n) => !s.peers[n]) && // unknown peer
-    !view.live.some((n) => holds(P.phaseAt(pv, n))); // another holder
+    !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
+    !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line
   if (!s.config.quorum) {
     if (want) startGroup(t, g); // never two at once
     return;
@@ -349,6 +316,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   if (s.local[g]!.removed) return 'removed';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
+  if (yieldsTo(s, t.view, g)) return 'conflict';
   if (desired !== s.me && desired !== null) return 'release';
   const lease = leaseDeadline(s, t.view, g);
   return lease && expired(lease, t.now) ? 'fence' : null;
@@ -362,6 +330,7 @@ function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean)
   if (reason === 'quorum') log(t, 'warn', `Lost quorum (${t.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
   if (reason === 'fence') log(t, 'warn', `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`);
   if (reason === 'stall') log(t, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
+  if (reason === 'conflict') log(t, 'warn', `${yieldsTo(s, t.view, g)} runs resources of ${label} under another haresources line (the files differ: reload every node), and comes first in ha.cf: releasing ${label}.`);
   if (reason) {
     apply(t, g, S.beginStop(lg.run, reason, runContext(t, g)));
     return;

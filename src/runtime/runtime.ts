@@ -16,6 +16,14 @@ export interface Core {
   nextWake: typeof Node.nextWake;
 }
 
+/** What we read of others' adverts: our groups, and their resources (held by a peer under another line). */
+function keysOf(groups: readonly Node.GroupDef[]): GroupKeys {
+  return new GroupKeys(
+    groups.map((g) => g.id),
+    groups.flatMap((g) => g.resources),
+  );
+}
+
 export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
 
 /** What became of a received message, for the shell's counters and warnings. */
@@ -62,7 +70,7 @@ export class NodeRuntime {
     this.nodes = new Set(opts.node.nodes);
     this.state = this.core.initNode(opts.node, now);
     this.keysOf = this.state.ownership.groups;
-    this.keys = new GroupKeys(this.keysOf.map((g) => g.id));
+    this.keys = keysOf(this.keysOf);
   }
 
   get nodeState(): Node.NodeState {
@@ -141,7 +149,7 @@ export class NodeRuntime {
     this.state = state;
     if (state.ownership.groups !== this.keysOf) {
       this.keysOf = state.ownership.groups;
-      this.keys = new GroupKeys(this.keysOf.map((g) => g.id));
+      this.keys = keysOf(this.keysOf);
     }
     let exit = false;
     for (const e of effects) {

@@ -12,6 +12,8 @@ const C: GroupDef = { id: 'a IPaddr::10.0.0.30', preferredNode: 'a', resources: 
 /** A's line changed: the same resources and one more, so another group (another id). */
 const A2: GroupDef = { id: 'a IPaddr::10.0.0.10 apache2 mysql', preferredNode: 'a', resources: ['IPaddr::10.0.0.10', 'apache2', 'mysql'] };
 
+const ALL = [A, B, C, A2];
+
 type Phase = PeerAdvert['groups'][string]['phase'];
 
 function options(me: string, nodes: string[], groups: GroupDef[], over: Partial<NodeOptions> = {}): NodeOptions {
@@ -36,8 +38,9 @@ class Node {
     return r.effects;
   }
 
-  /** A fresh status heartbeat from `peer`, its advert listing `groups` with these phases. */
+  /** A fresh status heartbeat from `peer`, its advert listing `groups` with these phases (and the resources of those it holds). */
   hear(peer: string, groups: Record<string, Phase>, extra: Partial<PeerAdvert> = {}): NodeEffect[] {
+    const held = Object.entries(groups).filter(([, phase]) => phase !== 'stopped');
     const advert: PeerAdvert = {
       groups: Object.fromEntries(Object.entries(groups).map(([id, phase]) => [id, { phase, claim: null, grant: null }])),
       standby: [],
@@ -48,6 +51,7 @@ class Node {
       at: this.now,
       deadtimeMs: TIMERS.deadtimeMs,
       acks: [],
+      resources: held.flatMap(([id]) => ALL.find((g) => g.id === id)!.resources),
       ...extra,
     };
     return this.on({ kind: 'status', from: peer, link: 'eth0', generation: advert.gen, fresh: true, st: 'active', advert, digest: 'd1' });
@@ -165,13 +169,13 @@ test('a group added with no live peer starts at once', () => {
   assert.deepEqual(a.runAgents(), ['IPaddr::10.0.0.30 status', 'IPaddr::10.0.0.30 start']);
 });
 
-test('a changed line: the old group stops first, the new one is advertised as stopping meanwhile, then starts', () => {
+test('a changed line: the old group stops first, its resources advertised as held meanwhile, then the new one starts', () => {
   const a = runningA([A]);
   a.hear('b', { [A2.id]: 'stopped' }); // b has reloaded already
   a.reload({ groups: [A2] });
   assert.equal(a.phase(A), 'stopping');
   assert.equal(a.phase(A2), 'stopped');
-  assert.equal(a.advert().groups[A2.id]!.phase, 'stopping', "its resources still run here under the old line: b must not start it");
+  assert.deepEqual(a.advert().resources, A.resources, "they still run here under the old line: b, which knows only the new one, must not start it");
   const calls = a.runAgents();
   assert.deepEqual(calls, [
     'apache2 stop',
@@ -197,6 +201,16 @@ test('a peer that has not reloaded runs the old line: the new line waits for it'
   b.hear('a', { [A.id]: 'running' });
   assert.deepEqual(b.runAgents(), [], 'a knows only the old line and runs its resources: b starts nothing');
   assert.equal(b.phase(A2), 'stopped');
+});
+
+test('a node does not start a group whose resources a peer holds under another line (their haresources differ)', () => {
+  // b started with the new line while a, not reloaded yet, runs the old one: b's group does
+  // not wait for a reload of its own, and a, lacking the new line, is no candidate for it.
+  const b = new Node(options('b', ['a', 'b'], [A2]));
+  b.hear('a', { [A.id]: 'running' });
+  assert.deepEqual(b.runAgents(), [], "a holds A2's resources under A's line");
+  b.hear('a', { [A.id]: 'stopped' });
+  assert.deepEqual(b.runAgents().slice(0, 1), ['IPaddr::10.0.0.10 status'], 'once a has stopped them, b takes the group');
 });
 
 test('timers take effect at once: a longer deadtime delays the death of a silent peer, a shorter one hastens it', () => {

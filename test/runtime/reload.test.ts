@@ -48,6 +48,7 @@ function fromB(groups: GroupDef[], at: number): HbMessage {
     at,
     deadtimeMs: TIMERS.deadtimeMs,
     acks: [],
+    resources: [],
   };
   return statusMessage(sender('b'), ++seq, 1_700_000_000, { st: 'active', advert, digest: 'd1' });
 }

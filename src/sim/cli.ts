@@ -22,11 +22,13 @@ interface Args {
   trace: boolean;
   window?: [number, number];
   maxFaults?: number;
+  /** Probability (percent) of reload faults in a schedule. */
+  reloads?: number;
   shrinkBudget: number;
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W]
-                      [--window MIN_MS,MAX_MS] [--max-faults N] [--shrink-budget RUNS]
+                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -77,6 +79,10 @@ function parse(argv: string[]): Args {
       case '--max-faults':
         a.maxFaults = num(v());
         break;
+      case '--reloads':
+        a.reloads = num(v());
+        if (a.reloads > 100) throw new Error(`--reloads: a percentage, 0..100, not ${a.reloads}`);
+        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -92,8 +98,13 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults'>): SimOptions {
-  return { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { faultWindowMs: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) };
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads'>): SimOptions {
+  return {
+    ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
+    ...(a.window ? { faultWindowMs: a.window } : {}),
+    ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}),
+    ...(a.reloads !== undefined ? { reloads: a.reloads / 100 } : {}),
+  };
 }
 
 // ---- worker ----------------------------------------------------------------------------
@@ -102,7 +113,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads'>;
 }
 
 if (!isMainThread) {
@@ -152,7 +163,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: workers }, (_, w) => {
       const count = Math.floor(schedules / workers) + (w < schedules % workers ? 1 : 0);
-      const job: Job = { from: base + w, count, stride: workers, opts: { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) } };
+      const job: Job = { from: base + w, count, stride: workers, opts: { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}) } };
       return new Promise<void>((resolve, reject) => {
         const worker = new Worker(new URL(import.meta.url), { workerData: job });
         worker.on('message', (m: Totals) => {

@@ -35,8 +35,8 @@ export interface LocalGroup {
   removed: boolean;
   /**
    * A reload added the group: it is not started here while a live node lacks it (has not
-   * reloaded yet). Such a node, not knowing the group, cannot say it holds it, even when it
-   * runs the group's resources under the group's old line.
+   * reloaded yet). That node is no candidate for it: the group would start on whichever node
+   * reloaded first, and move again once the others have. Cleared once every live node has it.
    */
   waitsForPeers: boolean;
   /** Quorum clusters, a group a reload added: granted to nobody before this (see lease.ts). */

@@ -9,12 +9,13 @@
 //  - a removed group held here is stopped in order (right to left, as a release) and
 //    forgotten once stopped; one stopped here is forgotten at once;
 //  - an added group is a candidate as at start, except that it does not start here while a
-//    live node lacks it (that node has not reloaded yet: it cannot say that it runs the
-//    group's resources under the group's old line), and, in quorum clusters, that nobody
-//    grants it for a deadtime (lease.ts says why);
+//    live node lacks it (that node has not reloaded yet, and is no candidate for it: the group
+//    would start on whichever node reloaded first, and move once the others have), and, in
+//    quorum clusters, that nobody grants it for a deadtime (lease.ts says why);
 //  - a changed line is another id: the old group is removed and the new one added; the new one
-//    starts only once the old one is stopped here (they share resources), and is advertised
-//    as stopping until then (ownership-state.ts, advertisedPhase).
+//    starts only once the old one is stopped here (they share resources). Every node's adverts
+//    list the resources it holds, so no node starts the new line while another still runs the
+//    old one (ownership.ts, driveStopped; and yieldsTo when two did, after a partition).
 // Timers and auto_failback apply at once; a lowered deadtime in a quorum cluster keeps the
 // promise our earlier heartbeats made (membership's promisedDeadtime). What cannot change
 // under running groups is refused whole (reloadRefusals): nothing of the reload is applied.

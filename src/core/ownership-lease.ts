@@ -36,6 +36,18 @@ export function keepFence(t: LeaseTurn, g: number): void {
   t.effects.push({ kind: 'fence', group: g });
 }
 
+/** Why our lease on g is over, for the log: the peers' silence, or their files (a reload removed the group there). */
+export function leaseOverWhy(t: LeaseTurn, g: number): string {
+  const s = t.s;
+  const label = groupLabel(s.groups[g]!);
+  const having = 1 + t.view.live.filter((n) => s.peers[n] !== undefined && Object.hasOwn(s.peers[n]!.groups, s.groups[g]!.id)).length;
+  const majority = L.majority(s.nodes.length);
+  if (having < majority && 1 + t.view.live.length >= majority) {
+    return `Only ${having} of ${s.nodes.length} nodes have ${label} in haresources (a reload removed or changed it on the others), fewer than a majority: releasing it.`;
+  }
+  return `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`;
+}
+
 /**
  * Withdraw our grant on g when its claim is over, and grant g to our desired owner's claim
  * when we grant nothing (not during our first deadtime, nor a group's first deadtime after a

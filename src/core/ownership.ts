@@ -12,7 +12,7 @@ import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
 import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
-import { keepFence, updateGrant } from './ownership-lease.js';
+import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
@@ -328,7 +328,7 @@ function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean)
   const label = groupLabel(s.groups[g]!);
   const reason = mustStop(t, g, desired, quorate);
   if (reason === 'quorum') log(t, 'warn', `Lost quorum (${t.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
-  if (reason === 'fence') log(t, 'warn', `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`);
+  if (reason === 'fence') log(t, 'warn', leaseOverWhy(t, g));
   if (reason === 'stall') log(t, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
   if (reason === 'conflict') log(t, 'warn', `${yieldsTo(s, t.view, g)} runs resources of ${label} under another haresources line (the files differ: reload every node), and comes first in ha.cf: releasing ${label}.`);
   if (reason) {

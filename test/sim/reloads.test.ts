@@ -72,6 +72,13 @@ for (const nodes of [2, 3]) {
   });
 }
 
+test('3 nodes: a group the other two reloaded away stops on its holder before it reloads, saying why', () => {
+  const faults = ['n2', 'n3'].map((n, i) => reload(5000 + 500 * i, n, []));
+  const r = run(schedule(3, faults, 9000, [A]));
+  assert.deepEqual(phases(r, A.id).slice(-2), ['n1 running -> stopping', 'n1 stopping -> stopped'], 'its lease rests on their grants, and they no longer have it');
+  assert.ok(r.trace.some((l) => l.includes(`n1: WARN Only 1 of 3 nodes have ${A.id} in haresources`)));
+});
+
 const RELOADING: Range[] = [
   { from: 8_000_000, count: 200, opts: { nodes: 2, reloads: 1, faultWindowMs: [8_000, 25_000] } },
   { from: 9_000_000, count: 120, opts: { nodes: 3, reloads: 1, faultWindowMs: [8_000, 25_000] } },

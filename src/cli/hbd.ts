@@ -352,10 +352,10 @@ async function runForeground(
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // systemd waits for READY=1 after RELOADING=1: sent once the reload is applied or refused.
   process.on('SIGHUP', () => {
     void manager?.reloading();
-    daemon.reload();
-    void manager?.reloaded(statusLine(daemon.view.snapshot()));
+    void daemon.reload().finally(() => void manager?.reloaded(statusLine(daemon.view.snapshot())));
   });
   // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
   await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));

@@ -17,7 +17,7 @@ export function renderStatus(s: StatusSnapshot): string {
     const busy = Object.entries(g.phases)
       .filter(([, p]) => p !== 'stopped' && p !== 'running')
       .map(([n, p]) => `${n} ${p}`);
-    out.push(`  ${g.id}`);
+    out.push(`  ${g.id}${g.removed ? '  (removed from haresources by a reload: stopping here)' : ''}`);
     out.push(`    preferred ${g.preferredNode}, owner ${g.owner ?? 'none'}${busy.length ? ` (${busy.join(', ')})` : ''}`);
   }
   if (s.transitions.length) {

@@ -59,7 +59,6 @@ export class Metrics {
       });
     }
 
-    const groupId = (g: number) => config.groups[g]?.id ?? `group ${g}`;
     const failovers = new Counter({ name: 'hbd_failovers_total', help: 'Resource groups this node took over from a node that is not their preferred node (or that died).', labelNames: ['group'], registers: [reg] });
     const failbacks = new Counter({ name: 'hbd_failbacks_total', help: 'Resource groups this node, their preferred node, took back (auto_failback).', labelNames: ['group'], registers: [reg] });
     const transitions = new Counter({ name: 'hbd_group_transitions_total', help: 'Resource group transitions on this node, by kind (takeover, failback, acquired, release, standby, start_failed, stop_failed).', labelNames: ['group', 'what'], registers: [reg] });
@@ -70,7 +69,7 @@ export class Metrics {
     // The core's classification (its transition effect): a preferred node taking its group back from another is a failback.
     view.onUpdate(() => {
       for (const t of view.lastTransitions) {
-        const group = groupId(t.group);
+        const group = t.groupId;
         transitions.inc({ group, what: t.what.replace('-', '_') });
         if (t.what === 'takeover') failovers.inc({ group });
         if (t.what === 'failback') failbacks.inc({ group });

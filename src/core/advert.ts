@@ -47,6 +47,12 @@ export interface PeerAdvert {
   deadtimeMs: number;
   /** Quorum clusters: for each node the sender holds alive, the newest `at` it has received from it. */
   acks: Ack[];
+  /**
+   * The resources the sender may have running (those of its groups not stopped), by name, as
+   * far as the receiver knows them: a node whose haresources has another line with the same
+   * resources (a reload changed the line on one node first) holds them under another id.
+   */
+  resources: string[];
 }
 
 /** A node in this phase may have some of the group's resources running: it holds the group. */

@@ -12,3 +12,12 @@ export interface GroupDef {
 export function groupLabel(def: GroupDef): string {
   return [def.preferredNode, ...def.resources].join(' ');
 }
+
+/**
+ * Two groups name the same resource (a virtual IP, a service). One haresources file never
+ * does (a resource belongs to one group), but a reload that changes a group's line removes
+ * the old group and adds the new one: both exist here until the old one is stopped.
+ */
+export function sharesResource(a: GroupDef, b: GroupDef): boolean {
+  return a.resources.some((r) => b.resources.includes(r));
+}

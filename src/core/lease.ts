@@ -24,6 +24,13 @@
 //     take at most fenceMs (agent timeouts included) for two majorities never to overlap.
 // A node grants nothing during its first deadtime after a restart: the grants of its
 // previous run may still be counted in someone's lease until then.
+// A reload (core/reload.ts) keeps these promises. A node that lowers its deadtime declares
+// no peer dead sooner than its earlier adverts promised, for one old deadtime (membership's
+// promisedDeadtime). A reload that removes a group withdraws our grant on it although the
+// claimant neither died nor dropped its claim: that grant may count in a lease for one more
+// deadtime. So a group a reload adds is granted by nobody for one deadtime after it; that
+// covers a group removed and added back, and a group whose line changed (a new id sharing
+// resources with the old group, which other nodes may still hold under our old grant).
 import type { Ack, Grant, PeerAdvert } from './advert.js';
 import { dueAt, type Deadline } from './timeout.js';
 
@@ -94,8 +101,8 @@ export function leaseDeadline(gl: GroupLease, v: LeaseView): Deadline {
 }
 
 /** The grants of our previous run may count in a lease until one deadtime after it ended. */
-export function grantsOpening(bootAt: number, deadtimeMs: number): Deadline {
-  return dueAt('grants-open', bootAt + deadtimeMs);
+export function grantsOpening(at: number): Deadline {
+  return dueAt('grants-open', at);
 }
 
 /**

@@ -62,6 +62,12 @@ export interface MembershipState {
    * it is not the peers' fault, so it is counted from here at the earliest.
    */
   resumedAt: number | null;
+  /**
+   * Quorum clusters, after a reload lowered the deadtime: our earlier heartbeats told the peers
+   * that we declare a node dead only after `ms` of silence, and leases rest on that (lease.ts);
+   * so no peer heard before the reload is declared dead sooner, until `until`.
+   */
+  promisedDeadtime: { ms: number; until: number } | null;
 }
 
 export type MembershipEvent =
@@ -124,6 +130,7 @@ export function initMembership(me: string, nodes: string[], linkNames: string[],
     lastStepAt: now,
     lastSentAt: null,
     resumedAt: null,
+    promisedDeadtime: null,
   };
 }
 
@@ -138,9 +145,14 @@ function silentSince(state: MembershipState, t: number | null): number {
   return state.resumedAt !== null && state.resumedAt > since ? state.resumedAt : since;
 }
 
-/** The silence after which a peer is dead: initdead for one never heard since we started. */
-function deadAfter(state: MembershipState, peer: PeerState): number {
-  return peer.lastHeard === null ? state.timers.initdeadMs : state.timers.deadtimeMs;
+/**
+ * The silence after which a peer silent since `since` is dead: initdead for one never heard
+ * since we started; never less than our heartbeats promised it before a reload.
+ */
+function deadAfter(state: MembershipState, peer: PeerState, since: number): number {
+  if (peer.lastHeard === null) return state.timers.initdeadMs;
+  const p = state.promisedDeadtime;
+  return p ? Math.max(state.timers.deadtimeMs, Math.min(p.ms, p.until - since)) : state.timers.deadtimeMs;
 }
 
 /** One step in progress: the copy being written, and what it says. */
@@ -154,6 +166,7 @@ export function step(prev: MembershipState, event: MembershipEvent, now: number)
   // Copy-on-write of the parts we touch keeps `prev` valid for the simulator's traces.
   const t: Turn = { state: { ...prev, peers: { ...prev.peers } }, effects: [], now };
   noteStall(t, now - prev.lastStepAt);
+  if (prev.promisedDeadtime && now >= prev.promisedDeadtime.until) t.state.promisedDeadtime = null;
   switch (event.kind) {
     case 'heard':
       onHeard(t, event);
@@ -270,7 +283,7 @@ function peerDeadlines(s: MembershipState, p: PeerState, all: Deadline[] = []): 
   }
   const since = silentSince(s, p.lastHeard);
   if (p.lastHeard !== null && !p.lateWarned) all.push(dueAfter('late', since, s.timers.warntimeMs));
-  all.push(dueAfter('dead', since, deadAfter(s, p)));
+  all.push(dueAfter('dead', since, deadAfter(s, p, since)));
   return all;
 }
 

@@ -3,6 +3,7 @@
 import type { AutoFailback } from '../config/types.js';
 import * as M from './membership.js';
 import * as O from './ownership.js';
+import { reconfigureMembership, reconfigureOwnership, reloadRefusals, timerChanges } from './reload.js';
 
 export type { Scope, GroupDef, PeerAdvert, GroupPhase } from './ownership.js';
 export type { NodeStatus, AdvertisedStatus, LogLevel, LogTag } from './membership.js';
@@ -22,7 +23,9 @@ export type NodeEvent =
   | { kind: 'agent-done'; group: number; resource: number; action: 'status' | 'start' | 'stop'; ok: boolean; running?: boolean }
   | { kind: 'standby'; scope: O.Scope }
   | { kind: 'takeover'; scope: O.Scope }
-  | { kind: 'shutdown' };
+  | { kind: 'shutdown' }
+  /** A reload (SIGHUP): the new configuration, applied whole or refused whole (core/reload.ts). */
+  | { kind: 'reconfigure'; options: NodeOptions };
 
 export type NodeEffect =
   | { kind: 'send-status'; payload: StatusPayload }
@@ -109,6 +112,9 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       t.state.shuttingDown = true;
       ownershipStep(t, { kind: 'leave' });
       break;
+    case 'reconfigure':
+      reconfigure(t, event.options);
+      break;
   }
   const { state, effects } = t;
   if (t.sendNow && !state.membership.leaving) {
@@ -176,6 +182,35 @@ function ownershipStep(t: Turn, ev: O.OwnershipEvent): void {
     else if (e.kind === 'left') onLeft(t);
     else t.effects.push(e);
   }
+}
+
+/** Why a reload with these options would be refused (empty: it would be applied). */
+export function refusals(state: NodeState, options: NodeOptions): string[] {
+  return reloadRefusals(state, options);
+}
+
+/**
+ * A reload: the new timers, links, groups and policy from this step on, or, when any part
+ * cannot be applied, none of it. Then a step as on a tick: a peer now past the new deadtime is
+ * dead, a removed group's stop and an added group's start begin, our heartbeat says so.
+ */
+function reconfigure(t: Turn, next: NodeOptions): void {
+  const refused = reloadRefusals(t.state, next);
+  for (const why of refused) t.effects.push({ kind: 'log', level: 'error', text: `reload refused: ${why}.` });
+  if (refused.length > 0) return;
+  const s = t.state;
+  for (const text of timerChanges(s.membership.timers, next.timers)) t.effects.push({ kind: 'log', level: 'info', text });
+  s.membership = reconfigureMembership(s.membership, next, s.ownership.config.quorum, t.now);
+  t.view = null;
+  const r = reconfigureOwnership(s.ownership, next, M.viewOf(s.membership), t.now);
+  s.ownership = r.state;
+  t.effects.push(...r.effects);
+  // Drift is judged against our new digest: each peer's next heartbeat says whether it differs.
+  s.digest = next.digest;
+  s.peerDigests = {};
+  t.sendNow = true;
+  membershipStep(t, { kind: 'tick' });
+  ownershipStep(t, { kind: 'tick' });
 }
 
 /** Every group is stopped after our shutdown: say goodbye, and exit. */

@@ -2,8 +2,8 @@
 // itself: the advert it sends, the views it gives the policy and the lease rules, and the
 // deadlines it holds.
 import type { AutoFailback } from '../config/types.js';
-import type { PeerAdvert } from './advert.js';
-import type { GroupDef } from './group.js';
+import { holds, type PeerAdvert } from './advert.js';
+import { sharesResource, type GroupDef } from './group.js';
 import * as L from './lease.js';
 import type { MembershipView } from './membership.js';
 import type * as P from './policy.js';
@@ -31,6 +31,16 @@ export interface LocalGroup {
   leaseUntil: number;
   /** The group's addresses were removed at the fence (see fenceDeadline): done once per hold. */
   fenced: boolean;
+  /** A reload removed the group from haresources: it is stopped here if held, then forgotten. */
+  removed: boolean;
+  /**
+   * A reload added the group: it is not started here while a live node lacks it (has not
+   * reloaded yet). That node is no candidate for it: the group would start on whichever node
+   * reloaded first, and move again once the others have. Cleared once every live node has it.
+   */
+  waitsForPeers: boolean;
+  /** Quorum clusters, a group a reload added: granted to nobody before this (see lease.ts). */
+  noGrantUntil: number | null;
 }
 
 export interface OwnershipState {
@@ -50,10 +60,11 @@ export interface OwnershipState {
   /** hb_standby and hb_takeover, ours and the peers'. */
   switches: W.Switches;
   leaving: boolean;
-  /** Our generation (restart count), our start time and our deadtime. */
+  /** Our generation (restart count) and our deadtime. */
   gen: number;
-  bootAt: number;
   deadtimeMs: number;
+  /** Quorum clusters: we grant nothing before this, one deadtime after our start (see lease.ts). */
+  grantsOpenAt: number;
   lease: L.LeaseState;
 }
 
@@ -101,17 +112,31 @@ export interface OwnershipEnv {
   keepaliveMs?: number;
 }
 
+/**
+ * The tuning in effect for these nodes and timers: what `tuning` sets, the defaults for the
+ * rest (the fence and the failback delay follow the timers). Throws on a fence that is not
+ * below the deadtime.
+ */
+export function tuningFor(nodes: readonly string[], tuning: Partial<OwnershipTuning>, deadtimeMs: number, keepaliveMs: number): OwnershipTuning {
+  const fenceMs = tuning.fenceMs ?? L.defaultFenceMs(deadtimeMs, keepaliveMs);
+  if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
+  return { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 };
+}
+
+/** This node's part in a group it has just learned of (at start, or added by a reload): nothing runs. */
+export function newLocalGroup(): LocalGroup {
+  return { run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false, leaseUntil: -Infinity, fenced: false, removed: false, waitsForPeers: false, noGrantUntil: null };
+}
+
 export function initOwnership(me: string, nodes: string[], groups: GroupDef[], autoFailback: AutoFailback, tuning: Partial<OwnershipTuning> = {}, env: OwnershipEnv = {}): OwnershipState {
   const deadtimeMs = env.deadtimeMs ?? 30_000;
-  const fenceMs = tuning.fenceMs ?? L.defaultFenceMs(deadtimeMs, env.keepaliveMs ?? 1000);
-  if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
   return {
     me,
     nodes,
     groups,
     autoFailback,
-    config: { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 },
-    local: groups.map(() => ({ run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false, leaseUntil: -Infinity, fenced: false })),
+    config: tuningFor(nodes, tuning, deadtimeMs, env.keepaliveMs ?? 1000),
+    local: groups.map(newLocalGroup),
     peers: {},
     heardAt: {},
     stale: [],
@@ -119,10 +144,26 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     switches: W.NO_SWITCHES,
     leaving: false,
     gen: env.generation ?? 0,
-    bootAt: env.now ?? 0,
     deadtimeMs,
+    grantsOpenAt: (env.now ?? 0) + deadtimeMs,
     lease: { claimSeq: 0, acks: {}, grantsOpen: false },
   };
+}
+
+/** What we know of a node that is not alive in membership's view is of a past run of it. */
+export function forgetTheDead(s: OwnershipState, view: MembershipView): void {
+  for (const map of [s.peers, s.lease.acks, s.heardAt]) {
+    for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
+  }
+  s.stale = s.stale.filter((n) => view.live.includes(n));
+}
+
+/** A group seen running on another node since we last ran it: our next start of it is a failback. */
+export function noteHeldElsewhere(s: OwnershipState): void {
+  for (const n in s.peers) {
+    const a = s.peers[n]!;
+    for (let g = 0; g < s.groups.length; g++) if (a.groups[s.groups[g]!.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
+  }
 }
 
 /** A failed start here keeps us out of the running for the group: in our adverts too. */
@@ -131,19 +172,49 @@ function inHold(lg: LocalGroup, now: number): boolean {
   return end !== null && !expired(end, now);
 }
 
-/** What we put in our heartbeats. */
+/**
+ * The live node, first in ha.cf before us, that holds resources of group g under another line
+ * (our haresources differ: one of us has reloaded, the other not yet), or null. Of two such
+ * holders the one first in ha.cf keeps the resources: both decide alike from node names alone.
+ */
+export function yieldsTo(s: OwnershipState, view: MembershipView, g: number): string | null {
+  const def = s.groups[g]!;
+  const mine = s.nodes.indexOf(s.me);
+  const first = view.live.find((n) => {
+    const a = s.peers[n];
+    return a !== undefined && s.nodes.indexOf(n) < mine && !holds(a.groups[def.id]?.phase ?? 'stopped') && a.resources.some((r) => def.resources.includes(r));
+  });
+  return first ?? null;
+}
+
+/** A removed group once stopped is no longer ours: forgotten at the start of the next step. */
+export function forgotten(lg: LocalGroup): boolean {
+  return lg.removed && lg.run.phase === 'stopped';
+}
+
+/**
+ * A removed group still held here that shares a resource with group g (a reload changed g's
+ * line): g's resources may be running here although g itself is stopped.
+ */
+export function heldUnderOldLine(s: OwnershipState, g: number): boolean {
+  return s.local.some((lg, o) => o !== g && lg.removed && lg.run.phase !== 'stopped' && sharesResource(s.groups[o]!, s.groups[g]!));
+}
+
+/** What we put in our heartbeats: a removed group while it is held here, not after. */
 export function advertOf(s: OwnershipState, now: number): PeerAdvert {
   const id = (g: number) => s.groups[g]!.id;
+  const ours = s.local.flatMap((lg, g) => (forgotten(lg) ? [] : [g]));
   return {
-    groups: Object.fromEntries(s.local.map((lg, g) => [id(g), { phase: lg.run.phase, claim: lg.claim, grant: lg.grant }])),
+    groups: Object.fromEntries(ours.map((g) => [id(g), { phase: s.local[g]!.run.phase, claim: s.local[g]!.claim, grant: s.local[g]!.grant }])),
     standby: [...s.switches.standby].sort((a, b) => a - b).map(id),
-    failed: s.local.flatMap((lg, g) => (inHold(lg, now) ? [id(g)] : [])),
+    failed: s.local.flatMap((lg, g) => (inHold(lg, now) && !lg.removed ? [id(g)] : [])),
     takeover: s.switches.takeoverSerial > 0 ? { serial: s.switches.takeoverSerial, groups: s.switches.takeoverGroups.map(id) } : null,
     leaving: s.leaving,
     gen: s.gen,
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
     acks: s.config.quorum ? L.acksOf(s.lease) : [],
+    resources: [...new Set(s.local.flatMap((lg, g) => (lg.run.phase === 'stopped' ? [] : s.groups[g]!.resources)))],
   };
 }
 
@@ -185,13 +256,21 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     if (lease) all.push(lease);
     const fence = fenceDeadline(s, g);
     if (fence) all.push(fence);
+    const grants = groupGrantsOpening(s, g);
+    if (grants) all.push(grants);
   });
   return all;
 }
 
 /** Quorum clusters: we may grant once our first deadtime is over. */
 export function grantsOpening(s: OwnershipState): Deadline | null {
-  return s.config.quorum && !s.lease.grantsOpen ? L.grantsOpening(s.bootAt, s.deadtimeMs) : null;
+  return s.config.quorum && !s.lease.grantsOpen ? L.grantsOpening(s.grantsOpenAt) : null;
+}
+
+/** Quorum clusters: we may grant a group a reload added once a deadtime has passed since. */
+export function groupGrantsOpening(s: OwnershipState, g: number): Deadline | null {
+  const at = s.local[g]!.noGrantUntil;
+  return s.config.quorum && at !== null ? dueAt('group-grants-open', at, s.groups[g]!.id) : null;
 }
 
 export function startsHeld(s: OwnershipState): Deadline | null {

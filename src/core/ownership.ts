@@ -10,7 +10,9 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, fenceDeadline, grantsOpening, holdEnd, leaseDeadline, leaseView, policyView, startsHeld, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { forgetRemoved, knownEverywhere } from './reload.js';
+import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
@@ -59,6 +61,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     heardAt: { ...prev.heardAt },
     lease: { ...prev.lease, acks: { ...prev.lease.acks } },
   };
+  forgetRemoved(s);
   // A lost node is dead for the step that handles its loss, even when membership already counts
   // its next run (a restart is a death, then a new run): the new run is seen from the next step.
   const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false };
@@ -89,7 +92,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     case 'membership':
       break;
   }
-  forgetTheDead(t);
+  forgetTheDead(s, t.view);
   noteHeldElsewhere(s);
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
@@ -98,23 +101,6 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
 
 function log(t: Turn, level: 'info' | 'warn', text: string): void {
   t.effects.push({ kind: 'log', level, text });
-}
-
-/** What we know of a node that is not alive in membership's view is of a past run of it. */
-function forgetTheDead(t: Turn): void {
-  const { s, view } = t;
-  for (const map of [s.peers, s.lease.acks, s.heardAt]) {
-    for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
-  }
-  s.stale = s.stale.filter((n) => view.live.includes(n));
-}
-
-/** A group seen running on another node since we last ran it: our next start of it is a failback. */
-function noteHeldElsewhere(s: OwnershipState): void {
-  for (const n in s.peers) {
-    const a = s.peers[n]!;
-    for (let g = 0; g < s.groups.length; g++) if (a.groups[s.groups[g]!.id]?.phase === 'running') s.local[g]!.heldElsewhere = true;
-  }
 }
 
 function onStalled(t: Turn, silentMs: number): void {
@@ -181,7 +167,7 @@ function onAdvert(t: Turn, node: string, a: PeerAdvert): void {
 
 function onStandby(t: Turn, scope: W.Scope): void {
   const s = t.s;
-  const gs = W.inScope(s.groups, s.me, scope);
+  const gs = W.inScope(s.groups, s.me, scope).filter((g) => !s.local[g]!.removed);
   s.switches = W.standBy(s.switches, gs, t.now);
   log(t, 'info', `Standby: giving ${scope} resources to the other node(s).`);
   for (const g of gs) t.effects.push({ kind: 'transition', group: g, what: 'standby' });
@@ -190,7 +176,7 @@ function onStandby(t: Turn, scope: W.Scope): void {
 
 function onTakeover(t: Turn, scope: W.Scope): void {
   const s = t.s;
-  const gs = W.inScope(s.groups, s.me, scope);
+  const gs = W.inScope(s.groups, s.me, scope).filter((g) => !s.local[g]!.removed);
   s.switches = W.takeOver(s.switches, gs);
   for (const g of gs) s.local[g]!.failedUntil = null;
   log(t, 'info', `Takeover: asking the other node(s) for ${scope} resources.`);
@@ -225,13 +211,19 @@ function decide(t: Turn): void {
   if (grants && expired(grants, t.now)) s.lease.grantsOpen = true;
   const held = startsHeld(s);
   if (held && expired(held, t.now)) s.holdStartsUntil = null;
-  s.local.forEach((lg, g) => {
+  // Removed groups first: a changed line starts in the step its old line's stop ends.
+  const order = s.local.map((_, g) => g).sort((x, y) => Number(s.local[y]!.removed) - Number(s.local[x]!.removed));
+  for (const g of order) {
+    const lg = s.local[g]!;
     const hold = holdEnd(lg);
     if (hold && expired(hold, t.now)) {
       // The failed-start hold is over: we are a candidate again; say so now.
       lg.failedUntil = null;
       t.advertise = true;
     }
+    const opening = groupGrantsOpening(s, g);
+    if (opening && expired(opening, t.now)) lg.noGrantUntil = null;
+    if (lg.waitsForPeers && knownEverywhere(s, t.view, s.groups[g]!.id)) lg.waitsForPeers = false;
     updateGrant(t, g);
     // A phase change (start begun, stop begun) is followed at once by its first agent
     // call, in this same step: waiting for the next tick would add up to a keepalive.
@@ -241,45 +233,8 @@ function decide(t: Turn): void {
       if (S.busy(lg.run) || lg.run.phase === before) break;
     }
     keepFence(t, g);
-  });
+  }
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
-}
-
-/** Quorum clusters: remember how long our lease on g reaches, and fence g when it is over. */
-function keepFence(t: Turn, g: number): void {
-  const s = t.s;
-  const lg = s.local[g]!;
-  if (!s.config.quorum) return;
-  if (lg.run.phase === 'stopped') {
-    lg.leaseUntil = -Infinity;
-    lg.fenced = false;
-    return;
-  }
-  const end = L.leaseEnd(lg, leaseView(s, t.view, g));
-  if (Number.isFinite(end) && end > lg.leaseUntil) lg.leaseUntil = end;
-  const fence = fenceDeadline(s, g);
-  if (!fence || !expired(fence, t.now)) return;
-  lg.fenced = true;
-  log(t, 'warn', `The lease on ${groupLabel(s.groups[g]!)} is over and its stop is not done: removing its addresses now, before another node may take it over.`);
-  t.effects.push({ kind: 'fence', group: g });
-}
-
-/**
- * Quorum clusters: withdraw our grant on g when its claim is over, and grant g to our
- * desired owner's claim when we grant nothing.
- */
-function updateGrant(t: Turn, g: number): void {
-  const s = t.s;
-  if (!s.config.quorum) return;
-  const lg = s.local[g]!;
-  const v = leaseView(s, t.view, g);
-  if (L.grantOver(lg, v)) {
-    lg.grant = null;
-    t.advertise = true;
-  }
-  if (lg.grant || !t.view.settled || !s.lease.grantsOpen) return;
-  lg.grant = L.grantFor(desiredOwner(s, t.view, g, t.now), lg, v);
-  if (lg.grant) t.advertise = true;
 }
 
 function driveGroup(t: Turn, g: number): void {
@@ -314,16 +269,23 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
   const { s, view } = t;
   const lg = s.local[g]!;
   const pv = policyView(s, view, g, t.now);
+  const def = s.groups[g]!;
   // A live peer whose advert we have not read yet may hold the group: unknown is not
-  // "stopped". Wait for its first heartbeat's advert, then for any holder to stop.
+  // "stopped". Wait for its first heartbeat's advert, then for any holder to stop, of the
+  // group or of its resources under another line (a node whose haresources differs). A group
+  // a reload added waits for the other nodes' reload, and for its old line's stop here.
   const want =
     !s.leaving &&
+    !lg.removed &&
+    !lg.waitsForPeers &&
+    !heldUnderOldLine(s, g) &&
     view.settled &&
     desired === s.me &&
     s.stale.length === 0 &&
     s.holdStartsUntil === null &&
     !view.live.some((n) => !s.peers[n]) && // unknown peer
-    !view.live.some((n) => holds(P.phaseAt(pv, n))); // another holder
+    !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
+    !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line
   if (!s.config.quorum) {
     if (want) startGroup(t, g); // never two at once
     return;
@@ -351,8 +313,10 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   const s = t.s;
   const run = s.local[g]!.run;
   if (s.leaving) return 'shutdown';
+  if (s.local[g]!.removed) return 'removed';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
+  if (yieldsTo(s, t.view, g)) return 'conflict';
   if (desired !== s.me && desired !== null) return 'release';
   const lease = leaseDeadline(s, t.view, g);
   return lease && expired(lease, t.now) ? 'fence' : null;
@@ -364,8 +328,9 @@ function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean)
   const label = groupLabel(s.groups[g]!);
   const reason = mustStop(t, g, desired, quorate);
   if (reason === 'quorum') log(t, 'warn', `Lost quorum (${t.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
-  if (reason === 'fence') log(t, 'warn', `No majority of nodes has confirmed hearing us for too long: releasing ${label} before another node may take it over.`);
+  if (reason === 'fence') log(t, 'warn', leaseOverWhy(t, g));
   if (reason === 'stall') log(t, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
+  if (reason === 'conflict') log(t, 'warn', `${yieldsTo(s, t.view, g)} runs resources of ${label} under another haresources line (the files differ: reload every node), and comes first in ha.cf: releasing ${label}.`);
   if (reason) {
     apply(t, g, S.beginStop(lg.run, reason, runContext(t, g)));
     return;

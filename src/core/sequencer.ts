@@ -12,10 +12,11 @@ export type AgentAction = 'status' | 'start' | 'stop';
 
 /**
  * Why a group is being stopped: a handoff to another node, the rollback of a failed start,
- * our shutdown, lost quorum, an expired lease (fence), or a stall of this process long enough
- * for the peers to have declared us dead.
+ * our shutdown, lost quorum, an expired lease (fence), a stall of this process long enough
+ * for the peers to have declared us dead, a reload that removed it from haresources, or
+ * another node that holds its resources under another line (see yieldsTo).
  */
-export type StopReason = 'release' | 'rollback' | 'shutdown' | 'quorum' | 'fence' | 'stall';
+export type StopReason = 'release' | 'rollback' | 'shutdown' | 'quorum' | 'fence' | 'stall' | 'removed' | 'conflict';
 
 /** The stop of a group, which may have failed for good (stop-failed) and still be retried. */
 export interface StopRun {
@@ -101,7 +102,7 @@ export function beginStart(run: Run, c: RunContext): RunStep {
 export function beginStop(run: Run, reason: StopReason, c: RunContext, from?: number): RunStep {
   const effects: GroupEffect[] = [];
   if (reason !== 'rollback') effects.push({ kind: 'log', level: 'info', text: `Releasing resource group: ${groupLabel(c.def)}`, tag: 'ResourceManager' });
-  if (reason === 'release') effects.push({ kind: 'transition', group: c.group, what: 'release' });
+  if (reason === 'release' || reason === 'removed' || reason === 'conflict') effects.push({ kind: 'transition', group: c.group, what: 'release' });
   const n = c.def.resources.length;
   const left = from !== undefined ? from + 1 : run.phase === 'starting' ? Math.min(run.done + 1, n) : n;
   return phaseChange(c, run, { phase: 'stopping', left, pending: null, reason, attempts: 0, retryAt: null }, effects);

@@ -63,3 +63,15 @@ export function peerAsks(sw: Switches, node: string, a: PeerAdvert, groups: Grou
   const fresh = asked.filter((g) => !sw.standby.has(g));
   return { switches: { ...standBy(sw, fresh, now), appliedTakeover: { ...sw.appliedTakeover, [key]: tk.serial } }, asked, fresh };
 }
+
+/**
+ * The switches after a reload renumbered the groups (`renumber[old]`: the new index, or -1 for
+ * a group no longer in haresources, whose standby and takeover go with it).
+ */
+export function renumbered(sw: Switches, renumber: readonly number[]): Switches {
+  const to = (g: number) => renumber[g] ?? -1;
+  const standby = new Set([...sw.standby].map(to).filter((g) => g >= 0));
+  const standbySince: Record<number, number> = {};
+  for (const [g, since] of Object.entries(sw.standbySince)) if (to(Number(g)) >= 0) standbySince[to(Number(g))] = since;
+  return { ...sw, standby, standbySince, takeoverGroups: sw.takeoverGroups.map(to).filter((g) => g >= 0) };
+}

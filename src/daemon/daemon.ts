@@ -4,25 +4,25 @@
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
-import type { ClusterConfig } from '../config/types.js';
+import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
-import type * as Node from '../core/node.js';
-import { runResource, type AgentContext, type AgentLogTag } from '../agents/index.js';
-import { createTransports } from '../media/index.js';
-import type { Transport } from '../media/transport.js';
-import { sign, verify } from '../wire/auth.js';
+import * as Node from '../core/node.js';
+import type { AgentLogTag } from '../agents/index.js';
+import { sign } from '../wire/auth.js';
 import type { HbMessage } from '../wire/message.js';
 import { createLogger, DEFAULT_IDENT, logAs, type DaemonLogger } from './log.js';
-import { RateLimiter } from '../lib/ratelimit.js';
-import { clip } from '../lib/clip.js';
-import { loadIdentity } from './state-dir.js';
+import { loadIdentity, type Identity } from './state-dir.js';
+import { Links, type LinkChange } from './links.js';
+import { shellChanges, shellRefusals } from './reload.js';
+import { PacketIntake } from './packets.js';
 import { AddressGuard } from './guard.js';
 import { GroupAddresses } from './group-addresses.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
-import type { Incoming } from '../wire/messages.js';
+import type { Incoming, Sender } from '../wire/messages.js';
 
 export interface DaemonOptions extends LoadOptions {
   /** This node's name (default `uname -n`). */
@@ -43,10 +43,7 @@ export interface DaemonOptions extends LoadOptions {
   addressGuard?: boolean;
 }
 
-/** The sending host of a packet ("10.0.0.2:694" -> "10.0.0.2"; a serial device as it is): a new source port is no new source. */
-const sourceOf = (from: string): string => from.replace(/:\d+$/, '');
-
-export const DEFAULT_AGENT_TIMEOUTS = { start: 60_000, stop: 60_000, status: 20_000 };
+export { DEFAULT_AGENT_TIMEOUTS };
 
 /** Heartbeat's `ts` field: wall-clock seconds (liveness itself runs on the monotonic clock). */
 const wallSeconds = (): number => Math.floor(Date.now() / 1000);
@@ -55,12 +52,18 @@ export class Daemon {
   private config: ClusterConfig;
   /** Set once start() has the guard ready and leftovers removed; packets before that are dropped. */
   private runtime!: NodeRuntime;
-  private transports: Transport[] = [];
-  /** Once per source per minute, and at most 30 lines a minute in all: a flood from many addresses must not fill the disk. */
-  private readonly warnLimiter = new RateLimiter({ windowMs: 60_000, maxPerWindow: 30 });
+  private identity!: Identity;
+  private readonly links: Links;
+  /** Each group the core has by id: the config's, and a group a reload removed until it is stopped here. */
+  private readonly groupSpecs = new Map<string, ResourceGroup>();
+  /** The groups groupSpecs was last pruned against (the core's list; a new list after a reload). */
+  private specsOf: readonly Node.GroupDef[] | null = null;
+  /** Reloads run one after the other: a SIGHUP during one waits for it. */
+  private reloading: Promise<void> = Promise.resolve();
   private guard: AddressGuard | null = null;
-  /** The copy of each virtual IP its resource last reported (by "group:resource"). */
+  /** The copy of each virtual IP its resource last reported. */
   private readonly addresses: GroupAddresses;
+  private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
@@ -87,7 +90,20 @@ export class Daemon {
         ...(opts.syslogSocket ? { syslogSocket: opts.syslogSocket } : {}),
       });
     this.view = new ClusterView(config, opts.nodeName);
-    this.addresses = new GroupAddresses(() => this.config.groups, () => this.guard, (ms) => this.agentContext(ms), this.log);
+    for (const g of config.groups) this.groupSpecs.set(g.id, g);
+    this.agents = new AgentCalls({
+      nodeName: opts.nodeName,
+      resourceDir: opts.roots?.resourceD,
+      timeouts: opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS,
+      config: () => this.config,
+      log: this.log,
+      logAt: (level, text, tag) => this.logAt(level, text, tag),
+      view: this.view,
+      now: () => this.now(),
+    });
+    this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
+    const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
+    this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
     this.exited = new Promise((resolve) => {
       this.exitResolve = resolve;
     });
@@ -110,6 +126,7 @@ export class Daemon {
     const me = this.opts.nodeName;
     if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
     const identity = loadIdentity(this.opts.stateDir);
+    this.identity = identity;
 
     // Every cluster with a resource group gets the guard: without addresses to remove it still
     // says hbd's last words, so a crash costs no deadtime whatever the agents are. It starts
@@ -119,44 +136,47 @@ export class Daemon {
       () => null,
       (err: unknown) => err as Error,
     );
-    this.transports = createTransports(ha, this.opts.localAddress ? { localAddress: this.opts.localAddress } : {});
-    for (const t of this.transports) {
-      t.onPacket((packet, from) => this.onPacket(t, packet, from));
-      t.onError((err) => this.warnOnce(`medium:${t.linkName}`, `${t.kind} ${t.linkName}: ${err.message}`));
-      await t.open();
-    }
-    const linkNames = [...new Set(this.transports.map((t) => t.linkName))];
+    await this.links.openAll(ha);
     // Heartbeat's start line ("Configuration validated. Starting heartbeat 3.0.6"), which log
     // watchers look for, naming what really runs.
     this.log.info(`Configuration validated. Starting heartbeat-ts ${packageVersion()} as node ${me}, generation ${identity.generation}.`);
-    this.log.info(`Heartbeat media: ${this.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
-    await this.releaseLeftovers();
-    const guardFailed = await guardReady;
-    if (guard && !guardFailed) this.guard = guard;
-    else if (guard) {
-      guard.crash();
-      this.log.crit(`the address guard did not start (${guardFailed?.message}): if hbd dies, its virtual IPs stay configured and peers wait for deadtime.`);
-    }
-    this.runtime = new NodeRuntime(
-      {
-        node: {
-          me,
-          nodes: ha.nodes,
-          linkNames,
-          timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-          groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
-          autoFailback: ha.autoFailback,
-          digest: this.config.digest,
-          generation: identity.generation,
-        },
-        sender: { node: me, uuid: identity.uuid, generation: identity.generation, deadtimeMs: ha.deadtimeMs, partDigests: this.config.partDigests },
-        port: this.port(),
-      },
-      this.now(),
-    );
+    this.log.info(`Heartbeat media: ${this.links.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
+    await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
+    this.useGuard(guard, await guardReady);
+    this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+  }
+
+  /** The guard, once started; one that did not start is said to have failed, loudly. */
+  private useGuard(guard: AddressGuard | null, failed: Error | null | undefined): void {
+    if (guard && !failed) this.guard = guard;
+    else if (guard) {
+      guard.crash();
+      this.log.crit(`the address guard did not start (${failed?.message}): if hbd dies, its virtual IPs stay configured and peers wait for deadtime.`);
+    }
+  }
+
+  /** What the core is told of `config` (at start, and at a reload). */
+  private nodeOptions(config: ClusterConfig): Node.NodeOptions {
+    const { ha, groups } = config;
+    return {
+      me: this.opts.nodeName,
+      nodes: ha.nodes,
+      linkNames: this.links.names(),
+      timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
+      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+      autoFailback: ha.autoFailback,
+      digest: config.digest,
+      generation: this.identity.generation,
+    };
+  }
+
+  /** Who we are on the wire: our heartbeats carry the deadtime and the config part digests. */
+  private senderFor(config: ClusterConfig): Sender {
+    const id = this.identity;
+    return { node: this.opts.nodeName, uuid: id.uuid, generation: id.generation, deadtimeMs: config.ha.deadtimeMs, partDigests: config.partDigests };
   }
 
   /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
@@ -180,8 +200,9 @@ export class Daemon {
 
   private sendMessage(message: HbMessage): void {
     const bytes = this.signed(message);
-    for (const t of this.transports) t.send(bytes);
-    if (message.getString('t') === 'status') for (const t of this.transports) this.view.count('heartbeats_sent', t.linkName);
+    const transports = this.links.transports;
+    for (const t of transports) t.send(bytes);
+    if (message.getString('t') === 'status') for (const t of transports) this.view.count('heartbeats_sent', t.linkName);
   }
 
   private armTimer(delayMs: number | null): void {
@@ -206,21 +227,34 @@ export class Daemon {
   private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
-      if (e.kind === 'resource') this.addresses.resourceState(e.group, e.resource, e.running);
-      else if (e.kind === 'reassert') this.addresses.reassert(e.group, e.from, e.why);
-      else if (e.kind === 'fence') this.addresses.fence(e.group);
-      else if (e.kind === 'drift') {
+      if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
         if (text) this.log.warn(text);
       }
+      if (e.kind !== 'resource' && e.kind !== 'reassert' && e.kind !== 'fence') continue;
+      // Effects name groups by their number in this step's state; its group list says which.
+      const group = this.groupSpecs.get(state.ownership.groups[e.group]?.id ?? '');
+      if (!group) continue;
+      if (e.kind === 'resource') this.addresses.resourceState(group.id, e.resource, e.running);
+      else if (e.kind === 'reassert') this.addresses.reassert(group, e.from, e.why);
+      else this.addresses.fence(group);
     }
+    if (state.ownership.groups !== this.specsOf) this.forgetGroups(state.ownership.groups);
+  }
+
+  /** A removed group is gone from the core once stopped here: its resources are no longer ours. */
+  private forgetGroups(groups: readonly Node.GroupDef[]): void {
+    this.specsOf = groups;
+    const ours = new Set(groups.map((g) => g.id));
+    for (const id of this.groupSpecs.keys()) if (!ours.has(id)) this.groupSpecs.delete(id);
+    this.addresses.forget((id) => ours.has(id));
   }
 
   /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts). */
   private giveGuardLastWords(): void {
     if (!this.guard) return;
-    const routes = this.transports.flatMap((t) => t.sendRoute?.() ?? []);
+    const routes = this.links.transports.flatMap((t) => t.sendRoute?.() ?? []);
     this.guard.lastWords(this.signed(this.runtime.lastWords()), routes);
   }
 
@@ -228,104 +262,14 @@ export class Daemon {
     return sign(m, this.config.auth.active, this.config.ha.msgfmt === 'classic' ? 'classic' : 'netstring');
   }
 
-  private runAgent({ group, resource, action }: AgentCall): void {
-    const spec = this.config.groups[group]?.resources[resource];
+  private runAgent(call: AgentCall): void {
+    const spec = this.groupSpecs.get(call.groupId)?.resources[call.resource];
     if (!spec) return;
-    const timeouts = this.opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS;
-    const started = this.now();
-    const done = (ok: boolean, running?: boolean) => this.runtime.agentDone({ group, resource, action, ok, ...(running !== undefined ? { running } : {}) }, this.now());
-    runResource(spec, action, this.agentContext(timeouts[action]))
-      .then((call) => {
-        // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
-        if (call.address) this.addresses.noteCopy(group, resource, call.address);
-        this.view.agentCall(spec.raw, action, this.now() - started, call.ok);
-        if (!call.ok || call.timedOut) {
-          this.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeouts[action]} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
-        }
-        done(call.ok, call.running);
-      })
-      .catch((err: unknown) => {
-        this.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
-        done(false, false);
-      });
-  }
-
-  private agentContext(timeoutMs: number): AgentContext {
-    return {
-      timeoutMs,
-      nodeName: this.opts.nodeName,
-      configDir: this.config.dir,
-      resourceDir: this.opts.roots?.resourceD,
-      // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
-      logging: { ...this.config.ha, logfacility: effectiveLogFacility(this.config.ha) },
-      log: (level, message, tag) => this.logAt(level, message, tag),
-      apiCall: (r) => this.view.cloudApiCall(r),
-    };
-  }
-
-  /**
-   * Virtual IPs of our groups left configured by an earlier run (hbd and its guard both
-   * killed, a clean exit in stop-failed, or added by hand) are removed before we join: an
-   * address must never run here unguarded while a peer may take its group over.
-   */
-  private async releaseLeftovers(): Promise<void> {
-    const timeouts = this.opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS;
-    for (const spec of this.config.groups.flatMap((g) => g.resources)) {
-      if (spec.agent.kind !== 'builtin') continue;
-      const status = await runResource(spec, 'status', this.agentContext(timeouts.status));
-      if (!status.running) continue;
-      const where = status.address ? `${status.address.ip}/${status.address.prefix} on ${status.address.dev}` : spec.raw;
-      this.log.warn(`${where} (${spec.raw}) is configured although hbd is only starting (left by an earlier run, or added by hand): removing it before joining the cluster.`);
-      const stop = await runResource(spec, 'stop', this.agentContext(timeouts.stop));
-      if (!stop.ok) this.log.crit(`${spec.raw}: could not remove ${where}; it may now run on two hosts. Remove it by hand.`);
-    }
-  }
-
-  private onPacket(t: Transport, packet: Buffer, from: string): void {
-    try {
-      this.receive(t, packet, from);
-    } catch (err) {
-      // A packet must never take the daemon down; count it and go on.
-      this.view.count('internal_errors');
-      this.warnOnce(`internal:${sourceOf(from)}`, `internal error on a packet from ${from}: ${(err as Error).message}`);
-    }
-  }
-
-  private receive(t: Transport, packet: Buffer, from: string): void {
-    // The media open before the runtime starts (the guard and leftover addresses come
-    // between): a packet then is nothing to act on yet, and the next heartbeat will come.
-    if (this.runtime === undefined) return;
-    const v = verify(packet, this.config.auth);
-    if (!v.ok) {
-      const bad = v.stage === 'auth' ? 'auth_failures' : 'malformed_packets';
-      this.view.count(bad);
-      this.warnOnce(`bad:${sourceOf(from)}`, `dropped a packet from ${from} on ${t.linkName}: ${v.reason} (${v.code})`);
-      return;
-    }
-    const r = this.runtime.receive(v.message, t.linkName, this.now());
-    switch (r.kind) {
-      case 'malformed':
-        this.view.count('malformed_packets');
-        this.warnOnce(`bad:${sourceOf(from)}`, `dropped a signed packet from ${from}: ${r.reason}`);
-        break;
-      case 'foreign':
-        this.view.count('foreign_packets');
-        this.warnOnce(`foreign:${r.src}:${sourceOf(from)}`, `process_status_message: bad node [${r.src}] in message from ${from}: not a node of ha.cf (autojoin none); ignored`);
-        break;
-      case 'stale':
-        this.view.count('replayed_packets');
-        this.warnOnce(`replay:${r.src}`, `dropped a replayed or ${r.why === 'replay' ? 'stale' : 'out-of-date'} packet claiming to be from ${r.src} (generation ${r.generation}, seq ${r.seq}) via ${from}`);
-        break;
-      default:
-        break; // accepted, our own, or a Heartbeat message we don't speak (yet)
-    }
-  }
-
-  /** One warning per key per minute: a second cluster on the wire must not flood the log. */
-  private warnOnce(key: string, text: string): void {
-    const r = this.warnLimiter.check(key, this.now());
-    // Every such line may carry text from a packet: bounded whatever a caller put in it.
-    if (r.allowed) this.log.warn(clip(r.suppressed > 0 ? `${text} (${r.suppressed} similar messages suppressed)` : text, 400));
+    this.agents.run(spec, call.action, (outcome) => {
+      // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
+      if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
+      this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
+    });
   }
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */
@@ -334,8 +278,19 @@ export class Daemon {
     this.dispatch({ kind: 'shutdown' });
   }
 
-  /** SIGHUP: re-read the configuration; apply what can change without a restart. */
-  reload(): void {
+  /**
+   * SIGHUP: re-read the three files and apply them whole (timers, media, resource groups,
+   * keys), or refuse them whole, saying why (reload.ts, core/reload.ts). Reloads run one at a
+   * time, in the order of the signals.
+   */
+  reload(): Promise<void> {
+    this.reloading = this.reloading
+      .then(() => this.reloadNow())
+      .catch((err: unknown) => this.log.error(`reload: ${(err as Error).message}; keeping the running configuration.`));
+    return this.reloading;
+  }
+
+  private async reloadNow(): Promise<void> {
     const r = loadConfig(this.opts);
     this.log.reopen();
     if (!r.ok) {
@@ -343,20 +298,53 @@ export class Daemon {
       this.log.error('reload: configuration not valid; keeping the running configuration.');
       return;
     }
+    for (const w of r.warnings) this.log.warn(`reload: ${formatIssue(w)}`);
     const next = r.config;
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-    const needsRestart =
-      !same(next.ha.nodes, this.config.ha.nodes) ||
-      !same(next.ha.media.map((m) => ({ ...m, line: 0 })), this.config.ha.media.map((m) => ({ ...m, line: 0 }))) ||
-      next.ha.udpport !== this.config.ha.udpport ||
-      next.partDigests.haresources !== this.config.partDigests.haresources ||
-      next.ha.keepaliveMs !== this.config.ha.keepaliveMs ||
-      next.ha.deadtimeMs !== this.config.ha.deadtimeMs;
-    // Keys can change in place: that is how a key rotation is rolled through a cluster.
-    this.config = { ...this.config, auth: next.auth };
-    this.giveGuardLastWords(); // signed with the active key, which may have changed
-    this.log.info('reload: authkeys re-read; log files reopened.');
-    if (needsRestart) this.log.warn('reload: nodes, media, timers or haresources changed: restart hbd on every node to apply them.');
+    if (next.digest === this.config.digest) return this.log.info('reload: configuration unchanged; log files reopened.');
+    let links: LinkChange;
+    try {
+      links = this.links.changeFor(next.ha);
+    } catch (err) {
+      return this.refuse([(err as Error).message]);
+    }
+    const refused = [...shellRefusals(this.config, next, links, this.opts.logTag !== undefined), ...Node.refusals(this.runtime.nodeState, this.nodeOptions(next))];
+    if (refused.length > 0) return this.refuse(refused);
+    // What can fail comes first; the commit below cannot.
+    const known = new Set([...this.groupSpecs.values()].flatMap((g) => g.resources.map((res) => res.raw)));
+    const fresh = next.groups.filter((g) => !this.groupSpecs.has(g.id)).flatMap((g) => g.resources);
+    await this.agents.releaseLeftovers(fresh.filter((res) => !known.has(res.raw)), 'its resource group is only being added by a reload', 'the group may start');
+    if (!this.guard && next.groups.length > 0 && this.opts.addressGuard !== false) {
+      const guard = new AddressGuard();
+      this.useGuard(guard, await guard.start().then(() => null, (err: unknown) => err as Error));
+      this.giveGuardLastWords();
+    }
+    try {
+      await this.links.apply(links);
+    } catch (err) {
+      return this.refuse([(err as Error).message]);
+    }
+    this.commit(next, links);
+  }
+
+  /** The reload applied: the shell's lines, the new config everywhere, then the core's step (its own lines). */
+  private commit(next: ClusterConfig, links: LinkChange): void {
+    const refused = Node.refusals(this.runtime.nodeState, this.nodeOptions(next));
+    if (refused.length > 0) {
+      void this.links.undo(links);
+      return this.refuse(refused);
+    }
+    for (const line of shellChanges(this.config, next, links)) this.log.info(line);
+    this.config = next;
+    this.view.setConfig(next);
+    for (const g of next.groups) this.groupSpecs.set(g.id, g);
+    this.runtime.reconfigure(this.nodeOptions(next), this.senderFor(next), this.now());
+    this.giveGuardLastWords(); // new keys, new media
+    this.log.info(`reload: configuration applied (digest ${next.digest.slice(0, 16)}); log files reopened.`);
+  }
+
+  private refuse(reasons: string[]): void {
+    for (const why of reasons) this.log.error(`reload refused: ${why.replace(/\.$/, '')}.`);
+    this.log.error('reload: keeping the running configuration; nothing of this reload was applied.');
   }
 
   private async shutdownIo(): Promise<void> {
@@ -364,7 +352,7 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
-    await Promise.all(this.transports.map((t) => t.close().catch(() => undefined)));
+    await this.links.closeAll();
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -375,7 +363,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
-    await Promise.all(this.transports.map((t) => t.close().catch(() => undefined)));
+    await this.links.closeAll();
     this.exitResolve?.();
   }
 

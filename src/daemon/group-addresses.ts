@@ -1,6 +1,7 @@
 // The virtual IPs of our groups, where the daemon handles them outside the order of a group's
 // start and stop: which copy each resource holds (so the address guard holds exactly those),
-// announcing them again after a conflict, and taking them down at once at a fence.
+// announcing them again after a conflict, and taking them down at once at a fence. Groups are
+// named by id: a reload may renumber them, never rename them.
 import { ipAddrAgent, runResource, type AgentContext, type HeldAddress } from '../agents/index.js';
 import type { ResourceGroup } from '../config/types.js';
 import type { AddressGuard } from './guard.js';
@@ -10,23 +11,23 @@ import type { Logger } from './log.js';
 const REASSIGN_TIMEOUT_MS = 30_000;
 
 export class GroupAddresses {
+  /** By "group id#resource index". */
   private readonly copies = new Map<string, HeldAddress>();
 
   constructor(
-    private readonly groups: () => readonly ResourceGroup[],
     private readonly guard: () => AddressGuard | null,
     private readonly context: (timeoutMs: number) => AgentContext,
     private readonly log: Logger,
   ) {}
 
   /** An agent call reported the copy of a virtual IP its resource holds. */
-  noteCopy(group: number, resource: number, address: HeldAddress): void {
-    this.copies.set(`${group}:${resource}`, address);
+  noteCopy(groupId: string, resource: number, address: HeldAddress): void {
+    this.copies.set(`${groupId}#${resource}`, address);
   }
 
   /** A resource now runs here, or no longer (the core's word): the guard follows. */
-  resourceState(group: number, resource: number, running: boolean): void {
-    const address = this.copies.get(`${group}:${resource}`);
+  resourceState(groupId: string, resource: number, running: boolean): void {
+    const address = this.copies.get(`${groupId}#${resource}`);
     const guard = this.guard();
     if (!address || !guard) return;
     if (running) guard.hold(address);
@@ -34,9 +35,7 @@ export class GroupAddresses {
   }
 
   /** Announce the group's addresses again: the LAN may still point at `from`. */
-  reassert(group: number, from: string, why: 'released' | 'returned'): void {
-    const g = this.groups()[group];
-    if (!g) return;
+  reassert(g: ResourceGroup, from: string, why: 'released' | 'returned'): void {
     const because = why === 'released' ? `${from} no longer holds it` : `${from} is back and may have announced it while we could not hear it`;
     this.log.info(`Resource group ${g.id}: ${because}; announcing its addresses again.`);
     for (const spec of g.resources) {
@@ -67,17 +66,20 @@ export class GroupAddresses {
    * IP of the group is stopped now, beside the stop in progress (the IP agent's stop is
    * idempotent: when the group's own stop reaches it, there is nothing left to remove).
    */
-  fence(group: number): void {
-    const g = this.groups()[group];
-    if (!g) return;
+  fence(g: ResourceGroup): void {
     g.resources.forEach((spec, r) => {
       if (spec.agent.kind !== 'builtin') return;
       runResource(spec, 'stop', this.context(10_000))
         .then((call) => {
-          if (call.ok) this.resourceState(group, r, false);
+          if (call.ok) this.resourceState(g.id, r, false);
           else this.log.crit(`Fence: could not remove ${spec.raw}: ${call.output.slice(0, 300)}`);
         })
         .catch((err: unknown) => this.log.crit(`Fence: could not remove ${spec.raw}: ${(err as Error).message}`));
     });
+  }
+
+  /** The copies of groups no longer ours (a reload removed them, and they are stopped). */
+  forget(keep: (groupId: string) => boolean): void {
+    for (const key of [...this.copies.keys()]) if (!keep(key.slice(0, key.lastIndexOf('#')))) this.copies.delete(key);
   }
 }

@@ -5,17 +5,21 @@
 // spawn it inside their client host's namespace and read its stdout. Two reports:
 //   default      attempts one after the other, one JSON line each, times in epoch ms with
 //                sub-ms resolution: {"sent":ms,"t":ms,"body":"..."} or {"sent":ms,"t":ms,"err":"..."}
+//   --overlap    the same lines, but a request every INTERVAL ms whether or not the ones before
+//                have answered: a slow answer (a loaded host) is late, not a failure, and the
+//                first request after an outage is not held up by the ones sent during it.
 //   --changes    a request every INTERVAL ms, overlapping when answers are slow; a line
 //                "<CLOCK_MONOTONIC ns> <answer>" whenever the answer changes ("-": it failed),
 //                and "<ns> . <answers> <failures>" every second. The benchmark injects its
 //                faults on the same clock, and the second line tells "no change" from "stuck".
-// Usage: http-probe.js URL [INTERVAL-MS=100] [TIMEOUT-MS=500] [--changes]
+// Usage: http-probe.js URL [INTERVAL-MS=100] [TIMEOUT-MS=500] [--changes|--overlap]
 import { get } from 'node:http';
 import { performance } from 'node:perf_hooks';
 
 const args = process.argv.slice(2);
 const changes = args.includes('--changes');
-const [url = 'http://127.0.0.1/', intervalArg = '100', timeoutArg = '500'] = args.filter((a) => a !== '--changes');
+const overlap = args.includes('--overlap');
+const [url = 'http://127.0.0.1/', intervalArg = '100', timeoutArg = '500'] = args.filter((a) => !a.startsWith('--'));
 const intervalMs = Number(intervalArg);
 const timeoutMs = Number(timeoutArg);
 const wall = (): number => performance.timeOrigin + performance.now();
@@ -53,6 +57,13 @@ async function everyAttempt(): Promise<void> {
   }
 }
 
+function overlapping(): void {
+  setInterval(() => {
+    const sent = wall();
+    void attempt().then((r) => process.stdout.write(`${JSON.stringify({ sent, t: wall(), ...r })}\n`));
+  }, intervalMs);
+}
+
 function onlyChanges(): void {
   let last = '';
   let answers = 0;
@@ -72,4 +83,5 @@ function onlyChanges(): void {
 
 process.on('SIGTERM', () => process.exit(0));
 if (changes) onlyChanges();
+else if (overlap) overlapping();
 else void everyAttempt();

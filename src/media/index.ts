@@ -59,6 +59,25 @@ export function createTransports(ha: Pick<HaCf, 'media' | 'udpport' | 'baud'>, o
 }
 
 /**
+ * What makes each link createTransports builds, in the same order, as words: two links with
+ * the same words are the same link (a reload keeps it open), and the words name it in logs.
+ */
+export function linkKeys(ha: Pick<HaCf, 'media' | 'udpport' | 'baud'>): string[] {
+  return groupMedia(ha.media).map((g) => {
+    switch (g.kind) {
+      case 'ucast':
+        return `ucast ${g.iface} ${[...new Set(g.addresses)].sort().join(' ')} (port ${ha.udpport})`;
+      case 'bcast':
+        return `bcast ${g.iface} (port ${ha.udpport})`;
+      case 'mcast':
+        return `mcast ${g.medium.iface} ${g.medium.group} port ${g.medium.port} ttl ${g.medium.ttl} loop ${g.medium.loop ? 1 : 0}`;
+      case 'serial':
+        return `serial ${g.device} (${ha.baud} baud)`;
+    }
+  });
+}
+
+/**
  * One group per link, in the order of ha.cf. Heartbeat makes one medium per ucast line,
  * all named after the interface; a link is what cl_status shows and what a node's liveness
  * is tracked per, so here the lines of an interface are one link that reaches every peer.

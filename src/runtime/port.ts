@@ -7,9 +7,14 @@ import type { Incoming } from '../wire/messages.js';
 
 export type AgentAction = 'status' | 'start' | 'stop';
 
-/** One agent call the core asked for: resource `resource` (index) of group `group` (this node's haresources index). */
+/**
+ * One agent call the core asked for: resource `resource` (index) of group `group` (its index in
+ * the core's groups when the call began) whose id is `groupId`. A port hands the call back
+ * whole with its answer: a reload may renumber the groups meanwhile, the id stays.
+ */
 export interface AgentCall {
   group: number;
+  groupId: string;
   resource: number;
   action: AgentAction;
 }

@@ -16,6 +16,14 @@ export interface Core {
   nextWake: typeof Node.nextWake;
 }
 
+/** What we read of others' adverts: our groups, and their resources (held by a peer under another line). */
+function keysOf(groups: readonly Node.GroupDef[]): GroupKeys {
+  return new GroupKeys(
+    groups.map((g) => g.id),
+    groups.flatMap((g) => g.resources),
+  );
+}
+
 export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
 
 /** What became of a received message, for the shell's counters and warnings. */
@@ -43,9 +51,11 @@ export class NodeRuntime {
   private core: Core;
   private state: Node.NodeState;
   private readonly port: NodePort;
-  private readonly sender: Sender;
+  private sender: Sender;
   private readonly nodes: ReadonlySet<string>;
-  private readonly keys: GroupKeys;
+  /** The groups we read of others' adverts: the core's, retrieved when its list changes (a reload). */
+  private keys: GroupKeys;
+  private keysOf: readonly Node.GroupDef[];
   private readonly replay = new ReplayWindow();
   /** Newest (generation, seq) heard from each node. */
   private readonly newest = new Map<string, { generation: number; seq: number }>();
@@ -58,8 +68,9 @@ export class NodeRuntime {
     this.port = opts.port;
     this.sender = opts.sender;
     this.nodes = new Set(opts.node.nodes);
-    this.keys = new GroupKeys(opts.node.groups.map((g) => g.id));
     this.state = this.core.initNode(opts.node, now);
+    this.keysOf = this.state.ownership.groups;
+    this.keys = keysOf(this.keysOf);
   }
 
   get nodeState(): Node.NodeState {
@@ -73,7 +84,23 @@ export class NodeRuntime {
   }
 
   agentDone(result: AgentResult, now: number): void {
-    this.dispatch({ kind: 'agent-done', ...result }, now);
+    // The group's number when the call began may have changed (a reload): it is found by id.
+    const group = this.state.ownership.groups.findIndex((d) => d.id === result.groupId);
+    if (group < 0) return;
+    const { resource, action, ok, running } = result;
+    this.dispatch({ kind: 'agent-done', group, resource, action, ok, ...(running !== undefined ? { running } : {}) }, now);
+  }
+
+  /**
+   * A reload: the core takes the new options whole, and our heartbeats carry the new deadtime
+   * and config digests; or nothing changes, and the reasons are returned (one sentence each).
+   */
+  reconfigure(options: Node.NodeOptions, sender: Sender, now: number): string[] {
+    const refused = Node.refusals(this.state, options);
+    if (refused.length > 0) return refused;
+    this.sender = sender;
+    this.dispatch({ kind: 'reconfigure', options }, now);
+    return [];
   }
 
   /** An operator's request: hb_standby, hb_takeover, or SIGTERM. */
@@ -120,6 +147,10 @@ export class NodeRuntime {
   private dispatch(event: Node.NodeEvent, now: number): void {
     const { state, effects } = this.core.step(this.state, event, now);
     this.state = state;
+    if (state.ownership.groups !== this.keysOf) {
+      this.keysOf = state.ownership.groups;
+      this.keys = keysOf(this.keysOf);
+    }
     let exit = false;
     for (const e of effects) {
       switch (e.kind) {
@@ -134,7 +165,7 @@ export class NodeRuntime {
           break;
         }
         case 'agent':
-          this.port.runAgent({ group: e.group, resource: e.resource, action: e.action });
+          this.port.runAgent({ group: e.group, groupId: state.ownership.groups[e.group]!.id, resource: e.resource, action: e.action });
           break;
         case 'log':
           this.port.log(e.level, e.text, e.tag);

@@ -8,9 +8,10 @@ export type AgentOutcome = 'ok' | 'fail' | 'hang';
 export interface Call {
   id: number;
   gen: number;
-  /** Local group index on its node, and the group's id. */
+  /** The group's number in its node's core when the call began, its id, and its global index. */
   g: number;
   gid: string;
+  global: number;
   r: number;
   action: 'status' | 'start' | 'stop';
   outcome: AgentOutcome;
@@ -35,7 +36,7 @@ export class VirtualAgents {
   }
 
   /** A new call on `node` (generation `gen`) and when it ends: after its run time, or at its timeout if it hangs. */
-  begin(node: string, gen: number, g: number, gid: string, r: number, action: Call['action'], now: number): { call: Call; endsAt: number } {
+  begin(node: string, gen: number, g: number, gid: string, global: number, r: number, action: Call['action'], now: number): { call: Call; endsAt: number } {
     const { agent } = this.schedule.config;
     let outcome: AgentOutcome = 'ok';
     for (const f of this.active) {
@@ -44,7 +45,7 @@ export class VirtualAgents {
     }
     const timeoutMs = agent.timeoutMs[action];
     const dur = agent.minMs + this.rng() * (agent.maxMs - agent.minMs);
-    const call: Call = { id: ++this.callNo, gen, g, gid, r, action, outcome, startedAt: now, timeoutMs };
+    const call: Call = { id: ++this.callNo, gen, g, gid, global, r, action, outcome, startedAt: now, timeoutMs };
     return { call, endsAt: now + (outcome === 'hang' ? timeoutMs : dur) };
   }
 

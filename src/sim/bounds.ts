@@ -49,12 +49,12 @@ export function timersFor(keepaliveMs: number, deadtimeMs: number): Timers {
   return { keepaliveMs: t.keepaliveMs, deadtimeMs: t.deadtimeMs, warntimeMs: t.warntimeMs, initdeadMs: t.initdeadMs };
 }
 
-/** Each node's configuration, differences applied (faults of kind 'config' among `faults`). */
+/** Each node's configuration at its first boot, differences applied (faults of kind 'config' among `faults`). */
 export function nodeConfigs(config: SimConfig, faults: readonly Fault[]): NodeCfg[] {
   return config.nodes.map((name) => {
     let timers = config.timers;
     let autoFailback = config.autoFailback;
-    let groups = config.groups.map((g) => g.id);
+    let groups = config.groups.filter((g) => !g.fromReload).map((g) => g.id);
     for (const f of faults) {
       if (f.kind !== 'config' || f.node !== name) continue;
       if (f.change === 'timers') timers = timersFor(f.keepaliveMs, f.deadtimeMs);
@@ -64,9 +64,24 @@ export function nodeConfigs(config: SimConfig, faults: readonly Fault[]): NodeCf
         if (f.shuffle) groups = [...groups].reverse();
       }
     }
-    const digest = `${timers.keepaliveMs}/${timers.deadtimeMs}/${autoFailback}/${groups.join('|')}`;
-    return { timers, autoFailback, groups, digest };
+    return cfgOf(timers, autoFailback, groups);
   });
+}
+
+function cfgOf(timers: Timers, autoFailback: 'on' | 'off', groups: string[]): NodeCfg {
+  return { timers, autoFailback, groups, digest: `${timers.keepaliveMs}/${timers.deadtimeMs}/${autoFailback}/${groups.join('|')}` };
+}
+
+/** A node's configuration after a reload fault: its timers and haresources; auto_failback stays. */
+export function reloadedCfg(prev: NodeCfg, f: Extract<Fault, { kind: 'reload' }>): NodeCfg {
+  return cfgOf(timersFor(f.keepaliveMs, f.deadtimeMs), prev.autoFailback, [...f.groups]);
+}
+
+/** Every configuration any node has during the run (at boot, and after each reload): the bounds hold for all. */
+export function allConfigs(config: SimConfig, faults: readonly Fault[]): NodeCfg[] {
+  const boot = nodeConfigs(config, faults);
+  const reloaded = faults.flatMap((f) => (f.kind === 'reload' ? [reloadedCfg(boot[config.nodes.indexOf(f.node)]!, f)] : []));
+  return [...boot, ...reloaded];
 }
 
 /** The smallest fence of any node (its own default: see ownership.ts defaultFenceMs). */
@@ -122,7 +137,7 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
     settleMs,
     failoverMs,
     resolveMs: stopBudgetMs,
-    livenessPromised: cfgs.length < 3 || leasesFeasible(cfgs),
+    livenessPromised: config.nodes.length < 3 || leasesFeasible(cfgs),
   };
 }
 

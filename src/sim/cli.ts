@@ -26,11 +26,13 @@ interface Args {
   trace: boolean;
   window?: [number, number];
   maxFaults?: number;
+  /** Probability (percent) of reload faults in a schedule. */
+  reloads?: number;
   shrinkBudget: number;
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
-                      [--window MIN_MS,MAX_MS] [--max-faults N] [--shrink-budget RUNS]
+                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -84,6 +86,10 @@ function parse(argv: string[]): Args {
       case '--max-faults':
         a.maxFaults = num(v());
         break;
+      case '--reloads':
+        a.reloads = num(v());
+        if (a.reloads > 100) throw new Error(`--reloads: a percentage, 0..100, not ${a.reloads}`);
+        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -99,8 +105,13 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults'>): SimOptions {
-  return { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { faultWindowMs: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) };
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads'>): SimOptions {
+  return {
+    ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
+    ...(a.window ? { faultWindowMs: a.window } : {}),
+    ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}),
+    ...(a.reloads !== undefined ? { reloads: a.reloads / 100 } : {}),
+  };
 }
 
 // ---- worker ----------------------------------------------------------------------------
@@ -109,7 +120,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads'>;
 }
 
 if (!isMainThread) {
@@ -156,7 +167,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

@@ -6,6 +6,8 @@ import { quietPeriods } from './bounds.js';
 import type { Call, Packet, SimNode, World } from './world.js';
 import type { Violation } from './statements.js';
 import { TwoNodeSafety } from './two-node.js';
+import { FailbackStability } from './failback-stability.js';
+import { ReloadViews } from './reload-views.js';
 
 export { INVARIANTS, type InvariantName, type Violation } from './statements.js';
 
@@ -25,16 +27,15 @@ export class Checker {
   private readonly holdUntil: number[][];
   /** 2-node clusters: double ownerships and whether both sides have heard each other since. */
   private readonly twoNode: TwoNodeSafety | null;
-  /** The last handoff release of each group: by whom, when, and which run of the preferred node the releaser knew. */
-  /** `preferredHeld`: the preferred node held the group too (a double ownership ending), so no failback. */
-  private readonly lastRelease: ({ node: number; gen: number; at: number; knownGen: number | null; preferredHeld: boolean } | null)[];
+  private readonly failback: FailbackStability;
   private quiet: { from: number; to: number } | null = null;
   private steady = false;
   private readonly steadyOwner: (number | null)[];
   private readonly sequence: number[][];
-  private readonly manualAt: number[] = [];
   private readonly quorum: boolean;
   private readonly majority: number;
+  private readonly reloads: ReloadViews;
+  private readonly related: number[][];
 
   constructor(private readonly w: World) {
     const { config } = w.schedule;
@@ -47,10 +48,11 @@ export class Checker {
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));
     this.holdUntil = config.nodes.map(() => config.groups.map(() => -Infinity));
     this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
-    this.lastRelease = config.groups.map(() => null);
+    this.failback = new FailbackStability(w, (what) => this.note(what));
     this.steadyOwner = config.groups.map(() => null);
     this.sequence = config.groups.map(() => []);
-    for (const f of w.schedule.faults) if (f.kind === 'standby' || f.kind === 'takeover') this.manualAt.push(f.at);
+    this.reloads = new ReloadViews(w);
+    this.related = this.reloads.related;
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
   }
 
@@ -86,6 +88,22 @@ export class Checker {
     this.refreshAll();
   }
 
+  /** The node's core has other groups now (a reload): those it no longer has are not held there. */
+  onRegroup(n: SimNode): void {
+    if (!n.up) return;
+    for (let g = 0; g < this.G; g++) {
+      const has = n.localOf[g]! >= 0;
+      if (has === (this.phase[n.idx]![g] !== null)) continue;
+      this.phase[n.idx]![g] = has ? 'stopped' : null;
+      this.refreshRelated(g);
+    }
+  }
+
+  /** Node i has trouble stopping group g, or a group sharing a resource with it. */
+  stopTroubled(i: number, g: number): boolean {
+    return this.related[g]!.some((h) => this.stopTrouble[i]![h]);
+  }
+
   onPause(_n: SimNode): void {
     this.refreshAll();
   }
@@ -109,18 +127,18 @@ export class Checker {
   }
 
   onCallStart(n: SimNode, call: Call): void {
-    const g = n.globalOf[call.g]!;
+    const g = call.global;
     if (call.action === 'stop' && call.outcome !== 'ok') this.stopTrouble[n.idx]![g] = true;
     if (call.action !== 'start' || !this.quorum) return;
     for (const y of this.w.nodes) {
       if (y === n || !y.up) continue;
       for (const c of y.calls.values()) {
-        if (c.action !== 'stop' || y.globalOf[c.g] !== g) continue;
+        if (c.action !== 'stop' || !this.related[g]!.includes(c.global)) continue;
         if (y.paused || this.w.now - y.resumedAt <= this.w.bounds.stopBudgetMs) {
           this.excuse('pause');
           continue;
         }
-        if (this.stopTrouble[y.idx]![g] || c.outcome !== 'ok') {
+        if (this.stopTroubled(y.idx, g) || c.outcome !== 'ok') {
           this.excuse('stop-failed');
           continue;
         }
@@ -133,7 +151,7 @@ export class Checker {
   }
 
   onCallDone(n: SimNode, call: Call, ok: boolean): void {
-    const g = n.globalOf[call.g]!;
+    const g = call.global;
     if (call.action === 'stop' && !ok) this.stopTrouble[n.idx]![g] = true;
     if (call.action === 'start' && !ok) {
       const hold = this.w.schedule.config.tuning.failedStartHoldMs ?? 60_000;
@@ -152,7 +170,7 @@ export class Checker {
       if (local[e.group]!.run.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
         this.phase[n.idx]![g] = 'stopped';
         this.stopTrouble[n.idx]![g] = false;
-        this.refresh(g);
+        this.refreshRelated(g);
       }
     }
     for (let l = 0; l < local.length; l++) {
@@ -165,16 +183,12 @@ export class Checker {
       changed.push(g);
       if (run.phase === 'stopping' && (before === 'running' || before === 'starting')) {
         // A new stop: its trouble so far is its first call's, issued in this same step.
-        this.stopTrouble[n.idx]![g] = [...n.calls.values()].some((c) => c.action === 'stop' && n.globalOf[c.g] === g && c.outcome !== 'ok');
+        this.stopTrouble[n.idx]![g] = [...n.calls.values()].some((c) => c.action === 'stop' && c.global === g && c.outcome !== 'ok');
         this.note(`stops (${run.reason})`);
-        if (run.reason === 'release') {
-          const preferred = this.w.schedule.config.groups[g]!.preferredNode;
-          const p = this.w.node(preferred);
-          this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state.membership.peers[preferred]?.generation ?? null, preferredHeld: holds(this.phase[p.idx]![g]!) };
-        }
+        if (run.reason === 'release') this.failback.released(n, g, holds(this.phase[this.w.node(this.w.schedule.config.groups[g]!.preferredNode).idx]![g]!));
       }
       if (p === 'stopped') this.stopTrouble[n.idx]![g] = false;
-      if (p === 'starting') this.checkFailbackStart(n, g);
+      if (p === 'starting') this.failback.starting(n, g);
     }
     // Never half-started.
     for (let l = 0; l < local.length; l++) {
@@ -190,7 +204,7 @@ export class Checker {
         });
       }
     }
-    for (const g of changed) this.refresh(g);
+    for (const g of changed) this.refreshRelated(g);
     if (this.steady && effects.length > 0) for (let g = 0; g < this.G; g++) this.checkSteady(g);
   }
 
@@ -201,8 +215,12 @@ export class Checker {
     if (this.steady) for (let g = 0; g < this.G; g++) this.checkSteady(g);
   }
 
+  private refreshRelated(g: number): void {
+    for (const h of this.related[g]!) this.refresh(h);
+  }
+
   private refresh(g: number): void {
-    const owners = this.w.nodes.filter((n) => n.up && !n.paused && holds(this.phase[n.idx]![g]!)).map((n) => n.idx);
+    const owners = this.w.nodes.filter((n) => n.up && !n.paused && this.related[g]!.some((h) => holds(this.phase[n.idx]![h]!))).map((n) => n.idx);
     const prev = this.owners[g]!;
     if (owners.length === prev.length && owners.every((o, i) => o === prev[i])) return;
     this.owners[g] = owners;
@@ -233,7 +251,7 @@ export class Checker {
       if (this.w.now - n.resumedAt <= budget) {
         this.excuse('pause');
         recheckAt = Math.min(recheckAt, n.resumedAt + budget + 0.001);
-      } else if (this.stopTrouble[o]![g]) {
+      } else if (this.stopTroubled(o, g)) {
         this.excuse('stop-failed');
       } else plain.push(o);
     }
@@ -275,14 +293,15 @@ export class Checker {
 
   /** Nodes that may run group g now: up, with the group, not in a failed-start hold. */
   private eligible(g: number): SimNode[] {
-    return this.w.nodes.filter((n) => n.up && n.localOf[g]! >= 0 && this.holdUntil[n.idx]![g]! <= this.w.now);
+    return this.w.nodes.filter((n) => n.up && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
   }
+
 
   private checkSteady(g: number): void {
     if (!this.steady || !this.quiet) return;
-    if (!this.w.bounds.livenessPromised) return;
+    if (!this.reloads.livenessPromised()) return;
     const w = this.w;
-    const withGroup = w.nodes.filter((n) => n.localOf[g]! >= 0);
+    const withGroup = w.nodes.filter((n) => this.reloads.hasGroup(n, g));
     if (withGroup.length === 0 || (this.quorum && withGroup.length < this.majority)) return;
     // A failed-start hold that ends inside the period starts the clock again for this group.
     const holdEnd = Math.max(...withGroup.map((n) => this.holdUntil[n.idx]![g]!));
@@ -297,11 +316,14 @@ export class Checker {
       return;
     }
     const eligible = this.eligible(g);
-    if (eligible.length === 0) return;
+    if (eligible.length === 0 || this.reloads.waitsForReload(g)) return;
     this.note('liveness checks');
     const owners = this.owners[g]!;
     const id = this.gid(g);
-    if (owners.length !== 1 || this.phase[owners[0]!]![g] !== 'running') {
+    // The owner may run it under another line of the same resources (the files differ after a
+    // partial reload): the resources then run once, which is what liveness asks; no placement rule applies.
+    const runs = (o: number) => this.related[g]!.some((h) => this.phase[o]![h] === 'running');
+    if (owners.length !== 1 || !runs(owners[0]!)) {
       w.fail({
         invariant: 'liveness',
         message: `"${id}" has ${owners.length === 0 ? 'no owner' : `owners ${owners.map((o) => `${this.name(o)} (${this.phase[o]![g]})`).join(', ')}`} ${Math.round(w.now - this.quiet.from)} ms into a quiet period (settleMs ${w.bounds.settleMs} ms)`,
@@ -309,6 +331,7 @@ export class Checker {
       return;
     }
     const owner = owners[0]!;
+    if (this.phase[owner]![g] !== 'running') return;
     const modes = new Set(withGroup.map((n) => n.cfg.autoFailback));
     if (modes.size !== 1) return; // nodes disagree on auto_failback: no single rule to check
     if (modes.has('on')) {
@@ -337,7 +360,7 @@ export class Checker {
 
   /** A crash of the running owner in a settled quiet period: a new owner within failoverMs. */
   private planFailover(f: Extract<Fault, { kind: 'crash' }>): void {
-    if (!this.steady || !this.w.bounds.livenessPromised) return;
+    if (!this.steady || !this.reloads.livenessPromised()) return;
     const w = this.w;
     const y = w.node(f.node);
     const t = w.now;
@@ -349,7 +372,7 @@ export class Checker {
       if (this.owners[g]!.length !== 1 || this.owners[g]![0] !== y.idx || this.phase[y.idx]![g] !== 'running') continue;
       const others = this.eligible(g).filter((n) => n !== y);
       if (others.length === 0) continue;
-      if (this.quorum && w.nodes.filter((n) => n !== y && n.localOf[g]! >= 0).length < this.majority) continue;
+      if (this.quorum && w.nodes.filter((n) => n !== y && this.reloads.hasGroup(n, g)).length < this.majority) continue;
       this.note('failover checks');
       w.at(deadline, () => {
         const o = this.owners[g]!;
@@ -358,33 +381,6 @@ export class Checker {
           invariant: 'failover',
           message: `${y.name}, the owner of "${this.gid(g)}", crashed at ${t.toFixed(1)}; ${w.bounds.failoverMs} ms (failoverMs) later its owners are [${o.map((i) => `${this.name(i)} (${this.phase[i]![g]})`).join(', ')}]`,
         });
-      });
-    }
-  }
-
-  /** A failback (preferred node starts a group a live node just released) needs a stable preferred node. */
-  private checkFailbackStart(p: SimNode, g: number): void {
-    const def = this.w.schedule.config.groups[g]!;
-    if (def.preferredNode !== p.name) return;
-    const rel = this.lastRelease[g];
-    const w = this.w;
-    if (!rel || rel.node === p.idx || rel.preferredHeld) return;
-    const window = 2 * w.bounds.maxDeadtimeMs + w.bounds.stopBudgetMs + 4 * w.bounds.maxKeepaliveMs;
-    if (w.now - rel.at > window) return;
-    const b = w.nodes[rel.node]!;
-    if (!b.up || b.gen !== rel.gen) return;
-    if (this.manualAt.some((t) => t >= rel.at - window && t <= w.now)) return;
-    // Judge the releaser on what it knew: the run of p it had heard (p may have crashed and
-    // booted again since, unknown to it yet).
-    const boot = rel.knownGen === null ? undefined : p.bootTimes[rel.knownGen];
-    if (boot === undefined || rel.at < boot) return;
-    this.note('failback stability checks');
-    const up = rel.at - boot;
-    const delay = w.schedule.config.tuning.failbackDelayMs ?? w.bounds.maxDeadtimeMs;
-    if (up < delay) {
-      w.fail({
-        invariant: 'no-flap',
-        message: `"${def.id}" fails back from ${b.name} to ${p.name}, released when ${p.name} had been up only ${Math.round(up)} ms (failbackDelay ${delay} ms)`,
       });
     }
   }

@@ -83,6 +83,7 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.nodes !== undefined) parts.push(`--nodes ${opts.nodes}`);
   if (opts.faultWindowMs) parts.push(`--window ${opts.faultWindowMs[0]},${opts.faultWindowMs[1]}`);
   if (opts.maxFaults !== undefined) parts.push(`--max-faults ${opts.maxFaults}`);
+  if (opts.reloads !== undefined) parts.push(`--reloads ${Math.round(opts.reloads * 100)}`);
   if (reduction) {
     parts.push(`--keep ${reduction.keep.length ? reduction.keep.join(',') : 'none'}`);
     if (reduction.untilMs !== undefined) parts.push(`--until ${reduction.untilMs}`);
@@ -148,7 +149,7 @@ export class Totals {
   }
 }
 
-export const FAULT_KINDS: (FaultKind | 'agent-fail' | 'agent-hang')[] = ['loss', 'delay', 'dup', 'partition', 'crash', 'shutdown', 'pause', 'standby', 'takeover', 'agent', 'agent-fail', 'agent-hang', 'config'];
+export const FAULT_KINDS: (FaultKind | 'agent-fail' | 'agent-hang')[] = ['loss', 'delay', 'dup', 'partition', 'crash', 'shutdown', 'pause', 'standby', 'takeover', 'agent', 'agent-fail', 'agent-hang', 'config', 'reload'];
 
 /** Runs seeds [from, from + count) and returns their totals. */
 export function runRange(from: number, count: number, opts: SimOptions = {}, onEach?: (seed: number, r: RunResult) => void): Totals {

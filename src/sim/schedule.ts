@@ -3,13 +3,16 @@
 // by its seed and the indices it keeps.
 import type { Timers } from '../core/membership.js';
 import type { OwnershipTuning, Scope } from '../core/ownership.js';
-import { boundsOf, minFence, nodeConfigs, timersFor } from './bounds.js';
+import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } from './bounds.js';
+import { drawReloads } from './reloads.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
   id: string;
   preferredNode: string;
   resources: string[];
+  /** In no node's haresources at boot: a reload fault adds it. */
+  fromReload?: true;
 }
 
 export interface AgentModel {
@@ -62,7 +65,12 @@ export type Fault =
   /** A configuration difference on one node, from its first boot: other timers, the other auto_failback, or a group missing. */
   | { kind: 'config'; at: 0; node: string; change: 'timers'; keepaliveMs: number; deadtimeMs: number }
   | { kind: 'config'; at: 0; node: string; change: 'failback' }
-  | { kind: 'config'; at: 0; node: string; change: 'groups'; drop: string | null; shuffle: boolean };
+  | { kind: 'config'; at: 0; node: string; change: 'groups'; drop: string | null; shuffle: boolean }
+  /**
+   * hbd's SIGHUP on `node` after its files changed: these timers and this haresources (group
+   * ids, in order) from now on, and at its next boot. Drawn as a rolling reload (reloads.ts).
+   */
+  | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] };
 
 export interface Schedule {
   seed: number;
@@ -79,6 +87,8 @@ export interface GenerateOptions {
   maxFaults?: number;
   /** Probability of a final clean crash of a preferred node (default 0.35). */
   epilogue?: number;
+  /** Probability of reload faults, a rolling reload or two (default 0.2; see reloads.ts). */
+  reloads?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -90,7 +100,7 @@ const NODE_WEIGHTS: [number, number][] = [
   [7, 8],
 ];
 
-const FAULT_WEIGHTS: [Exclude<FaultKind, 'config'>, number][] = [
+const FAULT_WEIGHTS: [Exclude<FaultKind, 'config' | 'reload'>, number][] = [
   ['loss', 2],
   ['delay', 1],
   ['dup', 1],
@@ -150,24 +160,19 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
   }
   const cfgs = nodeConfigs({ nodes, groups, timers, autoFailback } as SimConfig, faults);
   const maxDead = Math.max(...cfgs.map((c) => c.timers.deadtimeMs));
-  // Agent calls fit the smallest fence of any node: a call in flight and the stop of every
-  // resource of a group take at most 0.45 + 3 * 0.08 of it.
-  const fence = minFence(cfgs);
-  const maxMs = Math.max(2, Math.floor(fence * 0.08));
-  const timeout = Math.max(maxMs + 1, Math.floor(fence * 0.45));
-  const agent: AgentModel = { minMs: 1, maxMs, timeoutMs: { start: timeout, stop: timeout, status: timeout } };
+  let agent = agentModel(cfgs);
   const netMin = uniform(rng, 0.1, 1);
   const net = { minMs: netMin, maxMs: netMin + uniform(rng, 0, 5) };
   const tuning: Partial<OwnershipTuning> = { stopRetries: 2, stopRetryDelayMs: 100, stopFailedRetryMs: 1000, failedStartHoldMs: 3000, failbackDelayMs: maxDead };
   const lateBoot = chance(rng, 0.2);
   const bootAt = nodes.map(() => Math.floor(lateBoot ? uniform(rng, 0, 3 * deadtimeMs) : uniform(rng, 0, 50)));
 
-  const partial: SimConfig = { nodes, links, groups, timers, autoFailback, tuning, agent, net, bootAt, durationMs: 0 };
-  const bounds = boundsOf(partial, cfgs);
+  let partial: SimConfig = { nodes, links, groups, timers, autoFailback, tuning, agent, net, bootAt, durationMs: 0 };
+  let bounds = boundsOf(partial, cfgs);
   const [wLo, wHi] = opts.faultWindowMs ?? [10_000, 40_000];
   const windowMs = Math.floor(uniform(rng, wLo, wHi));
   // A quiet tail after the last fault: long enough for every liveness check to apply.
-  const durationMs = windowMs + bounds.settleMs + 3000;
+  let durationMs = windowMs + bounds.settleMs + 3000;
 
   const count = int(rng, 0, opts.maxFaults ?? 8);
   for (let i = 0; i < count; i++) {
@@ -220,6 +225,17 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
         break;
     }
   }
+  // Reloads come from a stream of their own: a schedule without them is as it was before they existed.
+  const reloads = drawReloads(seed, partial, windowMs, opts.reloads ?? 0.2);
+  if (reloads) {
+    groups.push(...reloads.groups);
+    faults.push(...reloads.faults);
+    const all = allConfigs(partial, faults);
+    agent = agentModel(all);
+    partial = { ...partial, groups, agent };
+    bounds = boundsOf(partial, all);
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
   // Sometimes a clean failover at the end: the cluster has settled, one node crashes, nothing
   // else happens (the failover bound is checked there), it comes back, the cluster settles.
   let end = durationMs;
@@ -230,6 +246,17 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     end = at + downMs + bounds.settleMs + 3000;
   }
   return { seed, config: { ...partial, durationMs: end }, faults };
+}
+
+/**
+ * Agent calls fit the smallest fence of any node (in any of its configurations): a call in
+ * flight and the stop of every resource of a group take at most 0.45 + 3 * 0.08 of it.
+ */
+function agentModel(cfgs: NodeCfg[]): AgentModel {
+  const fence = minFence(cfgs);
+  const maxMs = Math.max(2, Math.floor(fence * 0.08));
+  const timeout = Math.max(maxMs + 1, Math.floor(fence * 0.45));
+  return { minMs: 1, maxMs, timeoutMs: { start: timeout, stop: timeout, status: timeout } };
 }
 
 /** The schedule with only the faults at `keep` (indices into `faults`), and an optional shorter end. */
@@ -248,6 +275,7 @@ export function faultEnd(f: Fault): number {
     case 'standby':
     case 'takeover':
     case 'config':
+    case 'reload':
       return f.at;
     default:
       return f.at + f.durMs;
@@ -273,6 +301,8 @@ export function describeFault(f: Fault): string {
       return `${f.kind} ${f.scope} on ${f.node}`;
     case 'agent':
       return `agent ${f.action} ${f.mode} ${Math.round(f.rate * 100)}% on ${f.node}${f.group ? ` for "${f.group}"` : ''} for ${f.durMs} ms`;
+    case 'reload':
+      return `reload ${f.node}: keepalive ${f.keepaliveMs} ms, deadtime ${f.deadtimeMs} ms, haresources [${f.groups.join('; ')}]`;
     case 'config':
       return f.change === 'timers'
         ? `config ${f.node}: keepalive ${f.keepaliveMs} ms, deadtime ${f.deadtimeMs} ms`

@@ -1,6 +1,7 @@
 // One simulated node: its hardware (is it up, paused, what runs on it, its clock) and the
 // node runtime the daemon runs, booted with the node's own configuration.
 import type * as Node from '../core/node.js';
+import type { Sender } from '../wire/messages.js';
 import { NodeRuntime, type Core } from '../runtime/runtime.js';
 import type { NodePort } from '../runtime/port.js';
 import type { HbMessage } from '../wire/message.js';
@@ -17,7 +18,7 @@ export interface Packet {
 }
 
 export type Command = Parameters<NodeRuntime['command']>[0];
-export type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Command };
+export type Deferred = { k: 'deliver'; pkt: Packet; link: string } | { k: 'agent'; call: number } | { k: 'event'; event: Command } | { k: 'reload' };
 
 /** Every simulated node's uuid (nothing reads it but the wire format). */
 const SIM_UUID = Buffer.alloc(16);
@@ -27,11 +28,14 @@ export const SIM_EPOCH_S = 1_700_000_000;
 export interface SimNode {
   idx: number;
   name: string;
+  /** Its files: at its next boot, and since its last reload. */
   cfg: NodeCfg;
-  /** Global group index of each local group. */
+  /** Global group index of each group of its core (its number there); a reload renumbers them. */
   globalOf: number[];
-  /** Local group index of each global group, or -1. */
+  /** The core's number of each global group, or -1 (the core does not have it). */
   localOf: number[];
+  /** The core's group list globalOf and localOf were made from. */
+  coreGroups: readonly Node.GroupDef[] | null;
   up: boolean;
   paused: boolean;
   pausedAt: number;
@@ -64,6 +68,7 @@ export function newSimNode(idx: number, name: string, cfg: NodeCfg, globalOf: nu
     cfg,
     globalOf,
     localOf,
+    coreGroups: null,
     up: false,
     paused: false,
     pausedAt: 0,
@@ -108,26 +113,38 @@ export function powerOff(n: SimNode): void {
   n.deferred = [];
 }
 
+/** What the node's core is told of its files, at boot and at a reload. */
+export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
+  const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
+  return {
+    me: n.name,
+    nodes: config.nodes,
+    linkNames: config.links,
+    timers: n.cfg.timers,
+    groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
+    autoFailback: n.cfg.autoFailback,
+    digest: n.cfg.digest,
+    tuning: config.tuning,
+    generation: n.gen,
+  };
+}
+
+export function senderOf(n: SimNode): Sender {
+  return { node: n.name, uuid: SIM_UUID, generation: n.gen, deadtimeMs: n.cfg.timers.deadtimeMs };
+}
+
 /** The node's runtime for its current generation, with its haresources and timers. */
 export function bootRuntime(n: SimNode, config: SimConfig, port: NodePort, core: Core, now: number): NodeRuntime {
-  const groups = n.cfg.groups.map((id) => config.groups.find((g) => g.id === id)!);
-  return new NodeRuntime(
-    {
-      node: {
-        me: n.name,
-        nodes: config.nodes,
-        linkNames: config.links,
-        timers: n.cfg.timers,
-        groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
-        autoFailback: n.cfg.autoFailback,
-        digest: n.cfg.digest,
-        tuning: config.tuning,
-        generation: n.gen,
-      },
-      sender: { node: n.name, uuid: SIM_UUID, generation: n.gen, deadtimeMs: n.cfg.timers.deadtimeMs },
-      port,
-      core,
-    },
-    now,
-  );
+  return new NodeRuntime({ node: nodeOptionsOf(n, config), sender: senderOf(n), port, core }, now);
+}
+
+/** Renumbers globalOf and localOf when the core's group list changed (boot, reload); true when it did. */
+export function regroup(n: SimNode, gindex: ReadonlyMap<string, number>): boolean {
+  const groups = n.state?.ownership.groups ?? null;
+  if (groups === n.coreGroups) return false;
+  n.coreGroups = groups;
+  n.globalOf = (groups ?? []).map((d) => gindex.get(d.id)!);
+  n.localOf.fill(-1);
+  n.globalOf.forEach((g, l) => (n.localOf[g] = l));
+  return true;
 }

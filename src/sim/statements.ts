@@ -6,12 +6,14 @@
 //  - The OWNERS of a group at a time are the nodes that are up, not paused, and whose own
 //    phase for the group is starting, running, stopping or stop-failed: a node that may
 //    have any of the group's resources running (a frozen VM serves nothing while frozen; it
-//    is an owner again from the moment it resumes).
+//    is an owner again from the moment it resumes). A node that holds another group sharing
+//    a resource with it (a reload changed the group's line: the old line and the new one)
+//    is an owner of the group too.
 //  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed);
 //    a 2-node cluster has no quorum source.
 //  - A QUIET period is a time with no fault in effect: no loss, delay, duplication,
-//    partition, pause, crash or restart, shutdown, manual standby/takeover, or failing
-//    agent (configuration differences stay: they are not events). All nodes are up then.
+//    partition, pause, crash or restart, shutdown, manual standby/takeover, reload, or
+//    failing agent (configuration differences stay: they are not events). All nodes are up then.
 //  - stopBudget (Bounds.stopBudgetMs): the longest agent call (a hung one: its timeout) plus
 //    one successful stop of every resource of a group. The fence (half the deadtime) is
 //    larger than it, by construction of the schedules: that is the assumption under which
@@ -40,7 +42,9 @@ export const INVARIANTS: Record<InvariantName, string> = {
     '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',
   liveness:
     'Liveness. In a quiet period, from settleMs after it began (or after the end of the last failed-start hold of the group), every group that a ' +
-    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase is running. (Not promised in a quorum cluster whose nodes\' timers differ so much that ' +
+    'node may run (it has the group in its haresources and is not in a failed-start hold; in a quorum cluster, a majority of nodes has the group) has exactly one owner, and that owner\'s phase ' +
+    'is running (for the group, or for another line of the same resources while the nodes\' files differ). Not promised for a group a reload added on a node that waits for an up node ' +
+    'lacking it (that node\'s own reload). (Not promised in a quorum cluster whose nodes\' timers differ so much that ' +
     'a lease cannot last 3 keepalives: there groups may stop and start again; safety is still checked.)',
   failover:
     'Failover. When the running owner of a group crashes in a settled quiet period and nothing else happens for failoverMs = deadtime + 3 network delays + ' +

@@ -12,7 +12,8 @@ interface Conflict {
 
 /** What the 2-node rule needs from the checker. */
 export interface CheckerContext {
-  readonly stopTrouble: boolean[][];
+  /** Node i has trouble stopping group g (or a group sharing a resource with it). */
+  stopTroubled(i: number, g: number): boolean;
   excuse(reason: string): void;
   note(what: string): void;
   name(i: number): string;
@@ -59,7 +60,7 @@ export class TwoNodeSafety {
 
   private judge(g: number, c: Conflict): void {
     if (this.conflicts[g] !== c) return;
-    if ([c.a, c.b].some((i) => this.c.stopTrouble[i]![g])) {
+    if ([c.a, c.b].some((i) => this.c.stopTroubled(i, g))) {
       this.c.excuse('stop-failed');
       return;
     }

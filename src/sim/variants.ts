@@ -15,6 +15,8 @@ export function skipRelease(core: Core = realCore): Core {
     ...core,
     step(prev: Node.NodeState, event: Node.NodeEvent, now: number): Node.NodeStepResult {
       const r = core.step(prev, event, now);
+      // A reload renumbers the groups: before and after are not comparable by number.
+      if (event.kind === 'reconfigure') return r;
       const before = prev.ownership.local;
       const after = r.state.ownership.local;
       const kept = new Set<number>();

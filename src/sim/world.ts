@@ -6,53 +6,23 @@
 // and fires each node's one timer when asked. Nothing here reads a real clock or does I/O.
 import type * as Node from '../core/node.js';
 import { realCore, type Core } from '../runtime/runtime.js';
-import type { NodePort } from '../runtime/port.js';
+import type { AgentCall, NodePort } from '../runtime/port.js';
 import type { HbMessage } from '../wire/message.js';
 import { EventHeap } from './heap.js';
 import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
 import { VirtualNetwork } from './network.js';
 import { VirtualAgents, type Call } from './agents.js';
-import { bootRuntime, newSimNode, powerOff, powerOn, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
+import { bootRuntime, newSimNode, nodeOptionsOf, powerOff, powerOn, regroup, senderOf, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
 import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.js';
-import { boundsOf, nodeConfigs, type Bounds } from './bounds.js';
+import { allConfigs, boundsOf, nodeConfigs, reloadedCfg, type Bounds } from './bounds.js';
+import type { DistributiveOmit, Ev, FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export { realCore, type Core };
 export type { Call };
 export type { Packet, SimNode };
 
-type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-type Ev =
-  | { t: number; seq: number; k: 'wake'; node: number; token: number }
-  | { t: number; seq: number; k: 'deliver'; node: number; pkt: Packet; link: string }
-  | { t: number; seq: number; k: 'agent'; node: number; gen: number; call: number }
-  | { t: number; seq: number; k: 'fault'; f: number; end: boolean }
-  | { t: number; seq: number; k: 'boot'; node: number }
-  | { t: number; seq: number; k: 'check'; what: () => void };
-
-export interface FaultCounts {
-  [kind: string]: number;
-}
-
-export interface RunResult {
-  seed: number;
-  violation: Violation | null;
-  /** Simulated time covered (ms). */
-  simulatedMs: number;
-  faults: FaultCounts;
-  /** Double ownerships the invariants excuse, by reason (see invariants.ts). */
-  excused: Record<string, number>;
-  /** How often each check applied. */
-  checked: Record<string, number>;
-  steps: number;
-  trace: string[];
-}
-
-export interface WorldOptions {
-  core?: Core;
-  trace?: boolean;
-}
+export type { FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export class World {
   readonly nodes: SimNode[];
@@ -66,6 +36,8 @@ export class World {
   private readonly network: VirtualNetwork;
   private readonly agents: VirtualAgents;
   private readonly miscRng: Rng;
+  /** The global index of each group id. */
+  private readonly gindex: ReadonlyMap<string, number>;
   readonly trace: string[] | null;
   private readonly counts: FaultCounts = {};
   private violation: Violation | null = null;
@@ -83,8 +55,9 @@ export class World {
     this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
     const cfgs = nodeConfigs(config, schedule.faults);
-    this.bounds = boundsOf(config, cfgs);
+    this.bounds = boundsOf(config, allConfigs(config, schedule.faults));
     const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
+    this.gindex = gindex;
     this.nodes = config.nodes.map((name, idx) => {
       const cfg = cfgs[idx]!;
       const globalOf = cfg.groups.map((id) => gindex.get(id)!);
@@ -208,6 +181,7 @@ export class World {
     powerOn(n, this.now, Math.floor(this.miscRng() * 1e6));
     n.runtime = bootRuntime(n, config, this.portOf(n), this.core, this.local(n));
     n.state = n.runtime.nodeState;
+    regroup(n, this.gindex);
     this.log(`${n.name} boots (generation ${n.gen})`);
     this.checker.onBoot(n);
     n.runtime.tick(this.local(n));
@@ -226,7 +200,7 @@ export class World {
   private portOf(n: SimNode): NodePort {
     return {
       send: (message) => this.broadcast(n, message),
-      runAgent: (call) => this.startCall(n, call.group, call.resource, call.action),
+      runAgent: (call) => this.startCall(n, call),
       log: (level, text) => {
         if (this.trace && (level === 'warn' || level === 'crit' || level === 'error')) this.log(`${n.name}: ${level.toUpperCase()} ${text}`);
       },
@@ -241,6 +215,7 @@ export class World {
       observe: (effects, state) => {
         this.steps += 1;
         n.state = state;
+        if (regroup(n, this.gindex)) this.checker.onRegroup(n);
         if (this.trace) this.traceStep(n, effects);
         this.checker.afterStep(n, [...effects]);
       },
@@ -255,7 +230,7 @@ export class World {
   private traceStep(n: SimNode, effects: readonly Node.NodeEffect[]): void {
     for (const e of effects) {
       if (e.kind === 'node-status') this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
-      else if (e.kind === 'group-phase') this.log(`${n.name}: group "${n.cfg.groups[e.group]}" ${e.from} -> ${e.to}`);
+      else if (e.kind === 'group-phase') this.log(`${n.name}: group "${n.coreGroups?.[e.group]?.id}" ${e.from} -> ${e.to}`);
     }
   }
 
@@ -289,10 +264,10 @@ export class World {
 
   // ---- agents ----------------------------------------------------------------------------
 
-  private startCall(n: SimNode, g: number, r: number, action: Call['action']): void {
+  private startCall(n: SimNode, { group, groupId, resource: r, action }: AgentCall): void {
     const { groups } = this.schedule.config;
-    const gi = n.globalOf[g]!;
-    const { call, endsAt } = this.agents.begin(n.name, n.gen, g, groups[gi]!.id, r, action, this.now);
+    const gi = this.gindex.get(groupId)!;
+    const { call, endsAt } = this.agents.begin(n.name, n.gen, group, groupId, gi, r, action, this.now);
     n.calls.set(call.id, call);
     if (call.outcome !== 'ok') this.count(`agent-${call.outcome}`);
     if (this.trace) this.log(`${n.name}: ${groups[gi]!.resources[r]} ${action}${call.outcome !== 'ok' ? ` (will ${call.outcome})` : ''}`);
@@ -303,9 +278,9 @@ export class World {
   private complete(n: SimNode, id: number): void {
     const call = n.calls.get(id)!;
     n.calls.delete(id);
-    const result = this.agents.finish(call, this.now, n.res[n.globalOf[call.g]!]!);
+    const result = this.agents.finish(call, this.now, n.res[call.global]!);
     this.checker.onCallDone(n, call, result.ok);
-    n.runtime?.agentDone({ group: call.g, resource: call.r, action: call.action, ...result }, this.local(n));
+    n.runtime?.agentDone({ group: call.g, groupId: call.gid, resource: call.r, action: call.action, ...result }, this.local(n));
   }
 
   // ---- faults ----------------------------------------------------------------------------
@@ -361,9 +336,20 @@ export class World {
       case 'takeover':
         this.manual(this.node(f.node), { kind: f.kind, scope: f.scope });
         return;
+      case 'reload':
+        this.reload(this.node(f.node), f);
+        return;
       case 'config':
         return;
     }
+  }
+
+  /** New files on the node (for its next boot too) and, if hbd runs, its SIGHUP. */
+  private reload(n: SimNode, f: Extract<Fault, { kind: 'reload' }>): void {
+    n.cfg = reloadedCfg(n.cfg, f);
+    if (!n.up) return;
+    if (n.paused) n.deferred.push({ k: 'reload' });
+    else n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
   }
 
   private manual(n: SimNode, event: Command): void {
@@ -386,7 +372,8 @@ export class World {
       if (d.k === 'deliver') this.receive(n, d.pkt, d.link);
       else if (d.k === 'agent') {
         if (n.calls.has(d.call)) this.complete(n, d.call);
-      } else n.runtime?.command(d.event, this.local(n));
+      } else if (d.k === 'reload') n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
+      else n.runtime?.command(d.event, this.local(n));
     }
   }
 

@@ -34,12 +34,17 @@ export class ClusterView {
   /** Nodes whose silence passed warntime: their late heartbeat is counted once. */
   private readonly lateNodes = new Set<string>();
   /** The transitions of the last update, classified as the timeline shows them (for metrics). */
-  lastTransitions: { group: number; what: string }[] = [];
+  lastTransitions: { group: number; groupId: string; what: string }[] = [];
 
   constructor(
-    private readonly config: ClusterConfig,
+    private config: ClusterConfig,
     readonly me: string,
   ) {}
+
+  /** A reload applied a new configuration (its digest is ours now; its groups are in the core's state). */
+  setConfig(config: ClusterConfig): void {
+    this.config = config;
+  }
 
   attach(state: NodeState, now: number): void {
     this.state = state;
@@ -64,6 +69,8 @@ export class ClusterView {
 
   update(state: NodeState, effects: NodeEffect[], now: number): void {
     this.state = state;
+    // Effects name groups by their number in this state (a reload may renumber them).
+    const groupId = (g: number) => state.ownership.groups[g]?.id ?? `group ${g}`;
     this.nowAtUpdate = now;
     this.lastTransitions = [];
     for (const e of effects) {
@@ -83,8 +90,7 @@ export class ClusterView {
           else this.lateNodes.add(e.node);
           break;
         case 'transition': {
-          const g = this.config.groups[e.group];
-          const label = g ? g.id : `group ${e.group}`;
+          const label = groupId(e.group);
           const words: Record<typeof e.what, string> = {
             takeover: `took over ${label}${e.from ? ` from ${e.from}` : ''}`,
             failback: `failback: ${label} returns to its preferred node`,
@@ -96,14 +102,11 @@ export class ClusterView {
           };
           this.record('group', `${this.me}: ${words[e.what]}`, e.what);
           this.count(`transitions_${e.what.replace('-', '_')}`);
-          this.lastTransitions.push({ group: e.group, what: e.what });
+          this.lastTransitions.push({ group: e.group, groupId: label, what: e.what });
           break;
         }
         case 'group-phase':
-          if (e.to === 'running' || e.to === 'stopped') {
-            const g = this.config.groups[e.group];
-            this.record('group', `${this.me}: ${g ? g.id : e.group} is ${e.to}`, e.to);
-          }
+          if (e.to === 'running' || e.to === 'stopped') this.record('group', `${this.me}: ${groupId(e.group)} is ${e.to}`, e.to);
           break;
         case 'drift':
           this.record('drift', `node ${e.node}: config digest ${(e.digest ?? '(none)').slice(0, 12)} differs from ours, ${this.config.digest.slice(0, 12)}${this.describeDrift(e.node)}`, 'drift');
@@ -138,7 +141,7 @@ export class ClusterView {
 
   /** The WARN line for a drift effect, or null when this peer's digest was already reported. */
   driftWarning(node: string, digest: string | null): string | null {
-    const key = `${node} ${digest ?? ''}`;
+    const key = `${node} ${digest ?? ''} ${this.config.digest}`;
     if (this.driftWarned.has(key)) return null;
     this.driftWarned.add(key);
     const parts = this.driftPartsOf(node);

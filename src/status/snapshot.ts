@@ -27,6 +27,8 @@ export interface NodeView {
 
 export interface GroupView {
   id: string;
+  /** A reload removed it from haresources; it is still being stopped here. */
+  removed?: true;
   preferredNode: string;
   resources: string[];
   /** The node running it (phase running), or null. */
@@ -83,14 +85,17 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
     };
   });
   const live = new Set([me, ...viewOf(m).live]);
-  const groups: GroupView[] = config.groups.map((g, i) => {
+  // The core's groups: the config's, and those a reload removed until they are stopped here.
+  const groups: GroupView[] = o.groups.flatMap((g, i) => {
+    const lg = o.local[i]!;
+    if (lg.removed && lg.run.phase === 'stopped') return [];
     const phases: Record<string, GroupPhase> = {};
     for (const n of config.ha.nodes) {
       if (!live.has(n)) continue;
-      phases[n] = n === me ? o.local[i]!.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
+      phases[n] = n === me ? lg.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
     }
     const owner = Object.entries(phases).find(([, ph]) => ph === 'running')?.[0] ?? null;
-    return { id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), owner, phases };
+    return [{ id: g.id, ...(lg.removed ? { removed: true as const } : {}), preferredNode: g.preferredNode, resources: [...g.resources], owner, phases }];
   });
   const drift = Object.entries(state.peerDigests)
     .filter(([n, d]) => live.has(n) && d !== null && d !== state.digest)

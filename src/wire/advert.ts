@@ -2,7 +2,8 @@
 // what writeAdvert puts in a message, readAdvert gives back, for the groups the receiver
 // has. Heartbeat's own fields (`hg`, `dt`) carry the generation and deadtime; ours start with
 // `hts_`, so a real Heartbeat peer passes over them. Groups travel as a short hash of their
-// id, so nodes whose haresources differ never confuse two groups.
+// id, so nodes whose haresources differ never confuse two groups; the resources a node holds
+// travel the same way, so that a receiver can tell its own resources held under another line.
 import { createHash } from 'node:crypto';
 import type { Ack, GroupAdvert, GroupPhase, PeerAdvert } from '../core/advert.js';
 import { F_DT, F_HBGENERATION, parseHex, toHex, type HbMessage } from './message.js';
@@ -23,12 +24,22 @@ export function groupKey(groupId: string): string {
   return key;
 }
 
-/** The groups a receiver has, by wire key: what it can read of others' adverts. */
+/** The groups a receiver has, and their resources, by wire key: what it can read of others' adverts. */
 export class GroupKeys {
   private readonly byKey = new Map<string, string>();
+  private readonly resourceByKey = new Map<string, string>();
 
-  constructor(groupIds: Iterable<string>) {
+  constructor(groupIds: Iterable<string>, resources: Iterable<string> = []) {
     for (const id of groupIds) this.byKey.set(groupKey(id), id);
+    for (const name of resources) this.resourceByKey.set(groupKey(name), name);
+  }
+
+  /** The resource names of a comma-separated key list, unknown keys left out. */
+  resources(text: string | undefined): string[] {
+    return (text ?? '').split(',').flatMap((k) => {
+      const name = this.resourceByKey.get(k);
+      return name === undefined ? [] : [name];
+    });
   }
 
   idOf(key: string | undefined): string | undefined {
@@ -56,6 +67,7 @@ export function writeAdvert(m: HbMessage, a: PeerAdvert): void {
   if (a.failed.length) m.set('hts_fl', a.failed.map(groupKey).join(','));
   if (a.takeover) m.set('hts_tk', `${a.takeover.serial}:${a.takeover.groups.map(groupKey).join(',')}`);
   if (a.leaving) m.set('hts_lv', '1');
+  if (a.resources.length) m.set('hts_rs', a.resources.map(groupKey).join(','));
   m.set('hts_at', ms(a.at));
   if (a.acks.length) m.set('hts_ak', a.acks.map((k) => `${k.node}:${toHex(k.gen)}:${ms(k.at)}`).join(','));
   const claims = entries.flatMap(([id, g]) => (g.claim !== null ? [`${groupKey(id)}:${toHex(g.claim)}`] : []));
@@ -92,6 +104,7 @@ export function readAdvert(m: HbMessage, keys: GroupKeys): PeerAdvert | null {
     at,
     deadtimeMs,
     acks: readAcks(m.getString('hts_ak')),
+    resources: keys.resources(m.getString('hts_rs')),
   };
 }
 

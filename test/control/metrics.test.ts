@@ -16,7 +16,7 @@ function forged(node: string, generation: number, key: AuthKey): Buffer {
     { node, uuid: Buffer.alloc(16, 7), generation, deadtimeMs: 1000 },
     5,
     Math.floor(Date.now() / 1000),
-    { st: 'active', advert: { groups: { [GROUP]: { phase: 'running', claim: null, grant: null } }, standby: [], failed: [], takeover: null, leaving: false, gen: generation, at: 0, deadtimeMs: 1000, acks: [] }, digest: 'forged' },
+    { st: 'active', advert: { groups: { [GROUP]: { phase: 'running', claim: null, grant: null } }, standby: [], failed: [], takeover: null, leaving: false, gen: generation, at: 0, deadtimeMs: 1000, acks: [], resources: ['svc::web'] }, digest: 'forged' },
   );
   return sign(m, key, 'netstring');
 }

@@ -25,6 +25,7 @@ function advert(phases: Phase[], extra: { standby?: number[]; failed?: number[];
     at: 0,
     deadtimeMs: 30_000,
     acks: [],
+    resources: phases.flatMap((phase, g) => (phase === 'stopped' ? [] : GROUPS[g]!.resources)),
   };
 }
 

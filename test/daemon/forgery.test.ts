@@ -38,6 +38,7 @@ test('with sha1 active and crc listed, crc-signed forgeries change nothing', { t
       at: 0,
       deadtimeMs: 1000,
       acks: [],
+      resources: [],
     });
     const forge = (generation: number, s: number, takeover: boolean) =>
       sign(statusMessage({ node: 'bravo', uuid, generation, deadtimeMs: 1000 }, s, Math.floor(Date.now() / 1000), { st: 'active', advert: advert(generation, takeover), digest: 'forged' }), CRC);

@@ -3,10 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, appendFileSync } from 'node:fs';
+import { existsSync, readFileSync, appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { HBD, LocalCluster } from '../helpers/local-cluster.js';
+import { request } from '../../src/control/client.js';
+import type { ClassicInfo } from '../../src/control/classic-info.js';
 
 const run = promisify(execFile);
 
@@ -56,13 +58,20 @@ test('logfile and debugfile get Heartbeat-format lines; SIGHUP re-reads the conf
     assert.match(log, /^heartbeat\[\d+\]: \S+ info: Link bravo:lo up\.$/m);
     assert.ok(readFileSync(debugfile, 'utf8').includes('node bravo: is dead'));
 
-    // A broken edit is refused and the node keeps running with what it had.
-    appendFileSync(join(c.configDir('alpha'), 'ha.cf'), 'frobnicate 1\n');
+    // A broken edit is refused and the node keeps running with what it had: none of the
+    // file's other changes (here a new deadtime) is applied.
+    const digest = (await c.status('alpha')).digest;
+    const hacf = join(c.configDir('alpha'), 'ha.cf');
+    writeFileSync(hacf, readFileSync(hacf, 'utf8').replace(/^deadtime .*$/m, 'deadtime 7'));
+    appendFileSync(hacf, 'frobnicate 1\n');
     const hupAt = performance.now();
     c.procs.get('alpha')!.kill('SIGHUP');
     await c.waitFor('reload refused', () => c.firstLog('alpha', /reload: configuration not valid; keeping the running configuration/, hupAt));
     assert.ok(c.firstLog('alpha', /reload: .*ha\.cf:\d+: error: unknown directive "frobnicate"/, hupAt));
     assert.ok((await c.status('alpha')).nodes.length === 2, 'still answering');
+    assert.equal((await c.status('alpha')).digest, digest, 'the running configuration is kept');
+    const info = await request<ClassicInfo>(c.socket('alpha'), { cmd: 'info' }, 2000);
+    assert.ok(info.ok && info.result.deadtimeMs === 1000, 'the deadtime of the broken file is not applied');
   } finally {
     await c.cleanup();
   }

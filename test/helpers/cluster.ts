@@ -410,9 +410,10 @@ export class NsCluster {
     }
   }
 
-  /** Starts the client's request loop against http://IP/ (one fresh connection per attempt). */
-  probe(ip: string, intervalMs = 50, timeoutMs = 300): Probe {
-    const child = this.lan.spawnIn(this.client.name, [process.execPath, BIN.probe, `http://${ip}/`, String(intervalMs), String(timeoutMs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /** Starts the client's request loop against http://IP/ (one fresh connection per attempt; with overlap, one every interval whatever the answers before: see lib/http-probe.ts). */
+  probe(ip: string, intervalMs = 50, timeoutMs = 300, opts: { overlap?: boolean } = {}): Probe {
+    const argv = [process.execPath, BIN.probe, `http://${ip}/`, String(intervalMs), String(timeoutMs), ...(opts.overlap ? ['--overlap'] : [])];
+    const child = this.lan.spawnIn(this.client.name, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.spawned.push(child);
     return new Probe(`http://${ip}/`, child);
   }

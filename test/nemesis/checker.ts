@@ -26,6 +26,8 @@ export interface ClientAnswer {
   t: number;
   /** The node whose web service answered; null: the request failed. */
   node: string | null;
+  /** Why it failed (timeout, ECONNREFUSED, EHOSTUNREACH...): evidence for a kept run. */
+  error?: string;
 }
 
 export interface LogLine {
@@ -213,7 +215,8 @@ function outages(h: History, s: Schedule): CheckResult['longestOutage'] {
   // A failing agent's failed start holds its node off for the hold; the failback at its end is its doing.
   const reach = (f: Fault): number => boundsOf(s).settleMs + (f.kind === 'agent-fail' || f.kind === 'agent-hang' ? FAILED_START_HOLD_MS : 0);
   const out: CheckResult['longestOutage'] = {};
-  const ok = h.answers.filter((a) => a.node !== null && a.sent >= h.t0);
+  // By answer time: overlapping requests answer out of the order they were sent.
+  const ok = h.answers.filter((a) => a.node !== null && a.sent >= h.t0).sort((a, b) => a.t - b.t);
   for (let i = 1; i < ok.length; i++) {
     const gap = ok[i]!.t - ok[i - 1]!.t;
     if (gap < 4 * 50) continue;

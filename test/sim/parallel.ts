@@ -47,6 +47,6 @@ export async function runParallel(ranges: Range[], workers = Math.max(1, Math.mi
 /** One line per violation: seed, invariant, message, and the command that replays it. */
 export function describeViolations(t: Totals, opts: Omit<SimOptions, 'core'>): string {
   return t.violations
-    .map((v) => `seed ${v.seed}: ${v.invariant}: ${v.message}\n  replay: npm run sim -- --seed ${v.seed}${opts.nodes !== undefined ? ` --nodes ${opts.nodes}` : ''}${opts.faultWindowMs ? ` --window ${opts.faultWindowMs.join(',')}` : ''}`)
+    .map((v) => `seed ${v.seed}: ${v.invariant}: ${v.message}\n  replay: npm run sim -- --seed ${v.seed}${opts.nodes !== undefined ? ` --nodes ${opts.nodes}` : ''}${opts.faultWindowMs ? ` --window ${opts.faultWindowMs.join(',')}` : ''}${opts.reloads !== undefined ? ` --reloads ${Math.round(opts.reloads * 100)}` : ''}`)
     .join('\n');
 }

@@ -1,6 +1,7 @@
 // The advert codec is one bijection: for random adverts and haresources that differ between
 // sender and receiver, what the receiver reads off the wire is the sender's advert restricted
-// to the receiver's groups, with times as the wire carries them (whole milliseconds).
+// to the receiver's groups (and the resources the sender holds, to those of the receiver's
+// groups), with times as the wire carries them (whole milliseconds).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupAdvert, GroupPhase, PeerAdvert } from '../../src/core/advert.js';
@@ -11,6 +12,9 @@ import { chance, int, mulberry32, pick, shuffled, type Rng } from '../../src/sim
 const IDS = ['n1 g0r0', 'n2 g1r0 g1r1', 'n3 g2r0', 'n1 g3r0 g3r1 g3r2'];
 const PHASES: GroupPhase[] = ['stopped', 'starting', 'running', 'stopping', 'stop-failed'];
 const NODES = ['n1', 'n2', 'n3', 'n4', 'n5'];
+
+/** The resources of groups, from their ids (the preferred node, then the resources). */
+const resourcesOf = (ids: string[]): string[] => ids.flatMap((id) => id.split(' ').slice(1));
 
 function haresources(rng: Rng): string[] {
   return shuffled(rng, IDS).slice(0, int(rng, 1, IDS.length));
@@ -24,8 +28,10 @@ function advert(rng: Rng, groups: string[]): PeerAdvert {
     claim: quorum && chance(rng, 0.4) ? int(rng, 1, 300) : null,
     grant: quorum && chance(rng, 0.5) ? { node: pick(rng, NODES), gen: int(rng, 1, 20), claim: int(rng, 1, 300) } : null,
   });
+  const entries = groups.map((id) => [id, group()] as const);
   return {
-    groups: Object.fromEntries(groups.map((id) => [id, group()])),
+    groups: Object.fromEntries(entries),
+    resources: resourcesOf(entries.filter(([, g]) => g.phase !== 'stopped').map(([id]) => id)),
     standby: some(),
     failed: some(),
     takeover: chance(rng, 0.3) ? { serial: int(rng, 1, 9), groups: some() } : null,
@@ -50,6 +56,7 @@ function expected(a: PeerAdvert, groups: string[]): PeerAdvert {
     at: Math.floor(a.at),
     deadtimeMs: a.deadtimeMs,
     acks: a.acks.map((k) => ({ ...k, at: Math.floor(k.at) })),
+    resources: a.resources.filter((r) => resourcesOf(groups).includes(r)),
   };
 }
 
@@ -69,7 +76,7 @@ test('readAdvert(writeAdvert(a)) is a, restricted to the receiver\'s groups', ()
     const from = haresources(rng);
     const to = haresources(rng);
     const a = advert(rng, from);
-    assert.deepEqual(readAdvert(encode(a), new GroupKeys(to)), expected(a, to), `case ${i}`);
+    assert.deepEqual(readAdvert(encode(a), new GroupKeys(to, resourcesOf(to))), expected(a, to), `case ${i}`);
   }
 });
 

@@ -36,7 +36,8 @@ export interface LocalGroup {
   /**
    * A reload added the group: it is not started here while a live node lacks it (has not
    * reloaded yet). That node is no candidate for it: the group would start on whichever node
-   * reloaded first, and move again once the others have. Cleared once every live node has it.
+   * reloaded first, and move again once the others have. Cleared once every live node has it,
+   * or once a peer runs it (its place is settled; it must still fail over from there).
    */
   waitsForPeers: boolean;
   /** Quorum clusters, a group a reload added: granted to nobody before this (see lease.ts). */

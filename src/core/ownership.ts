@@ -204,6 +204,16 @@ function onAgentDone(t: Turn, ev: Extract<OwnershipEvent, { kind: 'agent-done' }
   apply(t, ev.group, r);
 }
 
+/**
+ * A peer runs group g: its place is settled, so waiting for the nodes that lack it is over
+ * (otherwise a reload stopped half-way would keep the group from failing over when that peer
+ * dies: sim seed 600010).
+ */
+function runningElsewhere(s: OwnershipState, g: number): boolean {
+  const id = s.groups[g]!.id;
+  return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
+}
+
 /** Drives every group one step: the next agent call, or a change of phase. */
 function decide(t: Turn): void {
   const s = t.s;
@@ -223,7 +233,7 @@ function decide(t: Turn): void {
     }
     const opening = groupGrantsOpening(s, g);
     if (opening && expired(opening, t.now)) lg.noGrantUntil = null;
-    if (lg.waitsForPeers && knownEverywhere(s, t.view, s.groups[g]!.id)) lg.waitsForPeers = false;
+    if (lg.waitsForPeers && (knownEverywhere(s, t.view, s.groups[g]!.id) || runningElsewhere(s, g))) lg.waitsForPeers = false;
     updateGrant(t, g);
     // A phase change (start begun, stop begun) is followed at once by its first agent
     // call, in this same step: waiting for the next tick would add up to a keepalive.

@@ -12,7 +12,7 @@
 // a stopped session or a reboot.
 // Rerun one schedule: npm run nemesis -- --seed S --nodes K --schedules 1 (with the same
 // --kinds/--window/--max-faults it ran with).
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { RunJournal } from '../../src/lib/run-journal.js';
 import { parseArgs } from 'node:util';
 import { netnsUnavailableReason } from '../../src/lib/netns.js';
 import { FAULT_KINDS, describe, scheduleOf, type FaultKind } from './schedule.js';
@@ -80,16 +80,15 @@ async function main(argv: string[]): Promise<number> {
   const summary = new Summary();
   const started = Date.now();
   const options = JSON.stringify({ seed, schedules, sizes, windowMs, maxFaults, kinds: kinds ?? null });
+  const journal = v.journal ? new RunJournal<RunOutcome>(v.journal, options) : null;
   let done: Set<number>;
   try {
-    done = v.journal ? resume(v.journal, options, summary) : new Set();
+    done = journal ? resume(journal, summary) : new Set();
   } catch (err) {
     process.stderr.write(`nemesis: ${(err as Error).message}\n`);
     return 2;
   }
-  const record = (o: RunOutcome): void => {
-    if (v.journal) appendFileSync(v.journal, `${JSON.stringify(o)}\n`);
-  };
+  const record = (o: RunOutcome): void => journal?.record(o);
   // Ctrl-C (or SIGTERM) ends a long run after the schedule in progress, with its summary.
   let stopping = false;
   // A second signal does not exit at once: the runs in progress must still remove their
@@ -125,32 +124,17 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /**
- * Reads a journal of an earlier part of this same run: its first line holds the run's options
- * (a journal of another run is refused), each further line one finished schedule.
+ * Reads a journal of an earlier part of this same run (lib/run-journal.ts): each finished
+ * schedule is counted in the summary and not run again.
  */
-function resume(file: string, options: string, summary: Summary): Set<number> {
-  if (!existsSync(file)) {
-    appendFileSync(file, `${options}\n`);
-    return new Set();
-  }
-  const text = readFileSync(file, 'utf8');
-  const [head, ...lines] = text.split('\n').filter((l) => l.trim() !== '');
-  if (head !== options) throw new Error(`--journal ${file}: it belongs to a run with other options (${head}); this run is ${options}`);
+function resume(journal: RunJournal<RunOutcome>, summary: Summary): Set<number> {
   const done = new Set<number>();
-  lines.forEach((line, k) => {
-    let o: RunOutcome;
-    try {
-      o = JSON.parse(line) as RunOutcome;
-    } catch {
-      // A line cut short by a kill mid-write: that schedule simply runs again.
-      process.stderr.write(`nemesis: --journal ${file}:${k + 2}: not a whole JSON line; its schedule runs again\n`);
-      return;
-    }
+  const entries = journal.resume((line) => process.stderr.write(`nemesis: --journal line ${line}: not a whole JSON line; its schedule runs again\n`));
+  for (const o of entries) {
     summary.add(o);
     done.add(o.schedule.seed);
-  });
-  if (!text.endsWith('\n')) appendFileSync(file, '\n');
-  process.stderr.write(`nemesis: resuming; ${done.size} schedules already in ${file}\n`);
+  }
+  if (done.size) process.stderr.write(`nemesis: resuming; ${done.size} schedules already in the journal\n`);
   return done;
 }
 

@@ -30,7 +30,6 @@ TESTS=(
   rsyslog           # a real syslog daemon to check logfacility output
   bsdutils          # logger(1): how hbd writes to syslog
   curl              # the demo's client loop, as in the seed tutorial
-  python3-venv      # the virtual environment moto (the AWS EC2 emulator) runs from, below
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
   nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed),
@@ -80,22 +79,29 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if [ "$bench" = 0 ]; then
-  # moto in server mode is the EC2 of the AWS cloud IP tests and demo (a Python package, from
-  # PyPI). It runs from its own virtual environment; one that sees the system's packages, so a
-  # moto this machine already has is used as it is, and pip is asked only when it is missing.
-  MOTO_VENV=/opt/heartbeat-ts/moto
-  if ! "$MOTO_VENV/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
-    if [ "$(id -u)" -ne 0 ]; then
-      echo "install-deps: moto is missing from $MOTO_VENV -- run this script as root" >&2
-      exit 1
-    fi
-    mkdir -p "$(dirname "$MOTO_VENV")"
-    python3 -m venv --system-site-packages "$MOTO_VENV"
-    if ! "$MOTO_VENV/bin/python" -c 'import moto.server' >/dev/null 2>&1; then
-      "$MOTO_VENV/bin/pip" install -q 'moto[server]>=5'
-    fi
+if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} -- run this script as root" >&2
+    exit 1
   fi
+  export DEBIAN_FRONTEND=noninteractive
+  added_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # heartbeat's (and, for the benchmarks, keepalived's) maintainer scripts would start their
+    # services in the host's network namespace: forbid service starts during the install
+    # (policy-rc.d, exit 101). Tests and benchmarks run them in namespaces of their own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+    trap '[ "$added_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 if [ "$bench" = 1 ]; then
   if [ "$(id -u)" -ne 0 ]; then

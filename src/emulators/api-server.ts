@@ -84,9 +84,12 @@ export abstract class EmulatedCloud {
     return { status, body: this.error(status, code, message) };
   }
 
-  /** Whether a request carries the credentials the API accepts (a bearer token by default). */
-  protected authorized(headers: IncomingMessage['headers']): boolean {
-    return headers.authorization === `Bearer ${this.token}`;
+  /**
+   * Why the API refuses a request's credentials, in the provider's words (code, message); null
+   * when it accepts them. A bearer token by default; AWS checks the request's signature.
+   */
+  protected async refusal(req: IncomingMessage, _raw: string): Promise<[string, string] | null> {
+    return req.headers.authorization === `Bearer ${this.token}` ? null : this.words.unauthorized;
   }
   /** The provider's error body. */
   protected abstract error(status: number, code: string, message: string): unknown;
@@ -136,12 +139,13 @@ export abstract class EmulatedCloud {
   }
 
   private async onApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const authorized = this.authorized(req.headers);
     let raw = '';
     for await (const chunk of req) {
       raw += String(chunk);
       if (raw.length > MAX_BODY) return void res.destroy();
     }
+    const refused = await this.refusal(req, raw);
+    const authorized = refused === null;
     const now = Date.now();
     const verdict = this.faults.next(now);
     if (verdict.kind === 'hang') {
@@ -163,9 +167,8 @@ export abstract class EmulatedCloud {
       if (verdict.kind === 'status') {
         const [code, message] = verdict.status >= 500 ? this.words.serverError : ['error', 'injected'];
         answer = this.errorAnswer(verdict.status, code, message);
-      } else if (!authorized) {
-        const [code, message] = this.words.unauthorized;
-        answer = this.errorAnswer(401, code, message);
+      } else if (refused) {
+        answer = this.errorAnswer(401, ...refused);
       } else {
         let body: unknown;
         try {

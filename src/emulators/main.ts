@@ -10,9 +10,7 @@
 // and reports on stdout, one JSON object a line: {"ev":"ready",...}, {"ev":"request",...},
 // {"ev":"assigned","ip","machine","at"} (the provider recorded it), {"ev":"routed","ip","to","at"}
 // (the router delivers it there now), {"ev":"error","message"}.
-import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { waitFor } from '../lib/wait.js';
 import { AwsEmulator } from './aws.js';
 import type { EmulatedCloud, Listen, Machine } from './api-server.js';
 import { DigitalOceanEmulator } from './digitalocean.js';
@@ -33,11 +31,11 @@ export interface EmulatorConfig {
   /** How long an assign action runs before it takes effect. */
   actionMs?: number;
   /**
-   * AWS: how to run moto's server (argv; it gets `-H 127.0.0.1 -p PORT`), and the VPC subnet.
-   * The machines' ids are moto's instance ids (reported in "ready"); `token` is the access key
-   * id the API accepts. Elastic IPs are the `dnat` ips, secondary private IPs the `route` ones.
+   * AWS: the secret access key that goes with `token` (the access key id), and the VPC subnet.
+   * The machines' ids are EC2 instance ids made here (reported in "ready"). Elastic IPs are the
+   * `dnat` ips, secondary private IPs the `route` ones.
    */
-  aws?: { moto: string[]; port: number; subnet: string };
+  aws?: { secretAccessKey: string; subnet: string };
 }
 
 export type EmulatorCommand = { cmd: 'fault'; fault: Fault } | { cmd: 'clear' } | { cmd: 'token'; token: string } | { cmd: 'exit' };
@@ -69,7 +67,7 @@ async function main(): Promise<void> {
   };
   const emu: EmulatedCloud =
     cfg.provider === 'aws'
-      ? await startAws(cfg, hooks)
+      ? startAws(cfg, hooks)
       : cfg.provider === 'digitalocean'
       ? new DigitalOceanEmulator({ token: cfg.token, droplets: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, droplet: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks)
       : new HetznerEmulator({ token: cfg.token, servers: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, id: i.id ?? 1, server: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks);
@@ -95,24 +93,14 @@ async function main(): Promise<void> {
   await emu.close();
 }
 
-/** moto in server mode on the router's loopback, then the EC2 world made in it. */
-async function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEmulator>[1]): Promise<AwsEmulator> {
+/** The emulated EC2 with one instance per machine and the Elastic IPs allocated. */
+function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEmulator>[1]): AwsEmulator {
   const a = cfg.aws;
   if (!a) throw new Error('provider aws needs the "aws" settings');
-  const [cmd = 'moto_server', ...args] = a.moto;
-  const moto = spawn(cmd, [...args, '-H', '127.0.0.1', '-p', String(a.port)], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let motoErr = '';
-  moto.stderr?.on('data', (d: Buffer) => (motoErr = (motoErr + String(d)).slice(-2000)));
-  process.on('exit', () => moto.kill('SIGKILL'));
-  const url = `http://127.0.0.1:${a.port}`;
-  await waitFor('moto to answer', async () => {
-    if (moto.exitCode !== null) throw new Error(`moto exited (${moto.exitCode}): ${motoErr.trim().split('\n').pop() ?? ''}`);
-    return fetch(`${url}/moto-api/`).then((r) => r.ok, () => false);
-  }, { timeoutMs: 30_000, pollMs: 200 });
   const emu = new AwsEmulator(
     {
-      motoUrl: url,
       accessKeyId: cfg.token,
+      secretAccessKey: a.secretAccessKey,
       hosts: cfg.machines.map((m) => ({ name: m.name, address: m.address })),
       subnet: a.subnet,
       elasticIps: cfg.ips.filter((i) => i.delivery === 'dnat').map((i) => i.ip),
@@ -120,7 +108,7 @@ async function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof
     },
     hooks,
   );
-  await emu.setup();
+  emu.setup();
   return emu;
 }
 

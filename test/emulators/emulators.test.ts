@@ -1,11 +1,20 @@
 // The emulators answer as the providers' API references say, for the parts they cover: paths,
 // status codes, action objects and their progress, error bodies, rate-limit headers, and the
-// metadata services (AWS's IMDSv2 session tokens included). On loopback, no root needed.
+// metadata services (AWS's IMDSv2 session tokens included); the emulated EC2 is driven by the
+// official SDK, which parses its XML. On loopback, no root needed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DigitalOceanEmulator } from '../../src/emulators/digitalocean.js';
 import { HetznerEmulator } from '../../src/emulators/hetzner.js';
 import { AwsEmulator } from '../../src/emulators/aws.js';
+import {
+  AssignPrivateIpAddressesCommand,
+  AssociateAddressCommand,
+  DescribeAddressesCommand,
+  DescribeInstancesCommand,
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import type { EmulatedCloud } from '../../src/emulators/api-server.js';
 
 const TOKEN = 'emulator-test-token-0001';
@@ -100,10 +109,10 @@ test('Hetzner: floating IP list with pagination, assign action running then succ
   }
 });
 
-test('AWS IMDSv2: a session token first (TTL 1..21600), then metadata with it; 401 without; EC2 errors as XML', async () => {
-  const emu = new AwsEmulator({ motoUrl: 'http://127.0.0.1:9', accessKeyId: 'AKIATEST', hosts: [], subnet: '10.0.0.0/24', elasticIps: [], secondaryIps: [] });
+test('AWS IMDSv2: a session token first (TTL 1..21600), then metadata with it; 401 without', async () => {
+  const emu = new AwsEmulator({ accessKeyId: 'AKIATEST', secretAccessKey: 'secret', hosts: [], subnet: '10.0.0.0/24', elasticIps: [], secondaryIps: [] });
   emu.machines.push({ id: 'i-0123456789abcdef0', name: 'primary', address: '127.0.0.1' });
-  const { api, md } = await serve(emu);
+  const { md } = await serve(emu);
   try {
     assert.equal((await md('/latest/meta-data/instance-id')).status, 401);
     assert.equal((await md('/latest/api/token', { method: 'PUT' })).status, 400);
@@ -112,13 +121,54 @@ test('AWS IMDSv2: a session token first (TTL 1..21600), then metadata with it; 4
     const r = await md('/latest/meta-data/instance-id', { headers: { 'x-aws-ec2-metadata-token': token } });
     assert.deepEqual([r.status, await r.text()], [200, 'i-0123456789abcdef0']);
     assert.equal((await md('/latest/meta-data/instance-id', { headers: { 'x-aws-ec2-metadata-token': 'forged' } })).status, 401);
-    const denied = await api('/', { method: 'POST', body: 'Action=DescribeAddresses', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIAOTHER/20260101/us-east-1/ec2/aws4_request' } });
-    assert.equal(denied.status, 401);
-    assert.match(await denied.text(), /<Response><Errors><Error><Code>AuthFailure<\/Code>/);
+  } finally {
+    await emu.close();
+  }
+});
+
+test('AWS EC2 through the official SDK: addresses, interfaces, (re)association and reassignment as EC2 does them; signatures checked; errors as EC2 XML', async () => {
+  const KEY = 'AKIAEMULATORTEST0001';
+  const SECRET = 'emulator/test/secret/key/0000000000000000';
+  const emu = new AwsEmulator({ accessKeyId: KEY, secretAccessKey: SECRET, hosts: [{ name: 'primary', address: '10.9.0.1' }, { name: 'secondary', address: '10.9.0.2' }], subnet: '10.9.0.0/24', elasticIps: ['203.0.113.10'], secondaryIps: ['10.9.0.50'] });
+  const moved: string[] = [];
+  (emu as unknown as { hooks: { assigned: (ip: string, m: { name: string } | null) => void } }).hooks.assigned = (ip, m) => moved.push(`${ip}->${m?.name ?? 'none'}`);
+  const { instances, allocations } = emu.setup();
+  const [one, two] = instances;
+  const alloc = allocations[0]!.allocationId;
+  const ports = await emu.listen({ host: '127.0.0.1', port: 0 }, { host: '127.0.0.1', port: 0 });
+  const endpoint = `http://127.0.0.1:${ports.api}`;
+  const ec2 = (secret = SECRET, key = KEY) => new EC2Client({ region: 'us-east-1', endpoint, maxAttempts: 1, credentials: { accessKeyId: key, secretAccessKey: secret } });
+  const code = (p: Promise<unknown>) => p.then(() => 'ok', (e: { name: string; $metadata?: { httpStatusCode?: number } }) => `${e.name} ${e.$metadata?.httpStatusCode}`);
+  try {
+    const c = ec2();
+    let a = (await c.send(new DescribeAddressesCommand({ PublicIps: ['203.0.113.10'] }))).Addresses?.[0];
+    assert.deepEqual([a?.AllocationId, a?.InstanceId, a?.Domain], [alloc, undefined, 'vpc']);
+    await c.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: one!.id }));
+    assert.equal(await code(c.send(new AssociateAddressCommand({ AllocationId: alloc, InstanceId: two!.id }))), 'Resource.AlreadyAssociated 400', 'moving an associated address needs AllowReassociation');
+    const r = await c.send(new AssociateAddressCommand({ PublicIp: '203.0.113.10', InstanceId: two!.id, AllowReassociation: true }));
+    assert.match(r.AssociationId ?? '', /^eipassoc-/);
+    a = (await c.send(new DescribeAddressesCommand({ AllocationIds: [alloc] }))).Addresses?.[0];
+    assert.deepEqual([a?.InstanceId, a?.PrivateIpAddress, a?.AssociationId], [two!.id, '10.9.0.2', r.AssociationId]);
+    const inst = (await c.send(new DescribeInstancesCommand({ InstanceIds: [one!.id] }))).Reservations?.[0]?.Instances?.[0];
+    const eni1 = inst?.NetworkInterfaces?.[0];
+    assert.deepEqual([inst?.InstanceId, inst?.PrivateIpAddress, eni1?.Attachment?.DeviceIndex, eni1?.SubnetId !== undefined], [one!.id, '10.9.0.1', 0, true]);
+    const eni2 = (await c.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'attachment.instance-id', Values: [two!.id] }] }))).NetworkInterfaces?.[0];
+    await c.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni1!.NetworkInterfaceId!, PrivateIpAddresses: ['10.9.0.50'] }));
+    assert.equal(await code(c.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni2!.NetworkInterfaceId!, PrivateIpAddresses: ['10.9.0.50'] }))), 'PrivateIpAddressInUse 400');
+    await c.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: eni2!.NetworkInterfaceId!, PrivateIpAddresses: ['10.9.0.50'], AllowReassignment: true }));
+    const holders = (await c.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'addresses.private-ip-address', Values: ['10.9.0.50'] }] }))).NetworkInterfaces ?? [];
+    assert.deepEqual(holders.map((n) => n.Attachment?.InstanceId), [two!.id], 'reassignment takes the address off the interface that had it');
+    assert.deepEqual(holders[0]?.PrivateIpAddresses?.map((p) => [p.PrivateIpAddress, p.Primary]), [['10.9.0.2', true], ['10.9.0.50', false]]);
+    assert.deepEqual(moved, ['203.0.113.10->primary', '203.0.113.10->secondary', '10.9.0.50->primary', '10.9.0.50->secondary']);
+    assert.equal(await code(c.send(new DescribeAddressesCommand({ PublicIps: ['198.51.100.1'] }))), 'InvalidAddress.NotFound 400');
+    assert.equal(await code(c.send(new DescribeInstancesCommand({ InstanceIds: ['i-00000000deadbeef'] }))), 'InvalidInstanceID.NotFound 400');
+    assert.equal(await code(ec2('not-the-secret').send(new DescribeAddressesCommand({}))), 'SignatureDoesNotMatch 401', 'a wrong secret with the right key id');
+    assert.equal(await code(ec2(SECRET, 'AKIAOTHERKEY00000001').send(new DescribeAddressesCommand({}))), 'AuthFailure 401');
+    const unsigned = await fetch(endpoint, { method: 'POST', body: 'Action=DescribeAddresses&Version=2016-11-15', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    assert.equal(unsigned.status, 401);
+    assert.match(await unsigned.text(), /<Response><Errors><Error><Code>AuthFailure<\/Code>/);
     emu.fault({ kind: 'rate-limit', count: 1, resetInS: 1 });
-    const limited = await api('/', { method: 'POST', body: 'Action=DescribeAddresses', headers: { authorization: 'AWS4-HMAC-SHA256 Credential=AKIATEST/20260101/us-east-1/ec2/aws4_request' } });
-    assert.equal(limited.status, 503, 'EC2 answers RequestLimitExceeded with 503');
-    assert.match(await limited.text(), /<Code>RequestLimitExceeded<\/Code>/);
+    assert.equal(await code(c.send(new DescribeAddressesCommand({}))), 'RequestLimitExceeded 503', 'EC2 answers RequestLimitExceeded with 503');
   } finally {
     await emu.close();
   }

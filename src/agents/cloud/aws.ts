@@ -7,8 +7,7 @@
 //   AWSSecondaryIP  this instance's interface for the address (DescribeInstances: the one on
 //                   the address's subnet, else device 0); DescribeNetworkInterfaces of that
 //                   subnet says which instance's interface holds the address (a subnet-id filter,
-//                   which every EC2 implementation has, rather than addresses.private-ip-address,
-//                   which moto lacks); AssignPrivateIpAddresses with AllowReassignment moves it
+//                   one answer for the whole subnet); AssignPrivateIpAddresses with AllowReassignment moves it
 //                   here. The address on the host itself is host-address.ts's.
 // Credentials: credentials=FILE (checked like authkeys), else the SDK's own chain (environment,
 // ~/.aws, the instance role). The SDK retries nothing itself: CloudHttp's one policy does.

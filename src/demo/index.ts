@@ -24,7 +24,7 @@ Runs the seed tutorial's two-node cluster in network namespaces on this machine 
   --cloud NAME the first seed with a cloud floating IP instead of a virtual IP on the LAN:
                the client is behind a "cloud" router that serves the provider's API
                (an emulator) and metadata service and delivers the floating
-               IP to the droplet it is assigned to; hbd's built-in agent assigns it
+               IP to the machine it is assigned to; hbd's built-in agent assigns it
 `;
 
 /** --cloud NAME (or --cloud=NAME), checked; null when not given. */

@@ -76,7 +76,7 @@ export class Demo {
       headline(`The cloud: ${this.cloud.p.title}`);
       await this.cloud.create(this.world, SERVERS);
       const r = this.world.host('cloud');
-      say('cloud', `router ${r.ns}: ${r.address} on the droplets' LAN and ${this.world.link('cloud', 'eth1').address} on the client's; the API at ${this.cloud.apiUrl}, metadata at http://169.254.169.254`);
+      say('cloud', `router ${r.ns}: ${r.address} on the ${this.cloud.p.machine}s' LAN and ${this.world.link('cloud', 'eth1').address} on the client's; the API at ${this.cloud.apiUrl}, metadata at http://169.254.169.254`);
       say('cloud', `the ${this.cloud.p.address} ${FLOATING_IP} is assigned to nothing yet; the client reaches it only through the router`);
     }
   }

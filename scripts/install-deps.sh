@@ -32,7 +32,8 @@ TESTS=(
   curl              # the demo's client loop, as in the seed tutorial
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
-  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed)
+  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed),
+                    # the cloud router's DNAT of floating IPs (cloud tests, demo --cloud)
   stress-ng         # CPU saturation faults of the nemesis
   heartbeat         # the real Heartbeat 3.0.6 the classic commands are compared with
                     # (test/cli/classic-vs-heartbeat.test.ts); its /usr/bin/cl_status is
@@ -54,6 +55,30 @@ BENCH=(
   net-tools         # ifconfig: what resource-agents' IPaddr uses
   util-linux        # unshare, nsenter
 )
+if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-deps: missing Debian packages: ${missing[*]} -- run this script as root" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  added_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    # heartbeat's (and, for the benchmarks, keepalived's) maintainer scripts would start their
+    # services in the host's network namespace: forbid service starts during the install
+    # (policy-rc.d, exit 101). Tests and benchmarks run them in namespaces of their own.
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    added_policy=1
+    trap '[ "$added_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
 if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
 missing=()
 for p in "${PKGS[@]}"; do

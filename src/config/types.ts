@@ -1,5 +1,8 @@
 // The one typed, validated view of ha.cf + authkeys + haresources.
 // Every time is in milliseconds; every list keeps the order of the files.
+import type { CloudIpSpec } from './cloud.js';
+
+export type { CloudIpSpec } from './cloud.js';
 
 export type AuthMethod = 'crc' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -99,6 +102,7 @@ export interface ResourceSpec {
    */
   agent:
     | { kind: 'builtin'; id: 'IPaddr' | 'IPaddr2' }
+    | { kind: 'cloud'; cloud: CloudIpSpec }
     | { kind: 'resource.d'; path: string }
     | { kind: 'init.d'; path: string }
     | { kind: 'missing'; searched: string[] };

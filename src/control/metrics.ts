@@ -22,6 +22,8 @@ const VIEW_COUNTERS: { key: string; name: string; help: string; labels: string[]
 
 /** Buckets for agent calls: a VIP takes milliseconds, a database start can take a minute. */
 const AGENT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** Buckets for cloud API calls: tens of milliseconds when well, up to the call timeout when not. */
+const CLOUD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -82,6 +84,28 @@ export class Metrics {
       registers: [reg],
     });
     view.onAgentCall((resource, action, ms, ok) => agentDuration.observe({ resource, action, result: ok ? 'ok' : 'failed' }, ms / 1000));
+
+    // Cloud IP agents: every attempt of every API call (retries included), so a slow or
+    // failing provider shows before a takeover needs it. Labels never carry a token or address.
+    const apiDuration = new Histogram({
+      name: 'hbd_cloud_api_call_duration_seconds',
+      help: 'Duration of cloud API and metadata calls by the cloud IP agents (each attempt), per provider, operation and result (ok or why it failed).',
+      labelNames: ['provider', 'operation', 'result'],
+      buckets: CLOUD_BUCKETS,
+      registers: [reg],
+    });
+    const apiFailures = new Counter({
+      name: 'hbd_cloud_api_failures_total',
+      help: 'Cloud API and metadata calls that failed (each attempt), per provider, operation and reason (unauthorized, forbidden, not_found, invalid, rate_limited, server_error, timeout, network, bad_answer, action_failed).',
+      labelNames: ['provider', 'operation', 'reason'],
+      registers: [reg],
+    });
+    const clouds = new Set(config.groups.flatMap((g) => g.resources.flatMap((r) => (r.agent.kind === 'cloud' ? [r.agent.cloud.provider] : []))));
+    for (const provider of clouds) apiFailures.inc({ provider, operation: 'assign', reason: 'server_error' }, 0);
+    view.onCloudApiCall((c) => {
+      apiDuration.observe({ provider: c.provider, operation: c.operation, result: c.result }, c.ms / 1000);
+      if (c.result !== 'ok') apiFailures.inc({ provider: c.provider, operation: c.operation, reason: c.result });
+    });
 
     const snap = () => this.snapshot();
     new Gauge({

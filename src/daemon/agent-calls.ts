@@ -63,6 +63,7 @@ export class AgentCalls {
       // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
       logging: { ...config.ha, logfacility: effectiveLogFacility(config.ha) },
       log: (level, message, tag) => h.logAt(level, message, tag),
+      apiCall: (r) => h.view.cloudApiCall(r),
     };
   }
 

@@ -7,6 +7,9 @@ import type { ResourceGroup } from '../config/types.js';
 import type { AddressGuard } from './guard.js';
 import type { Logger } from './log.js';
 
+/** A re-assignment after a healed partition: a few API calls with their retries. */
+const REASSIGN_TIMEOUT_MS = 30_000;
+
 export class GroupAddresses {
   /** By "group id#resource index". */
   private readonly copies = new Map<string, HeldAddress>();
@@ -36,9 +39,26 @@ export class GroupAddresses {
     const because = why === 'released' ? `${from} no longer holds it` : `${from} is back and may have announced it while we could not hear it`;
     this.log.info(`Resource group ${g.id}: ${because}; announcing its addresses again.`);
     for (const spec of g.resources) {
+      if (spec.agent.kind === 'cloud') this.reassign(spec);
       if (spec.agent.kind !== 'builtin') continue;
       void ipAddrAgent.reannounce({ ...spec, agent: spec.agent }, this.context(10_000)).catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
     }
+  }
+
+  /**
+   * A cloud address is announced by its provider, not by ARP: while we could not hear `from`,
+   * it may have pointed the address at itself. Ask the provider, and point it back here only
+   * when it points elsewhere (a status first, so the usual case sends no assignment that could
+   * race with a failback right after).
+   */
+  private reassign(spec: ResourceGroup['resources'][number]): void {
+    void (async () => {
+      const status = await runResource(spec, 'status', this.context(REASSIGN_TIMEOUT_MS));
+      if (!status.ok || status.running) return;
+      this.log.warn(`${spec.raw}: the provider points the address elsewhere although this node holds the group: assigning it here again.`);
+      const start = await runResource(spec, 'start', this.context(REASSIGN_TIMEOUT_MS));
+      if (!start.ok) this.log.error(`${spec.raw}: could not assign the address here again; see the lines above.`);
+    })().catch((err: unknown) => this.log.error(`${spec.raw}: ${(err as Error).message}`));
   }
 
   /**

@@ -7,6 +7,15 @@ import { driftPartsOf, snapshotOf, type StatusSnapshot, type Transition } from '
 
 export type ViewListener = (effects: NodeEffect[], state: NodeState) => void;
 
+/** One attempt of a cloud API call by a cloud IP agent (agents/cloud/http.ts), for metrics. */
+export interface CloudApiCall {
+  provider: string;
+  operation: string;
+  ms: number;
+  /** `ok`, or why it failed (unauthorized, rate_limited, server_error, timeout...). */
+  result: string;
+}
+
 const MAX_TRANSITIONS = 200;
 
 export class ClusterView {
@@ -16,6 +25,7 @@ export class ClusterView {
   private readonly listeners: ViewListener[] = [];
   readonly agentCalls: { resource: string; action: string; ms: number; ok: boolean }[] = [];
   private agentHook: ((resource: string, action: string, ms: number, ok: boolean) => void) | null = null;
+  private apiHook: ((call: CloudApiCall) => void) | null = null;
   private nowAtUpdate = 0;
   /** Peers' advertised part digests (hts_cfgp), for naming what drifted. */
   private readonly peerParts = new Map<string, ConfigParts | null>();
@@ -47,6 +57,14 @@ export class ClusterView {
 
   onAgentCall(hook: (resource: string, action: string, ms: number, ok: boolean) => void): void {
     this.agentHook = hook;
+  }
+
+  onCloudApiCall(hook: (call: CloudApiCall) => void): void {
+    this.apiHook = hook;
+  }
+
+  cloudApiCall(call: CloudApiCall): void {
+    this.apiHook?.(call);
   }
 
   update(state: NodeState, effects: NodeEffect[], now: number): void {

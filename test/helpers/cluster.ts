@@ -58,6 +58,11 @@ export interface NsClusterOptions {
   nodes?: { name: string; octet: number }[];
   /** The client host (curl, neighbour table); default client .10; null for none. */
   client?: { name: string; octet: number } | null;
+  /**
+   * Put the client on a LAN of its own (a bridge made here, with this subnet) instead of the
+   * servers' LAN: the cloud tests' "internet", reached only through their cloud router.
+   */
+  clientNet?: { bridge: string; subnet: string };
   keepalive?: string;
   warntime?: string;
   deadtime?: string;
@@ -149,7 +154,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'clientNet' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -175,7 +180,8 @@ export class NsCluster {
   static async create(lan: Lan, opts: NsClusterOptions): Promise<NsCluster> {
     const c = new NsCluster(lan, opts);
     for (const n of c.nodes) await lan.addHost(n.name, n.octet);
-    if (c.clientName) await lan.addHost(c.clientName, opts.client?.octet ?? 10);
+    if (c.clientName && opts.clientNet) await lan.addBridge(opts.clientNet.bridge, opts.clientNet.subnet);
+    if (c.clientName) await lan.addHost(c.clientName, opts.client?.octet ?? 10, 'eth0', opts.clientNet?.bridge ?? 'br0');
     for (const n of c.nodes) c.writeConfig(n.name);
     if (c.opts.web) for (const n of c.nodes) await c.startWeb(n.name);
     return c;

@@ -1,6 +1,6 @@
 // `npm run demo -- --cloud digitalocean|hetzner|aws`: the first seed as it was meant, with a
 // cloud floating IP instead of a LAN virtual IP. The client sits on a network of its own behind
-// a "cloud" router namespace that serves the provider's API (an emulator) and
+// a "cloud" router namespace that serves the provider's API (an emulator; moto for AWS) and
 // metadata service and delivers the floating IP to whichever droplet the API says; hbd's
 // built-in agent moves it, as the seed's assign-ip script did, with the token in a file.
 import { randomBytes } from 'node:crypto';
@@ -8,6 +8,7 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inNs, type Lan } from '../lib/netns.js';
 import { CloudNetwork, type CloudEvent } from '../emulators/network.js';
+import { findMoto } from '../emulators/moto.js';
 import { say } from './output.js';
 
 export type CloudName = 'digitalocean' | 'hetzner' | 'aws';
@@ -48,7 +49,7 @@ const PROVIDERS: Record<CloudName, Provider> = {
     machine: 'server',
   },
   aws: {
-    title: 'AWS (an EC2 Query API emulator checking SigV4 signatures, an IMDSv2 metadata service)',
+    title: 'AWS (moto in server mode as EC2, an IMDSv2 metadata service)',
     file: 'aws.credentials',
     secret: (t) => `[default]\naws_access_key_id = AKIADEMO${t.slice(0, 12).toUpperCase()}\naws_secret_access_key = ${t}\n`,
     resource: (api) => `AWSElasticIP::${FLOATING_IP}::credentials=aws.credentials::api=${api}`,
@@ -71,6 +72,12 @@ export class CloudSetup {
     return this.net?.apiUrl ?? '';
   }
 
+  /** AWS needs moto: why the demo cannot run, or null. */
+  async missing(): Promise<string | null> {
+    if (this.name !== 'aws') return null;
+    return (await findMoto()) ? null : 'The AWS demo needs moto (the EC2 emulator): run bash scripts/install-deps.sh first.';
+  }
+
   /** The haresources line, given the API's address (known before the router starts). */
   haresources(routerAddress: string): string {
     return `primary ${this.p.resource(`http://${routerAddress}`)}\n`;
@@ -89,6 +96,7 @@ export class CloudSetup {
       for (const n of servers) await inNs(lan.host(n).ns, ['ip', 'addr', 'add', `${FLOATING_IP}/32`, 'dev', 'lo']);
       say('world', `primary, secondary: ${FLOATING_IP}/32 on lo, as Hetzner's documentation has you configure a floating IP`);
     }
+    const moto = this.name === 'aws' ? await findMoto() : null;
     const accepted = this.name === 'aws' ? `AKIADEMO${this.token.slice(0, 12).toUpperCase()}` : this.token;
     this.net = await CloudNetwork.create(lan, {
       provider: this.name,
@@ -97,7 +105,7 @@ export class CloudSetup {
       ips: [{ ip: FLOATING_IP, holder: null, ...(this.name === 'hetzner' ? { id: 4711 } : {}) }],
       clientBridge: CLIENT_BRIDGE,
       actionMs: this.name === 'aws' ? 0 : 500,
-      ...(this.name === 'aws' ? { awsSecret: this.token } : {}),
+      ...(moto ? { moto, awsSecret: this.token } : {}),
     });
     for (const m of this.net.machines) say('cloud', `${this.p.machine} ${m.name}: id ${m.id}, address ${m.address}`);
     this.net.onEvent((e) => this.narrate(e));

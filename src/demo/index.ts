@@ -23,7 +23,7 @@ Runs the seed tutorial's two-node cluster in network namespaces on this machine 
                only hbd again (its virtual IP and web service stay up meanwhile)
   --cloud NAME the first seed with a cloud floating IP instead of a virtual IP on the LAN:
                the client is behind a "cloud" router that serves the provider's API
-               (an emulator) and metadata service and delivers the floating
+               (an emulator; moto for aws) and metadata service and delivers the floating
                IP to the machine it is assigned to; hbd's built-in agent assigns it
 `;
 
@@ -77,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const cloud = parsed.cloud ? new CloudSetup(parsed.cloud) : null;
-  const missing = await checkTools();
+  const missing = (await checkTools()) ?? (await cloud?.missing()) ?? null;
   if (missing) {
     process.stderr.write(`${missing}\n`);
     return 1;

@@ -1,23 +1,39 @@
-// AWS for the namespace tests and the demo: EC2 (ec2.ts, the Query API's XML answers) behind
-// what the other emulators share (api-server.ts: faults, reports), plus
-//  - the request's Signature Version 4 checked as AWS checks it (sigv4.ts): an unknown access
-//    key is AuthFailure, a wrong secret SignatureDoesNotMatch, both HTTP 401;
+// AWS for the namespace tests and the demo: moto in server mode (a maintained EC2 emulator; Debian
+// 13's python3-moto, see moto.ts) holds the EC2 state; this adds what moto does not give a multi-host test:
 //  - an IMDSv2 instance metadata service (PUT /latest/api/token with
 //    X-aws-ec2-metadata-token-ttl-seconds 1..21600, then GET /latest/meta-data/instance-id,
 //    placement/region, local-ipv4 with X-aws-ec2-metadata-token; 400 for a bad TTL, 401 for a
 //    missing or unknown token), answering each instance by its source address;
-//  - EC2's errors in its XML form (RequestLimitExceeded is EC2's 503, InternalError 500);
+//  - a front for the EC2 API that forwards every request to moto unchanged (the SDK's
+//    signature included), injects the faults of faults.ts (errors in EC2's XML form:
+//    RequestLimitExceeded is EC2's 503, AuthFailure 401, InternalError 500), checks each
+//    request's Signature Version 4 as EC2 does (sigv4.ts: an unknown key is AuthFailure, a wrong
+//    secret SignatureDoesNotMatch), which moto does not, and completes AssignPrivateIpAddresses with
+//    AllowReassignment as EC2 does (the address leaves the interface that had it; moto leaves
+//    it on both);
 //  - after every call that may move an address, the new holders, for the router.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import {
+  AllocateAddressCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeAddressesCommand,
+  DescribeImagesCommand,
+  DescribeNetworkInterfacesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  UnassignPrivateIpAddressesCommand,
+} from '@aws-sdk/client-ec2';
 import { EmulatedCloud, type ApiAnswer, type Asked, type EmulatorHooks, type Machine } from './api-server.js';
-import { Ec2Error, Ec2World } from './ec2.js';
 import { checkSignature } from './sigv4.js';
 
 export const AWS_REGION = 'us-east-1';
 
 export interface AwsOptions {
-  /** The access key the API accepts (the agents' credentials file holds it). */
+  /** moto's server, e.g. http://127.0.0.1:5000 (on the router's loopback). */
+  motoUrl: string;
+  /** The access key the front accepts (the agents' credentials file holds it). */
   accessKeyId: string;
   secretAccessKey: string;
   /** Hosts to run as instances, each with its LAN address as the instance's private address. */
@@ -35,10 +51,12 @@ export interface AwsWorld {
   allocations: { ip: string; allocationId: string }[];
 }
 
+const MUTATING = new Set(['AssociateAddress', 'DisassociateAddress', 'AssignPrivateIpAddresses', 'UnassignPrivateIpAddresses']);
+
 export class AwsEmulator extends EmulatedCloud {
   private readonly tokens = new Set<string>();
-  readonly ec2: Ec2World;
-  /** Address -> holder instance id, as last reported. */
+  private readonly ec2: EC2Client;
+  /** Address -> holder instance id, as last seen in moto. */
   private readonly holders = new Map<string, string | null>();
   protected readonly words = {
     unauthorized: ['AuthFailure', 'AWS was not able to validate the provided access credentials'] as [string, string],
@@ -51,22 +69,31 @@ export class AwsEmulator extends EmulatedCloud {
     hooks: EmulatorHooks = {},
   ) {
     super(o.accessKeyId, [], hooks, 100);
-    this.ec2 = new Ec2World(o.subnet);
+    this.ec2 = new EC2Client({ region: AWS_REGION, endpoint: o.motoUrl, credentials: { accessKeyId: o.accessKeyId, secretAccessKey: 'moto-does-not-check' } });
   }
 
-  /** Makes one instance per host and allocates the Elastic IPs. */
-  setup(): AwsWorld {
+  /** Makes the VPC, the subnet, one instance per host and the Elastic IPs in moto. */
+  async setup(): Promise<AwsWorld> {
+    const [a, b] = this.o.subnet.split('.');
+    const vpc = await this.ec2.send(new CreateVpcCommand({ CidrBlock: `${a}.${b}.0.0/16` }));
+    const sub = await this.ec2.send(new CreateSubnetCommand({ VpcId: vpc.Vpc!.VpcId!, CidrBlock: this.o.subnet }));
+    const ami = (await this.ec2.send(new DescribeImagesCommand({}))).Images?.[0]?.ImageId;
     for (const h of this.o.hosts) {
-      const i = this.ec2.addInstance(h.name, h.address);
-      this.machines.push({ id: i.id, name: h.name, address: h.address });
+      const r = await this.ec2.send(new RunInstancesCommand({ ImageId: ami, MinCount: 1, MaxCount: 1, InstanceType: 't3.micro', SubnetId: sub.Subnet!.SubnetId!, PrivateIpAddress: h.address }));
+      this.machines.push({ id: r.Instances![0]!.InstanceId!, name: h.name, address: h.address });
     }
-    const allocations = this.o.elasticIps.map((ip) => ({ ip, allocationId: this.ec2.allocate(ip) }));
+    const allocations: AwsWorld['allocations'] = [];
+    for (const ip of this.o.elasticIps) {
+      const r = await this.ec2.send(new AllocateAddressCommand({ Domain: 'vpc', Address: ip }));
+      allocations.push({ ip, allocationId: r.AllocationId! });
+    }
     for (const ip of [...this.o.elasticIps, ...this.o.secondaryIps]) this.holders.set(ip, null);
     return { instances: [...this.machines], allocations };
   }
 
   protected override async refusal(req: IncomingMessage, raw: string): Promise<[string, string] | null> {
-    // `token` is the accepted access key id; the tests change it to play a revoked key.
+    // moto checks no signature; EC2 does. `token` is the accepted access key id (the tests
+    // change it to play a revoked key).
     const verdict = await checkSignature(req, raw, new Map([[this.token, this.o.secretAccessKey]]));
     return verdict && [verdict.code, verdict.message];
   }
@@ -89,6 +116,7 @@ export class AwsEmulator extends EmulatedCloud {
   protected rateHeaders(): Record<string, string> {
     return {}; // EC2 sends no rate-limit headers
   }
+
   protected metadata(path: string, m: Machine | null, asked: Asked): ApiAnswer {
     if (asked.method === 'PUT' && path === '/latest/api/token') {
       const ttl = Number(asked.headers['x-aws-ec2-metadata-token-ttl-seconds']);
@@ -110,26 +138,47 @@ export class AwsEmulator extends EmulatedCloud {
     return text === undefined ? { status: 404, text: '' } : { status: 200, text };
   }
 
-  protected api(method: string, url: URL, _body: unknown, asked: Asked): ApiAnswer {
-    // The Query API: parameters in a form body (POST, as the SDK sends them) or the query string.
-    const form = new URLSearchParams(method === 'POST' ? asked.raw : url.search);
-    try {
-      const text = this.ec2.handle(form);
-      this.sync();
-      return { status: 200, text, contentType: 'text/xml;charset=UTF-8' };
-    } catch (err) {
-      if (err instanceof Ec2Error) return this.errorAnswer(err.status, err.code, err.message);
-      throw err;
+  protected async api(method: string, url: URL, _body: unknown, asked: Asked): Promise<ApiAnswer> {
+    const form = new URLSearchParams(asked.raw);
+    const action = form.get('Action') ?? '';
+    if (action === 'AssignPrivateIpAddresses' && form.get('AllowReassignment') === 'true') await this.takeFromOthers(form);
+    const headers = new Headers();
+    for (const [k, v] of Object.entries(asked.headers)) if (typeof v === 'string' && k !== 'content-length') headers.set(k, v);
+    const res = await fetch(`${this.o.motoUrl}${url.pathname}${url.search}`, { method, headers, body: method === 'GET' ? undefined : asked.raw });
+    const text = await res.text();
+    if (MUTATING.has(action) && res.ok) await this.sync();
+    return { status: res.status, text, contentType: res.headers.get('content-type') ?? 'text/xml' };
+  }
+
+  /** EC2's reassignment: the private addresses leave whichever other interface has them. */
+  private async takeFromOthers(form: URLSearchParams): Promise<void> {
+    const eni = form.get('NetworkInterfaceId');
+    const ips = [...form.entries()].filter(([k]) => /^PrivateIpAddress\.\d+$/.test(k)).map(([, v]) => v);
+    if (!eni || ips.length === 0) return;
+    // All interfaces, no filter: moto has no addresses.private-ip-address filter, and the world is small.
+    const r = await this.ec2.send(new DescribeNetworkInterfacesCommand({}));
+    for (const n of r.NetworkInterfaces ?? []) {
+      if (n.NetworkInterfaceId === eni) continue;
+      const held = (n.PrivateIpAddresses ?? []).map((p) => p.PrivateIpAddress).filter((p): p is string => !!p && ips.includes(p));
+      if (held.length) await this.ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: n.NetworkInterfaceId!, PrivateIpAddresses: held }));
     }
   }
 
-  /** Reports each watched address whose holder changed. */
-  private sync(): void {
-    for (const [ip, was] of this.holders) {
-      const now = this.ec2.holderOf(ip);
-      if (now === was) continue;
-      this.holders.set(ip, now);
-      this.hooks.assigned?.(ip, now ? this.machineById(now) : null);
+  /** Reads who holds each watched address now and reports the changes. */
+  async sync(): Promise<void> {
+    const addrs = await this.ec2.send(new DescribeAddressesCommand({}));
+    for (const ip of this.o.elasticIps) this.note(ip, addrs.Addresses?.find((a) => a.PublicIp === ip)?.InstanceId || null);
+    if (this.o.secondaryIps.length === 0) return;
+    const nics = await this.ec2.send(new DescribeNetworkInterfacesCommand({}));
+    for (const ip of this.o.secondaryIps) {
+      const nic = nics.NetworkInterfaces?.find((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip));
+      this.note(ip, nic?.Attachment?.InstanceId || null);
     }
+  }
+
+  private note(ip: string, instance: string | null): void {
+    if (this.holders.get(ip) === instance) return;
+    this.holders.set(ip, instance);
+    this.hooks.assigned?.(ip, instance ? this.machineById(instance) : null);
   }
 }

@@ -16,6 +16,7 @@ import type { EmulatedCloud, Listen, Machine } from './api-server.js';
 import { DigitalOceanEmulator } from './digitalocean.js';
 import type { Fault } from './faults.js';
 import { HetznerEmulator } from './hetzner.js';
+import { startMoto } from './moto.js';
 import { CloudRouter, type Delivery } from './router.js';
 
 export interface EmulatorConfig {
@@ -31,11 +32,12 @@ export interface EmulatorConfig {
   /** How long an assign action runs before it takes effect. */
   actionMs?: number;
   /**
-   * AWS: the secret access key that goes with `token` (the access key id), and the VPC subnet.
-   * The machines' ids are EC2 instance ids made here (reported in "ready"). Elastic IPs are the
-   * `dnat` ips, secondary private IPs the `route` ones.
+   * AWS: how to run moto's server (argv; it gets `-H 127.0.0.1 -p PORT`), and the VPC subnet.
+   * The machines' ids are moto's instance ids (reported in "ready"); `token` is the access key
+   * id the API accepts, `secretAccessKey` its secret (signatures are checked with it). Elastic
+   * IPs are the `dnat` ips, secondary private IPs the `route` ones.
    */
-  aws?: { secretAccessKey: string; subnet: string };
+  aws?: { moto: string[]; port: number; subnet: string; secretAccessKey: string };
 }
 
 export type EmulatorCommand = { cmd: 'fault'; fault: Fault } | { cmd: 'clear' } | { cmd: 'token'; token: string } | { cmd: 'exit' };
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
   };
   const emu: EmulatedCloud =
     cfg.provider === 'aws'
-      ? startAws(cfg, hooks)
+      ? await startAws(cfg, hooks)
       : cfg.provider === 'digitalocean'
       ? new DigitalOceanEmulator({ token: cfg.token, droplets: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, droplet: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks)
       : new HetznerEmulator({ token: cfg.token, servers: cfg.machines, ips: cfg.ips.map((i) => ({ ip: i.ip, id: i.id ?? 1, server: i.holder })), ...(cfg.actionMs !== undefined ? { actionMs: cfg.actionMs } : {}) }, hooks);
@@ -93,12 +95,14 @@ async function main(): Promise<void> {
   await emu.close();
 }
 
-/** The emulated EC2 with one instance per machine and the Elastic IPs allocated. */
-function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEmulator>[1]): AwsEmulator {
+/** moto in server mode on the router's loopback, then the EC2 world made in it. */
+async function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEmulator>[1]): Promise<AwsEmulator> {
   const a = cfg.aws;
   if (!a) throw new Error('provider aws needs the "aws" settings');
+  const { url } = await startMoto(a.moto, a.port);
   const emu = new AwsEmulator(
     {
+      motoUrl: url,
       accessKeyId: cfg.token,
       secretAccessKey: a.secretAccessKey,
       hosts: cfg.machines.map((m) => ({ name: m.name, address: m.address })),
@@ -108,7 +112,7 @@ function startAws(cfg: EmulatorConfig, hooks: ConstructorParameters<typeof AwsEm
     },
     hooks,
   );
-  emu.setup();
+  await emu.setup();
   return emu;
 }
 

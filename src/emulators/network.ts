@@ -28,7 +28,7 @@ export interface CloudNetworkOptions {
   provider: 'digitalocean' | 'hetzner' | 'aws';
   /** The token the API accepts (AWS: the access key id); the emulator gets it on stdin, never as an argument. */
   token: string;
-  /** Server hosts of the LAN and their ids at the provider (AWS: ignored, see `machines`). */
+  /** Server hosts of the LAN and their ids at the provider (AWS: moto's, see `machines`). */
   machines: { host: string; id: string }[];
   /**
    * Floating IPs, the Hetzner id of each, the host each points at first (null: none), and how
@@ -36,7 +36,8 @@ export interface CloudNetworkOptions {
    * an Elastic IP, a route for a secondary private IP).
    */
   ips: { ip: string; id?: number; holder: string | null; delivery?: Delivery }[];
-  /** AWS: the secret access key that goes with `token` (signatures are checked with it). */
+  /** AWS: moto's server command (findMoto()), and the secret access key that goes with `token`. */
+  moto?: string[];
   awsSecret?: string;
   /** The bridge the client host is on (it must exist), and the cloud's octet on both LANs. */
   clientBridge: string;
@@ -46,7 +47,7 @@ export interface CloudNetworkOptions {
 
 export class CloudNetwork {
   readonly events: CloudEvent[] = [];
-  /** The machines with their ids at the provider (for AWS, the emulated EC2's instance ids). */
+  /** The machines with their ids at the provider (for AWS, moto's instance ids). */
   machines: { id: string; name: string; address: string }[] = [];
   private listeners: ((e: CloudEvent) => void)[] = [];
 
@@ -89,7 +90,7 @@ export class CloudNetwork {
       metadata: { host: METADATA_IP, port: 80 },
       routerDev: 'eth0',
       ...(o.actionMs !== undefined ? { actionMs: o.actionMs } : {}),
-      ...(o.provider === 'aws' ? { aws: { secretAccessKey: o.awsSecret ?? '', subnet: `${lan.subnet}.0/${lan.prefix}` } } : {}),
+      ...(o.provider === 'aws' ? { aws: { moto: o.moto ?? ['moto_server'], port: 5000, subnet: `${lan.subnet}.0/${lan.prefix}`, secretAccessKey: o.awsSecret ?? '' } } : {}),
     };
     const child = lan.spawnIn(CLOUD_HOST, [process.execPath, MAIN], { stdio: ['pipe', 'pipe', 'pipe'] });
     const net = new CloudNetwork(lan, child, `http://${router.address}`);

@@ -1,6 +1,6 @@
 // The first seed on AWS: one group with an Elastic IP and a VPC secondary private IP
-// (`primary AWSElasticIP::EIP AWSSecondaryIP::SIP/24/eth0`), real hbd on two "instances", the
-// emulated EC2 (Query API, SigV4 checked) with an IMDSv2 metadata service in the cloud router
+// (`primary AWSElasticIP::EIP AWSSecondaryIP::SIP/24/eth0`), real hbd on two "instances", moto
+// in server mode as EC2 with an IMDSv2 metadata service and an API front in the cloud router
 // namespace (src/emulators/aws.ts), which delivers the Elastic IP (DNAT) and the secondary IP
 // (a route) to the instance that holds each. The agents use the official SDK with a
 // credentials file. kill -9 and power-off of the primary move both, auto_failback brings them
@@ -10,8 +10,15 @@ import assert from 'node:assert/strict';
 import { netnsSkip } from '../helpers/netns.js';
 import { clock, says, stepper, wall, type NsCluster } from '../helpers/cluster.js';
 import { FIP, secretLeaks, withCloudCluster, type CloudCluster } from '../helpers/cloud-cluster.js';
+import { findMoto } from '../../src/emulators/moto.js';
 
-const skip = await netnsSkip();
+const netSkip = await netnsSkip();
+const moto = netSkip ? null : await findMoto();
+if (!netSkip && !moto) {
+  if (process.env.CI === 'true') throw new Error('CI=true but moto is not installed: run bash scripts/install-deps.sh');
+  console.log('# skipped: moto is not installed (bash scripts/install-deps.sh installs it)');
+}
+const skip = netSkip || (moto ? false : 'moto is not installed');
 const SIP = '10.231.43.50';
 const KEY_ID = 'AKIAHBTSEXAMPLE00001';
 const SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYHBTSEXAMPLEKEY';
@@ -29,6 +36,7 @@ const options = () => ({
     { ip: FIP, holder: null, delivery: 'dnat' as const },
     { ip: SIP, holder: null, delivery: 'route' as const },
   ],
+  moto: moto ?? [],
   awsSecret: SECRET,
   extraHaCf: 'http_listen 127.0.0.1:8694',
   hbdArgs: ['--agent-timeout', 'start=30s,stop=30s,status=30s'],

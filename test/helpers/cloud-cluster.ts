@@ -32,7 +32,8 @@ export interface CloudClusterOptions {
   secretText?: string;
   /** The addresses the cloud delivers (default: FIP, unassigned). */
   ips?: CloudNetworkOptions['ips'];
-  /** AWS: the secret access key (the credentials file's) the emulated EC2 checks signatures with. */
+  /** AWS: moto's server command, and the secret access key the front checks signatures with. */
+  moto?: string[];
   awsSecret?: string;
 }
 
@@ -64,6 +65,7 @@ export async function withCloudCluster<T>(o: CloudClusterOptions, fn: (w: CloudC
       machines: c.names.map((n) => ({ host: n, id: SERVER_IDS[n as keyof typeof SERVER_IDS] })),
       ips: o.ips ?? [{ ip: FIP, holder: null, ...(o.fipId !== undefined ? { id: o.fipId } : {}) }],
       clientBridge: 'inet',
+      ...(o.moto ? { moto: o.moto } : {}),
       ...(o.awsSecret ? { awsSecret: o.awsSecret } : {}),
       actionMs: 200,
     });

@@ -7,7 +7,8 @@
 //   AWSSecondaryIP  this instance's interface for the address (DescribeInstances: the one on
 //                   the address's subnet, else device 0); DescribeNetworkInterfaces of that
 //                   subnet says which instance's interface holds the address (a subnet-id filter,
-//                   one answer for the whole subnet); AssignPrivateIpAddresses with AllowReassignment moves it
+//                   which every EC2 implementation has, rather than addresses.private-ip-address,
+//                   which moto lacks); AssignPrivateIpAddresses with AllowReassignment moves it
 //                   here. The address on the host itself is host-address.ts's.
 // Credentials: credentials=FILE (checked like authkeys), else the SDK's own chain (environment,
 // ~/.aws, the instance role). The SDK retries nothing itself: CloudHttp's one policy does.
@@ -108,14 +109,14 @@ export class Aws implements CloudIpProvider {
       const r = await this.send('DescribeAddresses', (ec2, abortSignal) => ec2.send(new DescribeAddressesCommand(this.elastic), { abortSignal }));
       const a = r.Addresses?.[0];
       if (!a) throw new CloudError('not_found', `AWS EC2 API: DescribeAddresses: no Elastic IP ${ip} in this region and account`);
-      return a.InstanceId ?? null;
+      return a.InstanceId || null; // EC2 leaves it out when unassociated; some implementations send it empty
     }
     const { subnet } = await this.interfaceOf(this.me ?? (await this.whoAmI()));
     const r = await this.send('DescribeNetworkInterfaces', (ec2, abortSignal) =>
       ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'subnet-id', Values: [subnet] }] }), { abortSignal }),
     );
     const holder = r.NetworkInterfaces?.find((n) => n.PrivateIpAddresses?.some((p) => p.PrivateIpAddress === ip));
-    return holder?.Attachment?.InstanceId ?? null;
+    return holder?.Attachment?.InstanceId || null;
   }
 
   async assign(instance: string): Promise<void> {

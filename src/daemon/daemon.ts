@@ -265,11 +265,14 @@ export class Daemon {
   private runAgent(call: AgentCall): void {
     const spec = this.groupSpecs.get(call.groupId)?.resources[call.resource];
     if (!spec) return;
-    this.agents.run(spec, call.action, (outcome) => {
-      // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
-      if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
-      this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
-    });
+    const run = () =>
+      this.agents.run(spec, call.action, (outcome) => {
+        // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
+        if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
+        this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
+      });
+    if (call.action === 'stop') void this.addresses.stopping(call.groupId, call.resource).then(run);
+    else run();
   }
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */

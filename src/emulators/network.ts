@@ -105,21 +105,28 @@ export class CloudNetwork {
     this.listeners.push(l);
   }
 
-  send(c: EmulatorCommand): void {
+  /**
+   * Sends a command and resolves once the emulator has applied it (its "ok"): a fault sent just
+   * before a kill must be in force before the survivor's first request, however busy the machine.
+   */
+  async send(c: EmulatorCommand, timeoutMs = 10_000): Promise<void> {
+    const acked = () => this.events.filter((e) => e.ev === 'ok').length;
+    const before = acked();
     this.process.stdin?.write(`${JSON.stringify(c)}\n`);
+    if (c.cmd !== 'exit') await waitFor(`the cloud emulator to apply "${c.cmd}"`, () => acked() > before, { timeoutMs, pollMs: 5 });
   }
 
-  fault(f: Fault): void {
-    this.send({ cmd: 'fault', fault: f });
+  fault(f: Fault): Promise<void> {
+    return this.send({ cmd: 'fault', fault: f });
   }
 
-  clearFaults(): void {
-    this.send({ cmd: 'clear' });
+  clearFaults(): Promise<void> {
+    return this.send({ cmd: 'clear' });
   }
 
   /** The API accepts another token from now on (a revoked one, as far as the nodes know). */
-  acceptToken(token: string): void {
-    this.send({ cmd: 'token', token });
+  acceptToken(token: string): Promise<void> {
+    return this.send({ cmd: 'token', token });
   }
 
   /** The first event since `after` (epoch ms) that satisfies `pred`. */

@@ -127,8 +127,8 @@ test('AWS faults: InternalError twice and RequestLimitExceeded are retried; a re
       await cloud.waitRouted(FIP, 'primary', 0, 30_000);
     });
     await step('InternalError (500) twice, then a RequestLimitExceeded (EC2\'s 503): the takeover retries and completes', async () => {
-      cloud.fault({ kind: 'status', status: 500, count: 2 });
-      cloud.fault({ kind: 'rate-limit', count: 1, resetInS: 1 });
+      await cloud.fault({ kind: 'status', status: 500, count: 2 });
+      await cloud.fault({ kind: 'rate-limit', count: 1, resetInS: 1 });
       const at = await c.kill9('primary');
       await cloud.waitRouted(FIP, 'secondary', at, 30_000);
       const log = c.logText('secondary');
@@ -137,7 +137,7 @@ test('AWS faults: InternalError twice and RequestLimitExceeded are retried; a re
     });
     await step('the access key is refused (AuthFailure): primary\'s start fails with one line; the secret key is nowhere', async () => {
       await c.waitStable('secondary to run the group', { 0: 'secondary' }, 30_000);
-      cloud.acceptToken('AKIAANOTHERKEY000000');
+      await cloud.acceptToken('AKIAANOTHERKEY000000');
       const at = wall();
       c.start('primary');
       const refused = await c.waitFor('primary to log the refused key', () => c.firstLog('primary', /AWSElasticIP\[\d+\]: .*ERROR: (start|status) failed: AWS EC2 API: \w+: 401 AuthFailure: .* — the credentials were refused: check the credentials file \(or the instance role\)$/, at), 30_000);

@@ -6,6 +6,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -166,7 +167,7 @@ export class Daemon {
       nodes: ha.nodes,
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), monitors: monitorsOf(g, ha.ext.monitors) })),
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,

@@ -103,3 +103,15 @@ export function monitorsOf(group: ResourceGroup, lines: readonly MonitorLine[]):
   }
   return [...byIndex.entries()].sort(([a], [b]) => a - b).map(([resource, l]) => ({ resource, intervalMs: l.intervalMs, failures: l.failures, restarts: l.restarts, windowMs: l.windowMs, keepOutMs: l.keepOutMs }));
 }
+
+/**
+ * The groups an operator's name means (`hbctl clear NAME`): `all`, a group's id (its
+ * haresources line), or a resource of it as haresources writes it. Empty: no such group.
+ */
+export function groupsNamed(groups: readonly { id: string; resources: readonly string[] }[], name: string): string[] {
+  const n = name.trim().replace(/\s+/g, ' ');
+  if (n === 'all') return groups.map((g) => g.id);
+  const byId = groups.filter((g) => g.id === n);
+  if (byId.length > 0) return byId.map((g) => g.id);
+  return groups.filter((g) => g.resources.includes(n)).map((g) => g.id);
+}

@@ -180,8 +180,8 @@ export class Daemon {
     return { node: this.opts.nodeName, uuid: id.uuid, generation: id.generation, deadtimeMs: config.ha.deadtimeMs, partDigests: config.partDigests };
   }
 
-  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
-  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>): void {
+  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover, hbctl clear. */
+  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' }>): void {
     this.runtime.command(event, this.now());
   }
 

@@ -20,6 +20,7 @@ import { shellChanges, shellRefusals } from './reload.js';
 import { PacketIntake } from './packets.js';
 import { AddressGuard } from './guard.js';
 import { GroupAddresses } from './group-addresses.js';
+import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -66,6 +67,8 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
+  /** ha.cf's respawn programs (read at start; a reload leaves them be). */
+  readonly respawner: Respawner;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -102,6 +105,7 @@ export class Daemon {
       view: this.view,
       now: () => this.now(),
     });
+    this.respawner = new Respawner(config.ha.respawn.filter((r) => r.kind === 'program'), this.log);
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
     this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
@@ -148,6 +152,7 @@ export class Daemon {
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+    this.respawner.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -353,7 +358,7 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -364,7 +369,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.exitResolve?.();
   }
 

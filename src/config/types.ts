@@ -67,7 +67,8 @@ export interface HaCf {
   crm: string;
   pingNodes: PingNode[];
   apiauth: { client: string; uid: string[]; gid: string[]; line: number }[];
-  respawn: { user: string; command: string; line: number }[];
+  /** `respawn USER PROGRAM ARGS`: what each asks for is sorted by config/respawn.ts (`kind`). */
+  respawn: { user: string; command: string; line: number; kind: 'program' | 'ipfail' | 'api-client'; argv: string[] }[];
   stonithHosts: { raw: string; line: number }[];
   /** Extension directives of heartbeat-ts (not in Heartbeat). */
   ext: {
@@ -85,7 +86,22 @@ export interface HaCf {
      * and resource lines tagged as Heartbeat's scripts tag them.
      */
     logTag: string | null;
+    /** `monitor TARGET... [interval=] [failures=] [restarts=] [window=] [keepout=]` (config/monitor.ts). */
+    monitors: MonitorLine[];
   };
+}
+
+/** One `monitor` line of ha.cf; its targets are checked against haresources at load. */
+export interface MonitorLine {
+  /** Resources as haresources writes them, `group:RESOURCE`, or `all`. */
+  targets: string[];
+  intervalMs: number;
+  failures: number;
+  restarts: number;
+  windowMs: number;
+  /** null: kept out until cleared (`keepout=forever`). */
+  keepOutMs: number | null;
+  line: number;
 }
 
 /** One resource of a haresources line, e.g. `IPaddr::10.0.0.5/24/eth0` or `apache2`. */

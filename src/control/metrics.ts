@@ -17,6 +17,8 @@ const VIEW_COUNTERS: { key: string; name: string; help: string; labels: string[]
   { key: 'malformed_packets', name: 'hbd_malformed_packets_total', help: 'Packets dropped because they could not be parsed.', labels: [] },
   { key: 'replayed_packets', name: 'hbd_replayed_packets_total', help: 'Signed packets dropped as replays (old sequence number or generation).', labels: [] },
   { key: 'foreign_packets', name: 'hbd_foreign_packets_total', help: 'Signed packets dropped because their sender is not a node of ha.cf.', labels: [] },
+  { key: 'monitor_failures', name: 'hbd_monitor_failures_total', help: 'Failed checks of a monitored resource on this node (ha.cf monitor), per group and resource.', labels: ['group', 'resource'] },
+  { key: 'monitor_restarts', name: 'hbd_monitor_restarts_total', help: 'Restarts of a resource on this node after failed checks, per group and resource.', labels: ['group', 'resource'] },
   { key: 'internal_errors', name: 'hbd_internal_errors_total', help: 'Packets whose handling raised an internal error (a bug: please report it).', labels: [] },
 ];
 
@@ -155,6 +157,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const g of snap()?.groups ?? []) this.set({ group: g.id }, g.owner ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'hbd_group_kept_out',
+      help: '1 when this node keeps out of the resource group after failed monitors (until hbctl clear or its keepout time), else 0.',
+      labelNames: ['group'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const g of snap()?.groups ?? []) this.set({ group: g.id }, g.monitor?.keptOut ? 1 : 0);
       },
     });
     new Gauge({

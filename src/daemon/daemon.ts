@@ -6,6 +6,7 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -19,6 +20,7 @@ import { shellChanges, shellRefusals } from './reload.js';
 import { PacketIntake } from './packets.js';
 import { AddressGuard } from './guard.js';
 import { GroupAddresses } from './group-addresses.js';
+import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -65,6 +67,8 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
+  /** ha.cf's respawn programs (read at start; a reload leaves them be). */
+  readonly respawner: Respawner;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -101,6 +105,7 @@ export class Daemon {
       view: this.view,
       now: () => this.now(),
     });
+    this.respawner = new Respawner(config.ha.respawn.filter((r) => r.kind === 'program'), this.log);
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
     this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
@@ -147,6 +152,7 @@ export class Daemon {
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+    this.respawner.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -166,7 +172,7 @@ export class Daemon {
       nodes: ha.nodes,
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), monitors: monitorsOf(g, ha.ext.monitors) })),
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
@@ -179,8 +185,8 @@ export class Daemon {
     return { node: this.opts.nodeName, uuid: id.uuid, generation: id.generation, deadtimeMs: config.ha.deadtimeMs, partDigests: config.partDigests };
   }
 
-  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
-  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>): void {
+  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover, hbctl clear. */
+  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' }>): void {
     this.runtime.command(event, this.now());
   }
 
@@ -355,7 +361,7 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -366,7 +372,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.exitResolve?.();
   }
 

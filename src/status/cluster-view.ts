@@ -105,6 +105,15 @@ export class ClusterView {
           this.lastTransitions.push({ group: e.group, groupId: label, what: e.what });
           break;
         }
+        case 'monitor': {
+          const label = groupId(e.group);
+          const res = e.resource === null ? '' : (state.ownership.groups[e.group]?.resources[e.resource] ?? '?');
+          if (e.what === 'failed') this.count('monitor_failures', label, res);
+          if (e.what === 'restart') this.count('monitor_restarts', label, res);
+          const words = { failed: `monitor of ${res} failed`, recovered: `${res} passes its monitor again`, restart: `restarting ${res} of ${label}`, 'keep-out': `keeps out of ${label} (monitor failures)`, cleared: `${label} cleared`, expired: `keep-out of ${label} over` };
+          if (e.what !== 'failed') this.record('group', `${this.me}: ${words[e.what]}`, `monitor-${e.what}`);
+          break;
+        }
         case 'group-phase':
           if (e.to === 'running' || e.to === 'stopped') this.record('group', `${this.me}: ${groupId(e.group)} is ${e.to}`, e.to);
           break;

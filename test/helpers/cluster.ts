@@ -54,6 +54,8 @@ export interface ScriptSpec {
 
 export interface NsClusterOptions {
   subnet?: string;
+  /** Prefix of the LAN's namespace names (default hbt): a test's own, so its leftovers are recognisable. */
+  label?: string;
   /** Server hosts running hbd and the web service; default primary .1 and secondary .2. */
   nodes?: { name: string; octet: number }[];
   /** The client host (curl, neighbour table); default client .10; null for none. */
@@ -154,7 +156,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'clientNet' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'clientNet' | 'subnet' | 'label' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -512,7 +514,7 @@ export class NsCluster {
  * process it started is left. A leftover fails the test (or is reported, when `fn` failed).
  */
 export async function withCluster<T>(opts: NsClusterOptions, fn: (c: NsCluster) => Promise<T>): Promise<T> {
-  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1' });
+  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1', ...(opts.label ? { label: opts.label } : {}) });
   let cluster: NsCluster | null = null;
   let failure: unknown = null;
   try {

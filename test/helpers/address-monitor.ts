@@ -26,7 +26,10 @@ export class AddressMonitor {
     readonly host: string,
     readonly address: string,
   ) {
-    this.child = lan.spawnIn(host, ['ip', '-ts', '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+    // `-ts` stamps an event when `ip` reads it, not when the kernel made it: on a loaded machine
+    // a reader scheduled late stamps a deletion after the other host's addition that followed
+    // it. Real-time priority (above hbd's SCHED_RR 1) has each reader read at once.
+    this.child = lan.spawnIn(host, ['chrt', '--fifo', '50', 'ip', '-ts', '-o', 'monitor', 'address'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
     onOutputLines(this.child, (line) => {
       const m = /^\[(\S+)\] (Deleted )?\d+: \S+\s+inet (\S+)\//.exec(line);
       if (m) this.seen.add(m[3]!);

@@ -4,7 +4,7 @@
 // and keep-out (a node that keeps out of a group never starts it until cleared or timed out).
 import type { NodeEffect } from '../core/node.js';
 import type { Call } from './agents.js';
-import type { Fault } from './schedule.js';
+import { faultEnd, type Fault } from './schedule.js';
 import type { SimNode, World } from './world.js';
 
 type MonitorFault = Extract<Fault, { kind: 'monitor' }>;
@@ -56,7 +56,7 @@ export class MonitorChecks {
     const bound = (m.failures + 1) * (m.intervalMs + maxRes * b.maxCallMs) + b.stopBudgetMs + b.startBudgetMs + 2 * b.maxKeepaliveMs + 10;
     const t = w.now;
     const deadline = t + bound;
-    const busy = w.schedule.faults.some((x) => x.kind !== 'config' && x.kind !== 'monitor' && x.at <= deadline && faultSpanEnd(x) >= t);
+    const busy = w.schedule.faults.some((x) => x.kind !== 'config' && x.kind !== 'monitor' && x.at <= deadline && faultEnd(x) >= t);
     if (busy) return;
     const gen = n.gen;
     this.note('monitor-recovery checks');
@@ -101,21 +101,5 @@ export class MonitorChecks {
   reset(n: SimNode): void {
     for (const d of this.died[n.idx]!) d.fill(false);
     this.keptOut[n.idx]!.fill(false);
-  }
-}
-
-function faultSpanEnd(f: Fault): number {
-  switch (f.kind) {
-    case 'crash':
-    case 'shutdown':
-      return f.at + f.downMs;
-    case 'standby':
-    case 'takeover':
-    case 'reload':
-    case 'config':
-    case 'monitor':
-      return f.at;
-    default:
-      return f.at + f.durMs;
   }
 }

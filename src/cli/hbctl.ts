@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // hbctl: the operator's command. Only commands that work are listed.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
+import { DEFAULT_INIT_DIRS, loadConfig } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import { redactKeys } from '../config/authkeys.js';
 import { summarize } from './summary.js';
@@ -16,8 +16,9 @@ import { versionLine } from './version.js';
 const USAGE = `usage: hbctl <command> [options]
 
 commands:
-  check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR] [--node NAME] [--json]
-      Validate ha.cf, authkeys and haresources; print a summary (exit 0) or every error (exit 1).
+  check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR[:DIR...]] [--node NAME] [--json]
+      Validate ha.cf, authkeys and haresources (OCF agents' parameters against their meta-data);
+      print a summary (exit 0) or every error (exit 1).
   status [--json] [--socket PATH]
       Show the cluster as the local hbd sees it: nodes, links, resource groups, recent transitions.
       Uses the read-only status socket next to PATH when PATH itself may not be opened.
@@ -89,13 +90,13 @@ function checkConfig(args: string[]): number {
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
-  for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+  for (const w of [...result.notes, ...result.warnings]) process.stderr.write(`${formatIssue(w)}\n`);
   if (!result.ok) {
     for (const e of result.errors) process.stderr.write(`${formatIssue(e)}\n`);
     process.stderr.write(`\n${result.errors.length} error(s): configuration not valid.\n`);
     return 1;
   }
-  process.stdout.write(`${summarize(result.config)}\n`);
+  process.stdout.write(`${summarize(result.config, values['init-dir'] ? values['init-dir'].split(':').filter(Boolean) : DEFAULT_INIT_DIRS)}\n`);
   return 0;
 }
 

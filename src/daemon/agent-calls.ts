@@ -15,6 +15,8 @@ export interface AgentCallsHost {
   nodeName: string;
   resourceDir: string | undefined;
   timeouts: { start: number; stop: number; status: number };
+  /** The operator set the timeouts (hbd --agent-timeout): they win over an OCF agent's own. */
+  timeoutsGiven?: boolean;
   /** The running configuration (it changes at a reload). */
   config(): ClusterConfig;
   log: DaemonLogger;
@@ -36,13 +38,14 @@ export class AgentCalls {
   /** Runs `action` of `spec`; `done` always follows, once. */
   run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void): void {
     const h = this.host;
-    const timeoutMs = h.timeouts[action];
+    const timeoutMs = this.timeoutFor(spec, action);
     const started = h.now();
     runResource(spec, action, this.context(timeoutMs))
       .then((call) => {
         h.view.agentCall(spec.raw, action, h.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
-          h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
+          const code = `exit code ${call.exitCode ?? call.signal}${call.exitName ? ` (${call.exitName})` : ''}`;
+          h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : code}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
         }
         done({ ok: call.ok, ...(call.running !== undefined ? { running: call.running } : {}), ...(call.address ? { address: call.address } : {}) });
       })
@@ -50,6 +53,13 @@ export class AgentCalls {
         h.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
         done({ ok: false, running: false });
       });
+  }
+
+  /** An OCF agent's own timeout (its meta-data's) unless the operator gave hbd one. */
+  timeoutFor(spec: ResourceSpec, action: AgentAction): number {
+    const h = this.host;
+    if (spec.agent.kind !== 'ocf' || h.timeoutsGiven) return h.timeouts[action];
+    return spec.agent.ocf.timeouts[action === 'status' ? 'monitor' : action] ?? h.timeouts[action];
   }
 
   context(timeoutMs: number): AgentContext {

@@ -2,7 +2,8 @@
 // clock, one timer, child processes for agents, the logs, the address guard. Which packets are
 // news, what to send and when to wake are the runtime's; everything else is decided in core/.
 import { performance } from 'node:perf_hooks';
-import { loadConfig, type LoadOptions } from '../config/load.js';
+import { DEFAULT_OCF_ROOT, loadConfig, type LoadOptions } from '../config/load.js';
+import { fetchMetaData } from '../agents/index.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
@@ -33,6 +34,8 @@ export interface DaemonOptions extends LoadOptions {
   foreground: boolean;
   /** Agent call timeouts. */
   agentTimeoutMs?: { start: number; stop: number; status: number };
+  /** Given by the operator: then they win over OCF agents' own timeouts (their meta-data's). */
+  agentTimeoutsGiven?: boolean;
   /** Injected for tests; default: a logger built from ha.cf. */
   logger?: DaemonLogger;
   /** Tag of the daemon's log lines (hbd --log-tag); beats ha.cf's `log_tag`. Default `heartbeat`. */
@@ -95,6 +98,7 @@ export class Daemon {
       nodeName: opts.nodeName,
       resourceDir: opts.roots?.resourceD,
       timeouts: opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS,
+      timeoutsGiven: opts.agentTimeoutsGiven ?? false,
       config: () => this.config,
       log: this.log,
       logAt: (level, text, tag) => this.logAt(level, text, tag),
@@ -113,6 +117,7 @@ export class Daemon {
     const r = loadConfig(opts);
     if (!r.ok) return { errors: [...r.errors, ...r.warnings].map(formatIssue) };
     const d = new Daemon(r.config, opts);
+    for (const n of r.notes) d.log.info(formatIssue(n));
     for (const w of r.warnings) d.log.warn(formatIssue(w));
     return { daemon: d };
   }
@@ -279,6 +284,19 @@ export class Daemon {
   }
 
   /**
+   * The configuration read while heartbeats go on: OCF agents' meta-data known from before is
+   * used as is; an agent not read yet (a new one, or upgraded) is read in a child process we
+   * do not wait on synchronously, then the files are loaded once more with it.
+   */
+  private async loadWithoutBlocking(): Promise<ReturnType<typeof loadConfig>> {
+    const first = loadConfig({ ...this.opts, ocfMeta: 'cached' });
+    if (first.unreadMeta.length === 0) return first;
+    const root = this.opts.roots?.ocfRoot ?? DEFAULT_OCF_ROOT;
+    await Promise.all(first.unreadMeta.map((path) => fetchMetaData(path, root)));
+    return loadConfig({ ...this.opts, ocfMeta: 'cached' });
+  }
+
+  /**
    * SIGHUP: re-read the three files and apply them whole (timers, media, resource groups,
    * keys), or refuse them whole, saying why (reload.ts, core/reload.ts). Reloads run one at a
    * time, in the order of the signals.
@@ -291,13 +309,14 @@ export class Daemon {
   }
 
   private async reloadNow(): Promise<void> {
-    const r = loadConfig(this.opts);
+    const r = await this.loadWithoutBlocking();
     this.log.reopen();
     if (!r.ok) {
       for (const e of r.errors) this.log.error(`reload: ${formatIssue(e)}`);
       this.log.error('reload: configuration not valid; keeping the running configuration.');
       return;
     }
+    for (const n of r.notes) this.log.info(`reload: ${formatIssue(n)}`);
     for (const w of r.warnings) this.log.warn(`reload: ${formatIssue(w)}`);
     const next = r.config;
     if (next.digest === this.config.digest) return this.log.info('reload: configuration unchanged; log files reopened.');

@@ -45,8 +45,8 @@ test('IPaddr sends as many announcements as its send_arp default (10), paced by 
   assert.equal(agent.pendingArp('192.168.1.50'), undefined, 'the burst is over');
 });
 
-test('the default pacing is Heartbeat send_arp\'s: IPaddr 10 x 500 ms, IPaddr2 5 x 200 ms', () => {
-  assert.deepEqual(ARP_DEFAULTS, { IPaddr: { count: 10, intervalS: 0.5 }, IPaddr2: { count: 5, intervalS: 0.2 } });
+test('the default pacing is Heartbeat send_arp\'s: IPaddr 10 x 500 ms, IPaddr2 5 x 200 ms (IPv6addr as IPaddr2)', () => {
+  assert.deepEqual(ARP_DEFAULTS, { IPaddr: { count: 10, intervalS: 0.5 }, IPaddr2: { count: 5, intervalS: 0.2 }, IPv6addr: { count: 5, intervalS: 0.2 } });
 });
 
 test('start returns while arping is still running; its later failure is logged', async () => {

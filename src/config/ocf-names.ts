@@ -27,7 +27,11 @@ export interface ClassicName {
   slashSplit?: true;
   /** Params chosen by the argument's shape instead of position (WAS: a port or a file). */
   byShape?: { pattern: string; param: string; otherwise: string };
-  /** Values the wrapper set when the argument was absent. */
+  /**
+   * Values set when the argument was absent, in order; `{param}` is another param's value.
+   * Mostly the wrapper's own; Delay's mondelay is the agent's documented default (startdelay),
+   * which resource-agents 4.x no longer applies (it sleeps 30 s in every status otherwise).
+   */
   defaults?: Record<string, string>;
   /** OCF_RESOURCE_INSTANCE, with {param} replaced (empty when unset), as the wrapper built it. */
   instance: string;
@@ -41,7 +45,7 @@ export const CLASSIC_NAMES: Readonly<Record<string, ClassicName>> = {
     example: '1::1',
     params: ['startdelay', 'stopdelay'],
     counts: { min: 0, max: 2 },
-    defaults: { startdelay: '10' },
+    defaults: { startdelay: '10', mondelay: '{startdelay}' },
     instance: 'Delay_{startdelay}',
   },
   Filesystem: {

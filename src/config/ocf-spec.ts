@@ -54,8 +54,13 @@ export function classicOcf(name: string, args: string[], roots: OcfRoots): OcfPa
       } else if (given[i] !== undefined) params.push([p, given[i]]);
     });
   }
-  for (const [k, v] of Object.entries(c.defaults ?? {})) if (!params.some(([p]) => p === k)) params.push([k, v]);
   const values = new Map(params);
+  for (const [k, v] of Object.entries(c.defaults ?? {})) {
+    if (values.has(k)) continue;
+    const value = v.replace(/\{(\w+)\}/g, (_, p: string) => values.get(p) ?? '');
+    params.push([k, value]);
+    values.set(k, value);
+  }
   const instance = c.instance.replace(/\{(\w+)\}/g, (_, p: string) => values.get(p) ?? '');
   return finish('heartbeat', c.type, params, instance, 'classic', roots, `${name} is Heartbeat's name for the OCF agent ${c.type}`);
 }

@@ -155,7 +155,7 @@ test("every classic resource.d name passes check-config with its usage line's ar
     { start: 60_000, stop: 60_000, monitor: 40_000 },
   ]);
   const delay = load('Delay').specs[0]!.agent;
-  assert.deepEqual(delay.kind === 'ocf' && [delay.ocf.params, delay.ocf.instance], [[['startdelay', '10']], 'Delay_10']);
+  assert.deepEqual(delay.kind === 'ocf' && [delay.ocf.params, delay.ocf.instance], [[['startdelay', '10'], ['mondelay', '10']], 'Delay_10']);
   const arp = load('SendArp::10.0.0.10/eth0').specs[0]!.agent;
   assert.deepEqual(arp.kind === 'ocf' && arp.ocf.params, [['ip', '10.0.0.10'], ['nic', 'eth0']]);
   const was = load('WAS::/etc/was.conf').specs[0]!.agent;

@@ -46,6 +46,10 @@ TESTS=(
   resource-agents   # the real OCF agents behind Heartbeat's resource.d names and ocf:...
                     # resources (test/config/resource-kinds, test/agents/ocf*), and send_ua,
                     # the unsolicited neighbour advertisements of IPv6 virtual IPs
+  kmod              # modprobe: resource-agents' Filesystem checks for it before mounting
+  e2fsprogs         # mkfs.ext4 for the loop-device file system Filesystem mounts in tests
+  mount             # losetup: that loop device
+  iptables          # what resource-agents' portblock runs
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

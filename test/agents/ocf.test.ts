@@ -5,28 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config/load.js';
-import { formatIssue } from '../../src/config/issues.js';
-import type { ResourceSpec } from '../../src/config/types.js';
 import { ocfCodeName, runResource } from '../../src/agents/index.js';
 import { recorder, scriptDir } from '../helpers/agents-fixtures.js';
-import { textFixture } from '../helpers/config-fixture.js';
+import { RESOURCE_AGENTS, specs } from '../helpers/resource-specs.js';
 import { skipWithoutTools } from '../helpers/tools.js';
-
-const RESOURCE_AGENTS = [{ cmd: '/usr/lib/ocf/resource.d/heartbeat/Dummy', pkg: 'resource-agents' }];
-
-/** The resources of `alpha WORDS`, as loadConfig builds them (with meta-data read). */
-function specs(words: string, ocfRoot?: string): ResourceSpec[] {
-  const fx = textFixture({ hacf: 'bcast eth0\nnode alpha beta\n', authkeys: 'auth 1\n1 sha1 k\n', haresources: `alpha ${words}\n` });
-  try {
-    mkdirSync(join(fx.dir, 'resource.d'));
-    const r = loadConfig({ configDir: fx.dir, nodeName: 'alpha', roots: { initD: '/nonexistent', ...(ocfRoot ? { ocfRoot } : {}) } });
-    if (!r.ok) throw new Error(r.errors.map(formatIssue).join('\n'));
-    return r.config.groups[0]!.resources;
-  } finally {
-    fx.cleanup();
-  }
-}
 
 test('OCF exit codes have their names', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 7].map(ocfCodeName), [

@@ -74,6 +74,8 @@ export interface NsClusterOptions {
   /** The hbd to run (default: this build's) and extra arguments for it. */
   hbd?: string;
   hbdArgs?: string[];
+  /** First part of the namespaces' names (default hbt): a test family's own prefix. */
+  label?: string;
 }
 
 export interface Answer {
@@ -149,7 +151,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs' | 'label'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -292,6 +294,12 @@ export class NsCluster {
   running(node: string): boolean {
     const p = this.hbd.get(node);
     return !!p && alive(p);
+  }
+
+  /** The PID of the node's running hbd (its /proc/PID/mounts: what its agents mounted), or null. */
+  hbdPid(node: string): number | null {
+    const p = this.hbd.get(node);
+    return p?.pid && alive(p) ? p.pid : null;
   }
 
   /** kill -9 of the node's hbd, by PID; returns the wall time of the kill, after it exited. */
@@ -506,7 +514,7 @@ export class NsCluster {
  * process it started is left. A leftover fails the test (or is reported, when `fn` failed).
  */
 export async function withCluster<T>(opts: NsClusterOptions, fn: (c: NsCluster) => Promise<T>): Promise<T> {
-  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1' });
+  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1', ...(opts.label ? { label: opts.label } : {}) });
   let cluster: NsCluster | null = null;
   let failure: unknown = null;
   try {

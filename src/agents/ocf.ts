@@ -5,32 +5,15 @@
 // anything else a failure, logged with the code's name.
 import { performance } from 'node:perf_hooks';
 import type { OcfAgentSpec, ResourceSpec } from '../config/types.js';
-import { metaDataEnv, META_DATA_TIMEOUT_MS, parseMetaData, rememberMetaData, type MetaResult } from '../config/ocf-meta.js';
+import { metaDataEnv, META_DATA_TIMEOUT_MS, ocfCodeName, parseMetaData, rememberMetaData, type MetaResult } from '../config/ocf-meta.js';
+
+export { ocfCodeName };
 import { scriptEnv } from './env.js';
 import { runProcess } from './process.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 
-/** The OCF RA API's exit codes, by number, as log lines name them. */
-const OCF_CODES: readonly string[] = [
-  'OCF_SUCCESS',
-  'OCF_ERR_GENERIC',
-  'OCF_ERR_ARGS',
-  'OCF_ERR_UNIMPLEMENTED',
-  'OCF_ERR_PERM',
-  'OCF_ERR_INSTALLED',
-  'OCF_ERR_CONFIGURED',
-  'OCF_NOT_RUNNING',
-  'OCF_RUNNING_PROMOTED',
-  'OCF_FAILED_PROMOTED',
-];
-
 export const OCF_SUCCESS = 0;
 export const OCF_NOT_RUNNING = 7;
-
-export function ocfCodeName(rc: number | null): string {
-  if (rc === null) return 'no exit code';
-  return OCF_CODES[rc] ?? `unknown OCF code ${rc}`;
-}
 
 type OcfSpec = ResourceSpec & { agent: { kind: 'ocf'; ocf: OcfAgentSpec } };
 

@@ -81,6 +81,25 @@ export function metaDataEnv(root: string): NodeJS.ProcessEnv {
 
 export const META_DATA_TIMEOUT_MS = 5000;
 
+/** The OCF RA API's exit codes, by number, as log lines and check-config name them. */
+const OCF_CODES: readonly string[] = [
+  'OCF_SUCCESS',
+  'OCF_ERR_GENERIC',
+  'OCF_ERR_ARGS',
+  'OCF_ERR_UNIMPLEMENTED',
+  'OCF_ERR_PERM',
+  'OCF_ERR_INSTALLED',
+  'OCF_ERR_CONFIGURED',
+  'OCF_NOT_RUNNING',
+  'OCF_RUNNING_PROMOTED',
+  'OCF_FAILED_PROMOTED',
+];
+
+export function ocfCodeName(rc: number | null): string {
+  if (rc === null) return 'no exit code';
+  return OCF_CODES[rc] ?? `unknown OCF code ${rc}`;
+}
+
 /**
  * Runs `path meta-data` and waits for it (check-config, hbd at start): a few tens of ms per
  * agent. The running daemon reads new agents without blocking instead (daemon/reload.ts).

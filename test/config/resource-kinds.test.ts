@@ -213,3 +213,23 @@ test('OCF::type::instance reads its parameters from CONFIG-DIR/conf/OCF/type/ins
   assert.match(load('OCF::Dummy::web', {}, withFile('state /run/x\n')).text, /conf\/OCF\/Dummy\/web:1: "state \/run\/x" is not name=value/);
   assert.match(load('OCF::Dummy::web', {}, withFile('stat=/run/x\n')).text, /did you mean "state"/);
 });
+
+test('check-config --validate runs each OCF agent\'s validate-all here and names a failure', async (t) => {
+  if (skipWithoutTools(t, RESOURCE_AGENTS)) return;
+  const fx = textFixture({ hacf: HACF, authkeys: AUTH, haresources: 'alpha ocf:heartbeat:Dummy::state=/run/hbt-validate.state\nbeta ocf:heartbeat:Dummy::state=/nonexistent/dir/x.state\n' });
+  try {
+    mkdirSync(join(fx.dir, 'resource.d'));
+    const hbctl = fromRoot('dist', 'src', 'cli', 'hbctl.js');
+    const plain = await run(process.execPath, [hbctl, 'check-config', '--config-dir', fx.dir, '--node', 'alpha']);
+    assert.doesNotMatch(plain.stdout + plain.stderr, /validate-all/, 'only when asked');
+    const r = await run(process.execPath, [hbctl, 'check-config', '--config-dir', fx.dir, '--node', 'alpha', '--validate']).then(
+      () => assert.fail('a failing validate-all must exit 1'),
+      (err: { code: number; stdout: string; stderr: string }) => err,
+    );
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /haresources:1: ok: ocf:heartbeat:Dummy::state=\/run\/hbt-validate\.state: validate-all returned 0 \(OCF_SUCCESS\)/);
+    assert.match(r.stderr, /haresources:2: error: ocf:heartbeat:Dummy::state=\/nonexistent\/dir\/x\.state: validate-all returned 2 \(OCF_ERR_ARGS\): State file "\/nonexistent\/dir\/x\.state" is not writable/);
+  } finally {
+    fx.cleanup();
+  }
+});

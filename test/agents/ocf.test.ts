@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ocfCodeName, runResource } from '../../src/agents/index.js';
+import { fetchMetaData, ocfCodeName, runResource } from '../../src/agents/index.js';
+import { loadConfig } from '../../src/config/load.js';
+import { formatIssue } from '../../src/config/issues.js';
+import { textFixture } from '../helpers/config-fixture.js';
 import { recorder, scriptDir } from '../helpers/agents-fixtures.js';
 import { RESOURCE_AGENTS, specs } from '../helpers/resource-specs.js';
 import { skipWithoutTools } from '../helpers/tools.js';
@@ -110,6 +113,39 @@ test('what an OCF agent is given: OCF_ROOT, the instance, OCF_RESKEY_*, the time
     assert.throws(() => specs('ocf:acme:probe::size=1', root), /haresources:1: error: ocf:acme:probe::size=1: acme\/probe requires the parameter "color"/);
   } finally {
     delete process.env[secret];
+    await dir.remove();
+  }
+});
+
+test('a running daemon loads with cached meta-data only; a new agent is read in a child process, then checked and timed from it', async () => {
+  const dir = await scriptDir();
+  try {
+    const root = join(dir.dir, 'ocf');
+    mkdirSync(join(root, 'resource.d', 'acme'), { recursive: true });
+    const calls = join(dir.dir, 'meta-calls');
+    const meta = '<?xml version="1.0"?><resource-agent name="fresh"><parameters><parameter name="color"/></parameters><actions><action name="start" timeout="3s"/></actions></resource-agent>';
+    const agent = join(root, 'resource.d', 'acme', 'fresh');
+    writeFileSync(agent, `#!/bin/sh\n[ "$1" = meta-data ] && { echo x >> ${calls}; echo '${meta}'; }\nexit 0\n`, { mode: 0o755 });
+    const fx = textFixture({ hacf: 'bcast eth0\nnode alpha beta\n', authkeys: 'auth 1\n1 sha1 k\n', haresources: 'alpha ocf:acme:fresh::colour=red\n' });
+    try {
+      const load = () => loadConfig({ configDir: fx.dir, nodeName: 'alpha', ocfMeta: 'cached', roots: { initD: '/nonexistent', ocfRoot: root } });
+      const first = load();
+      assert.ok(first.ok, 'not checked yet: nothing known of the agent');
+      assert.deepEqual(first.unreadMeta, [agent]);
+      assert.equal(existsSync(calls), false, 'the load itself ran nothing');
+      const read = await fetchMetaData(agent, root);
+      assert.equal(read.ok, true);
+      const second = load();
+      assert.deepEqual(second.unreadMeta, []);
+      assert.equal(second.ok, false, 'now checked: the misspelt parameter is refused');
+      assert.match(second.ok ? '' : second.errors.map(formatIssue).join('\n'), /acme\/fresh has no parameter "colour"; did you mean "color"\?/);
+      // A load that reads (check-config) finds it cached: the agent is not asked again.
+      loadConfig({ configDir: fx.dir, nodeName: 'alpha', roots: { initD: '/nonexistent', ocfRoot: root } });
+      assert.equal(readFileSync(calls, 'utf8'), 'x\n');
+    } finally {
+      fx.cleanup();
+    }
+  } finally {
     await dir.remove();
   }
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConfig, type LoadOptions } from '../../src/config/load.js';
@@ -231,5 +231,22 @@ test('check-config --validate runs each OCF agent\'s validate-all here and names
     assert.match(r.stderr, /haresources:2: error: ocf:heartbeat:Dummy::state=\/nonexistent\/dir\/x\.state: validate-all returned 2 \(OCF_ERR_ARGS\): State file "\/nonexistent\/dir\/x\.state" is not writable/);
   } finally {
     fx.cleanup();
+  }
+});
+
+/** Heartbeat 3.0.6's /etc/ha.d/resource.d (Debian's heartbeat 1:3.0.6), hto-mapfuncs (their shared library) left out. */
+const HEARTBEAT_RESOURCE_D = [
+  'AudibleAlarm', 'Delay', 'Filesystem', 'ICP', 'IPaddr', 'IPaddr2', 'IPsrcaddr', 'IPv6addr', 'LVM', 'LinuxSCSI', 'MailTo',
+  'OCF', 'Raid1', 'SendArp', 'ServeRAID', 'WAS', 'WinPopup', 'Xinetd', 'apache', 'db2', 'ids', 'portblock',
+];
+
+test("every name of Heartbeat 3.0.6's resource.d is built in or mapped (and the installed package, where it is, lists no other)", () => {
+  const known = new Set([...Object.keys(CLASSIC_NAMES), ...Object.keys(BUILTIN_IP_NAMES), 'OCF']);
+  assert.deepEqual(HEARTBEAT_RESOURCE_D.filter((n) => !known.has(n)), []);
+  assert.deepEqual([...known].filter((n) => !HEARTBEAT_RESOURCE_D.includes(n)), [], 'nothing invented');
+  const installed = '/etc/ha.d/resource.d';
+  if (existsSync(join(installed, 'hto-mapfuncs'))) {
+    const names = readdirSync(installed).filter((n) => n !== 'hto-mapfuncs').sort();
+    assert.deepEqual(names, [...HEARTBEAT_RESOURCE_D].sort(), `Debian's heartbeat package installed at ${installed}`);
   }
 });

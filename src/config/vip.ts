@@ -79,6 +79,7 @@ function parseVip6(arg: string): VipResult {
     cidr = Number(prefix);
   }
   if (iface !== undefined && iface !== '' && !IFACE.test(iface)) return { ok: false, error: `"${iface}" is not a valid interface name` };
+  if (/^::ffff:/i.test(ip) || written.includes('.')) return { ok: false, error: `${written} is an IPv4 address written as IPv6: write it as IPv4 (IPaddr::${written.replace(/^.*:/, '')})` };
   if (/^fe80:/i.test(ip) && !iface) return { ok: false, error: `${ip} is link-local: name the interface, e.g. ${ip}/64/eth0` };
   return { ok: true, vip: { ip, family: 6, cidr, iface: iface || null, broadcast: null, gateway: null } };
 }

@@ -100,6 +100,7 @@ test('IPv6 addresses: IPv6addr and IPaddr2 take them (with their own "::"), IPad
   assert.deepEqual(parseVip('2001:DB8::10/64/eth0', [6]), { ok: true, vip: { ip: '2001:db8::10', family: 6, cidr: 64, iface: 'eth0', broadcast: null, gateway: null } });
   assert.match(JSON.stringify(parseVip('2001:db8::10/129', [6])), /1\.\.128/);
   assert.match(JSON.stringify(parseVip('fe80::10/64', [6])), /link-local: name the interface/);
+  assert.match(JSON.stringify(parseVip('::ffff:10.0.0.1', [6])), /an IPv4 address written as IPv6: write it as IPv4 \(IPaddr::10\.0\.0\.1\)/);
   const r = load('IPv6addr::2001:db8::10/64/eth0 IPaddr2::2001:db8::11 IPaddr2::10.0.0.12/24');
   assert.ok(r.ok, r.text);
   assert.deepEqual(r.specs.map((s) => [s.raw, s.args, s.agent]), [

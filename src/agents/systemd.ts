@@ -14,7 +14,8 @@ const HELD = new Set(['active', 'activating', 'reloading']);
 
 export async function runSystemd(spec: UnitSpec, action: AgentAction, ctx: AgentContext): Promise<AgentCall> {
   const { unit } = spec.agent;
-  const argv = action === 'status' ? ['systemctl', 'is-active', unit] : ['systemctl', '--no-ask-password', action, unit];
+  // `--`: whatever the unit is called, it is never read as an option.
+  const argv = action === 'status' ? ['systemctl', 'is-active', '--', unit] : ['systemctl', '--no-ask-password', action, '--', unit];
   const line = argv.join(' ');
   ctx.log(action === 'status' ? 'debug' : 'info', `Running ${line}`, 'ResourceManager');
   const r = await runProcess(argv, { timeoutMs: ctx.timeoutMs, killGraceMs: ctx.killGraceMs, env: baseEnv() });
@@ -39,7 +40,7 @@ export async function runSystemd(spec: UnitSpec, action: AgentAction, ctx: Agent
 
 /** The unit's own words on its failure: `Result=exit-code, ExecMainStatus=1, ActiveState=failed`. */
 async function unitReason(unit: string, ctx: AgentContext): Promise<string | null> {
-  const r = await runProcess(['systemctl', 'show', '--property=Result,ExecMainStatus,ActiveState,SubState,LoadState', unit], {
+  const r = await runProcess(['systemctl', 'show', '--property=Result,ExecMainStatus,ActiveState,SubState,LoadState', '--', unit], {
     timeoutMs: Math.min(ctx.timeoutMs, 5000),
     env: baseEnv(),
   });

@@ -27,8 +27,8 @@ export interface ResourceRoots {
 
 const BUILTIN = new Set(['IPaddr', 'IPaddr2', 'IPv6addr']);
 const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
-/** systemd's unit name characters; a name without a type suffix is a .service. */
-const UNIT = /^[A-Za-z0-9:_.\\@-]{1,255}$/;
+/** systemd's unit name characters (never a leading "-": it would read as an option); a name without a type suffix is a .service. */
+const UNIT = /^[A-Za-z0-9:_.\\@][A-Za-z0-9:_.\\@-]{0,254}$/;
 const UNIT_TYPES = /\.(service|socket|target|mount|timer|path|swap|slice|scope|device|automount)$/;
 
 export function parseResource(written: string, roots: ResourceRoots, file: string, line: number, issues: IssueList): ResourceSpec | null {

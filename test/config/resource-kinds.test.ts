@@ -89,6 +89,7 @@ test('systemd units: systemd:NAME is NAME.service; a typed name is kept; argumen
     { kind: 'systemd', unit: 'nginx.service' },
     { kind: 'systemd', unit: 'backup.timer' },
   ]);
+  assert.match(load('systemd:-H').text, /"systemd:-H" is not a systemd unit/);
   const bad = load('systemd:nginx::reload');
   assert.match(bad.text, /haresources:1: error: "systemd:nginx::reload" is not a systemd unit — write systemd:NAME/);
 });

@@ -75,10 +75,10 @@ test('systemd:UNIT resources in a systemd container: started and stopped through
     await waitUntil('hbd to start hts-demo.service', async () => (await state('hts-demo.service')) === 'active', 60_000, dump);
     await waitUntil('the failed start of hts-broken to be logged', async () => /hts-broken\.service failed \(exit code 1\): Result=exit-code/.test(await c.journal()), 60_000, dump);
     const journal = await c.journal();
-    assert.match(journal, /Running systemctl --no-ask-password start hts-demo\.service/);
-    assert.match(journal, /systemctl --no-ask-password start hts-broken\.service failed \(exit code 1\): Result=exit-code, ExecMainStatus=3, ActiveState=failed/);
+    assert.match(journal, /Running systemctl --no-ask-password start -- hts-demo\.service/);
+    assert.match(journal, /systemctl --no-ask-password start -- hts-broken\.service failed \(exit code 1\): Result=exit-code, ExecMainStatus=3, ActiveState=failed/);
     // The failed group was rolled back: its stop ran, and the unit is not left active.
-    await waitUntil('the rollback of hts-broken', async () => /Running systemctl --no-ask-password stop hts-broken\.service/.test(await c.journal()), 30_000, dump);
+    await waitUntil('the rollback of hts-broken', async () => /Running systemctl --no-ask-password stop -- hts-broken\.service/.test(await c.journal()), 30_000, dump);
     assert.notEqual(await state('hts-broken.service'), 'active');
     assert.equal(await state('hts-demo.service'), 'active', 'the other group keeps running');
 

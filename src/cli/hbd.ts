@@ -51,7 +51,8 @@ const USAGE = `usage: hbd [options]
                             ha.cf http_listen; port 0 picks a free port and logs it)
   --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
                             (seconds, or with ms/s; default as shown): a call running longer
-                            is killed with its process group and counts as failed
+                            is killed with its process group and counts as failed;
+                            OCF agents default to their meta-data's timeouts instead
   --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
                             http_token_file; must be mode 600)
 `;

@@ -154,7 +154,7 @@ function finish(provider: string, type: string, params: [string, string][], inst
   if (!meta.ok) return { ok: true, spec, warnings: [`${provider}/${type}: parameters not checked: ${meta.error}`] };
   const { start, stop, monitor } = meta.meta.timeouts;
   spec.timeouts = { ...(start ? { start } : {}), ...(stop ? { stop } : {}), ...(monitor ? { monitor } : {}) };
-  const problems = checkParams(params, meta.meta.params, `${provider}/${type}`);
+  const problems = checkParams(params, meta.meta.params, `${provider}/${type}`, form);
   // A classic name's wrapper let the agent refuse what it lacked; direct forms are checked strictly.
   const strict = form !== 'classic';
   const errors = strict ? problems : problems.filter((p) => p.kind === 'unknown');
@@ -170,7 +170,9 @@ function metaFor(path: string, roots: OcfRoots): MetaResult | undefined {
   return hit;
 }
 
-function checkParams(params: [string, string][], known: { name: string; required: boolean }[], agent: string): { kind: 'unknown' | 'missing'; text: string }[] {
+function checkParams(params: [string, string][], known: { name: string; required: boolean }[], agent: string, form: OcfAgentSpec['form']): { kind: 'unknown' | 'missing'; text: string }[] {
+  const fix = (name: string): string =>
+    form === 'direct' ? ` — add ::${name}=VALUE` : form === 'instance-file' ? ` — add a line ${name}=VALUE to the instance file` : ' (the agent may refuse to start without it)';
   const names = known.map((k) => k.name);
   const out: { kind: 'unknown' | 'missing'; text: string }[] = [];
   for (const [k] of params) {
@@ -179,7 +181,7 @@ function checkParams(params: [string, string][], known: { name: string; required
     out.push({ kind: 'unknown', text: `${agent} has no parameter "${k}"${guess ? `; did you mean "${guess}"?` : ` (its parameters: ${names.join(', ') || 'none'})`}` });
   }
   for (const k of known) {
-    if (k.required && !params.some(([p, v]) => p === k.name && v !== '')) out.push({ kind: 'missing', text: `${agent} requires the parameter "${k.name}"` });
+    if (k.required && !params.some(([p, v]) => p === k.name && v !== '')) out.push({ kind: 'missing', text: `${agent} requires the parameter "${k.name}"${fix(k.name)}` });
   }
   return out;
 }

@@ -110,7 +110,7 @@ test('what an OCF agent is given: OCF_ROOT, the instance, OCF_RESKEY_*, the time
     const env2 = readFileSync(`${out}.monitor`, 'utf8');
     assert.match(env2, /^OCF_CHECK_LEVEL=0$/m);
     // A required parameter left out is refused by check-config, with the agent's words.
-    assert.throws(() => specs('ocf:acme:probe::size=1', root), /haresources:1: error: ocf:acme:probe::size=1: acme\/probe requires the parameter "color"/);
+    assert.throws(() => specs('ocf:acme:probe::size=1', root), /haresources:1: error: ocf:acme:probe::size=1: acme\/probe requires the parameter "color" — add ::color=VALUE/);
   } finally {
     delete process.env[secret];
     await dir.remove();

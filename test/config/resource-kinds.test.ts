@@ -170,7 +170,7 @@ test("every classic resource.d name passes check-config with its usage line's ar
   // Filesystem without its fstype: Heartbeat's wrapper allowed it; the agent's meta-data calls it required.
   const noType = load('Filesystem::/dev/sda1::/data1');
   assert.ok(noType.ok, noType.text);
-  assert.match(noType.text, /warning: Filesystem::\/dev\/sda1::\/data1: heartbeat\/Filesystem requires the parameter "fstype"/);
+  assert.match(noType.text, /warning: Filesystem::\/dev\/sda1::\/data1: heartbeat\/Filesystem requires the parameter "fstype" \(the agent may refuse to start without it\)/);
 });
 
 test('a script of the same name in resource.d still wins over the mapped OCF agent', (t) => {
@@ -194,7 +194,7 @@ test('ocf:PROVIDER:TYPE::name=value: checked against meta-data, with a did-you-m
   ]);
   assert.deepEqual(ip?.kind === 'ocf' && ip.ocf.params, [['ip', '2001:db8::5'], ['cidr_netmask', '64']]);
   assert.match(load('ocf:heartbeat:Dummy::stat=/run/x').text, /haresources:1: error: ocf:heartbeat:Dummy::stat=\/run\/x: heartbeat\/Dummy has no parameter "stat"; did you mean "state"\?/);
-  assert.match(load('ocf:heartbeat:Filesystem::device=/dev/sda1').text, /error: .*heartbeat\/Filesystem requires the parameter "directory"; heartbeat\/Filesystem requires the parameter "fstype"/);
+  assert.match(load('ocf:heartbeat:Filesystem::device=/dev/sda1').text, /error: .*heartbeat\/Filesystem requires the parameter "directory" — add ::directory=VALUE; heartbeat\/Filesystem requires the parameter "fstype" — add ::fstype=VALUE/);
   assert.match(load('ocf:heartbeat:NoSuchAgent').text, /error: ocf:heartbeat:NoSuchAgent: ocf:heartbeat:NoSuchAgent is an OCF agent, which is not installed/);
   assert.match(load('ocf:heartbeat').text, /is not an OCF agent name — write ocf:PROVIDER:TYPE/);
   assert.match(load('ocf:heartbeat:Dummy::state').text, /"state" is not name=value/);

@@ -1,6 +1,7 @@
 // What `ip -json addr show` says about this host, and where a virtual IP belongs on it.
 // Pure functions: the commands themselves are run by ipaddr.ts.
 import type { VipSpec } from '../config/types.js';
+import { isIPv6 } from 'node:net';
 import { ipv4ToInt, sameSubnet, sameSubnet6 } from '../config/vip.js';
 
 export interface IpAddress {
@@ -40,7 +41,7 @@ export function parseIpAddrJson(stdout: string): IpLink[] {
 const inet = (link: IpLink): IpAddress[] => link.addr_info.filter((a) => a.family === 'inet');
 const ofFamily = (link: IpLink, family: 4 | 6): IpAddress[] => link.addr_info.filter((a) => a.family === (family === 6 ? 'inet6' : 'inet'));
 /** IPv6 addresses compare as numbers: `ip` prints them shortened, a config may not. */
-const sameIp = (a: string, b: string): boolean => a === b || (a.includes(':') && b.includes(':') && sameSubnet6(a, b, 128));
+const sameIp = (a: string, b: string): boolean => a === b || (typeof a === 'string' && isIPv6(a) && isIPv6(b) && sameSubnet6(a, b, 128));
 
 /**
  * Where the virtual IP is configured, if anywhere: only on `iface` when one is named, and
@@ -100,7 +101,7 @@ export function placeVip(links: IpLink[], vip: VipSpec, agent: string): Placemen
   const hint = vip.gateway ?? vip.ip;
   const v6 = vip.family === 6;
   const inet = (link: IpLink): IpAddress[] => ofFamily(link, vip.family).filter((a) => !v6 || !/^fe80:/i.test(a.local) || /^fe80:/i.test(vip.ip));
-  const inSubnet = (a: IpAddress): boolean => !sameIp(a.local, vip.ip) && (v6 ? sameSubnet6(a.local, hint, a.prefixlen) : sameSubnet(a.local, hint, a.prefixlen));
+  const inSubnet = (a: IpAddress): boolean => !sameIp(a.local, vip.ip) && (v6 ? isIPv6(a.local) && sameSubnet6(a.local, hint, a.prefixlen) : sameSubnet(a.local, hint, a.prefixlen));
   const describe = (ls: IpLink[]): string => (v6 ? ls.flatMap((l) => inet(l).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).join(', ') || 'none' : describeSubnets(ls));
   const example = `${agent}::${vip.ip}/${vip.cidr ?? (v6 ? 64 : 24)}/IFACE`;
 

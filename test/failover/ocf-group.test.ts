@@ -1,5 +1,6 @@
 // Resource groups of real OCF agents (Debian's resource-agents) on a namespace LAN, driven by
-// real hbd daemons: a VIP, a file system on a loop device and a Dummy service fail over and
+// real hbd daemons: a VIP, a file system on a loop device and a Dummy service fail over (stop,
+// kill -9) and
 // back; a start returning an OCF error is rolled back and named; an IPv6 VIP follows its
 // group after kill -9 of the owner's hbd, removed by the address guard and announced to the
 // client by unsolicited neighbour advertisements.
@@ -92,6 +93,16 @@ test('IPaddr2 + Filesystem (loop device) + ocf:heartbeat:Dummy fail over and bac
         assert.ok(seenBy(c, 'primary', state));
         assert.deepEqual(await c.holders(VIP), ['primary']);
         await c.waitFor('the client to see primary', async () => (await c.curl(VIP))?.startsWith('Droplet: primary,'), 5000);
+      });
+      await step("kill -9 of primary's hbd: secondary mounts the disk; Dummy's state on it says it runs, so it is not started twice", async () => {
+        await c.waitArpQuiet('primary');
+        const killedAt = await c.kill9('primary');
+        await c.waitStable('secondary owns the group', { 0: 'secondary' }, 30_000);
+        assert.equal(mountedAt(c, 'secondary', mnt), loop);
+        assert.deepEqual(await c.holders(VIP), ['secondary'], 'the guard removed the VIP from primary');
+        // The state file was never removed (primary did not stop): the monitor answers 0.
+        assert.ok(c.firstLog('secondary', /Resource ocf:heartbeat:Dummy::state=\S+ is already running/, killedAt), 'monitor said running: no second start');
+        t.diagnostic(`group on secondary ${Math.round(wall() - killedAt)} ms after kill -9 of primary's hbd`);
       });
     });
   } finally {

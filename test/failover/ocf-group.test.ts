@@ -1,7 +1,6 @@
 // Resource groups of real OCF agents (Debian's resource-agents) on a namespace LAN, driven by
 // real hbd daemons: a VIP, a file system on a loop device and a Dummy service fail over (stop,
-// kill -9) and
-// back; a start returning an OCF error is rolled back and named; an IPv6 VIP follows its
+// kill -9) and back; a start returning an OCF error is rolled back and named; an IPv6 VIP follows its
 // group after kill -9 of the owner's hbd, removed by the address guard and announced to the
 // client by unsolicited neighbour advertisements.
 import { test } from 'node:test';

@@ -19,6 +19,8 @@ function describeAgent(a: ResourceSpec['agent']): string {
   switch (a.kind) {
     case 'builtin':
       return `built-in ${a.id}`;
+    case 'cloud':
+      return `built-in ${a.cloud.kind}${a.cloud.secretFile ? `, secret file ${a.cloud.secretFile}` : ''}`;
     case 'missing':
       return 'MISSING';
     case 'resource.d':

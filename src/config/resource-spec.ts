@@ -2,14 +2,16 @@
 // looked it up and extended where Heartbeat relied on files a heartbeat-ts host lacks:
 //   1. a bare IPv4 address is short for IPaddr::address (Heartbeat's canonname);
 //   2. `ocf:PROVIDER:TYPE::name=value...` is an OCF agent, `systemd:UNIT` a systemd unit;
-//   3. IPaddr, IPaddr2, IPv6addr are built in;
+//   3. IPaddr, IPaddr2, IPv6addr and the cloud IP agents (cloud.ts) are built in;
 //   4. a script of that name in resource.d (the user's own wins over everything below);
 //   5. `OCF::type::instance` and Heartbeat's other resource.d names run the OCF agents of
 //      resource-agents directly (ocf-names.ts, ocf-spec.ts);
 //   6. an init script in the init directories, in order (/etc/init.d, then /etc/rc.d).
 import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { isIPv6 } from 'node:net';
+import { isCloudIpKind, parseCloudIp, type CloudIpKind } from './cloud.js';
+import { readCloudSecretSync } from './cloud-secret.js';
 import type { IssueList } from './issues.js';
 import { CLASSIC_NAMES } from './ocf-names.js';
 import { classicOcf, directOcf, instanceFileOcf, type OcfParse, type OcfRoots } from './ocf-spec.js';
@@ -43,6 +45,7 @@ export function parseResource(written: string, roots: ResourceRoots, file: strin
     return null;
   }
   if (BUILTIN.has(name)) return builtin(word, name as 'IPaddr' | 'IPaddr2' | 'IPv6addr', args, file, line, issues);
+  if (isCloudIpKind(name)) return cloud(word, name, args, file, line, issues);
   const script = findScript(roots.resourceD, name, 'resource.d', file, line, issues);
   if (script !== undefined) return script && { raw: word, name, args, agent: script };
   if (name === 'OCF') return ocf(word, name, args, instanceFileOcf(args, roots.ocf), file, line, issues);
@@ -71,6 +74,21 @@ function builtin(word: string, name: 'IPaddr' | 'IPaddr2' | 'IPv6addr', args: st
     return null;
   }
   return { raw: word, name, args: [arg], agent: { kind: 'builtin', id: name } };
+}
+
+function cloud(word: string, name: CloudIpKind, args: string[], file: string, line: number, issues: IssueList): ResourceSpec | null {
+  const c = parseCloudIp(name, args, dirname(file));
+  if (!c.ok) {
+    issues.error(file, line, c.error);
+    return null;
+  }
+  // The secret is checked now, as authkeys is: a node whose token file others can read or
+  // change must not start, and check-config says so before a takeover would fail.
+  if (c.spec.secretFile) {
+    const s = readCloudSecretSync(c.spec.secretFile, c.spec.provider);
+    if (!s.ok) issues.error(file, line, `${word}: ${c.spec.provider === 'aws' ? 'credentials' : 'token'} file ${c.spec.secretFile} ${s.problem}`);
+  }
+  return { raw: word, name, args, agent: { kind: 'cloud', cloud: c.spec } };
 }
 
 function ocf(word: string, name: string, args: string[], r: OcfParse, file: string, line: number, issues: IssueList): ResourceSpec | null {

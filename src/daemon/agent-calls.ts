@@ -35,17 +35,24 @@ export interface CallOutcome {
 export class AgentCalls {
   constructor(private readonly host: AgentCallsHost) {}
 
-  /** Runs `action` of `spec`; `done` always follows, once. */
+  /**
+   * Runs `action` of `spec`; `done` always follows, once. A `monitor` (resource monitoring's
+   * check of a running resource) is the agent's status call.
+   */
   run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void): void {
     const h = this.host;
-    const timeoutMs = this.timeoutFor(spec, action);
+    const agentAction = action === 'monitor' ? 'status' : action;
+    const timeoutMs = this.timeoutFor(spec, agentAction);
     const started = h.now();
-    runResource(spec, action, this.context(timeoutMs))
+    runResource(spec, agentAction, this.context(timeoutMs))
       .then((call) => {
         h.view.agentCall(spec.raw, action, h.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           const code = `exit code ${call.exitCode ?? call.signal}${call.exitName ? ` (${call.exitName})` : ''}`;
           h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : code}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
+        } else if (action === 'monitor' && !call.running) {
+          // A status probe is logged at debug only; a failed check is news: its command, code and output.
+          h.log.warn(`monitor: ${call.argv.join(' ')} says ${spec.raw} is not running: exit code ${call.exitCode ?? call.signal}${call.exitName ? ` (${call.exitName})` : ''}${call.output.trim() ? `; output: ${call.output.trim().slice(0, 500)}` : ''}`);
         }
         done({ ok: call.ok, ...(call.running !== undefined ? { running: call.running } : {}), ...(call.address ? { address: call.address } : {}) });
       })
@@ -56,7 +63,7 @@ export class AgentCalls {
   }
 
   /** An OCF agent's own timeout (its meta-data's) unless the operator gave hbd one. */
-  timeoutFor(spec: ResourceSpec, action: AgentAction): number {
+  timeoutFor(spec: ResourceSpec, action: Exclude<AgentAction, 'monitor'>): number {
     const h = this.host;
     if (spec.agent.kind !== 'ocf' || h.timeoutsGiven) return h.timeouts[action];
     return spec.agent.ocf.timeouts[action === 'status' ? 'monitor' : action] ?? h.timeouts[action];
@@ -73,6 +80,7 @@ export class AgentCalls {
       // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
       logging: { ...config.ha, logfacility: effectiveLogFacility(config.ha) },
       log: (level, message, tag) => h.logAt(level, message, tag),
+      apiCall: (r) => h.view.cloudApiCall(r),
     };
   }
 

@@ -2,11 +2,12 @@
 // clock, one timer, child processes for agents, the logs, the address guard. Which packets are
 // news, what to send and when to wake are the runtime's; everything else is decided in core/.
 import { performance } from 'node:perf_hooks';
-import { DEFAULT_OCF_ROOT, loadConfig, type LoadOptions } from '../config/load.js';
-import { fetchMetaData } from '../agents/index.js';
+import { loadConfig, type LoadOptions } from '../config/load.js';
+import { loadWithoutBlocking } from './reload-config.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -20,6 +21,7 @@ import { shellChanges, shellRefusals } from './reload.js';
 import { PacketIntake } from './packets.js';
 import { AddressGuard } from './guard.js';
 import { GroupAddresses } from './group-addresses.js';
+import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -68,6 +70,8 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
+  /** ha.cf's respawn programs (read at start; a reload leaves them be). */
+  readonly respawner: Respawner;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -105,6 +109,7 @@ export class Daemon {
       view: this.view,
       now: () => this.now(),
     });
+    this.respawner = new Respawner(config.ha.respawn.filter((r) => r.kind === 'program'), this.log);
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
     this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
@@ -152,6 +157,7 @@ export class Daemon {
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+    this.respawner.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -171,7 +177,7 @@ export class Daemon {
       nodes: ha.nodes,
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), monitors: monitorsOf(g, ha.ext.monitors) })),
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
@@ -184,8 +190,8 @@ export class Daemon {
     return { node: this.opts.nodeName, uuid: id.uuid, generation: id.generation, deadtimeMs: config.ha.deadtimeMs, partDigests: config.partDigests };
   }
 
-  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
-  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>): void {
+  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover, hbctl clear. */
+  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' }>): void {
     this.runtime.command(event, this.now());
   }
 
@@ -270,30 +276,20 @@ export class Daemon {
   private runAgent(call: AgentCall): void {
     const spec = this.groupSpecs.get(call.groupId)?.resources[call.resource];
     if (!spec) return;
-    this.agents.run(spec, call.action, (outcome) => {
-      // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
-      if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
-      this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
-    });
+    const run = () =>
+      this.agents.run(spec, call.action, (outcome) => {
+        // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
+        if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
+        this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
+      });
+    if (call.action === 'stop') void this.addresses.stopping(call.groupId, call.resource).then(run);
+    else run();
   }
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */
   shutdown(): void {
     this.log.info(`Heartbeat shutdown in progress. (${process.pid})`);
     this.dispatch({ kind: 'shutdown' });
-  }
-
-  /**
-   * The configuration read while heartbeats go on: OCF agents' meta-data known from before is
-   * used as is; an agent not read yet (a new one, or upgraded) is read in a child process we
-   * do not wait on synchronously, then the files are loaded once more with it.
-   */
-  private async loadWithoutBlocking(): Promise<ReturnType<typeof loadConfig>> {
-    const first = loadConfig({ ...this.opts, ocfMeta: 'cached' });
-    if (first.unreadMeta.length === 0) return first;
-    const root = this.opts.roots?.ocfRoot ?? DEFAULT_OCF_ROOT;
-    await Promise.all(first.unreadMeta.map((path) => fetchMetaData(path, root)));
-    return loadConfig({ ...this.opts, ocfMeta: 'cached' });
   }
 
   /**
@@ -309,7 +305,7 @@ export class Daemon {
   }
 
   private async reloadNow(): Promise<void> {
-    const r = await this.loadWithoutBlocking();
+    const r = await loadWithoutBlocking(this.opts);
     this.log.reopen();
     if (!r.ok) {
       for (const e of r.errors) this.log.error(`reload: ${formatIssue(e)}`);
@@ -371,7 +367,7 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -382,7 +378,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.exitResolve?.();
   }
 

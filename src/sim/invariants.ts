@@ -8,6 +8,7 @@ import type { Violation } from './statements.js';
 import { TwoNodeSafety } from './two-node.js';
 import { FailbackStability } from './failback-stability.js';
 import { ReloadViews } from './reload-views.js';
+import { MonitorChecks } from './monitor-checks.js';
 
 export { INVARIANTS, type InvariantName, type Violation } from './statements.js';
 
@@ -36,6 +37,7 @@ export class Checker {
   private readonly majority: number;
   private readonly reloads: ReloadViews;
   private readonly related: number[][];
+  readonly monitor: MonitorChecks;
 
   constructor(private readonly w: World) {
     const { config } = w.schedule;
@@ -53,6 +55,7 @@ export class Checker {
     this.sequence = config.groups.map(() => []);
     this.reloads = new ReloadViews(w);
     this.related = this.reloads.related;
+    this.monitor = new MonitorChecks(w, (i, g, until) => (this.holdUntil[i]![g] = Math.max(this.holdUntil[i]![g]!, until)), (what) => this.note(what));
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
   }
 
@@ -80,11 +83,13 @@ export class Checker {
       this.stopTrouble[n.idx]![g] = false;
       this.holdUntil[n.idx]![g] = -Infinity;
     }
+    this.monitor.reset(n);
     this.refreshAll();
   }
 
   onDown(n: SimNode): void {
     for (let g = 0; g < this.G; g++) this.phase[n.idx]![g] = null;
+    this.monitor.reset(n);
     this.refreshAll();
   }
 
@@ -128,6 +133,7 @@ export class Checker {
 
   onCallStart(n: SimNode, call: Call): void {
     const g = call.global;
+    this.monitor.onCallStart(n, call);
     if (call.action === 'stop' && call.outcome !== 'ok') this.stopTrouble[n.idx]![g] = true;
     if (call.action !== 'start' || !this.quorum) return;
     for (const y of this.w.nodes) {
@@ -152,6 +158,7 @@ export class Checker {
 
   onCallDone(n: SimNode, call: Call, ok: boolean): void {
     const g = call.global;
+    this.monitor.onCallDone(n, call, ok);
     if (call.action === 'stop' && !ok) this.stopTrouble[n.idx]![g] = true;
     if (call.action === 'start' && !ok) {
       const hold = this.w.schedule.config.tuning.failedStartHoldMs ?? 60_000;
@@ -161,6 +168,7 @@ export class Checker {
 
   afterStep(n: SimNode, effects: NodeEffect[]): void {
     if (!n.state) return;
+    this.monitor.afterStep(n, effects);
     const local = n.state.ownership.local;
     const changed: number[] = [];
     // A group that stopped and started again within this one step was not owned in between.
@@ -197,7 +205,7 @@ export class Checker {
       const g = n.globalOf[l]!;
       const res = n.res[g]!;
       const want = p === 'running';
-      if (res.some((r) => r !== want)) {
+      if (res.some((r, i) => r !== want && !(want && this.monitor.isDead(n.idx, g, i)))) {
         this.w.fail({
           invariant: 'half-started',
           message: `${n.name}: "${this.gid(g)}" is ${p} but its resources are [${res.map((r) => (r ? 'running' : 'stopped')).join(', ')}]`,

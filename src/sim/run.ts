@@ -84,6 +84,7 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.faultWindowMs) parts.push(`--window ${opts.faultWindowMs[0]},${opts.faultWindowMs[1]}`);
   if (opts.maxFaults !== undefined) parts.push(`--max-faults ${opts.maxFaults}`);
   if (opts.reloads !== undefined) parts.push(`--reloads ${Math.round(opts.reloads * 100)}`);
+  if (opts.monitors !== undefined) parts.push(`--monitors ${Math.round(opts.monitors * 100)}`);
   if (reduction) {
     parts.push(`--keep ${reduction.keep.length ? reduction.keep.join(',') : 'none'}`);
     if (reduction.untilMs !== undefined) parts.push(`--until ${reduction.untilMs}`);

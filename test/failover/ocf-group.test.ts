@@ -2,7 +2,8 @@
 // real hbd daemons: a VIP, a file system on a loop device and a Dummy service fail over (stop,
 // kill -9) and back; a start returning an OCF error is rolled back and named; an IPv6 VIP follows its
 // group after kill -9 of the owner's hbd, removed by the address guard and announced to the
-// client by unsolicited neighbour advertisements.
+// client by unsolicited neighbour advertisements; a monitored OCF resource found stopped by its
+// own monitor is restarted in place.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -157,4 +158,32 @@ test('an IPv6 VIP (IPv6addr) after kill -9 of its owner: the guard removes it, t
       t.diagnostic(`IPv6 VIP on secondary ${Math.round(tookAt - killedAt)} ms after kill -9 (deadtime 10 s); the client's entry moved within ${Math.round(wall() - tookAt)} ms more`);
     },
   );
+});
+
+test("a monitored OCF resource whose monitor answers OCF_NOT_RUNNING is restarted in place, the code named in the log", async (t) => {
+  const skip = await skipReason();
+  if (skip) return t.skip(skip);
+  const dir = mkdtempSync(join(tmpdir(), 'ocf-mon-'));
+  try {
+    const state = join(dir, 'dummy.state');
+    const dummy = `ocf:heartbeat:Dummy::state=${state}`;
+    await withCluster(
+      { haresources: `primary IPaddr2::${VIP}/24/eth0 ${dummy}`, subnet: SUBNET, label: 'ocf', web: false, extraHaCf: `monitor ${dummy} interval=300ms failures=2 restarts=1 window=60s keepout=forever` },
+      async (c) => {
+        c.startAll();
+        await c.waitStable('primary owns the group', { 0: 'primary' });
+        assert.ok(existsSync(state));
+        // Behind hbd's back: Dummy's monitor now answers 7 (OCF_NOT_RUNNING).
+        const removedAt = wall();
+        rmSync(state);
+        await c.waitFor('primary to start Dummy again', () => c.firstLog('primary', /Running ocf:heartbeat:Dummy \(state=\S+\) start/, removedAt), 10_000);
+        await c.waitFor('the state file back', async () => existsSync(state), 5000);
+        assert.ok(c.firstLog('primary', /monitor: .*Dummy monitor says ocf:heartbeat:Dummy::state=\S+ is not running: exit code 7 \(OCF_NOT_RUNNING\)/, removedAt), 'the failed check is logged with the code\'s name');
+        assert.deepEqual(await c.holders(VIP), ['primary'], 'restarted in place: the group stayed on primary');
+        assert.equal((await c.status('primary')).groups[0]?.owner, 'primary');
+      },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -44,6 +44,13 @@ TESTS=(
   mmdebstrap        # a Debian 13 image for the package test's containers (downloads from Debian)
   systemd-container # systemd-nspawn: those containers boot a real systemd as PID 1
   lintian           # the .deb is checked against Debian policy (test/package/lintian.test.ts)
+  resource-agents   # the real OCF agents behind Heartbeat's resource.d names and ocf:...
+                    # resources (test/config/resource-kinds, test/agents/ocf*), and send_ua,
+                    # the unsolicited neighbour advertisements of IPv6 virtual IPs
+  kmod              # modprobe: resource-agents' Filesystem checks for it before mounting
+  e2fsprogs         # mkfs.ext4 for the loop-device file system Filesystem mounts in tests
+  mount             # losetup: that loop device
+  iptables          # what resource-agents' portblock runs
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

@@ -2,6 +2,8 @@
 import type { ResourceSpec } from '../config/types.js';
 import { IpAddrAgent } from './ipaddr.js';
 import { runScript } from './run.js';
+import { runOcf } from './ocf.js';
+import { runSystemd } from './systemd.js';
 import { CloudIpAgent } from './cloud/agent.js';
 import type { AgentAction, AgentCall, AgentContext } from './types.js';
 
@@ -10,6 +12,7 @@ export { judgeStatusOutput, scriptArgv } from './run.js';
 export { scriptEnv } from './env.js';
 export { IpAddrAgent, ARP_DEFAULTS, systemCommands, type CommandRunner, type CommandOutcome, type ArpSettings } from './ipaddr.js';
 export { OUTPUT_LIMIT_BYTES } from './process.js';
+export { ocfCodeName, ocfEnv, fetchMetaData } from './ocf.js';
 export { CloudIpAgent, type CloudAgentDeps } from './cloud/agent.js';
 export type { ApiCallRecord, CloudFailure } from './cloud/http.js';
 
@@ -34,6 +37,10 @@ export async function runResource(
     case 'resource.d':
     case 'init.d':
       return runScript({ ...spec, agent }, action, ctx);
+    case 'ocf':
+      return runOcf({ ...spec, agent }, action, ctx);
+    case 'systemd':
+      return runSystemd({ ...spec, agent }, action, ctx);
     case 'missing': {
       // ResourceManager's words, then where we looked, so the fix is obvious.
       const output = `Cannot locate resource script ${spec.name} (looked for an executable ${agent.searched.join(' or ')})`;

@@ -1,6 +1,9 @@
-// Built-in IPaddr and IPaddr2: a virtual IP as an `IF:N`-labelled secondary address, announced
-// by gratuitous ARP. Both take `ip[/cidr[/iface[/broadcast]]]` and behave the same here; they
-// differ only in how many ARPs Heartbeat's agents send (see ARP_DEFAULTS).
+// Built-in IPaddr, IPaddr2 and IPv6addr: a virtual IP as an `IF:N`-labelled secondary address,
+// announced by gratuitous ARP; an IPv6 one added without duplicate address detection (it is
+// ours the moment we add it: waiting for DAD would delay the takeover by a second or more)
+// and announced by unsolicited neighbour advertisements. IPaddr and IPaddr2 take
+// `ip[/cidr[/iface[/broadcast]]]` and behave the same for IPv4; they differ only in how many
+// ARPs Heartbeat's agents send (see ARP_DEFAULTS). IPv6addr and IPaddr2 take `ip6[/prefix[/iface]]`.
 import type { ResourceSpec } from '../config/types.js';
 import { parseVip } from '../config/vip.js';
 import { arpCapable, findAddress, parseIpAddrJson, placeVip, type IpLink } from './iproute.js';
@@ -9,7 +12,16 @@ import { runProcess, spawnBackground, type BackgroundOutcome, type BackgroundPro
 import type { AgentAction, AgentCall, AgentContext, HeldAddress } from './types.js';
 import { performance } from 'node:perf_hooks';
 
-export type IpAddrId = 'IPaddr' | 'IPaddr2';
+export type IpAddrId = 'IPaddr' | 'IPaddr2' | 'IPv6addr';
+
+/** The address families each built-in takes. */
+const FAMILIES: Record<IpAddrId, readonly (4 | 6)[]> = { IPaddr: [4], IPaddr2: [4, 6], IPv6addr: [6] };
+
+/**
+ * resource-agents' sender of unsolicited neighbour advertisements (what its IPaddr2 and
+ * IPv6addr run for IPv6): `send_ua -i MS -c COUNT ADDRESS PREFIX IFACE`.
+ */
+export const SEND_UA = '/usr/libexec/heartbeat/send_ua';
 
 export interface CommandOutcome {
   exitCode: number | null;
@@ -63,6 +75,7 @@ export interface ArpSettings {
 export const ARP_DEFAULTS: Record<IpAddrId, ArpSettings> = {
   IPaddr: { count: 10, intervalS: 0.5 },
   IPaddr2: { count: 5, intervalS: 0.2 },
+  IPv6addr: { count: 5, intervalS: 0.2 },
 };
 
 /** What the resource.d wrappers print for the OCF outcome (ResourceManager greps status for it). */
@@ -156,7 +169,7 @@ export class IpAddrAgent {
 
     try {
       if (spec.args.length !== 1) throw new Failure(`expects one argument ip[/cidr[/iface[/broadcast]]], got ${spec.args.length} in "${spec.raw}"`);
-      const parsed = parseVip(spec.args[0] ?? '');
+      const parsed = parseVip(spec.args[0] ?? '', FAMILIES[id]);
       if (!parsed.ok) throw new Failure(`${parsed.error} in "${spec.raw}"`);
       const vip = parsed.vip;
       const links = await this.readLinks(action, ctx);
@@ -193,13 +206,13 @@ export class IpAddrAgent {
       const placed = placeVip(links, vip, id);
       if (!placed.ok) throw new Failure(placed.error);
       const { link, cidr, label, broadcast } = placed.placement;
-      if (!label) say('warn', `no free ${link.ifname}:N label (name too long): adding ${vip.ip} without one`);
-      const add = ['ip', 'addr', 'add', `${vip.ip}/${cidr}`, ...(broadcast ? ['broadcast', broadcast] : []), 'dev', link.ifname, ...(label ? ['label', label] : [])];
+      if (!label && vip.family === 4) say('warn', `no free ${link.ifname}:N label (name too long): adding ${vip.ip} without one`);
+      const add = ['ip', 'addr', 'add', `${vip.ip}/${cidr}`, ...(broadcast ? ['broadcast', broadcast] : []), 'dev', link.ifname, ...(label ? ['label', label] : []), ...(vip.family === 6 ? ['nodad'] : [])];
       say('info', add.join(' '));
       const r = await this.commands.run(add, { timeoutMs: ctx.timeoutMs });
       if (r.exitCode !== 0 && !/already assigned|File exists/i.test(r.output)) throw new Failure(`${add.join(' ')} failed: ${explain(r)}`, r.timedOut);
-      if (arpCapable(link)) await this.announce(id, vip.ip, link, ctx);
-      else say('debug', `no gratuitous ARP on ${link.ifname} (no ARP on this device)`);
+      if (arpCapable(link)) await this.announce(id, vip.ip, cidr, link, ctx);
+      else say('debug', `no gratuitous ARP or neighbour advertisement on ${link.ifname} (no ARP on this device)`);
       say('info', SAY.success);
       return finish(true, { address: { ip: vip.ip, prefix: cidr, dev: link.ifname } });
     } catch (err) {
@@ -232,12 +245,12 @@ export class IpAddrAgent {
    * the LAN may still point at the other node's MAC. False when it is not configured here.
    */
   async reannounce(spec: BuiltinSpec, ctx: AgentContext): Promise<boolean> {
-    const parsed = parseVip(spec.args[0] ?? '');
+    const parsed = parseVip(spec.args[0] ?? '', FAMILIES[spec.agent.id]);
     if (!parsed.ok) return false;
     try {
       const here = findAddress(await this.links(ctx), parsed.vip.ip, parsed.vip.iface);
       if (!here || !arpCapable(here.link)) return false;
-      await this.announce(spec.agent.id, parsed.vip.ip, here.link, ctx);
+      await this.announce(spec.agent.id, parsed.vip.ip, here.addr.prefixlen, here.link, ctx);
       return true;
     } catch (err) {
       if (!(err instanceof Failure)) throw err;
@@ -270,18 +283,20 @@ export class IpAddrAgent {
    * Starts the gratuitous ARP burst and returns as soon as the first arping runs: the burst
    * lasts seconds, and a takeover must not wait for it. A failure is logged when it ends.
    */
-  private async announce(id: IpAddrId, ip: string, link: IpLink, ctx: AgentContext): Promise<void> {
+  private async announce(id: IpAddrId, ip: string, prefix: number, link: IpLink, ctx: AgentContext): Promise<void> {
     const { count, intervalS } = this.arp[id];
     this.arps.get(ip)?.kill();
-    const argv = ['arping', '-U', '-c', '1', '-I', link.ifname, ip];
+    // One announcement per process, paced by our timer (see ARP_DEFAULTS), for IPv6 too.
+    const argv = ip.includes(':') ? [SEND_UA, '-i', '0', '-c', '1', ip, String(prefix), link.ifname] : ['arping', '-U', '-c', '1', '-I', link.ifname, ip];
     ctx.log('info', `${id}: ${argv.join(' ')} (${count} times, every ${Math.round(intervalS * 1000)} ms)`, id);
     const p = new ArpBurst(this.commands, argv, count, intervalS * 1000);
     this.arps.set(ip, p);
     void p.exited.then((o) => {
       if (this.arps.get(ip) === p) this.arps.delete(ip);
       if (o.killed || (o.exitCode === 0 && !o.spawnError)) return;
-      const why = o.spawnError ? `${o.spawnError.code ?? o.spawnError.message} (is iputils-arping installed?)` : o.signal ? `signal ${o.signal}` : `rc=${o.exitCode}`;
-      ctx.log('error', `${id}: Could not send gratuitous arps for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`, id);
+      const v6 = ip.includes(':');
+      const why = o.spawnError ? `${o.spawnError.code ?? o.spawnError.message} (is ${v6 ? 'resource-agents' : 'iputils-arping'} installed?)` : o.signal ? `signal ${o.signal}` : `rc=${o.exitCode}`;
+      ctx.log('error', `${id}: Could not send ${v6 ? 'unsolicited neighbour advertisements' : 'gratuitous arps'} for ${ip} on ${link.ifname}: ${why}${o.output.trim() ? `: ${o.output.trim()}` : ''}`, id);
     });
     await p.spawned;
   }

@@ -1,7 +1,8 @@
 // What `ip -json addr show` says about this host, and where a virtual IP belongs on it.
 // Pure functions: the commands themselves are run by ipaddr.ts.
 import type { VipSpec } from '../config/types.js';
-import { ipv4ToInt, sameSubnet } from '../config/vip.js';
+import { isIPv6 } from 'node:net';
+import { ipv4ToInt, sameSubnet, sameSubnet6 } from '../config/vip.js';
 
 export interface IpAddress {
   family: string;
@@ -38,6 +39,9 @@ export function parseIpAddrJson(stdout: string): IpLink[] {
 }
 
 const inet = (link: IpLink): IpAddress[] => link.addr_info.filter((a) => a.family === 'inet');
+const ofFamily = (link: IpLink, family: 4 | 6): IpAddress[] => link.addr_info.filter((a) => a.family === (family === 6 ? 'inet6' : 'inet'));
+/** IPv6 addresses compare as numbers: `ip` prints them shortened, a config may not. */
+const sameIp = (a: string, b: string): boolean => a === b || (typeof a === 'string' && isIPv6(a) && isIPv6(b) && sameSubnet6(a, b, 128));
 
 /**
  * Where the virtual IP is configured, if anywhere: only on `iface` when one is named, and
@@ -47,7 +51,7 @@ const inet = (link: IpLink): IpAddress[] => link.addr_info.filter((a) => a.famil
 export function findAddress(links: IpLink[], ip: string, iface: string | null): { link: IpLink; addr: IpAddress } | null {
   for (const link of links) {
     if (iface ? link.ifname !== iface : isLoopback(link)) continue;
-    const addr = inet(link).find((a) => a.local === ip);
+    const addr = ofFamily(link, ip.includes(':') ? 6 : 4).find((a) => sameIp(a.local, ip));
     if (addr) return { link, addr };
   }
   return null;
@@ -95,8 +99,11 @@ export type PlacementResult = { ok: true; placement: Placement } | { ok: false; 
  */
 export function placeVip(links: IpLink[], vip: VipSpec, agent: string): PlacementResult {
   const hint = vip.gateway ?? vip.ip;
-  const inSubnet = (a: IpAddress): boolean => a.local !== vip.ip && sameSubnet(a.local, hint, a.prefixlen);
-  const example = `${agent}::${vip.ip}/${vip.cidr ?? 24}/IFACE`;
+  const v6 = vip.family === 6;
+  const inet = (link: IpLink): IpAddress[] => ofFamily(link, vip.family).filter((a) => !v6 || !/^fe80:/i.test(a.local) || /^fe80:/i.test(vip.ip));
+  const inSubnet = (a: IpAddress): boolean => !sameIp(a.local, vip.ip) && (v6 ? isIPv6(a.local) && sameSubnet6(a.local, hint, a.prefixlen) : sameSubnet(a.local, hint, a.prefixlen));
+  const describe = (ls: IpLink[]): string => (v6 ? ls.flatMap((l) => inet(l).map((a) => `${l.ifname} ${a.local}/${a.prefixlen}`)).join(', ') || 'none' : describeSubnets(ls));
+  const example = `${agent}::${vip.ip}/${vip.cidr ?? (v6 ? 64 : 24)}/IFACE`;
 
   let link: IpLink | undefined;
   let cidr = vip.cidr;
@@ -108,7 +115,7 @@ export function placeVip(links: IpLink[], vip: VipSpec, agent: string): Placemen
     if (cidr === null) {
       const own = inet(link).find(inSubnet);
       if (!own) {
-        return { ok: false, error: `cannot tell the prefix length of ${vip.ip} on ${vip.iface}: no address of ${vip.iface} is on its subnet (${describeSubnets([link])}); give it as ${agent}::${vip.ip}/24/${vip.iface}` };
+        return { ok: false, error: `cannot tell the prefix length of ${vip.ip} on ${vip.iface}: no address of ${vip.iface} is on its subnet (${describe([link])}); give it as ${agent}::${vip.ip}/${v6 ? 64 : 24}/${vip.iface}` };
       }
       cidr = own.prefixlen;
     }
@@ -121,12 +128,13 @@ export function placeVip(links: IpLink[], vip: VipSpec, agent: string): Placemen
     }
     if (!best) {
       const what = vip.gateway ? `${vip.ip} (gateway ${vip.gateway})` : vip.ip;
-      return { ok: false, error: `no interface for ${what}: it is on none of this host's subnets (${describeSubnets(links)}); name the interface: ${example}` };
+      return { ok: false, error: `no interface for ${what}: it is on none of this host's subnets (${describe(links)}); name the interface: ${example}` };
     }
     link = best.link;
     cidr = cidr ?? best.addr.prefixlen;
   }
-  return { ok: true, placement: { link, cidr, label: freeLabel(link), broadcast: vip.broadcast } };
+  // Labels (eth0:0) exist for IPv4 addresses only.
+  return { ok: true, placement: { link, cidr, label: v6 ? null : freeLabel(link), broadcast: vip.broadcast } };
 }
 
 function isLoopback(link: IpLink): boolean {

@@ -14,10 +14,10 @@ export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
 export type AgentLog = (level: LogLevel, message: string, tag?: AgentLogTag) => void;
 
 /**
- * ResourceManager runs scripts; IPaddr and IPaddr2 are Heartbeat's resource.d wrappers; the
- * cloud IP agents tag their lines with their own names.
+ * ResourceManager runs scripts (and OCF agents, units); IPaddr, IPaddr2, IPv6addr are
+ * Heartbeat's resource.d wrappers; the cloud IP agents tag their lines with their own names.
  */
-export type AgentLogTag = 'ResourceManager' | 'IPaddr' | 'IPaddr2' | CloudIpKind;
+export type AgentLogTag = 'ResourceManager' | 'IPaddr' | 'IPaddr2' | 'IPv6addr' | CloudIpKind;
 
 /** The outcome of one resource action. */
 export interface AgentCall {
@@ -28,6 +28,8 @@ export interface AgentCall {
   argv: string[];
   /** null when the process never ran or was ended by a signal. */
   exitCode: number | null;
+  /** What the exit code means, where the agent kind names its codes (OCF_ERR_GENERIC, a unit's Result=). */
+  exitName?: string;
   signal: string | null;
   timedOut: boolean;
   /** stdout and stderr as they came, bounded (see OUTPUT_LIMIT_BYTES). */

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // hbctl: the operator's command. Only commands that work are listed.
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
+import { DEFAULT_INIT_DIRS, loadConfig } from '../config/load.js';
+import { validateAllSync } from '../config/ocf-validate.js';
+import type { ClusterConfig } from '../config/types.js';
 import { formatIssue } from '../config/issues.js';
 import { redactKeys } from '../config/authkeys.js';
 import { summarize } from './summary.js';
@@ -16,8 +18,10 @@ import { versionLine } from './version.js';
 const USAGE = `usage: hbctl <command> [options]
 
 commands:
-  check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR] [--node NAME] [--json]
-      Validate ha.cf, authkeys and haresources; print a summary (exit 0) or every error (exit 1).
+  check-config [--config-dir DIR] [--resource-dir DIR] [--init-dir DIR[:DIR...]] [--node NAME] [--json] [--validate]
+      Validate ha.cf, authkeys and haresources (OCF agents' parameters against their meta-data);
+      print a summary (exit 0) or every error (exit 1). --validate also runs each OCF agent's
+      validate-all here, with its parameters.
   status [--json] [--socket PATH]
       Show the cluster as the local hbd sees it: nodes, links, resource groups, recent transitions.
       Uses the read-only status socket next to PATH when PATH itself may not be opened.
@@ -75,6 +79,7 @@ function checkConfig(args: string[]): number {
         'init-dir': { type: 'string' },
         node: { type: 'string' },
         json: { type: 'boolean', default: false },
+        validate: { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -93,14 +98,29 @@ function checkConfig(args: string[]): number {
     process.stdout.write(`${JSON.stringify(shown, null, 2)}\n`);
     return result.ok ? 0 : 1;
   }
-  for (const w of result.warnings) process.stderr.write(`${formatIssue(w)}\n`);
+  for (const w of [...result.notes, ...result.warnings]) process.stderr.write(`${formatIssue(w)}\n`);
   if (!result.ok) {
     for (const e of result.errors) process.stderr.write(`${formatIssue(e)}\n`);
     process.stderr.write(`\n${result.errors.length} error(s): configuration not valid.\n`);
     return 1;
   }
-  process.stdout.write(`${summarize(result.config)}\n`);
-  return 0;
+  process.stdout.write(`${summarize(result.config, values['init-dir'] ? values['init-dir'].split(':').filter(Boolean) : DEFAULT_INIT_DIRS)}\n`);
+  return values.validate ? validateOcf(result.config) : 0;
+}
+
+/** Each OCF resource's validate-all on this node; exit 1 when one fails. */
+function validateOcf(cfg: ClusterConfig): number {
+  let failed = 0;
+  for (const g of cfg.groups) {
+    for (const r of g.resources) {
+      if (r.agent.kind !== 'ocf') continue;
+      const v = validateAllSync(r.agent.ocf);
+      if (!v.ok) failed++;
+      (v.ok ? process.stdout : process.stderr).write(`${g.file}:${g.line}: ${v.ok ? 'ok' : 'error'}: ${r.raw}: ${v.text}\n`);
+    }
+  }
+  if (failed > 0) process.stderr.write(`\n${failed} OCF resource(s) failed validate-all on this node.\n`);
+  return failed > 0 ? 1 : 0;
 }
 
 async function control(command: 'status' | 'standby' | 'takeover' | 'clear', args: string[]): Promise<number> {

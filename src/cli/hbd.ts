@@ -33,7 +33,8 @@ const USAGE = `usage: hbd [options]
   -V, --version             print the version and exit
   --config-dir DIR          where ha.cf, authkeys, haresources are (default /etc/ha.d)
   --resource-dir DIR        resource.d scripts (default CONFIG-DIR/resource.d)
-  --init-dir DIR            init scripts (default /etc/init.d)
+  --init-dir DIR[:DIR...]   init script directories, searched in order
+                            (default /etc/init.d:/etc/rc.d)
   --node NAME               this node's name (default: uname -n)
   --state-dir DIR           generation and uuid (default /var/lib/heartbeat-ts)
   --control-socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET}); a read-only
@@ -51,7 +52,8 @@ const USAGE = `usage: hbd [options]
                             ha.cf http_listen; port 0 picks a free port and logs it)
   --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
                             (seconds, or with ms/s; default as shown): a call running longer
-                            is killed with its process group and counts as failed
+                            is killed with its process group and counts as failed;
+                            OCF agents default to their meta-data's timeouts instead
   --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
                             http_token_file; must be mode 600)
 `;
@@ -106,7 +108,7 @@ function main(argv: string[]): number | Promise<number> {
 
   if (values.test) {
     const r = loadConfig({ configDir, roots, nodeName });
-    for (const w of r.warnings) process.stderr.write(`${JOURNAL ? '<4>' : ''}${formatIssue(w)}\n`);
+    for (const w of [...r.notes, ...r.warnings]) process.stderr.write(`${JOURNAL ? '<4>' : ''}${formatIssue(w)}\n`);
     if (!r.ok) {
       for (const e of r.errors) process.stderr.write(`${JOURNAL ? '<3>' : ''}${formatIssue(e)}\n`);
       return 1;
@@ -270,6 +272,7 @@ async function runForeground(
     nodeName,
     stateDir: String(values['state-dir']),
     agentTimeoutMs,
+    agentTimeoutsGiven: values['agent-timeout'] !== undefined,
     foreground: process.env.HBD_DAEMONISED !== '1',
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),

@@ -1,6 +1,6 @@
 // The readable summary `hbctl check-config` prints for a valid configuration.
 import { formatDuration } from '../config/duration.js';
-import type { ClusterConfig, Medium } from '../config/types.js';
+import type { ClusterConfig, Medium, ResourceSpec } from '../config/types.js';
 
 function describeMedium(m: Medium, port: number): string {
   switch (m.kind) {
@@ -15,7 +15,30 @@ function describeMedium(m: Medium, port: number): string {
   }
 }
 
-export function summarize(cfg: ClusterConfig): string {
+function describeAgent(a: ResourceSpec['agent']): string {
+  switch (a.kind) {
+    case 'builtin':
+      return `built-in ${a.id}`;
+    case 'cloud':
+      return `built-in ${a.cloud.kind}${a.cloud.secretFile ? `, secret file ${a.cloud.secretFile}` : ''}`;
+    case 'missing':
+      return 'MISSING';
+    case 'resource.d':
+      return `resource.d script ${a.path}`;
+    case 'init.d':
+      return `init script ${a.path}`;
+    case 'systemd':
+      return `systemd unit ${a.unit}`;
+    case 'ocf': {
+      const t = a.ocf.timeouts;
+      const times = t.start || t.stop || t.monitor ? `; timeouts start ${t.start ?? '-'} stop ${t.stop ?? '-'} monitor ${t.monitor ?? '-'} ms` : '';
+      const params = a.ocf.params.map(([k, v]) => `${k}=${v}`).join(' ');
+      return `OCF agent ${a.ocf.path}${params ? ` with ${params}` : ''}${times}`;
+    }
+  }
+}
+
+export function summarize(cfg: ClusterConfig, initDirs?: readonly string[]): string {
   const { ha } = cfg;
   const out: string[] = [];
   out.push(`Configuration in ${cfg.dir} is valid.`);
@@ -29,12 +52,12 @@ export function summarize(cfg: ClusterConfig): string {
   out.push(`UDP port:       ${ha.udpport}`);
   out.push(`auto_failback:  ${ha.autoFailback}`);
   out.push(`Signing:        key ${cfg.auth.active.index} (${cfg.auth.active.method}); ${cfg.auth.keys.length} key(s) accepted`);
-  out.push(`Resource groups (${cfg.groups.length}):`);
+  if (initDirs) out.push(`Init scripts:   searched in ${initDirs.join(', ')} (after resource.d)`);
+  out.push(`Resource groups (${cfg.groups.length}):${cfg.groups.length === 0 ? ' none: membership only' : ''}`);
   for (const g of cfg.groups) {
     out.push(`  preferred node ${g.preferredNode}:`);
     g.resources.forEach((r, i) => {
-      const how =
-        r.agent.kind === 'builtin' ? `built-in ${r.agent.id}` : r.agent.kind === 'cloud' ? `built-in ${r.agent.cloud.kind}${r.agent.cloud.secretFile ? `, secret file ${r.agent.cloud.secretFile}` : ''}` : r.agent.kind === 'missing' ? 'MISSING' : r.agent.path;
+      const how = describeAgent(r.agent);
       const args = r.args.length ? ` args [${r.args.join(', ')}]` : '';
       out.push(`    ${i + 1}. ${r.name}${args}  (${how})`);
     });

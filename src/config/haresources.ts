@@ -1,23 +1,11 @@
 // haresources: one resource group per line, "preferred-node resource resource::arg ...",
-// backslash continuation and # comments, as Heartbeat's ResourceManager reads it.
-// A bare name is looked up in resource.d first, then init.d, like Heartbeat does.
-import { accessSync, constants, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { isCloudIpKind, parseCloudIp } from './cloud.js';
-import { readCloudSecretSync } from './cloud-secret.js';
+// backslash continuation and # comments, as Heartbeat's ResourceManager reads it. What each
+// resource word names (a built-in, a script, an OCF agent, a unit) is resource-spec.ts's job.
 import { IssueList, splitConfigLines } from './issues.js';
-import { parseVip } from './vip.js';
+import { parseResource, type ResourceRoots } from './resource-spec.js';
 import type { ResourceGroup, ResourceSpec } from './types.js';
 
-export interface ResourceRoots {
-  /** Heartbeat's /etc/ha.d/resource.d */
-  resourceD: string;
-  /** /etc/init.d */
-  initD: string;
-}
-
-const BUILTIN = new Set(['IPaddr', 'IPaddr2']);
-const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/;
+export type { ResourceRoots } from './resource-spec.js';
 
 export function parseHaresources(
   text: string,
@@ -28,6 +16,12 @@ export function parseHaresources(
 ): ResourceGroup[] {
   const lines = splitConfigLines(text, file, issues);
   if (!lines) return [];
+  if (lines.every((l) => l.replace(/#.*$/, '').replace(/\\\s*$/, '').trim() === '')) {
+    // Heartbeat accepts it: the nodes form a membership and run no resources (a cluster used
+    // only for its membership, or a node still being set up).
+    issues.info(file, 0, 'lists no resource groups: membership only, no resources will be run');
+    return [];
+  }
   const groups: ResourceGroup[] = [];
   const seenResources = new Map<string, number>();
 
@@ -75,68 +69,4 @@ export function parseHaresources(
     groups.push({ id: [known, ...resources.map((r) => r.raw)].join(' '), preferredNode: known, resources, file, line });
   }
   return groups;
-}
-
-function parseResource(written: string, roots: ResourceRoots, file: string, line: number, issues: IssueList): ResourceSpec | null {
-  // Heartbeat's canonname: a bare address is short for IPaddr::address.
-  const word = /^\d+\.\d+\.\d+\.\d+(\/.*)?$/.test(written) ? `IPaddr::${written}` : written;
-  const [name = '', ...args] = word.split('::');
-  if (!NAME.test(name)) {
-    issues.error(file, line, `"${word.slice(0, 60)}" is not a resource name (letters, digits, _ . + -)`);
-    return null;
-  }
-  if (BUILTIN.has(name)) {
-    const arg = args[0] ?? '';
-    if (!arg) {
-      issues.error(file, line, `${name} needs the virtual IP — write "${name}::10.0.0.10" or "${name}::10.0.0.10/24/eth0"`);
-      return null;
-    }
-    const vip = parseVip(arg);
-    if (!vip.ok) {
-      issues.error(file, line, `${word}: ${vip.error}`);
-      return null;
-    }
-    if (args.length > 1) {
-      issues.error(file, line, `${word}: ${name} takes one argument ip[/cidr[/iface[/broadcast]]]`);
-      return null;
-    }
-    return { raw: word, name, args, agent: { kind: 'builtin', id: name as 'IPaddr' | 'IPaddr2' } };
-  }
-  if (isCloudIpKind(name)) {
-    const c = parseCloudIp(name, args, dirname(file));
-    if (!c.ok) {
-      issues.error(file, line, c.error);
-      return null;
-    }
-    // The secret is checked now, as authkeys is: a node whose token file others can read or
-    // change must not start, and check-config says so before a takeover would fail.
-    if (c.spec.secretFile) {
-      const s = readCloudSecretSync(c.spec.secretFile, c.spec.provider);
-      if (!s.ok) issues.error(file, line, `${word}: ${c.spec.provider === 'aws' ? 'credentials' : 'token'} file ${c.spec.secretFile} ${s.problem}`);
-    }
-    return { raw: word, name, args, agent: { kind: 'cloud', cloud: c.spec } };
-  }
-  const candidates: { kind: 'resource.d' | 'init.d'; path: string }[] = [
-    { kind: 'resource.d', path: join(roots.resourceD, name) },
-    { kind: 'init.d', path: join(roots.initD, name) },
-  ];
-  for (const c of candidates) {
-    let isFile = false;
-    try {
-      isFile = statSync(c.path).isFile();
-    } catch {
-      continue;
-    }
-    if (!isFile) continue;
-    try {
-      accessSync(c.path, constants.X_OK);
-    } catch {
-      issues.error(file, line, `resource script ${c.path} is not executable — run "chmod +x ${c.path}"`);
-      return null;
-    }
-    return { raw: word, name, args, agent: c };
-  }
-  const searched = candidates.map((c) => c.path);
-  issues.error(file, line, `resource "${name}" not found: no executable ${searched.join(' or ')} — install the script there or fix the name`);
-  return { raw: word, name, args, agent: { kind: 'missing', searched } };
 }

@@ -13,6 +13,10 @@ export class IssueList {
     this.items.push({ severity: 'warning', file, line, message });
   }
 
+  info(file: string, line: number, message: string): void {
+    this.items.push({ severity: 'info', file, line, message });
+  }
+
   get errors(): ConfigIssue[] {
     return this.items.filter((i) => i.severity === 'error');
   }
@@ -20,11 +24,15 @@ export class IssueList {
   get warnings(): ConfigIssue[] {
     return this.items.filter((i) => i.severity === 'warning');
   }
+
+  get notes(): ConfigIssue[] {
+    return this.items.filter((i) => i.severity === 'info');
+  }
 }
 
 export function formatIssue(issue: ConfigIssue): string {
   const where = issue.line > 0 ? `${issue.file}:${issue.line}` : issue.file;
-  return `${where}: ${issue.severity === 'error' ? 'error' : 'warning'}: ${issue.message}`;
+  return `${where}: ${issue.severity}: ${issue.message}`;
 }
 
 /**

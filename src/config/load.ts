@@ -16,19 +16,32 @@ import type { ClusterConfig, ConfigIssue } from './types.js';
 export interface LoadOptions {
   /** Directory holding ha.cf, authkeys, haresources (Heartbeat: /etc/ha.d). */
   configDir: string;
-  /** Where bare resource names are looked up; defaults to CONFIGDIR/resource.d and /etc/init.d. */
-  roots?: Partial<ResourceRoots>;
+  /**
+   * Where resource names are looked up: resourceD defaults to CONFIGDIR/resource.d; initD is
+   * a `:`-separated list of init directories (default /etc/init.d:/etc/rc.d); ocfRoot is
+   * OCF_ROOT (default /usr/lib/ocf).
+   */
+  roots?: { resourceD?: string; initD?: string; ocfRoot?: string };
+  /** OCF agents' meta-data: read (default), cached only (a running daemon), or skip. */
+  ocfMeta?: 'read' | 'cached' | 'skip';
   /** This node's name; defaults to `uname -n` (os.hostname()), as Heartbeat does. */
   nodeName?: string;
 }
 
+/**
+ * `notes`: lines worth logging at info (membership only, ...). `unreadMeta`: with
+ * ocfMeta 'cached', the OCF agents whose meta-data is not known yet (not checked).
+ */
 export type LoadResult =
-  | { ok: true; config: ClusterConfig; warnings: ConfigIssue[] }
-  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[] };
+  | { ok: true; config: ClusterConfig; warnings: ConfigIssue[]; notes: ConfigIssue[]; unreadMeta: string[] }
+  | { ok: false; errors: ConfigIssue[]; warnings: ConfigIssue[]; notes: ConfigIssue[]; unreadMeta: string[] };
+
+export const DEFAULT_INIT_DIRS = ['/etc/init.d', '/etc/rc.d'];
+export const DEFAULT_OCF_ROOT = '/usr/lib/ocf';
 
 const MAX_FILE = 1024 * 1024;
 
-function readText(path: string, issues: IssueList): string | null {
+function readText(path: string, issues: IssueList, emptyOk = false): string | null {
   try {
     const st = statSync(path);
     if (!st.isFile()) {
@@ -40,7 +53,7 @@ function readText(path: string, issues: IssueList): string | null {
       return null;
     }
     const text = readFileSync(path, 'utf8');
-    if (text.trim() === '') {
+    if (text.trim() === '' && !emptyOk) {
       issues.error(path, 0, 'is empty — see the README for an example of this file');
       return null;
     }
@@ -58,9 +71,11 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const hacfPath = join(dir, 'ha.cf');
   const authPath = join(dir, 'authkeys');
   const resPath = join(dir, 'haresources');
+  const unread = new Set<string>();
   const roots: ResourceRoots = {
     resourceD: opts.roots?.resourceD ?? join(dir, 'resource.d'),
-    initD: opts.roots?.initD ?? '/etc/init.d',
+    initDirs: opts.roots?.initD ? opts.roots.initD.split(':').filter(Boolean) : DEFAULT_INIT_DIRS,
+    ocf: { root: opts.roots?.ocfRoot ?? DEFAULT_OCF_ROOT, configDir: dir, meta: opts.ocfMeta ?? 'read', unread },
   };
 
   const hacfText = readText(hacfPath, issues);
@@ -69,23 +84,33 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const authText = readAuthkeysFile(authPath, issues);
   const auth = authText !== null ? parseAuthkeys(authText, authPath, issues) : null;
 
-  const resText = readText(resPath, issues);
-  const groups = resText !== null && ha ? parseHaresources(resText, resPath, ha.nodes, roots, issues) : [];
+  // An empty haresources is valid, as in Heartbeat: a cluster for membership only.
+  const resText = readText(resPath, issues, true);
+  const groups = resText !== null && ha ? (resText.trim() === '' ? emptyHaresources(resPath, issues) : parseHaresources(resText, resPath, ha.nodes, roots, issues)) : [];
 
   if (ha && resText !== null) checkMonitorTargets(ha.ext.monitors, groups, hacfPath, issues);
   if (ha) {
     const me = opts.nodeName ?? hostname();
-    if (ha.nodes.length > 0 && !ha.nodes.some((n) => n.toLowerCase() === me.toLowerCase())) {
+    const mine = (n: string): boolean => n.toLowerCase() === me.toLowerCase();
+    if (ha.nodes.length > 0 && !ha.nodes.some(mine)) {
       issues.warn(hacfPath, 0, `this host is "${me}" (uname -n), which is not a node of ha.cf (${ha.nodes.join(', ')}) — add "node ${me}", or rename the host to its node name (hostnamectl set-hostname NAME), or start hbd with --node NAME`);
+    } else if (groups.length > 0 && !groups.some((g) => mine(g.preferredNode))) {
+      issues.info(resPath, 0, `${me} is the preferred node of no resource group: it runs others' groups only when they fail over to it`);
     }
   }
 
   const errors = issues.errors;
-  if (errors.length > 0 || !ha || !auth) return { ok: false, errors, warnings: issues.warnings };
+  const common = { warnings: issues.warnings, notes: issues.notes, unreadMeta: [...unread] };
+  if (errors.length > 0 || !ha || !auth) return { ok: false, errors, ...common };
   const partDigests = { hacf: digestHaCf(ha), authkeys: digestAuthkeys(auth), haresources: digestHaresources(groups) };
   return {
     ok: true,
     config: { dir, ha, auth, groups, digest: combineDigests(partDigests), partDigests },
-    warnings: issues.warnings,
+    ...common,
   };
+}
+
+function emptyHaresources(file: string, issues: IssueList): [] {
+  issues.info(file, 0, 'lists no resource groups: membership only, no resources will be run');
+  return [];
 }

@@ -25,8 +25,11 @@ function parseLongDuration(text: string): number | null {
 
 /** Reads one `monitor` line; errors say where and what to write. */
 export function parseMonitorLine(values: string[], file: string, line: number, issues: IssueList): MonitorLine | null {
-  const targets = values.filter((v) => !v.includes('='));
-  const opts = values.filter((v) => v.includes('='));
+  // An option is `word=value`; a resource may hold "=" too (ocf:heartbeat:Dummy::state=/x,
+  // Filesystem::...::opts=ro), but always after a ":" of its name or arguments.
+  const isOption = (v: string): boolean => /^[a-z]+=/.test(v);
+  const targets = values.filter((v) => !isOption(v));
+  const opts = values.filter(isOption);
   if (targets.length === 0) {
     issues.error(file, line, `monitor needs a resource (as haresources writes it), group:RESOURCE or all — ${USAGE}`);
     return null;

@@ -113,20 +113,44 @@ export interface ResourceSpec {
   /** The `::`-separated arguments, in order. */
   args: string[];
   /**
-   * How it is run: a built-in agent, a script in resource.d (args then action),
-   * or an init script in init.d (action only).
+   * How it is run: a built-in agent, a script in resource.d (args then action), an init
+   * script found in one of the init directories (/etc/init.d, /etc/rc.d: action only), an OCF
+   * agent (Heartbeat's classic name mapped onto it, or named directly), or a systemd unit.
    */
   agent:
-    | { kind: 'builtin'; id: 'IPaddr' | 'IPaddr2' }
+    | { kind: 'builtin'; id: 'IPaddr' | 'IPaddr2' | 'IPv6addr' }
     | { kind: 'cloud'; cloud: CloudIpSpec }
     | { kind: 'resource.d'; path: string }
     | { kind: 'init.d'; path: string }
+    | { kind: 'ocf'; ocf: OcfAgentSpec }
+    | { kind: 'systemd'; unit: string }
     | { kind: 'missing'; searched: string[] };
+}
+
+/** An OCF resource agent with its parameters, as the agents layer runs it. */
+export interface OcfAgentSpec {
+  /** `heartbeat` for every classic name; whatever `ocf:PROVIDER:TYPE` says otherwise. */
+  provider: string;
+  type: string;
+  /** The executable: OCF_ROOT/resource.d/PROVIDER/TYPE. */
+  path: string;
+  /** OCF_ROOT exported to the agent (default /usr/lib/ocf). */
+  root: string;
+  /** OCF_RESKEY_<name>=<value>, in the order written. */
+  params: [string, string][];
+  /** OCF_RESOURCE_INSTANCE: named as Heartbeat's wrapper names it (e.g. Filesystem_/dev/sda1). */
+  instance: string;
+  /** How the line named it: a classic resource.d name, `ocf:...`, or `OCF::type::instance`. */
+  form: 'classic' | 'direct' | 'instance-file';
+  /** The agent's own timeouts from its meta-data (ms), when it could be read. */
+  timeouts: { start?: number; stop?: number; monitor?: number };
 }
 
 /** The parsed shape of an IPaddr/IPaddr2 argument `ip[/cidr[/iface[/broadcast]]]`. */
 export interface VipSpec {
   ip: string;
+  /** 4 for IPv4 (IPaddr, IPaddr2), 6 for IPv6 (IPv6addr, IPaddr2). */
+  family: 4 | 6;
   /** null when not given: taken from the interface whose subnet holds the VIP. */
   cidr: number | null;
   iface: string | null;
@@ -166,7 +190,8 @@ export interface ConfigParts {
 }
 
 export interface ConfigIssue {
-  severity: 'error' | 'warning';
+  /** info: worth a line in the log, nothing to fix (an empty haresources, say). */
+  severity: 'error' | 'warning' | 'info';
   file: string;
   /** 1-based; 0 when the issue is about the file as a whole. */
   line: number;

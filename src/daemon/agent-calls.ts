@@ -15,6 +15,8 @@ export interface AgentCallsHost {
   nodeName: string;
   resourceDir: string | undefined;
   timeouts: { start: number; stop: number; status: number };
+  /** The operator set the timeouts (hbd --agent-timeout): they win over an OCF agent's own. */
+  timeoutsGiven?: boolean;
   /** The running configuration (it changes at a reload). */
   config(): ClusterConfig;
   log: DaemonLogger;
@@ -40,16 +42,17 @@ export class AgentCalls {
   run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void): void {
     const h = this.host;
     const agentAction = action === 'monitor' ? 'status' : action;
-    const timeoutMs = h.timeouts[agentAction];
+    const timeoutMs = this.timeoutFor(spec, agentAction);
     const started = h.now();
     runResource(spec, agentAction, this.context(timeoutMs))
       .then((call) => {
         h.view.agentCall(spec.raw, action, h.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
-          h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
+          const code = `exit code ${call.exitCode ?? call.signal}${call.exitName ? ` (${call.exitName})` : ''}`;
+          h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : code}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
         } else if (action === 'monitor' && !call.running) {
           // A status probe is logged at debug only; a failed check is news: its command, code and output.
-          h.log.warn(`monitor: ${call.argv.join(' ')} says ${spec.raw} is not running: exit code ${call.exitCode ?? call.signal}${call.output.trim() ? `; output: ${call.output.trim().slice(0, 500)}` : ''}`);
+          h.log.warn(`monitor: ${call.argv.join(' ')} says ${spec.raw} is not running: exit code ${call.exitCode ?? call.signal}${call.exitName ? ` (${call.exitName})` : ''}${call.output.trim() ? `; output: ${call.output.trim().slice(0, 500)}` : ''}`);
         }
         done({ ok: call.ok, ...(call.running !== undefined ? { running: call.running } : {}), ...(call.address ? { address: call.address } : {}) });
       })
@@ -57,6 +60,13 @@ export class AgentCalls {
         h.log.error(`${spec.raw} ${action}: ${(err as Error).message}`);
         done({ ok: false, running: false });
       });
+  }
+
+  /** An OCF agent's own timeout (its meta-data's) unless the operator gave hbd one. */
+  timeoutFor(spec: ResourceSpec, action: Exclude<AgentAction, 'monitor'>): number {
+    const h = this.host;
+    if (spec.agent.kind !== 'ocf' || h.timeoutsGiven) return h.timeouts[action];
+    return spec.agent.ocf.timeouts[action === 'status' ? 'monitor' : action] ?? h.timeouts[action];
   }
 
   context(timeoutMs: number): AgentContext {

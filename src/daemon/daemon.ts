@@ -3,6 +3,7 @@
 // news, what to send and when to wake are the runtime's; everything else is decided in core/.
 import { performance } from 'node:perf_hooks';
 import { loadConfig, type LoadOptions } from '../config/load.js';
+import { loadWithoutBlocking } from './reload-config.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
@@ -35,6 +36,8 @@ export interface DaemonOptions extends LoadOptions {
   foreground: boolean;
   /** Agent call timeouts. */
   agentTimeoutMs?: { start: number; stop: number; status: number };
+  /** Given by the operator: then they win over OCF agents' own timeouts (their meta-data's). */
+  agentTimeoutsGiven?: boolean;
   /** Injected for tests; default: a logger built from ha.cf. */
   logger?: DaemonLogger;
   /** Tag of the daemon's log lines (hbd --log-tag); beats ha.cf's `log_tag`. Default `heartbeat`. */
@@ -99,6 +102,7 @@ export class Daemon {
       nodeName: opts.nodeName,
       resourceDir: opts.roots?.resourceD,
       timeouts: opts.agentTimeoutMs ?? DEFAULT_AGENT_TIMEOUTS,
+      timeoutsGiven: opts.agentTimeoutsGiven ?? false,
       config: () => this.config,
       log: this.log,
       logAt: (level, text, tag) => this.logAt(level, text, tag),
@@ -118,6 +122,7 @@ export class Daemon {
     const r = loadConfig(opts);
     if (!r.ok) return { errors: [...r.errors, ...r.warnings].map(formatIssue) };
     const d = new Daemon(r.config, opts);
+    for (const n of r.notes) d.log.info(formatIssue(n));
     for (const w of r.warnings) d.log.warn(formatIssue(w));
     return { daemon: d };
   }
@@ -300,13 +305,14 @@ export class Daemon {
   }
 
   private async reloadNow(): Promise<void> {
-    const r = loadConfig(this.opts);
+    const r = await loadWithoutBlocking(this.opts);
     this.log.reopen();
     if (!r.ok) {
       for (const e of r.errors) this.log.error(`reload: ${formatIssue(e)}`);
       this.log.error('reload: configuration not valid; keeping the running configuration.');
       return;
     }
+    for (const n of r.notes) this.log.info(`reload: ${formatIssue(n)}`);
     for (const w of r.warnings) this.log.warn(`reload: ${formatIssue(w)}`);
     const next = r.config;
     if (next.digest === this.config.digest) return this.log.info('reload: configuration unchanged; log files reopened.');

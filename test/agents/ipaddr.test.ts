@@ -5,6 +5,8 @@ import { setImmediate as tick } from 'node:timers/promises';
 import { ARP_DEFAULTS, IpAddrAgent, judgeStatusOutput, runResource } from '../../src/agents/index.js';
 import { FakeNet } from '../helpers/agents-fakenet.js';
 import { builtin, recorder } from '../helpers/agents-fixtures.js';
+import { findAddress, parseIpAddrJson, placeVip } from '../../src/agents/iproute.js';
+import { parseVip } from '../../src/config/vip.js';
 
 function lan(): FakeNet {
   return FakeNet.host(['lo', '127.0.0.1/8'], ['eth0', '10.0.0.1/24'], ['eth1', '192.168.1.1/24']);
@@ -45,8 +47,8 @@ test('IPaddr sends as many announcements as its send_arp default (10), paced by 
   assert.equal(agent.pendingArp('192.168.1.50'), undefined, 'the burst is over');
 });
 
-test('the default pacing is Heartbeat send_arp\'s: IPaddr 10 x 500 ms, IPaddr2 5 x 200 ms', () => {
-  assert.deepEqual(ARP_DEFAULTS, { IPaddr: { count: 10, intervalS: 0.5 }, IPaddr2: { count: 5, intervalS: 0.2 } });
+test('the default pacing is Heartbeat send_arp\'s: IPaddr 10 x 500 ms, IPaddr2 5 x 200 ms (IPv6addr as IPaddr2)', () => {
+  assert.deepEqual(ARP_DEFAULTS, { IPaddr: { count: 10, intervalS: 0.5 }, IPaddr2: { count: 5, intervalS: 0.2 }, IPv6addr: { count: 5, intervalS: 0.2 } });
 });
 
 test('start returns while arping is still running; its later failure is logged', async () => {
@@ -205,4 +207,25 @@ test('starts are serialised, so concurrent VIPs get distinct labels', async () =
   await Promise.all(['10.0.0.100', '10.0.0.101', '10.0.0.102'].map((ip) => run(net, `IPaddr::${ip}`, 'start', agent)));
   const labels = net.changes().filter((c) => c.startsWith('ip addr add')).map((c) => c.split(' ').pop());
   assert.deepEqual(labels, ['eth0:0', 'eth0:1', 'eth0:2']);
+});
+
+test('IPv6: placed by subnet (never on a link-local address unless the VIP is one), no label, found in any spelling', () => {
+  const links = parseIpAddrJson(
+    JSON.stringify([
+      { ifname: 'lo', flags: ['LOOPBACK'], link_type: 'loopback', addr_info: [{ family: 'inet6', local: '::1', prefixlen: 128 }] },
+      { ifname: 'eth0', flags: ['UP'], addr_info: [{ family: 'inet', local: '10.0.0.1', prefixlen: 24 }, { family: 'inet6', local: 'fe80::1', prefixlen: 64 }] },
+      { ifname: 'eth1', flags: ['UP'], addr_info: [{ family: 'inet6', local: '2001:db8:1::1', prefixlen: 64 }, { family: 'inet6', local: '2001:db8:1::10', prefixlen: 64 }] },
+    ]),
+  );
+  const vip = (arg: string) => {
+    const r = parseVip(arg, [6]);
+    assert.ok(r.ok, arg);
+    return r.vip;
+  };
+  const placed = placeVip(links, vip('2001:db8:1::20'), 'IPv6addr');
+  assert.deepEqual(placed.ok && [placed.placement.link.ifname, placed.placement.cidr, placed.placement.label], ['eth1', 64, null]);
+  const nowhere = placeVip(links, vip('2001:db8:9::20'), 'IPv6addr');
+  assert.match(nowhere.ok ? '' : nowhere.error, /none of this host's subnets \(lo ::1\/128, eth1 2001:db8:1::1\/64, eth1 2001:db8:1::10\/64\); name the interface: IPv6addr::2001:db8:9::20\/64\/IFACE/);
+  assert.equal(findAddress(links, vip('2001:0DB8:0001:0:0:0:0:0010').ip, null)?.link.ifname, 'eth1');
+  assert.equal(findAddress(links, vip('::1').ip, null), null, 'never on lo unless named');
 });

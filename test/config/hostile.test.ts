@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { chownSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/load.js';
+import { formatIssue } from '../../src/config/issues.js';
 import type { ConfigIssue } from '../../src/config/types.js';
 import { textFixture } from '../helpers/config-fixture.js';
 
@@ -42,7 +43,40 @@ test('the good baseline loads', () => {
 test('empty files', () => {
   expectError({ hacf: '' }, 'ha.cf', 0, /is empty/);
   expectError({ authkeys: '' }, 'authkeys', 0, /is empty/);
-  expectError({ haresources: '\n\n' }, 'haresources', 0, /is empty/);
+});
+
+test('an empty or comment-only haresources is valid: membership only, said in an info line', () => {
+  for (const text of ['', '\n\n', '# no resources here yet\n   \n#alpha IPaddr::10.0.0.10\n']) {
+    const fx = textFixture({ hacf: GOOD_HACF, authkeys: GOOD_AUTH, haresources: text });
+    try {
+      const r = loadConfig({ configDir: fx.dir, nodeName: 'alpha' });
+      assert.ok(r.ok, JSON.stringify(r));
+      assert.deepEqual(r.config.groups, []);
+      assert.equal(r.notes.length, 1, JSON.stringify(r.notes));
+      assert.match(formatIssue(r.notes[0]!), /haresources: info: lists no resource groups: membership only/);
+    } finally {
+      fx.cleanup();
+    }
+  }
+  // A missing haresources is still an error: the file must be there, even if empty.
+  const fx = textFixture({ hacf: GOOD_HACF, authkeys: GOOD_AUTH });
+  try {
+    const r = loadConfig({ configDir: fx.dir, nodeName: 'alpha' });
+    assert.equal(r.ok, false);
+  } finally {
+    fx.cleanup();
+  }
+});
+
+test('a node that is the preferred node of no group gets an info line, not an error', () => {
+  const fx = textFixture({ hacf: GOOD_HACF, authkeys: GOOD_AUTH, haresources: GOOD_RES });
+  try {
+    const r = loadConfig({ configDir: fx.dir, nodeName: 'beta' });
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.match(r.notes.map(formatIssue).join('\n'), /info: beta is the preferred node of no resource group/);
+  } finally {
+    fx.cleanup();
+  }
 });
 
 test('binary garbage', () => {

@@ -2,7 +2,7 @@
 // a wrong line gets, each with file:line and what to write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig, type LoadResult } from '../../src/config/load.js';
 import { monitorsOf } from '../../src/config/monitor.js';
@@ -95,4 +95,15 @@ test('respawn of a relative program is an error; of ipfail or mgmtd a warning (n
   assert.ok(r.ok);
   assert.equal(r.config.ha.respawn[0]?.kind, 'ipfail');
   assert.ok(r.warnings.some((w) => /"respawn" is understood but not acted on/.test(w.message)));
+});
+
+test('a monitor target may hold "=" (an ocf: resource with parameters): only word=value is a setting', (t) => {
+  if (!existsSync('/usr/lib/ocf/resource.d/heartbeat/Dummy')) {
+    if (process.env.CI === 'true') throw new Error('CI=true but resource-agents is not installed');
+    return t.skip('resource-agents not installed');
+  }
+  const dummy = 'ocf:heartbeat:Dummy::state=/run/hbt-monitor-test.state';
+  const r = load(`monitor ${dummy} interval=500ms\n`, `alpha IPaddr::10.0.0.10/24/eth0 ${dummy}\n`);
+  assert.ok(r.ok, errors(r).join('\n'));
+  assert.deepEqual(monitorsOf(r.config.groups[0]!, r.config.ha.ext.monitors).map((m) => [m.resource, m.intervalMs]), [[1, 500]]);
 });

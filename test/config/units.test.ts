@@ -16,15 +16,15 @@ test('times: seconds by default, fractions, ms/s/us suffixes', () => {
 });
 
 test('IPaddr arguments: ip, /cidr, /netmask, /iface, /broadcast and the IP/gateway form', () => {
-  assert.deepEqual(parseVip('10.0.0.5'), { ok: true, vip: { ip: '10.0.0.5', cidr: null, iface: null, broadcast: null, gateway: null } });
+  assert.deepEqual(parseVip('10.0.0.5'), { ok: true, vip: { ip: '10.0.0.5', family: 4, cidr: null, iface: null, broadcast: null, gateway: null } });
   assert.deepEqual(parseVip('10.0.0.5/24/eth0/10.0.0.255'), {
     ok: true,
-    vip: { ip: '10.0.0.5', cidr: 24, iface: 'eth0', broadcast: '10.0.0.255', gateway: null },
+    vip: { ip: '10.0.0.5', family: 4, cidr: 24, iface: 'eth0', broadcast: '10.0.0.255', gateway: null },
   });
-  assert.deepEqual(parseVip('10.0.0.5/255.255.254.0'), { ok: true, vip: { ip: '10.0.0.5', cidr: 23, iface: null, broadcast: null, gateway: null } });
+  assert.deepEqual(parseVip('10.0.0.5/255.255.254.0'), { ok: true, vip: { ip: '10.0.0.5', family: 4, cidr: 23, iface: null, broadcast: null, gateway: null } });
   assert.deepEqual(parseVip('100.200.230.1/100.200.230.6'), {
     ok: true,
-    vip: { ip: '100.200.230.1', cidr: null, iface: null, broadcast: null, gateway: '100.200.230.6' },
+    vip: { ip: '100.200.230.1', family: 4, cidr: null, iface: null, broadcast: null, gateway: '100.200.230.6' },
   });
   assert.equal(parseVip('10.0.0.5/33').ok, false);
   assert.equal(parseVip('10.0.0.5/24/eth0/x').ok, false);

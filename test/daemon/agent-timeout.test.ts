@@ -1,11 +1,13 @@
 // hbd --agent-timeout: a hung start script is killed at its timeout (not the 60 s default)
-// and counted failed; bad values are refused before anything starts.
+// and counted failed; bad values are refused before anything starts; OCF agents' own timeouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAgentTimeouts } from '../../src/cli/agent-timeouts.js';
+import { AgentCalls, type AgentCallsHost } from '../../src/daemon/agent-calls.js';
+import type { ResourceSpec } from '../../src/config/types.js';
 import { HBD, LocalCluster } from '../helpers/local-cluster.js';
 
 const DEFAULTS = { start: 60_000, stop: 60_000, status: 20_000 };
@@ -41,4 +43,22 @@ test('a start script that hangs is killed at --agent-timeout and the start count
   } finally {
     await c.cleanup();
   }
+});
+
+test("an OCF agent's calls default to its meta-data timeouts; --agent-timeout, when given, wins", () => {
+  const ocf: ResourceSpec = {
+    raw: 'ocf:heartbeat:Dummy',
+    name: 'ocf:heartbeat:Dummy',
+    args: [],
+    agent: {
+      kind: 'ocf',
+      ocf: { provider: 'heartbeat', type: 'Dummy', path: '/x', root: '/usr/lib/ocf', params: [], instance: 'Dummy', form: 'direct', timeouts: { start: 7000, monitor: 9000 } },
+    },
+  };
+  const script: ResourceSpec = { raw: 'svc', name: 'svc', args: [], agent: { kind: 'init.d', path: '/etc/init.d/svc' } };
+  const calls = (timeoutsGiven: boolean) => new AgentCalls({ timeouts: DEFAULTS, timeoutsGiven } as unknown as AgentCallsHost);
+  const own = calls(false);
+  assert.deepEqual(['start', 'stop', 'status'].map((a) => own.timeoutFor(ocf, a as 'start')), [7000, 60_000, 9000], 'stop has none of its own: the default');
+  assert.equal(own.timeoutFor(script, 'start'), 60_000);
+  assert.equal(calls(true).timeoutFor(ocf, 'start'), 60_000);
 });

@@ -11,7 +11,7 @@ import { IssueList } from '../../src/config/issues.js';
 import type { AgentCall, AgentContext } from '../../src/agents/index.js';
 import type { Logger } from '../../src/lib/logger.js';
 
-const group = parseHaresources('primary DigitalOceanIP::203.0.113.10\n', 'haresources', ['primary', 'secondary'], { resourceD: '/nonexistent', initD: '/nonexistent' }, new IssueList())[0]!;
+const group = parseHaresources('primary DigitalOceanIP::203.0.113.10\n', 'haresources', ['primary', 'secondary'], { resourceD: '/nonexistent', initDirs: [], ocf: { root: '/nonexistent', configDir: '/nonexistent', meta: 'skip', unread: new Set() } }, new IssueList())[0]!;
 
 function world() {
   const lines: string[] = [];

@@ -97,3 +97,18 @@ test('hbd -t validates only; hbd refuses to start on an invalid configuration', 
     await c.cleanup();
   }
 });
+
+test('a membership-only cluster (an empty or comment-only haresources, as Heartbeat accepts) starts and forms', async () => {
+  const nodes = ['alpha', 'bravo', 'charlie'];
+  const c = new LocalCluster({ nodes, haresources: '# membership only: no resource groups\n', keepalive: '100ms', warntime: '400ms', deadtime: '1', initdead: '3' });
+  try {
+    c.startAll();
+    for (const n of nodes) await c.waitFor(`${n} to see every peer active`, () => c.allActive(n));
+    for (const n of nodes) {
+      assert.ok(c.firstLog(n, /haresources: info: lists no resource groups: membership only/), `${n} says why it runs no resources`);
+      assert.deepEqual((await c.status(n)).groups, []);
+    }
+  } finally {
+    await c.cleanup();
+  }
+});

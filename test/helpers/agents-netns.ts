@@ -24,12 +24,17 @@ export class AgentRunner {
     child.stderr?.on('data', (d: Buffer) => (this.stderr += d.toString()));
   }
 
-  static start(lan: Lan, host: string, arp: Partial<Record<'IPaddr' | 'IPaddr2', ArpSettings>> = {}): AgentRunner {
+  static start(lan: Lan, host: string, arp: Partial<Record<'IPaddr' | 'IPaddr2' | 'IPv6addr', ArpSettings>> = {}): AgentRunner {
     const script = fromRoot('dist/test/helpers/agents-runner.js');
     const child = lan.spawnIn(host, [process.execPath, script], {
       env: { ...process.env, HBT_AGENTS_RUNNER: '1', HBT_AGENTS_ARP: JSON.stringify(arp) },
     });
     return new AgentRunner(child);
+  }
+
+  /** The runner's PID: its mount namespace (`ip netns exec` makes one) is where a Filesystem agent mounts. */
+  get pid(): number {
+    return this.child.pid ?? 0;
   }
 
   /** The next line matching `pred` (including ones already received when `past`). */
@@ -71,6 +76,20 @@ export interface NsAddress {
   local: string;
   prefixlen: number;
   label: string;
+}
+
+/** Every IPv6 address configured in a namespace, with its flags (nodad, tentative...). */
+export async function nsAddresses6(ns: string): Promise<{ ifname: string; local: string; prefixlen: number; flags: string[] }[]> {
+  const { stdout } = await inNs(ns, ['ip', '-json', '-6', 'addr', 'show']);
+  const links = JSON.parse(stdout) as { ifname: string; addr_info: Record<string, unknown>[] }[];
+  return links.flatMap((l) =>
+    l.addr_info.map((a) => ({
+      ifname: l.ifname,
+      local: String(a.local),
+      prefixlen: Number(a.prefixlen),
+      flags: Object.keys(a).filter((k) => a[k] === true),
+    })),
+  );
 }
 
 /** Every IPv4 address configured in a namespace. */

@@ -4,6 +4,7 @@
 import { createInterface } from 'node:readline';
 import { performance } from 'node:perf_hooks';
 import type { ResourceSpec } from '../../src/config/types.js';
+import { parseVip } from '../../src/config/vip.js';
 import { IpAddrAgent, runResource, type AgentAction, type ArpSettings } from '../../src/agents/index.js';
 
 export interface RunnerRequest {
@@ -29,8 +30,14 @@ export type RunnerLine =
   | { type: 'arp-exit'; ip: string; at: number; exitCode: number | null; killed: boolean }
   | { type: 'error'; message: string };
 
+/** The address as the agent keys its announcements (an IPv6 one in the spelling `ip` prints). */
+function ipOf(spec: ResourceSpec): string {
+  const r = parseVip(spec.args[0] ?? '', [4, 6]);
+  return r.ok ? r.vip.ip : '';
+}
+
 function main(): void {
-  const arp = JSON.parse(process.env.HBT_AGENTS_ARP ?? '{}') as Partial<Record<'IPaddr' | 'IPaddr2', ArpSettings>>;
+  const arp = JSON.parse(process.env.HBT_AGENTS_ARP ?? '{}') as Partial<Record<'IPaddr' | 'IPaddr2' | 'IPv6addr', ArpSettings>>;
   const agent = new IpAddrAgent(undefined, arp);
   const emit = (line: RunnerLine): void => void process.stdout.write(`${JSON.stringify(line)}\n`);
   let chain: Promise<void> = Promise.resolve();
@@ -46,7 +53,7 @@ function main(): void {
       log: (level, message) => (replied ? emit({ type: 'log', level, message }) : logs.push({ level, message })),
     });
     const resolvedAt = performance.now();
-    const ip = req.spec.agent.kind === 'builtin' ? (req.spec.args[0] ?? '').split('/')[0] ?? '' : '';
+    const ip = req.spec.agent.kind === 'builtin' ? ipOf(req.spec) : '';
     const arping = ip ? agent.pendingArp(ip) : undefined;
     replied = true;
     emit({ type: 'reply', id: req.id, call, logs, resolvedAt, arpRunning: !!arping?.running(), arpPid: arping?.pid ?? null });

@@ -302,6 +302,12 @@ export class NsCluster {
     return !!p && alive(p);
   }
 
+  /** The PID of the node's running hbd (its /proc/PID/mounts: what its agents mounted), or null. */
+  hbdPid(node: string): number | null {
+    const p = this.hbd.get(node);
+    return p?.pid && alive(p) ? p.pid : null;
+  }
+
   /** kill -9 of the node's hbd, by PID; returns the wall time of the kill, after it exited. */
   async kill9(node: string): Promise<number> {
     const p = this.hbd.get(node);

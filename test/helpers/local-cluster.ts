@@ -26,7 +26,7 @@ export interface ClusterOptions {
   deadtime?: string;
   initdead?: string;
   autoFailback?: 'on' | 'off';
-  /** haresources text; default: none (membership only). */
+  /** haresources text; default: one group of the first node (`svc`). An empty text is a membership-only cluster. */
   haresources?: string;
   /** Per-node authkeys text (default: the same sha1 key everywhere). */
   authkeys?: Record<string, string>;

@@ -10,10 +10,11 @@ import { waitFor } from '../../src/lib/wait.js';
 
 export function which(cmd: string): string | null {
   // rsyslogd lives in /usr/sbin, which a non-root PATH may lack.
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  // An absolute path (an OCF agent, a libexec helper) is checked as it is.
+  const dirs = cmd.startsWith('/') ? [''] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
   for (const d of dirs) {
-    if (d === '') continue;
-    const p = join(d, cmd);
+    if (d === '' && !cmd.startsWith('/')) continue;
+    const p = d === '' ? cmd : join(d, cmd);
     try {
       accessSync(p, constants.X_OK);
       return p;

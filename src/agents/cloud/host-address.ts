@@ -32,7 +32,7 @@ export class HostAddress implements LocalAddress {
     const links = parseIpAddrJson(await this.ip(['-json', 'addr', 'show']));
     const hit = findAddress(links, this.want.ip, this.want.iface);
     if (hit) return { ip: this.want.ip, prefix: hit.addr.prefixlen, dev: hit.link.ifname };
-    const place = placeVip(links, { ip: this.want.ip, cidr: this.want.prefix, iface: this.want.iface, broadcast: null, gateway: null }, 'AWSSecondaryIP');
+    const place = placeVip(links, { ip: this.want.ip, family: 4, cidr: this.want.prefix, iface: this.want.iface, broadcast: null, gateway: null }, 'AWSSecondaryIP');
     if (!place.ok) throw new Error(place.error);
     const { link, cidr } = place.placement;
     await this.ip(['addr', 'add', `${this.want.ip}/${cidr}`, 'dev', link.ifname]);

@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { inNs, type Lan } from '../../src/lib/netns.js';
 import { signalPid } from '../../src/lib/signal.js';
-import { waitFor } from '../../src/lib/wait.js';
+import { pollUntil } from '../../src/lib/wait.js';
 
 export interface Holding {
   node: string;
@@ -38,15 +38,23 @@ export class AddressMonitor {
   }
 
   /**
-   * Resolves once `ip monitor` is subscribed: it shows a probe address this adds to the host's
-   * lo (and then removes). Until then events are lost, however long one waits on a busy machine.
+   * Resolves once `ip monitor` is subscribed: it reports a probe address this adds to the
+   * host's lo. An event before the subscription is lost, so the probe is added again (a new
+   * event) until one is reported. Until then a test's events would be lost too, however long
+   * one waited on a busy machine.
    */
   async ready(timeoutMs = 10_000): Promise<void> {
     const probe = `127.${randomInt(1, 255)}.${randomInt(0, 256)}.${randomInt(1, 255)}`;
     const ns = this.lan.host(this.host).ns;
-    await inNs(ns, ['ip', 'addr', 'add', `${probe}/32`, 'dev', 'lo']);
+    const deadline = Date.now() + timeoutMs;
     try {
-      await waitFor(`ip monitor on ${this.host} to report its probe address`, () => this.seen.has(probe), { timeoutMs, pollMs: 20 });
+      for (;;) {
+        await inNs(ns, ['ip', 'addr', 'replace', `${probe}/32`, 'dev', 'lo']);
+        const seen = await pollUntil(() => this.seen.has(probe), { timeoutMs: 250, pollMs: 10 });
+        if (seen) return;
+        if (Date.now() > deadline) throw new Error(`ip monitor on ${this.host} never reported its probe address ${probe} within ${timeoutMs} ms`);
+        await inNs(ns, ['ip', 'addr', 'del', `${probe}/32`, 'dev', 'lo']).catch(() => undefined);
+      }
     } finally {
       await inNs(ns, ['ip', 'addr', 'del', `${probe}/32`, 'dev', 'lo']).catch(() => undefined);
     }

@@ -1,6 +1,6 @@
 // The IPv4 addresses of a network interface, as IP media need them. node:dgram cannot bind
 // to a device, so an interface is always turned into one of its addresses here.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { promisify } from 'node:util';
 
@@ -15,7 +15,46 @@ export interface IfAddress {
   prefix: number;
 }
 
-export const systemInterfaces: InterfaceLister = () => os.networkInterfaces();
+/**
+ * This machine's interfaces with their IPv4 addresses, from `ip -json -4 addr show`, carrier or
+ * not. Not os.networkInterfaces(): it leaves out an interface that is not running (libuv lists
+ * only those), so a node whose second heartbeat cable is unplugged refused to start ("interface
+ * eth1 does not exist"); its address is there and a socket binds to it, and the medium is
+ * simply dead until the cable is back, as a cut one is while hbd runs. os.networkInterfaces()
+ * only where `ip` cannot answer.
+ */
+export const systemInterfaces: InterfaceLister = () => {
+  let out: string;
+  try {
+    out = execFileSync('ip', ['-json', '-4', 'addr', 'show'], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return os.networkInterfaces();
+  }
+  return fromIpJson(out);
+};
+
+type IpJsonLink = { ifname?: unknown; address?: unknown; flags?: unknown; addr_info?: { family?: unknown; local?: unknown; prefixlen?: unknown }[] };
+
+/** `ip -json addr show` as os.networkInterfaces() shapes it (IPv4 entries only). */
+export function fromIpJson(stdout: string): InterfaceTable {
+  const table: InterfaceTable = {};
+  const links = JSON.parse(stdout || '[]') as IpJsonLink[];
+  for (const l of Array.isArray(links) ? links : []) {
+    if (typeof l.ifname !== 'string') continue;
+    for (const a of l.addr_info ?? []) {
+      if (a.family !== 'inet' || typeof a.local !== 'string' || typeof a.prefixlen !== 'number') continue;
+      (table[l.ifname] ??= []).push({
+        address: a.local,
+        netmask: intToIpv4(a.prefixlen === 0 ? 0 : (0xffffffff << (32 - a.prefixlen)) >>> 0),
+        family: 'IPv4',
+        mac: typeof l.address === 'string' ? l.address : '00:00:00:00:00:00',
+        internal: Array.isArray(l.flags) && l.flags.includes('LOOPBACK'),
+        cidr: `${a.local}/${a.prefixlen}`,
+      });
+    }
+  }
+  return table;
+}
 
 /** The interface's IPv4 addresses in kernel order (primary first); undefined when unknown. */
 export function ipv4Addresses(table: InterfaceTable, iface: string): IfAddress[] | undefined {

@@ -17,7 +17,7 @@ export interface TransportOptions {
    * local to all of them). For bcast and mcast it must be an address of the interface.
    */
   localAddress?: string;
-  /** Defaults to os.networkInterfaces(); tests describe other machines with it. */
+  /** Defaults to systemInterfaces (ip -json addr); tests describe other machines with it. */
   networkInterfaces?: InterfaceLister;
 }
 

@@ -48,6 +48,8 @@ const USAGE = `usage: hbd [options]
                             overrides ha.cf log_tag
   --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
                             ha.cf http_listen; port 0 picks a free port and logs it)
+  --witness                 run as the witness ha.cf names (\`witness NAME\`): a vote for one
+                            side of a two-node partition; runs no resource group
   --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
                             (seconds, or with ms/s; default as shown): a call running longer
                             is killed with its process group and counts as failed
@@ -273,6 +275,7 @@ async function runForeground(
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),
     ...(typeof values['log-tag'] === 'string' ? { logTag: values['log-tag'] } : {}),
+    ...(values.witness === true ? { witness: true } : {}),
   });
   if ('errors' in loaded) {
     for (const e of loaded.errors) say(`${e}\n`);

@@ -5,6 +5,7 @@
 import { IssueList, splitConfigLines } from './issues.js';
 import { applyDefaults, defaultHaCf, type GivenTimers } from './hacf-defaults.js';
 import { directiveHandlers, NOT_ACTED_ON } from './hacf-directives.js';
+import { checkQuorumCf, quorumDirectives } from './hacf-quorum.js';
 import type { HaCf } from './types.js';
 
 export { defaultHaCf } from './hacf-defaults.js';
@@ -16,7 +17,7 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   if (!lines) return cf;
   const warnedNotActed = new Set<string>();
 
-  const handlers = directiveHandlers({ cf, raw, file, issues, notActed });
+  const handlers = { ...directiveHandlers({ cf, raw, file, issues, notActed }), ...quorumDirectives({ cf, file, issues }) };
 
   function notActed(key: string, line: number): void {
     if (warnedNotActed.has(key)) return;
@@ -43,6 +44,7 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   });
 
   applyDefaults(cf, raw, file, issues);
+  checkQuorumCf(cf, file, issues);
   return cf;
 }
 
@@ -52,7 +54,9 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
  */
 export function directiveNames(): { actedOn: string[]; notActedOn: string[] } {
   const raw: GivenTimers = { keepalive: null, deadtime: null, warntime: null, initdead: null, deadping: null };
-  const handlers = directiveHandlers({ cf: defaultHaCf(), raw, file: 'ha.cf', issues: new IssueList(), notActed: () => undefined });
+  const cf = defaultHaCf();
+  const issues = new IssueList();
+  const handlers = { ...directiveHandlers({ cf, raw, file: 'ha.cf', issues, notActed: () => undefined }), ...quorumDirectives({ cf, file: 'ha.cf', issues }) };
   const notActedOn = Object.keys(NOT_ACTED_ON);
   return { actedOn: Object.keys(handlers).filter((k) => !(k in NOT_ACTED_ON)), notActedOn };
 }

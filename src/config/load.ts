@@ -73,7 +73,8 @@ export function loadConfig(opts: LoadOptions): LoadResult {
 
   if (ha) {
     const me = opts.nodeName ?? hostname();
-    if (ha.nodes.length > 0 && !ha.nodes.some((n) => n.toLowerCase() === me.toLowerCase())) {
+    const members = ha.quorum.witness ? [...ha.nodes, ha.quorum.witness.name] : ha.nodes;
+    if (ha.nodes.length > 0 && !members.some((n) => n.toLowerCase() === me.toLowerCase())) {
       issues.warn(hacfPath, 0, `this host is "${me}" (uname -n), which is not a node of ha.cf (${ha.nodes.join(', ')}) — add "node ${me}", or rename the host to its node name (hostnamectl set-hostname NAME), or start hbd with --node NAME`);
     }
   }

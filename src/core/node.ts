@@ -50,7 +50,10 @@ export interface NodeState {
 
 export interface NodeOptions {
   me: string;
+  /** The nodes of ha.cf, and the witness (last) when there is one. */
   nodes: string[];
+  /** Witnesses among `nodes` (`witness` in ha.cf): they vote for a quorum and never run a group. */
+  witnesses?: string[];
   linkNames: string[];
   timers: M.Timers;
   groups: O.GroupDef[];
@@ -64,7 +67,7 @@ export interface NodeOptions {
 export function initNode(opts: NodeOptions, now: number): NodeState {
   return {
     membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs }),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [] }),
     digest: opts.digest,
     peerDigests: {},
     shuttingDown: false,

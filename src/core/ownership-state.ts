@@ -46,7 +46,9 @@ export interface LocalGroup {
 
 export interface OwnershipState {
   me: string;
+  /** The nodes of ha.cf, and a witness when it has one (it votes, and runs nothing). */
   nodes: string[];
+  witnesses: string[];
   groups: GroupDef[];
   autoFailback: AutoFailback;
   config: OwnershipTuning;
@@ -111,6 +113,8 @@ export interface OwnershipEnv {
   generation?: number;
   deadtimeMs?: number;
   keepaliveMs?: number;
+  /** The witnesses among `nodes`. */
+  witnesses?: string[];
 }
 
 /**
@@ -134,6 +138,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
   return {
     me,
     nodes,
+    witnesses: env.witnesses ?? [],
     groups,
     autoFailback,
     config: tuningFor(nodes, tuning, deadtimeMs, env.keepaliveMs ?? 1000),
@@ -225,6 +230,7 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
   return {
     me: s.me,
     nodes: s.nodes,
+    witnesses: s.witnesses,
     group: s.groups[g]!,
     live: view.live,
     since: view.since,

@@ -18,8 +18,10 @@ export interface OwnPart {
 
 export interface PolicyView {
   me: string;
-  /** The nodes of ha.cf, in order. */
+  /** The nodes of ha.cf, in order (a witness among them). */
   nodes: readonly string[];
+  /** Witnesses (`hbd --witness`): they vote in quorum clusters and never run a group. */
+  witnesses: readonly string[];
   group: GroupDef;
   /** Peers alive in membership's view. */
   live: readonly string[];
@@ -56,7 +58,7 @@ function candidates(v: PolicyView): { order: string[]; willing: string[] } {
     const a = n === v.me ? undefined : v.peers[n];
     return a !== undefined && !Object.hasOwn(a.groups, def.id);
   };
-  const eligible = (n: string) => (n === v.me || v.live.includes(n)) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
+  const eligible = (n: string) => (n === v.me || v.live.includes(n)) && !v.witnesses.includes(n) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
   const standbyAt = (n: string) => (n === v.me ? v.mine.standby : (v.peers[n]?.standby ?? []).includes(def.id));
   const order: string[] = [];
   if (v.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);

@@ -6,6 +6,8 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { quorumSourceWarning } from '../config/hacf-quorum.js';
+import { checkRole } from './witness.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -41,6 +43,8 @@ export interface DaemonOptions extends LoadOptions {
   syslogSocket?: string;
   /** Remove our virtual IPs if hbd dies without a goodbye (default on). */
   addressGuard?: boolean;
+  /** hbd --witness: this host is ha.cf's `witness`, a vote that runs no resource group. */
+  witness?: boolean;
 }
 
 export { DEFAULT_AGENT_TIMEOUTS };
@@ -124,14 +128,15 @@ export class Daemon {
   async start(): Promise<void> {
     const { ha, groups } = this.config;
     const me = this.opts.nodeName;
-    if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
+    checkRole(ha, me, this.opts.witness === true);
+    const witness = this.opts.witness === true;
     const identity = loadIdentity(this.opts.stateDir);
     this.identity = identity;
 
     // Every cluster with a resource group gets the guard: without addresses to remove it still
     // says hbd's last words, so a crash costs no deadtime whatever the agents are. It starts
     // while the media open; nothing is started before it is ready.
-    const guard = groups.length > 0 && this.opts.addressGuard !== false ? new AddressGuard() : null;
+    const guard = groups.length > 0 && !witness && this.opts.addressGuard !== false ? new AddressGuard() : null;
     const guardReady = guard?.start().then(
       () => null,
       (err: unknown) => err as Error,
@@ -141,7 +146,11 @@ export class Daemon {
     // watchers look for, naming what really runs.
     this.log.info(`Configuration validated. Starting heartbeat-ts ${packageVersion()} as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.links.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
-    await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
+    const warning = quorumSourceWarning(ha, me);
+    if (warning) this.log.warn(warning);
+    if (witness) this.log.info(`Running as the witness of ${ha.nodes.join(' and ')}: voting for one side of a partition, running no resource group.`);
+    // A witness runs no resource: it has no leftovers, and its host may run other services.
+    else await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
     this.useGuard(guard, await guardReady);
     this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
     this.giveGuardLastWords();
@@ -163,7 +172,8 @@ export class Daemon {
     const { ha, groups } = config;
     return {
       me: this.opts.nodeName,
-      nodes: ha.nodes,
+      nodes: ha.quorum.witness ? [...ha.nodes, ha.quorum.witness.name] : ha.nodes,
+      witnesses: ha.quorum.witness ? [ha.quorum.witness.name] : [],
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
       groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),

@@ -41,6 +41,7 @@ export class Checker {
     const { config } = w.schedule;
     this.G = config.groups.length;
     const N = config.nodes.length;
+    // A witness makes two nodes a quorum cluster of three voters: the strict safety rule applies.
     this.quorum = N >= 3;
     this.majority = Math.floor(N / 2) + 1;
     this.phase = config.nodes.map(() => config.groups.map(() => null));
@@ -54,6 +55,7 @@ export class Checker {
     this.reloads = new ReloadViews(w);
     this.related = this.reloads.related;
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
+    if (config.witness) this.note('2 nodes + witness');
   }
 
   excuse(reason: string): void {
@@ -291,9 +293,10 @@ export class Checker {
     }
   }
 
-  /** Nodes that may run group g now: up, with the group, not in a failed-start hold. */
+  /** Nodes that may run group g now: up, with the group, not in a failed-start hold, no witness. */
   private eligible(g: number): SimNode[] {
-    return this.w.nodes.filter((n) => n.up && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
+    const witness = this.w.schedule.config.witness;
+    return this.w.nodes.filter((n) => n.up && n.name !== witness && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
   }
 
 

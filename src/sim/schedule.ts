@@ -5,6 +5,7 @@ import type { Timers } from '../core/membership.js';
 import type { OwnershipTuning, Scope } from '../core/ownership.js';
 import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } from './bounds.js';
 import { drawReloads } from './reloads.js';
+import { drawWitness } from './quorum-sources.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
@@ -24,7 +25,10 @@ export interface AgentModel {
 }
 
 export interface SimConfig {
+  /** The nodes, and the witness (last) when there is one. */
   nodes: string[];
+  /** A witness (quorum-sources.ts): it votes, and runs no group. */
+  witness?: string;
   links: string[];
   groups: SimGroup[];
   timers: Timers;
@@ -89,6 +93,8 @@ export interface GenerateOptions {
   epilogue?: number;
   /** Probability of reload faults, a rolling reload or two (default 0.2; see reloads.ts). */
   reloads?: number;
+  /** 2 nodes: probability of a witness and its faults (default 0; see quorum-sources.ts). */
+  witness?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -235,6 +241,11 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     partial = { ...partial, groups, agent };
     bounds = boundsOf(partial, all);
     durationMs = windowMs + bounds.settleMs + 3000;
+  }
+  const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
+  if (witness) {
+    partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };
+    faults.push(...witness.faults);
   }
   // Sometimes a clean failover at the end: the cluster has settled, one node crashes, nothing
   // else happens (the failover bound is checked there), it comes back, the cluster settles.

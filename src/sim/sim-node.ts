@@ -119,6 +119,7 @@ export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
   return {
     me: n.name,
     nodes: config.nodes,
+    witnesses: config.witness ? [config.witness] : [],
     linkNames: config.links,
     timers: n.cfg.timers,
     groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),

@@ -23,6 +23,8 @@ export interface NodeView {
   generation: number | null;
   links: { name: string; up: boolean }[];
   digest: string | null;
+  /** ha.cf's `witness` (hbd --witness on a third host): it votes, and runs no group. */
+  witness?: true;
 }
 
 export interface GroupView {
@@ -69,9 +71,12 @@ export function driftPartsOf(config: ClusterConfig, peerParts: SnapshotExtras['p
 export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, now: number, extras: SnapshotExtras): StatusSnapshot {
   const m = state.membership;
   const o = state.ownership;
-  const nodes: NodeView[] = config.ha.nodes.map((name) => {
+  const witness = config.ha.quorum.witness?.name ?? null;
+  const members = witness ? [...config.ha.nodes, witness] : config.ha.nodes;
+  const role = (name: string) => (name === witness ? { witness: true as const } : {});
+  const nodes: NodeView[] = members.map((name) => {
     if (name === me) {
-      return { name, status: m.myStatus === 'active' ? 'active' : m.myStatus, self: true, lastHeardMsAgo: 0, generation: null, links: [], digest: state.digest };
+      return { name, status: m.myStatus === 'active' ? 'active' : m.myStatus, self: true, lastHeardMsAgo: 0, generation: null, links: [], digest: state.digest, ...role(name) };
     }
     const p = m.peers[name]!;
     return {
@@ -82,6 +87,7 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
       generation: p.generation,
       links: Object.entries(p.links).map(([l, st]) => ({ name: l, up: st.up })),
       digest: state.peerDigests[name] ?? null,
+      ...role(name),
     };
   });
   const live = new Set([me, ...viewOf(m).live]);
@@ -90,7 +96,7 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
     const lg = o.local[i]!;
     if (lg.removed && lg.run.phase === 'stopped') return [];
     const phases: Record<string, GroupPhase> = {};
-    for (const n of config.ha.nodes) {
+    for (const n of members) {
       if (!live.has(n)) continue;
       phases[n] = n === me ? lg.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
     }

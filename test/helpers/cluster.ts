@@ -74,6 +74,8 @@ export interface NsClusterOptions {
   /** The hbd to run (default: this build's) and extra arguments for it. */
   hbd?: string;
   hbdArgs?: string[];
+  /** The LAN's namespace label (default hbt): each test suite keeps to its own prefix. */
+  label?: string;
 }
 
 export interface Answer {
@@ -149,7 +151,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs' | 'label'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -256,7 +258,7 @@ export class NsCluster {
   }
 
   /** Starts `hbd -f` in the node's namespace; returns at once (see waitFormed). */
-  start(node: string): ChildProcess {
+  start(node: string, extraArgs: string[] = []): ChildProcess {
     const prev = this.hbd.get(node);
     if (prev && alive(prev)) throw new Error(`hbd on ${node} is already running (pid ${prev.pid})`);
     const child = this.lan.spawnIn(
@@ -276,6 +278,7 @@ export class NsCluster {
         '--init-dir',
         join(this.nodeDir(node), 'init.d'),
         ...(this.opts.hbdArgs ?? []),
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -506,7 +509,7 @@ export class NsCluster {
  * process it started is left. A leftover fails the test (or is reported, when `fn` failed).
  */
 export async function withCluster<T>(opts: NsClusterOptions, fn: (c: NsCluster) => Promise<T>): Promise<T> {
-  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1' });
+  const lan = new Lan({ subnet: opts.subnet ?? '10.231.1', ...(opts.label ? { label: opts.label } : {}) });
   let cluster: NsCluster | null = null;
   let failure: unknown = null;
   try {

@@ -17,7 +17,9 @@ export type OwnershipEvent =
   | ({ kind: 'agent-done'; group: number } & S.AgentResult)
   | { kind: 'standby'; scope: W.Scope }
   | { kind: 'takeover'; scope: W.Scope }
-  | { kind: 'leave' };
+  | { kind: 'leave' }
+  /** How many ping nodes we reach changed (core/ping.ts). */
+  | { kind: 'pings'; count: number };
 
 export type OwnershipEffect =
   | S.GroupEffect

@@ -69,6 +69,10 @@ export interface OwnershipState {
   /** Quorum clusters: we grant nothing before this, one deadtime after our start (see lease.ts). */
   grantsOpenAt: number;
   lease: L.LeaseState;
+  /** Ping nodes we reach (core/ping.ts), advertised; undefined without ping nodes. */
+  pings?: number;
+  /** ipfail: candidates are those that reach the most ping nodes (policy.ts). */
+  ipfail: boolean;
 }
 
 export interface OwnershipTuning {
@@ -115,6 +119,7 @@ export interface OwnershipEnv {
   keepaliveMs?: number;
   /** The witnesses among `nodes`. */
   witnesses?: string[];
+  ipfail?: boolean;
 }
 
 /**
@@ -153,6 +158,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     deadtimeMs,
     grantsOpenAt: (env.now ?? 0) + deadtimeMs,
     lease: { claimSeq: 0, acks: {}, grantsOpen: false },
+    ipfail: env.ipfail ?? false,
   };
 }
 
@@ -221,6 +227,7 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     deadtimeMs: s.deadtimeMs,
     acks: s.config.quorum ? L.acksOf(s.lease) : [],
     resources: [...new Set(s.local.flatMap((lg, g) => (lg.run.phase === 'stopped' ? [] : s.groups[g]!.resources)))],
+    ...(s.pings !== undefined ? { pings: s.pings } : {}),
   };
 }
 
@@ -236,9 +243,10 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
     since: view.since,
     heardAt: s.heardAt,
     peers: s.peers,
-    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving },
+    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
     autoFailback: s.autoFailback,
     failbackDelayMs: s.config.failbackDelayMs,
+    ipfail: s.ipfail,
     now,
   };
 }

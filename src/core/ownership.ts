@@ -88,6 +88,10 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       if (!s.leaving) t.advertise = true;
       s.leaving = true;
       break;
+    case 'pings':
+      if (s.pings !== event.count) t.advertise = true;
+      s.pings = event.count;
+      break;
     case 'tick':
     case 'membership':
       break;

@@ -14,6 +14,8 @@ export interface OwnPart {
   /** In a failed-start hold: this node is not to be asked again soon. */
   failed: boolean;
   leaving: boolean;
+  /** How many ping nodes we reach (advertised as `pings`); undefined without ping nodes. */
+  pings?: number;
 }
 
 export interface PolicyView {
@@ -34,6 +36,8 @@ export interface PolicyView {
   mine: OwnPart;
   autoFailback: AutoFailback;
   failbackDelayMs: number;
+  /** ipfail: a node that reaches fewer ping nodes than another candidate is no candidate. */
+  ipfail: boolean;
   now: number;
 }
 
@@ -63,7 +67,19 @@ function candidates(v: PolicyView): { order: string[]; willing: string[] } {
   const order: string[] = [];
   if (v.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
   for (const n of v.nodes) if (n !== def.preferredNode && eligible(n)) order.push(n);
-  return { order, willing: order.filter((n) => !standbyAt(n)) };
+  const reach = v.ipfail ? bestReach(v, order) : order;
+  return { order: reach, willing: reach.filter((n) => !standbyAt(n)) };
+}
+
+/**
+ * ipfail (Heartbeat's contrib/ipfail, as a rule every node computes alike): of the candidates,
+ * those that reach the most ping nodes. A node that lost its route to them hands its groups to
+ * a peer that still has one. A node that does not say (no ping nodes) is not compared.
+ */
+function bestReach(v: PolicyView, order: string[]): string[] {
+  const pingsAt = (n: string) => (n === v.me ? v.mine.pings : v.peers[n]?.pings);
+  const best = Math.max(...order.map((n) => pingsAt(n) ?? -1));
+  return order.filter((n) => (pingsAt(n) ?? best) >= best);
 }
 
 /**

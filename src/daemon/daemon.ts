@@ -8,6 +8,8 @@ import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
 import { quorumSourceWarning } from '../config/hacf-quorum.js';
 import { checkRole } from './witness.js';
+import { Pinger, pingIntervalMs } from './pinger.js';
+import { ipfailOn } from '../config/hacf-quorum.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -69,6 +71,7 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
+  private pinger: Pinger | null = null;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -156,6 +159,8 @@ export class Daemon {
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+    this.pinger = new Pinger(ha.pingNodes, { intervalMs: pingIntervalMs(ha.deadpingMs), log: this.log, reply: (node) => this.runtime.command({ kind: 'ping-reply', node }, this.now()) });
+    this.pinger.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -180,6 +185,7 @@ export class Daemon {
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
+      ping: { nodes: ha.pingNodes.map((p) => p.name), deadpingMs: ha.deadpingMs, ipfail: ipfailOn(ha) },
     };
   }
 
@@ -363,6 +369,7 @@ export class Daemon {
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
     await this.links.closeAll();
+    this.pinger?.close();
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -373,6 +380,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
+    this.pinger?.close();
     await this.links.closeAll();
     this.exitResolve?.();
   }

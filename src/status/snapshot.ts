@@ -27,6 +27,15 @@ export interface NodeView {
   witness?: true;
 }
 
+/** A ping node (or ping group) as this node sees it: Heartbeat's statuses `ping` and `dead` (`init`: not yet). */
+export interface PingNodeView {
+  name: string;
+  status: 'init' | 'ping' | 'dead';
+  addresses: string[];
+  /** The last echo reply, ms ago; null when none yet. */
+  lastReplyMsAgo: number | null;
+}
+
 export interface GroupView {
   id: string;
   /** A reload removed it from haresources; it is still being stopped here. */
@@ -48,6 +57,10 @@ export interface StatusSnapshot {
   driftParts: Record<string, string[]>;
   settled: boolean;
   nodes: NodeView[];
+  /** Only when ha.cf has ping nodes. */
+  pingNodes?: PingNodeView[];
+  /** How many ping nodes this node counts as reachable (with hysteresis; see core/ping.ts), and whether ipfail acts on it. */
+  pings?: { reachable: number; ipfail: boolean };
   groups: GroupView[];
   transitions: Transition[];
   counters: Record<string, number>;
@@ -114,8 +127,18 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
     driftParts: Object.fromEntries(drift.map((n) => [n, driftPartsOf(config, extras.peerParts, n)])),
     settled: m.settled,
     nodes,
+    ...pingViews(state, config, now),
     groups,
     transitions: [...extras.transitions],
     counters: Object.fromEntries(extras.counters),
   };
+}
+
+function pingViews(state: NodeState, config: ClusterConfig, now: number): Pick<StatusSnapshot, 'pingNodes' | 'pings'> {
+  if (config.ha.pingNodes.length === 0) return {};
+  const pingNodes = config.ha.pingNodes.map((p): PingNodeView => {
+    const st = state.ping.nodes[p.name];
+    return { name: p.name, status: st?.status ?? 'init', addresses: [...p.addresses], lastReplyMsAgo: st?.lastReply == null ? null : Math.max(0, Math.round(now - st.lastReply)) };
+  });
+  return { pingNodes, pings: { reachable: state.ownership.pings ?? 0, ipfail: state.ownership.ipfail } };
 }

@@ -26,6 +26,8 @@ export type NodeEvent =
   | { kind: 'standby'; scope: O.Scope }
   | { kind: 'takeover'; scope: O.Scope }
   | { kind: 'shutdown' }
+  /** The fence of `node` (a fence-node effect) answered; ok only on the device's success. */
+  | { kind: 'fence-done'; node: string; ok: boolean }
   /** An ICMP echo reply from ping node (or ping group) `node` (core/ping.ts). */
   | { kind: 'ping-reply'; node: string }
   /** A reload (SIGHUP): the new configuration, applied whole or refused whole (core/reload.ts). */
@@ -37,7 +39,7 @@ export type NodeEffect =
   | { kind: 'log'; level: M.LogLevel; text: string; tag?: M.LogTag }
   | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'fence-node' }>
   | { kind: 'drift'; node: string; digest: string | null }
   | Extract<Pg.PingEffect, { kind: 'ping-status' }>
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
@@ -68,6 +70,8 @@ export interface NodeOptions {
   tuning?: Partial<O.OwnershipTuning>;
   /** Our heartbeat generation (hg, grows on every restart); quorum clusters need it. */
   generation?: number;
+  /** A fence device is configured (stonith_host, fence_agent): nodes lost uncleanly are fenced before a takeover. */
+  fencing?: { retryMs: number };
   /** Ping nodes and ping groups by name (ha.cf `ping`, `ping_group`), their `deadping`, and ipfail. */
   ping?: { nodes: string[]; deadpingMs: number; ipfail: boolean };
 }
@@ -75,7 +79,7 @@ export interface NodeOptions {
 export function initNode(opts: NodeOptions, now: number): NodeState {
   return {
     membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [], ipfail: opts.ping?.ipfail ?? false }),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [], ipfail: opts.ping?.ipfail ?? false, ...(opts.fencing ? { fencing: opts.fencing } : {}) }),
     ping: Pg.initPing(opts.ping?.nodes ?? [], opts.ping?.deadpingMs ?? opts.timers.deadtimeMs, opts.ping?.ipfail ?? false, now),
     digest: opts.digest,
     peerDigests: {},
@@ -119,6 +123,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       membershipStep(t, { kind: 'peer-left', node: event.from, generation: event.generation, ...(event.crashed ? { crashed: true } : {}) });
       break;
     case 'agent-done':
+    case 'fence-done':
     case 'standby':
     case 'takeover':
       ownershipStep(t, event);

@@ -18,6 +18,8 @@ export type OwnershipEvent =
   | { kind: 'standby'; scope: W.Scope }
   | { kind: 'takeover'; scope: W.Scope }
   | { kind: 'leave' }
+  /** A fence call (node-fencing.ts) answered: `ok` only when the device reported success. */
+  | { kind: 'fence-done'; node: string; ok: boolean }
   /** How many ping nodes we reach changed (core/ping.ts). */
   | { kind: 'pings'; count: number };
 
@@ -38,5 +40,7 @@ export type OwnershipEffect =
    * go on in order).
    */
   | { kind: 'fence'; group: number }
+  /** Power off (or reset) a node not seen to stop cleanly, before taking over (node-fencing.ts). */
+  | { kind: 'fence-node'; node: string; attempt: number }
   /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
   | { kind: 'left' };

@@ -5,6 +5,7 @@ import type { AutoFailback } from '../config/types.js';
 import { holds, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
 import * as L from './lease.js';
+import * as F from './node-fencing.js';
 import type { MembershipView } from './membership.js';
 import type * as P from './policy.js';
 import * as S from './sequencer.js';
@@ -73,6 +74,8 @@ export interface OwnershipState {
   pings?: number;
   /** ipfail: candidates are those that reach the most ping nodes (policy.ts). */
   ipfail: boolean;
+  /** STONITH of nodes lost uncleanly, before taking over (node-fencing.ts). */
+  nodeFencing: F.NodeFencing;
 }
 
 export interface OwnershipTuning {
@@ -120,6 +123,8 @@ export interface OwnershipEnv {
   /** The witnesses among `nodes`. */
   witnesses?: string[];
   ipfail?: boolean;
+  /** A fence device is configured; a failed fence is retried after retryMs. */
+  fencing?: { retryMs: number };
 }
 
 /**
@@ -159,6 +164,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     grantsOpenAt: (env.now ?? 0) + deadtimeMs,
     lease: { claimSeq: 0, acks: {}, grantsOpen: false },
     ipfail: env.ipfail ?? false,
+    nodeFencing: F.initNodeFencing(env.fencing !== undefined, env.fencing?.retryMs),
   };
 }
 
@@ -274,6 +280,7 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     const grants = groupGrantsOpening(s, g);
     if (grants) all.push(grants);
   });
+  all.push(...F.fenceDeadlines(s.nodeFencing));
   return all;
 }
 

@@ -16,6 +16,7 @@ import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
+import * as F from './node-fencing.js';
 import type { LostReason, OwnershipEffect, OwnershipEvent } from './ownership-events.js';
 import { expired, nextWakeOf } from './timeout.js';
 
@@ -51,6 +52,8 @@ interface Turn {
   effects: OwnershipEffect[];
   /** Our advertised state changed: the peers should hear it now. */
   advertise: boolean;
+  /** A peer restarted: its new run is alive, its advert comes in the next step; start nothing before it. */
+  newRun: boolean;
 }
 
 export function step(prev: OwnershipState, event: OwnershipEvent, view: MembershipView, now: number): OwnershipResult {
@@ -64,7 +67,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
   forgetRemoved(s);
   // A lost node is dead for the step that handles its loss, even when membership already counts
   // its next run (a restart is a death, then a new run): the new run is seen from the next step.
-  const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false };
+  const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false, newRun: event.kind === 'node-lost' && event.reason === 'restart' };
   switch (event.kind) {
     case 'stalled':
       onStalled(t, event.silentMs);
@@ -88,6 +91,9 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       if (!s.leaving) t.advertise = true;
       s.leaving = true;
       break;
+    case 'fence-done':
+      fenced(t, F.onDone(s.nodeFencing, event.node, event.ok, now));
+      break;
     case 'pings':
       if (s.pings !== event.count) t.advertise = true;
       s.pings = event.count;
@@ -97,6 +103,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       break;
   }
   forgetTheDead(s, t.view);
+  fenced(t, F.onTick(s.nodeFencing, t.view.live, now));
   noteHeldElsewhere(s);
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
@@ -105,6 +112,12 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
 
 function log(t: Turn, level: 'info' | 'warn', text: string): void {
   t.effects.push({ kind: 'log', level, text });
+}
+
+/** Takes a step of node fencing: its state, and its effects. */
+function fenced(t: Turn, r: { state: F.NodeFencing; effects: F.FenceEffect[] }): void {
+  t.s.nodeFencing = r.state;
+  t.effects.push(...r.effects);
 }
 
 function onStalled(t: Turn, silentMs: number): void {
@@ -125,6 +138,8 @@ function onNodeLost(t: Turn, node: string, reason: LostReason): void {
   delete s.lease.acks[node];
   delete s.heardAt[node];
   s.stale = s.stale.filter((n) => n !== node);
+  const quorate = P.hasQuorum(s.config.quorum, t.view.live.length, s.nodes.length);
+  if (!s.witnesses.includes(node) && !s.witnesses.includes(s.me)) fenced(t, F.onLost(s.nodeFencing, node, reason !== 'timeout', quorate && !s.leaving));
   // Its claims died with it (timeout: after our deadtime of silence; shutdown: it stopped
   // everything first; restart: that run is gone).
   for (const lg of s.local) {
@@ -297,6 +312,8 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     desired === s.me &&
     s.stale.length === 0 &&
     s.holdStartsUntil === null &&
+    !F.fencePending(s.nodeFencing) && // a node lost uncleanly is not fenced yet
+    !t.newRun &&
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
     !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line

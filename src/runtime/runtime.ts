@@ -104,7 +104,7 @@ export class NodeRuntime {
   }
 
   /** An operator's request: hb_standby, hb_takeover, or SIGTERM. */
-  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' | 'ping-reply' }>, now: number): void {
+  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' | 'ping-reply' | 'fence-done' }>, now: number): void {
     this.dispatch(event, now);
   }
 

@@ -30,12 +30,14 @@ interface Args {
   reloads?: number;
   /** Probability (percent) of a witness in a 2-node schedule. */
   witness?: number;
+  /** Probability (percent) of fence devices in a schedule. */
+  fencing?: number;
   shrinkBudget: number;
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
                       [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--witness PERCENT]
-                      [--shrink-budget RUNS]
+                      [--fencing PERCENT] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -97,6 +99,10 @@ function parse(argv: string[]): Args {
         a.witness = num(v());
         if (a.witness > 100) throw new Error(`--witness: a percentage, 0..100, not ${a.witness}`);
         break;
+      case '--fencing':
+        a.fencing = num(v());
+        if (a.fencing > 100) throw new Error(`--fencing: a percentage, 0..100, not ${a.fencing}`);
+        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -112,13 +118,14 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness'>): SimOptions {
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness' | 'fencing'>): SimOptions {
   return {
     ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
     ...(a.window ? { faultWindowMs: a.window } : {}),
     ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}),
     ...(a.reloads !== undefined ? { reloads: a.reloads / 100 } : {}),
     ...(a.witness !== undefined ? { witness: a.witness / 100 } : {}),
+    ...(a.fencing !== undefined ? { fencing: a.fencing / 100 } : {}),
   };
 }
 
@@ -128,7 +135,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness' | 'fencing'>;
 }
 
 if (!isMainThread) {
@@ -175,7 +182,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

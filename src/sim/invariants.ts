@@ -41,14 +41,15 @@ export class Checker {
     const { config } = w.schedule;
     this.G = config.groups.length;
     const N = config.nodes.length;
-    // A witness makes two nodes a quorum cluster of three voters: the strict safety rule applies.
-    this.quorum = N >= 3;
+    // A witness makes two nodes a quorum cluster of three voters, and fencing powers the other
+    // off before a takeover: with either, the strict safety rule applies to two nodes too.
+    this.quorum = N >= 3 || config.fencing !== undefined;
     this.majority = Math.floor(N / 2) + 1;
+    this.twoNode = N >= 3 ? null : new TwoNodeSafety(w, this);
     this.phase = config.nodes.map(() => config.groups.map(() => null));
     this.owners = config.groups.map(() => []);
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));
     this.holdUntil = config.nodes.map(() => config.groups.map(() => -Infinity));
-    this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
     this.failback = new FailbackStability(w, (what) => this.note(what));
     this.steadyOwner = config.groups.map(() => null);
     this.sequence = config.groups.map(() => []);
@@ -106,13 +107,11 @@ export class Checker {
     return this.related[g]!.some((h) => this.stopTrouble[i]![h]);
   }
 
+  /** A pause (or its end) changes who counts as an owner: a frozen node runs nothing. */
   onPause(_n: SimNode): void {
     this.refreshAll();
   }
-
-  onResume(_n: SimNode): void {
-    this.refreshAll();
-  }
+  onResume = (n: SimNode): void => this.onPause(n);
 
   onFault(f: Fault, end: boolean): void {
     if (!end) {
@@ -121,6 +120,15 @@ export class Checker {
       this.quiet = null;
       this.steady = false;
     }
+  }
+
+  /** A fence powered `n` off; it boots at `bootAt`. A quiet period it falls in begins again from then. */
+  onFenced(_n: SimNode, bootAt: number): void {
+    this.note('fence resets');
+    const q = this.quiet;
+    this.quiet = null;
+    this.steady = false;
+    if (q && bootAt < q.to) this.w.at(bootAt, () => this.beginQuiet(bootAt, q.to));
   }
 
   /** A fresh status from `from` reached `to` (2 nodes: the double-ownership clock). */
@@ -271,26 +279,24 @@ export class Checker {
 
   /** The quiet periods of the schedule, and the checks in them. */
   planQuietPeriods(): void {
-    const { config } = this.w.schedule;
-    for (const [from, to] of quietPeriods(this.w.schedule)) {
-      this.w.at(from, () => {
-        this.quiet = { from, to };
-        this.steady = false;
-        for (let g = 0; g < this.G; g++) {
-          const o = this.owners[g]!;
-          this.sequence[g] = o.length === 1 && this.phase[o[0]!]![g] === 'running' ? [o[0]!] : [];
-          this.steadyOwner[g] = null;
-        }
-      });
-      const at = from + this.w.bounds.settleMs;
-      if (at < Math.min(to, config.durationMs)) {
-        this.w.at(at, () => {
-          if (!this.quiet || this.quiet.from !== from) return;
-          this.steady = true;
-          for (let g = 0; g < this.G; g++) this.checkSteady(g);
-        });
-      }
+    for (const [from, to] of quietPeriods(this.w.schedule)) this.w.at(from, () => this.beginQuiet(from, to));
+  }
+
+  private beginQuiet(from: number, to: number): void {
+    this.quiet = { from, to };
+    this.steady = false;
+    for (let g = 0; g < this.G; g++) {
+      const o = this.owners[g]!;
+      this.sequence[g] = o.length === 1 && this.phase[o[0]!]![g] === 'running' ? [o[0]!] : [];
+      this.steadyOwner[g] = null;
     }
+    const at = from + this.w.bounds.settleMs;
+    if (at >= Math.min(to, this.w.schedule.config.durationMs)) return;
+    this.w.at(at, () => {
+      if (!this.quiet || this.quiet.from !== from) return;
+      this.steady = true;
+      for (let g = 0; g < this.G; g++) this.checkSteady(g);
+    });
   }
 
   /** Nodes that may run group g now: up, with the group, not in a failed-start hold, no witness. */
@@ -298,7 +304,6 @@ export class Checker {
     const witness = this.w.schedule.config.witness;
     return this.w.nodes.filter((n) => n.up && n.name !== witness && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
   }
-
 
   private checkSteady(g: number): void {
     if (!this.steady || !this.quiet) return;

@@ -6,6 +6,7 @@ import type { OwnershipTuning, Scope } from '../core/ownership.js';
 import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } from './bounds.js';
 import { drawReloads } from './reloads.js';
 import { drawWitness } from './quorum-sources.js';
+import { drawFencing, type SimFencing } from './fencing.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
@@ -29,6 +30,8 @@ export interface SimConfig {
   nodes: string[];
   /** A witness (quorum-sources.ts): it votes, and runs no group. */
   witness?: string;
+  /** Fence devices (fencing.ts): nodes lost uncleanly are fenced before a takeover. */
+  fencing?: SimFencing;
   links: string[];
   groups: SimGroup[];
   timers: Timers;
@@ -74,7 +77,9 @@ export type Fault =
    * hbd's SIGHUP on `node` after its files changed: these timers and this haresources (group
    * ids, in order) from now on, and at its next boot. Drawn as a rolling reload (reloads.ts).
    */
-  | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] };
+  | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] }
+  /** Fence calls by `node` (or by any) fail or hang with probability `rate` (fencing.ts). */
+  | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number };
 
 export interface Schedule {
   seed: number;
@@ -95,6 +100,8 @@ export interface GenerateOptions {
   reloads?: number;
   /** 2 nodes: probability of a witness and its faults (default 0; see quorum-sources.ts). */
   witness?: number;
+  /** Probability of fence devices and their faults (default 0; see fencing.ts). */
+  fencing?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -242,6 +249,13 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     bounds = boundsOf(partial, all);
     durationMs = windowMs + bounds.settleMs + 3000;
   }
+  const fence = drawFencing(seed, nodes, maxDead, windowMs, opts.fencing ?? 0);
+  if (fence) {
+    partial = { ...partial, fencing: fence.fencing };
+    faults.push(...fence.faults);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
   const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
   if (witness) {
     partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };
@@ -310,6 +324,8 @@ export function describeFault(f: Fault): string {
     case 'standby':
     case 'takeover':
       return `${f.kind} ${f.scope} on ${f.node}`;
+    case 'fence':
+      return `fence ${f.mode} ${Math.round(f.rate * 100)}%${f.node ? ` by ${f.node}` : ''} for ${f.durMs} ms`;
     case 'agent':
       return `agent ${f.action} ${f.mode} ${Math.round(f.rate * 100)}% on ${f.node}${f.group ? ` for "${f.group}"` : ''} for ${f.durMs} ms`;
     case 'reload':

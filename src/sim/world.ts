@@ -13,9 +13,10 @@ import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
 import { VirtualNetwork } from './network.js';
 import { VirtualAgents, type Call } from './agents.js';
-import { bootRuntime, newSimNode, nodeOptionsOf, powerOff, powerOn, regroup, senderOf, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
+import { bootRuntime, traceLines, newSimNode, nodeOptionsOf, powerOff, powerOn, regroup, senderOf, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
 import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.js';
 import { allConfigs, boundsOf, nodeConfigs, reloadedCfg, type Bounds } from './bounds.js';
+import { SimFencer } from './fencing.js';
 import type { DistributiveOmit, Ev, FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export { realCore, type Core };
@@ -35,6 +36,7 @@ export class World {
   private readonly core: Core;
   private readonly network: VirtualNetwork;
   private readonly agents: VirtualAgents;
+  private readonly fencer: SimFencer | null;
   private readonly miscRng: Rng;
   /** The global index of each group id. */
   private readonly gindex: ReadonlyMap<string, number>;
@@ -54,6 +56,7 @@ export class World {
     this.network = new VirtualNetwork(schedule, mulberry32(derive(schedule.seed, 2)));
     this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
+    this.fencer = config.fencing ? new SimFencer(this, config.fencing, schedule) : null;
     const cfgs = nodeConfigs(config, schedule.faults);
     this.bounds = boundsOf(config, allConfigs(config, schedule.faults));
     const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
@@ -94,7 +97,7 @@ export class World {
     if (this.trace) this.trace.push(`${this.now.toFixed(1).padStart(9)} ${text}`);
   }
 
-  private count(kind: string): void {
+  count(kind: string): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
   }
 
@@ -216,8 +219,9 @@ export class World {
         this.steps += 1;
         n.state = state;
         if (regroup(n, this.gindex)) this.checker.onRegroup(n);
-        if (this.trace) this.traceStep(n, effects);
+        if (this.trace) for (const line of traceLines(n, effects)) this.log(line);
         this.checker.afterStep(n, [...effects]);
+        for (const e of effects) if (e.kind === 'fence-node') this.fencer?.request(n, e.node);
       },
       exit: () => {
         this.log(`${n.name} exits (shutdown complete)`);
@@ -225,13 +229,6 @@ export class World {
         this.checker.onDown(n);
       },
     };
-  }
-
-  private traceStep(n: SimNode, effects: readonly Node.NodeEffect[]): void {
-    for (const e of effects) {
-      if (e.kind === 'node-status') this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
-      else if (e.kind === 'group-phase') this.log(`${n.name}: group "${n.coreGroups?.[e.group]?.id}" ${e.from} -> ${e.to}`);
-    }
   }
 
   // ---- network ---------------------------------------------------------------------------
@@ -301,6 +298,9 @@ export class World {
         return;
       case 'agent':
         this.agents.toggle(f, !end);
+        return;
+      case 'fence':
+        this.fencer?.toggle(f, !end);
         return;
       case 'crash': {
         const n = this.node(f.node);
@@ -375,6 +375,18 @@ export class World {
       } else if (d.k === 'reload') n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
       else n.runtime?.command(d.event, this.local(n));
     }
+  }
+
+  /** A fence device powers `n` off; it boots again after `downMs` (a reset). */
+  reset(n: SimNode, downMs: number): void {
+    this.crash(n);
+    this.checker.onFenced(n, this.now + downMs);
+    this.at(this.now + downMs, () => !n.up && this.boot(n));
+  }
+
+  /** A fence call's answer, to the run of the node that asked (a paused node reads it when it resumes). */
+  answer(fencer: SimNode, gen: number, target: string, ok: boolean): void {
+    if (fencer.up && fencer.gen === gen) this.manual(fencer, { kind: 'fence-done', node: target, ok });
   }
 
   node(name: string): SimNode {

@@ -8,8 +8,7 @@ import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
 import { quorumSourceWarning } from '../config/hacf-quorum.js';
 import { checkRole } from './witness.js';
-import { Pinger, pingIntervalMs } from './pinger.js';
-import { ipfailOn } from '../config/hacf-quorum.js';
+import { QuorumIo, quorumOptions } from './quorum-io.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -71,7 +70,7 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
-  private pinger: Pinger | null = null;
+  private readonly quorumIo: QuorumIo;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -108,6 +107,7 @@ export class Daemon {
       view: this.view,
       now: () => this.now(),
     });
+    this.quorumIo = new QuorumIo(() => this.config.ha, opts.nodeName, this.log, (event) => this.runtime.command(event, this.now()));
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
     this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
@@ -159,8 +159,7 @@ export class Daemon {
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
-    this.pinger = new Pinger(ha.pingNodes, { intervalMs: pingIntervalMs(ha.deadpingMs), log: this.log, reply: (node) => this.runtime.command({ kind: 'ping-reply', node }, this.now()) });
-    this.pinger.start();
+    this.quorumIo.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -177,15 +176,13 @@ export class Daemon {
     const { ha, groups } = config;
     return {
       me: this.opts.nodeName,
-      nodes: ha.quorum.witness ? [...ha.nodes, ha.quorum.witness.name] : ha.nodes,
-      witnesses: ha.quorum.witness ? [ha.quorum.witness.name] : [],
+      ...quorumOptions(ha),
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
       groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
-      ping: { nodes: ha.pingNodes.map((p) => p.name), deadpingMs: ha.deadpingMs, ipfail: ipfailOn(ha) },
     };
   }
 
@@ -243,6 +240,7 @@ export class Daemon {
   private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
+      this.quorumIo.effect(e);
       if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -369,7 +367,7 @@ export class Daemon {
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
     await this.links.closeAll();
-    this.pinger?.close();
+    this.quorumIo.close();
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -380,7 +378,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
-    this.pinger?.close();
+    this.quorumIo.close();
     await this.links.closeAll();
     this.exitResolve?.();
   }

@@ -43,6 +43,8 @@ TESTS=(
   mmdebstrap        # a Debian 13 image for the package test's containers (downloads from Debian)
   systemd-container # systemd-nspawn: those containers boot a real systemd as PID 1
   lintian           # the .deb is checked against Debian policy (test/package/lintian.test.ts)
+  cluster-glue      # stonith(8): the devices of stonith_host (test/daemon/fencer.test.ts)
+  fence-agents      # the fence_* programs fence_agent runs (stdin key=value)
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

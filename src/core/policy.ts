@@ -53,7 +53,7 @@ export function hasQuorum(quorum: boolean, livePeers: number, nodes: number): bo
 }
 
 /** Candidates in [preferred node, ha.cf order]: the same list on every node with the same view. */
-function candidates(v: PolicyView): { order: string[]; willing: string[] } {
+function candidates(v: PolicyView): { order: string[]; willing: string[]; any: string[] } {
   const def = v.group;
   const failedAt = (n: string) => (n === v.me ? v.mine.failed : (v.peers[n]?.failed ?? []).includes(def.id));
   const leavingAt = (n: string) => (n === v.me ? v.mine.leaving : v.peers[n]?.leaving === true);
@@ -68,7 +68,7 @@ function candidates(v: PolicyView): { order: string[]; willing: string[] } {
   if (v.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
   for (const n of v.nodes) if (n !== def.preferredNode && eligible(n)) order.push(n);
   const reach = v.ipfail ? bestReach(v, order) : order;
-  return { order: reach, willing: reach.filter((n) => !standbyAt(n)) };
+  return { order: reach, willing: reach.filter((n) => !standbyAt(n)), any: order };
 }
 
 /**
@@ -87,7 +87,7 @@ function bestReach(v: PolicyView, order: string[]): string[] {
  * leaving). Quorum is the caller's to check.
  */
 export function desiredOwner(v: PolicyView): string | null {
-  const { order, willing } = candidates(v);
+  const { order, willing, any } = candidates(v);
   // Standby yields only to a node that can take the group; with none, the group still runs.
   const list = willing.length > 0 ? willing : order;
   if (list.length === 0) return null;
@@ -108,6 +108,7 @@ export function desiredOwner(v: PolicyView): string | null {
   const since = v.since[first] ?? v.now;
   const stable = (v.heardAt[first] ?? -Infinity) - since >= v.failbackDelayMs;
   const asked = v.mine.standby && (v.mine.standbySince ?? -Infinity) >= since;
-  if (first !== v.me && order.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;
+  // (A holder that ipfail no longer counts among the best waits for that stability too.)
+  if (first !== v.me && any.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;
   return first;
 }

@@ -124,7 +124,9 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   // Fencing: the fence itself before a takeover, and (after a failed or hung one) its retry.
   const f = config.fencing;
   const fenceMs = f ? Math.max(f.maxMs, f.timeoutMs) + f.retryMs + f.maxMs + f.rebootMs : 0;
-  const settleMs = maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
+  // Ping nodes: a route back counts after deadping without a gap (the hysteresis), found dead after deadping.
+  const pingMs = config.ping ? 2 * config.ping.deadpingMs + 2 * config.ping.intervalMs : 0;
+  const settleMs = pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
   const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
   return {
     maxKeepaliveMs,

@@ -25,10 +25,10 @@ export interface FenceWorld {
   log(text: string): void;
   count(kind: string): void;
   node(name: string): SimNode;
-  /** Power the node off now (its resources gone), and on again after `downMs`. */
-  reset(n: SimNode, downMs: number): void;
-  /** Hand the answer to the fencer's runtime, if it still runs the run that asked. */
-  answer(fencer: SimNode, gen: number, target: string, ok: boolean): void;
+  crash(n: SimNode): void;
+  boot(n: SimNode): void;
+  manual(n: SimNode, event: { kind: 'fence-done'; node: string; ok: boolean }): void;
+  readonly checker: { onFenced(n: SimNode, bootAt: number): void };
 }
 
 export class SimFencer {
@@ -56,16 +56,29 @@ export class SimFencer {
     this.w.count(fault ? `fence-${fault.mode}` : 'fence-ok');
     this.w.log(`${fencer.name}: fence ${target}${fault ? ` (will ${fault.mode})` : ''}`);
     if (fault?.mode === 'hang') {
-      this.w.at(this.w.now + this.cfg.timeoutMs, () => this.w.answer(fencer, gen, target, false));
+      this.w.at(this.w.now + this.cfg.timeoutMs, () => this.answer(fencer, gen, target, false));
       return;
     }
     this.w.at(this.w.now + took, () => {
       if (!fault) {
         const t = this.w.node(target);
-        if (t.up) this.w.reset(t, this.cfg.rebootMs);
+        if (t.up) this.reset(t);
       }
-      this.w.answer(fencer, gen, target, !fault);
+      this.answer(fencer, gen, target, !fault);
     });
+  }
+
+  /** The device powers `n` off; it boots again after rebootMs (a reset). */
+  private reset(n: SimNode): void {
+    const bootAt = this.w.now + this.cfg.rebootMs;
+    this.w.crash(n);
+    this.w.checker.onFenced(n, bootAt);
+    this.w.at(bootAt, () => !n.up && this.w.boot(n));
+  }
+
+  /** The answer goes to the run of the node that asked, if it still runs. */
+  private answer(fencer: SimNode, gen: number, target: string, ok: boolean): void {
+    if (fencer.up && fencer.gen === gen) this.w.manual(fencer, { kind: 'fence-done', node: target, ok });
   }
 }
 

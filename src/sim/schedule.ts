@@ -7,6 +7,7 @@ import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } 
 import { drawReloads } from './reloads.js';
 import { drawWitness } from './quorum-sources.js';
 import { drawFencing, type SimFencing } from './fencing.js';
+import { drawPings, type SimPing } from './pings.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
@@ -32,6 +33,8 @@ export interface SimConfig {
   witness?: string;
   /** Fence devices (fencing.ts): nodes lost uncleanly are fenced before a takeover. */
   fencing?: SimFencing;
+  /** Ping nodes every node pings (pings.ts), and whether ipfail acts on them. */
+  ping?: SimPing;
   links: string[];
   groups: SimGroup[];
   timers: Timers;
@@ -79,7 +82,9 @@ export type Fault =
    */
   | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] }
   /** Fence calls by `node` (or by any) fail or hang with probability `rate` (fencing.ts). */
-  | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number };
+  | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number }
+  /** `node` gets no echo reply from ping node `target` (or from any): its route is gone (pings.ts). */
+  | { kind: 'ping-loss'; at: number; durMs: number; node: string; target: string | null };
 
 export interface Schedule {
   seed: number;
@@ -102,6 +107,8 @@ export interface GenerateOptions {
   witness?: number;
   /** Probability of fence devices and their faults (default 0; see fencing.ts). */
   fencing?: number;
+  /** Probability of ping nodes (ipfail on) and ping-node loss faults (default 0; see pings.ts). */
+  ping?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -256,6 +263,13 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     bounds = boundsOf(partial, allConfigs(partial, faults));
     durationMs = windowMs + bounds.settleMs + 3000;
   }
+  const ping = drawPings(seed, partial, windowMs, opts.ping ?? 0);
+  if (ping) {
+    partial = { ...partial, ping: ping.ping };
+    faults.push(...ping.faults);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
   const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
   if (witness) {
     partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };
@@ -324,6 +338,8 @@ export function describeFault(f: Fault): string {
     case 'standby':
     case 'takeover':
       return `${f.kind} ${f.scope} on ${f.node}`;
+    case 'ping-loss':
+      return `ping-loss ${f.node} -> ${f.target ?? 'every ping node'} for ${f.durMs} ms`;
     case 'fence':
       return `fence ${f.mode} ${Math.round(f.rate * 100)}%${f.node ? ` by ${f.node}` : ''} for ${f.durMs} ms`;
     case 'agent':

@@ -121,6 +121,7 @@ export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
     nodes: config.nodes,
     witnesses: config.witness ? [config.witness] : [],
     ...(config.fencing ? { fencing: { retryMs: config.fencing.retryMs } } : {}),
+    ...(config.ping ? { ping: { nodes: config.ping.nodes, deadpingMs: config.ping.deadpingMs, ipfail: config.ping.ipfail } } : {}),
     linkNames: config.links,
     timers: n.cfg.timers,
     groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),

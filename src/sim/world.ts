@@ -17,6 +17,7 @@ import { bootRuntime, traceLines, newSimNode, nodeOptionsOf, powerOff, powerOn, 
 import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.js';
 import { allConfigs, boundsOf, nodeConfigs, reloadedCfg, type Bounds } from './bounds.js';
 import { SimFencer } from './fencing.js';
+import { SimPings } from './pings.js';
 import type { DistributiveOmit, Ev, FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export { realCore, type Core };
@@ -37,6 +38,7 @@ export class World {
   private readonly network: VirtualNetwork;
   private readonly agents: VirtualAgents;
   private readonly fencer: SimFencer | null;
+  private readonly pings: SimPings | null;
   private readonly miscRng: Rng;
   /** The global index of each group id. */
   private readonly gindex: ReadonlyMap<string, number>;
@@ -57,6 +59,7 @@ export class World {
     this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
     this.fencer = config.fencing ? new SimFencer(this, config.fencing, schedule) : null;
+    this.pings = config.ping ? new SimPings(this, config.ping) : null;
     const cfgs = nodeConfigs(config, schedule.faults);
     this.bounds = boundsOf(config, allConfigs(config, schedule.faults));
     const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
@@ -178,7 +181,7 @@ export class World {
 
   // ---- nodes -----------------------------------------------------------------------------
 
-  private boot(n: SimNode): void {
+  boot(n: SimNode): void {
     const { config } = this.schedule;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
     powerOn(n, this.now, Math.floor(this.miscRng() * 1e6));
@@ -191,7 +194,7 @@ export class World {
   }
 
   /** Power-off: the node, its agent calls and its resources are gone. */
-  private crash(n: SimNode): void {
+  crash(n: SimNode): void {
     if (!n.up) return;
     powerOff(n);
     for (const r of n.res) r.fill(false);
@@ -302,6 +305,9 @@ export class World {
       case 'fence':
         this.fencer?.toggle(f, !end);
         return;
+      case 'ping-loss':
+        this.pings?.toggle(f, !end);
+        return;
       case 'crash': {
         const n = this.node(f.node);
         if (!end) this.crash(n);
@@ -352,7 +358,8 @@ export class World {
     else n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
   }
 
-  private manual(n: SimNode, event: Command): void {
+  /** A command to the node's runtime (an operator's, a fence's answer); a paused node reads it when it resumes. */
+  manual(n: SimNode, event: Command): void {
     if (!n.up) return;
     if (n.paused) n.deferred.push({ k: 'event', event });
     else n.runtime?.command(event, this.local(n));
@@ -375,18 +382,6 @@ export class World {
       } else if (d.k === 'reload') n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
       else n.runtime?.command(d.event, this.local(n));
     }
-  }
-
-  /** A fence device powers `n` off; it boots again after `downMs` (a reset). */
-  reset(n: SimNode, downMs: number): void {
-    this.crash(n);
-    this.checker.onFenced(n, this.now + downMs);
-    this.at(this.now + downMs, () => !n.up && this.boot(n));
-  }
-
-  /** A fence call's answer, to the run of the node that asked (a paused node reads it when it resumes). */
-  answer(fencer: SimNode, gen: number, target: string, ok: boolean): void {
-    if (fencer.up && fencer.gen === gen) this.manual(fencer, { kind: 'fence-done', node: target, ok });
   }
 
   node(name: string): SimNode {

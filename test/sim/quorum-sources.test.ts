@@ -11,7 +11,7 @@ import { failureReport } from '../../src/sim/run.js';
 import { describeViolations, runParallel, type Range } from './parallel.js';
 
 /** n1 and n2 with one group preferred by n1, and (unless `witness` is false) the witness w. */
-function schedule(faults: Fault[], durationMs: number, witness = true): Schedule {
+function schedule(faults: Fault[], durationMs: number, witness = true, extra: Partial<Schedule['config']> = {}): Schedule {
   const nodes = witness ? ['n1', 'n2', 'w'] : ['n1', 'n2'];
   return {
     seed: 1,
@@ -27,6 +27,7 @@ function schedule(faults: Fault[], durationMs: number, witness = true): Schedule
       net: { minMs: 1, maxMs: 1 },
       bootAt: nodes.map(() => 0),
       durationMs,
+      ...extra,
     },
     faults,
   };
@@ -73,6 +74,30 @@ test('2 nodes, no quorum source: the same cut runs the group on both (as Heartbe
   assert.ok((r.checked['2-node double ownerships heard out'] ?? 0) > 0, 'the double ownership ended once the nodes heard each other');
 });
 
+const PING = { ping: { nodes: ['p1'], deadpingMs: 600, intervalMs: 100, ipfail: true } };
+
+test('ipfail: the holder loses its route to the ping node: the group moves to the peer; the route returns: nothing moves', () => {
+  const r = run(schedule([{ kind: 'ping-loss', at: 5000, durMs: 5000, node: 'n1', target: null }], 20_000, false, { ...PING, autoFailback: 'off' }));
+  const n2 = starts(r, 'n2');
+  assert.equal(n2.length, 1, 'n2 took the group over once');
+  assert.ok(n2[0]! > 5400 && n2[0]! < 5600 + 1000, `after deadping since the last echo reply, within a few keepalives (at ${n2[0]})`);
+  assert.equal(starts(r, 'n1').length, 1, 'n1 never took it back');
+});
+
+test('ipfail: a flapping route (losses shorter than deadping) moves nothing', () => {
+  const flaps: Fault[] = Array.from({ length: 8 }, (_, i) => ({ kind: 'ping-loss', at: 5000 + i * 800, durMs: 400, node: 'n1', target: null }));
+  const r = run(schedule(flaps, 20_000, false, { ...PING, autoFailback: 'on' }));
+  assert.deepEqual(starts(r, 'n2'), []);
+  assert.equal(starts(r, 'n1').length, 1);
+});
+
+test('ipfail with auto_failback on: the group comes back once, after the route has been back for deadping (hysteresis)', () => {
+  const r = run(schedule([{ kind: 'ping-loss', at: 5000, durMs: 4000, node: 'n1', target: null }], 20_000, false, { ...PING, autoFailback: 'on' }));
+  const back = starts(r, 'n1').filter((t) => t > 5000);
+  assert.equal(back.length, 1, 'one move back');
+  assert.ok(back[0]! >= 9000 + 600, `not before the route was back for deadping (at ${back[0]})`);
+});
+
 const WITNESS: Range = { from: 1_500_000, count: 200, opts: { nodes: 2, witness: 1, reloads: 0, faultWindowMs: [8_000, 25_000] } };
 
 test(`${WITNESS.count} seeded schedules of 2 nodes + witness (its partitions and crashes): no invariant is violated`, async (t) => {
@@ -83,4 +108,22 @@ test(`${WITNESS.count} seeded schedules of 2 nodes + witness (its partitions and
   assert.equal(totals.checked['2-node double ownerships'] ?? 0, 0, 'every schedule had a witness: the strict rule applied');
   assert.ok((totals.checked['2 nodes + witness'] ?? 0) === WITNESS.count);
   assert.ok((totals.checked['failover checks'] ?? 0) > 0, 'some clean failover was timed');
+});
+
+const FENCING: Range = { from: 1_600_000, count: 150, opts: { nodes: 2, fencing: 1, faultWindowMs: [8_000, 25_000] } };
+const PINGS: Range = { from: 1_700_000, count: 150, opts: { ping: 1, faultWindowMs: [8_000, 25_000] } };
+const ALL: Range = { from: 1_800_000, count: 100, opts: { nodes: 2, witness: 1, fencing: 1, ping: 1, reloads: 0, faultWindowMs: [8_000, 25_000] } };
+
+test(`seeded schedules with fence devices (${FENCING.count}, 2 nodes), ping nodes with ipfail (${PINGS.count}) and all three (${ALL.count}): no invariant is violated`, async (t) => {
+  const ranges = [FENCING, PINGS, ALL];
+  const totals = await runParallel(ranges);
+  t.diagnostic(`${totals.schedules} schedules, faults ${JSON.stringify(totals.faults)}, checks ${JSON.stringify(totals.checked)}`);
+  if (totals.violations.length > 0) {
+    const v = totals.violations[0]!;
+    const range = ranges.find((r) => v.seed >= r.from && v.seed < r.from + r.count)!;
+    assert.fail(`${describeViolations(totals, range.opts)}\n\n${failureReport(v.seed, range.opts)}`);
+  }
+  assert.equal(totals.schedules, FENCING.count + PINGS.count + ALL.count);
+  for (const f of ['fence-ok', 'fence-fail', 'fence-hang', 'ping-loss']) assert.ok((totals.faults[f] ?? 0) > 0, `some ${f} happened`);
+  assert.ok((totals.checked['fence resets'] ?? 0) > 0, 'some node was powered off by a fence');
 });

@@ -29,6 +29,14 @@ export class FailbackStability {
 
   /** Node n began a handoff release of group g. */
   released(n: SimNode, g: number, preferredHeld: boolean): void {
+    // ipfail: a holder that reaches fewer ping nodes than a peer lets go for that, not to fail
+    // back; where the group goes next is ordinary placement (a group no node holds).
+    const o = n.state?.ownership;
+    if (o?.ipfail && Object.values(o.peers).some((a) => (a.pings ?? -1) > (o.pings ?? -1))) {
+      this.lastRelease[g] = null;
+      this.note('ipfail releases');
+      return;
+    }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
     this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state?.membership.peers[preferred]?.generation ?? null, preferredHeld };
   }

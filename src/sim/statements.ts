@@ -61,6 +61,6 @@ export const INVARIANTS: Record<InvariantName, string> = {
     'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
   'no-flap':
     'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback; ' +
-    'not the end of a double ownership, where the preferred node held the group too) ' +
+    'not the end of a double ownership, where the preferred node held the group too, nor an ipfail release by a node that reaches fewer ping nodes than a peer) ' +
     'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
 };

@@ -34,6 +34,11 @@ npm ls --omit=dev --all --parseable | tail -n +2 | while read -r dir; do
 done
 # npm's and CI's dotfiles are not part of a module at run time.
 find "$lib/node_modules" -name '.*' -type f -delete
+# Nor are type declarations, or the ES-module builds of packages that Node loads as CommonJS
+# (the AWS SDK's: its "node" export and "main" are dist-cjs): 44 of the SDK's 51 MB.
+find "$lib/node_modules" -name '*.d.ts' -type f -delete
+find "$lib/node_modules" -type d \( -name dist-types -o -name dist-es \) -prune \
+  -exec sh -c 'test -d "$(dirname "$1")/dist-cjs"' _ {} \; -exec rm -rf {} +
 
 # Commands: small wrappers, so `ps` shows hbd's own title and Debian's node runs them.
 for cmd in hbd hbctl cl_status hb_standby hb_takeover; do

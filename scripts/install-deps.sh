@@ -32,7 +32,8 @@ TESTS=(
   curl              # the demo's client loop, as in the seed tutorial
   chromium          # headless browser for the dashboard test (driven by playwright-core, no download)
   fonts-dejavu-core # a font for that browser's pages and screenshots
-  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed)
+  nftables          # nft: the nemesis's partitions and link emulator rules (no sch_netem needed),
+                    # the cloud router's DNAT of floating IPs (cloud tests, demo --cloud)
   stress-ng         # CPU saturation faults of the nemesis
   heartbeat         # the real Heartbeat 3.0.6 the classic commands are compared with
                     # (test/cli/classic-vs-heartbeat.test.ts); its /usr/bin/cl_status is
@@ -79,6 +80,25 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+if [ "$bench" = 0 ]; then
+  # moto in server mode is the EC2 of the AWS cloud IP tests and demo. Debian packages it from
+  # trixie on (python3-moto; bookworm has none), so it runs from a Debian 13 root made by
+  # mmdebstrap from Debian's mirror, entered with chroot; python3-flask-cors is what its server
+  # mode imports and the package does not pull in. Made once; remade after 30 days.
+  MOTO_ROOT=/var/cache/heartbeat-ts-test/moto-trixie
+  if [ ! -x "$MOTO_ROOT/usr/bin/moto_server" ] || [ -n "$(find "$MOTO_ROOT/usr/bin/moto_server" -mtime +30 2>/dev/null)" ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+      echo "install-deps: moto's root $MOTO_ROOT is missing -- run this script as root" >&2
+      exit 1
+    fi
+    mkdir -p "$(dirname "$MOTO_ROOT")"
+    rm -rf "$MOTO_ROOT.partial"
+    mmdebstrap --quiet --variant=minbase --include=python3-moto,python3-flask-cors trixie "$MOTO_ROOT.partial"
+    rm -rf "$MOTO_ROOT"
+    mv "$MOTO_ROOT.partial" "$MOTO_ROOT"
+    touch "$MOTO_ROOT/usr/bin/moto_server"
+  fi
 fi
 if [ "$bench" = 1 ]; then
   if [ "$(id -u)" -ne 0 ]; then

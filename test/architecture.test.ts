@@ -24,7 +24,8 @@ const ALLOWED: Record<string, string[]> = {
   control: ['status', 'core', 'config', 'lib'],
   cli: ['control', 'status', 'core', 'config', 'lib'],
   sim: ['runtime', 'core', 'wire', 'config', 'lib'],
-  demo: ['control', 'status', 'config', 'lib'],
+  demo: ['control', 'status', 'config', 'lib', 'emulators'],
+  emulators: ['lib'],
 };
 /** The one file allowed past the rules above: the entry point that starts the daemon. */
 const ENTRY_POINTS: Record<string, string[]> = { 'cli/hbd.ts': ['daemon'] };

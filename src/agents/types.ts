@@ -1,5 +1,7 @@
 // The vocabulary shared by every resource agent: what was asked, what happened, how to log it.
+import type { CloudIpKind } from '../config/cloud.js';
 import type { ScriptLogging } from './env.js';
+import type { ApiCallRecord } from './cloud/http.js';
 
 export type AgentAction = 'start' | 'stop' | 'status';
 
@@ -11,8 +13,11 @@ export type LogLevel = 'info' | 'warn' | 'error' | 'debug';
  */
 export type AgentLog = (level: LogLevel, message: string, tag?: AgentLogTag) => void;
 
-/** ResourceManager runs scripts; IPaddr and IPaddr2 are Heartbeat's resource.d wrappers. */
-export type AgentLogTag = 'ResourceManager' | 'IPaddr' | 'IPaddr2';
+/**
+ * ResourceManager runs scripts; IPaddr and IPaddr2 are Heartbeat's resource.d wrappers; the
+ * cloud IP agents tag their lines with their own names.
+ */
+export type AgentLogTag = 'ResourceManager' | 'IPaddr' | 'IPaddr2' | CloudIpKind;
 
 /** The outcome of one resource action. */
 export interface AgentCall {
@@ -60,4 +65,6 @@ export interface AgentContext {
   nodeName: string;
   /** Time between SIGTERM and SIGKILL of a timed-out process group (default 2000 ms). */
   killGraceMs?: number;
+  /** Each attempt of a cloud API call (cloud IP agents), for metrics. */
+  apiCall?: (r: ApiCallRecord) => void;
 }

@@ -25,6 +25,9 @@ commands:
       Give resource groups to the other node(s) (like hb_standby).
   takeover [all|local|foreign] [--socket PATH]
       Take resource groups from the other node(s) (like hb_takeover).
+  clear GROUP [--socket PATH]
+      Let this node run GROUP again after failed monitors kept it out (GROUP: its haresources
+      line, one of its resources, or all).
   help
       Show this text.
   --version, -V
@@ -39,6 +42,7 @@ export function main(argv: string[]): number | Promise<number> {
     case 'status':
     case 'standby':
     case 'takeover':
+    case 'clear':
       return control(command, rest);
     case 'help':
     case '--help':
@@ -99,7 +103,7 @@ function checkConfig(args: string[]): number {
   return 0;
 }
 
-async function control(command: 'status' | 'standby' | 'takeover', args: string[]): Promise<number> {
+async function control(command: 'status' | 'standby' | 'takeover' | 'clear', args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -118,6 +122,16 @@ async function control(command: 'status' | 'standby' | 'takeover', args: string[
       const r = await requestStatus<StatusSnapshot>(path);
       if (!r.ok) throw new Error(`${r.error.message} (${r.error.code})`);
       process.stdout.write(parsed.values.json ? `${JSON.stringify(r.result, null, 2)}\n` : renderStatus(r.result));
+      return 0;
+    }
+    if (command === 'clear') {
+      if (parsed.positionals.length !== 1) {
+        process.stderr.write('hbctl clear: name one resource group: its haresources line (quoted), one of its resources, or all\n');
+        return 2;
+      }
+      const r = await request<{ groups: string[] }>(path, { cmd: 'clear', group: parsed.positionals[0]! });
+      if (!r.ok) throw new Error(`${r.error.message} (${r.error.code})`);
+      process.stdout.write(`clear ${r.result.groups.join('; ')}: accepted\n`);
       return 0;
     }
     const scope = parsed.positionals[0] ?? 'all';

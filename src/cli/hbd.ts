@@ -23,6 +23,7 @@ import { ControlServer, type ControlHandler } from '../control/server.js';
 import { DEFAULT_CONTROL_SOCKET, statusSocketPath } from '../control/protocol.js';
 import { HttpApi, parseListen } from '../control/http.js';
 import { classicInfo } from '../control/classic-info.js';
+import { groupsToClear } from '../control/clear.js';
 import { followView, ServiceManager, statusLine } from '../daemon/service-manager.js';
 
 const USAGE = `usage: hbd [options]
@@ -312,6 +313,11 @@ async function runForeground(
       case 'takeover':
         daemon.dispatch({ kind: req.cmd, scope: req.scope });
         return { accepted: true, scope: req.scope };
+      case 'clear': {
+        const groups = groupsToClear(daemon.view.snapshot(), req.group);
+        daemon.dispatch({ kind: 'clear', groups });
+        return { accepted: true, groups };
+      }
     }
   };
   const controlPath = String(values['control-socket']);
@@ -325,7 +331,7 @@ async function runForeground(
   const httpListen = typeof values['http-listen'] === 'string' ? values['http-listen'] : daemon.clusterConfig.ha.ext.httpListen;
   const httpTokenFile = typeof values['http-token-file'] === 'string' ? values['http-token-file'] : daemon.clusterConfig.ha.ext.httpTokenFile;
   const http = httpListen
-    ? new HttpApi({ listen: httpListen, tokenFile: httpTokenFile, view: daemon.view, config: daemon.clusterConfig, dispatch: (ev) => daemon.dispatch(ev), log: daemon.log })
+    ? new HttpApi({ listen: httpListen, tokenFile: httpTokenFile, view: daemon.view, config: daemon.clusterConfig, dispatch: (ev) => daemon.dispatch(ev), clear: (groups) => daemon.dispatch({ kind: 'clear', groups }), log: daemon.log })
     : null;
 
   try {

@@ -34,7 +34,7 @@ export function summarize(cfg: ClusterConfig): string {
     out.push(`  preferred node ${g.preferredNode}:`);
     g.resources.forEach((r, i) => {
       const how =
-        r.agent.kind === 'builtin' ? `built-in ${r.agent.id}` : r.agent.kind === 'missing' ? 'MISSING' : r.agent.path;
+        r.agent.kind === 'builtin' ? `built-in ${r.agent.id}` : r.agent.kind === 'cloud' ? `built-in ${r.agent.cloud.kind}${r.agent.cloud.secretFile ? `, secret file ${r.agent.cloud.secretFile}` : ''}` : r.agent.kind === 'missing' ? 'MISSING' : r.agent.path;
       const args = r.args.length ? ` args [${r.args.join(', ')}]` : '';
       out.push(`    ${i + 1}. ${r.name}${args}  (${how})`);
     });

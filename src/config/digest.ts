@@ -25,6 +25,8 @@ export function digestHaCf(ha: HaCf): string {
       baud: ha.baud,
       autoFailback: ha.autoFailback,
       autojoin: ha.autojoin,
+      // Only when present: a file without them keeps the digest it always had (and peers agree).
+      ...(ha.ext.monitors.length > 0 ? { monitors: ha.ext.monitors.map(({ line: _line, ...m }) => m) } : {}),
     }),
   );
 }

@@ -44,7 +44,7 @@ export function defaultHaCf(): HaCf {
     apiauth: [],
     respawn: [],
     stonithHosts: [],
-    ext: { httpListen: null, httpTokenFile: null, httpAllowedHosts: [], logTag: null },
+    ext: { httpListen: null, httpTokenFile: null, httpAllowedHosts: [], logTag: null, monitors: [] },
   };
 }
 

@@ -5,6 +5,7 @@ import { parseDuration } from './duration.js';
 import { canonicalHost } from './host-name.js';
 import type { IssueList } from './issues.js';
 import type { GivenTimers } from './hacf-defaults.js';
+import { parseRespawnLine } from './respawn.js';
 import type { HaCf } from './types.js';
 
 export type Handler = (values: string[], rest: string, line: number) => void;
@@ -19,7 +20,6 @@ export const NOT_ACTED_ON: Record<string, string> = {
   stonith: 'write the device as "stonith_host * TYPE PARAMS..." (or "fence_agent"): a stonith configuration file is not read',
   coredumps: 'core dump settings do not apply to a Node.js process',
   coreroot: 'core dump settings do not apply to a Node.js process',
-  respawn: 'hbd does not start or respawn client programs',
   failfast: 'hbd does not start or respawn client programs',
   apiauth: 'the Heartbeat client API is not served; the control socket is root-only',
   crm: 'heartbeat-ts manages the haresources file itself; Pacemaker (crm) is not supported',
@@ -66,8 +66,8 @@ export interface DirectiveTarget {
   raw: GivenTimers;
   file: string;
   issues: IssueList;
-  /** Warns once per directive that it is understood but not acted on. */
-  notActed: (key: string, line: number) => void;
+  /** Warns once per directive that it is understood but not acted on (why: NOT_ACTED_ON's, or this). */
+  notActed: (key: string, line: number, why?: string) => void;
 }
 
 /** The handlers for one file: they keep state across lines (auto_failback beats nice_failback). */
@@ -334,17 +334,12 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
         }
         (m[1] === 'uid' ? uid : gid).push(...(m[2] ?? '').split(',').filter(Boolean));
       }
+      // Accepted for the programs hbd respawns; for any other client it warns (hacf.ts, once all lines are read).
       cf.apiauth.push({ client, uid, gid, line });
-      notActed('apiauth', line);
     },
     respawn: (_values, rest, line) => {
-      const m = /^(\S+)\s+(.+)$/.exec(rest);
-      if (!m) {
-        issues.error(file, line, 'respawn takes a user and a command — write e.g. "respawn hacluster /usr/lib/heartbeat/ipfail"');
-        return;
-      }
-      cf.respawn.push({ user: m[1] ?? '', command: m[2] ?? '', line });
-      notActed('respawn', line);
+      const entry = parseRespawnLine(rest, file, line, issues, notActed);
+      if (entry) cf.respawn.push(entry);
     },
     // heartbeat-ts extensions.
     log_tag: (values, _rest, line) => {

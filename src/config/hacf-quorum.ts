@@ -66,7 +66,7 @@ export function quorumDirectives({ cf, file, issues }: Pick<DirectiveTarget, 'cf
 /** Ping-node failover is on: `ipfail on`, or (the seeds' way) a `respawn` line that runs Heartbeat's ipfail. */
 export function ipfailOn(ha: HaCf): boolean {
   if (ha.quorum.ipfail) return ha.quorum.ipfail.on;
-  return ha.respawn.some((r) => /(^|\/)ipfail$/.test(r.command.split(/\s+/)[0] ?? ''));
+  return ha.respawn.some((r) => r.kind === 'ipfail');
 }
 
 /** Fencing is configured: some device may fence `node` from `me`. */
@@ -86,8 +86,8 @@ export function checkQuorumCf(cf: HaCf, file: string, issues: IssueList): void {
   for (const f of q.fenceAgents) {
     if (f.target !== '*' && !cf.nodes.includes(f.target)) issues.error(file, f.line, `fence_agent: "${f.target}" is not a node of ha.cf (${cf.nodes.join(', ')})`);
   }
-  if (ipfailOn(cf) && cf.pingNodes.length === 0) {
-    issues.warn(file, q.ipfail?.line ?? cf.respawn[0]?.line ?? 0, 'ipfail is on but there is no ping node — add "ping ADDRESS" (a router both nodes should reach), or it never moves anything');
+  if (q.ipfail?.on && cf.pingNodes.length === 0) {
+    issues.warn(file, q.ipfail.line, 'ipfail is on but there is no ping node — add "ping ADDRESS" (a router both nodes should reach), or it never moves anything');
   }
 }
 

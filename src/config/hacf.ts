@@ -4,9 +4,24 @@
 // such as ucast/mcast take the whole line. Defaults and cross-checks are Heartbeat's.
 import { IssueList, splitConfigLines } from './issues.js';
 import { applyDefaults, defaultHaCf, type GivenTimers } from './hacf-defaults.js';
-import { directiveHandlers, NOT_ACTED_ON } from './hacf-directives.js';
+import { directiveHandlers, NOT_ACTED_ON, type DirectiveTarget, type Handler } from './hacf-directives.js';
+import { parseMonitorLine } from './monitor.js';
+import { respawnedClients } from './respawn.js';
 import { checkQuorumCf, quorumDirectives } from './hacf-quorum.js';
 import type { HaCf } from './types.js';
+
+/** Heartbeat's directives, and ours kept in their own modules. */
+function allHandlers(target: DirectiveTarget): Record<string, Handler> {
+  const { cf, file, issues } = target;
+  return {
+    ...directiveHandlers(target),
+    ...quorumDirectives(target),
+    monitor: (values, _rest, line) => {
+      const m = parseMonitorLine(values, file, line, issues);
+      if (m) cf.ext.monitors.push(m);
+    },
+  };
+}
 
 export { defaultHaCf } from './hacf-defaults.js';
 
@@ -17,12 +32,12 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   if (!lines) return cf;
   const warnedNotActed = new Set<string>();
 
-  const handlers = { ...directiveHandlers({ cf, raw, file, issues, notActed }), ...quorumDirectives({ cf, file, issues }) };
+  const handlers = allHandlers({ cf, raw, file, issues, notActed });
 
-  function notActed(key: string, line: number): void {
+  function notActed(key: string, line: number, reason?: string): void {
     if (warnedNotActed.has(key)) return;
     warnedNotActed.add(key);
-    const why = NOT_ACTED_ON[key] ?? 'not implemented';
+    const why = reason ?? NOT_ACTED_ON[key] ?? 'not implemented';
     issues.warn(file, line, `"${key}" is understood but not acted on by heartbeat-ts: ${why}`);
   }
 
@@ -43,6 +58,12 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
     }
   });
 
+  // apiauth is accepted for the programs hbd respawns; for any other client it does nothing.
+  const ours = respawnedClients(cf.respawn);
+  for (const a of cf.apiauth) if (!ours.has(a.client)) notActed('apiauth', a.line);
+  // ipfail is built into hbd (core/ping.ts): without a ping node it has nothing to compare.
+  const ipfail = cf.respawn.find((r) => r.kind === 'ipfail');
+  if (ipfail && cf.pingNodes.length === 0 && !cf.quorum.ipfail) notActed('respawn', ipfail.line, 'ipfail is not run as a program, and the ping-node failover built into hbd needs a "ping" line');
   applyDefaults(cf, raw, file, issues);
   checkQuorumCf(cf, file, issues);
   return cf;
@@ -54,9 +75,7 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
  */
 export function directiveNames(): { actedOn: string[]; notActedOn: string[] } {
   const raw: GivenTimers = { keepalive: null, deadtime: null, warntime: null, initdead: null, deadping: null };
-  const cf = defaultHaCf();
-  const issues = new IssueList();
-  const handlers = { ...directiveHandlers({ cf, raw, file: 'ha.cf', issues, notActed: () => undefined }), ...quorumDirectives({ cf, file: 'ha.cf', issues }) };
+  const handlers = allHandlers({ cf: defaultHaCf(), raw, file: 'ha.cf', issues: new IssueList(), notActed: () => undefined });
   const notActedOn = Object.keys(NOT_ACTED_ON);
   return { actedOn: Object.keys(handlers).filter((k) => !(k in NOT_ACTED_ON)), notActedOn };
 }

@@ -2,7 +2,9 @@
 // backslash continuation and # comments, as Heartbeat's ResourceManager reads it.
 // A bare name is looked up in resource.d first, then init.d, like Heartbeat does.
 import { accessSync, constants, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isCloudIpKind, parseCloudIp } from './cloud.js';
+import { readCloudSecretSync } from './cloud-secret.js';
 import { IssueList, splitConfigLines } from './issues.js';
 import { parseVip } from './vip.js';
 import type { ResourceGroup, ResourceSpec } from './types.js';
@@ -99,6 +101,20 @@ function parseResource(written: string, roots: ResourceRoots, file: string, line
       return null;
     }
     return { raw: word, name, args, agent: { kind: 'builtin', id: name as 'IPaddr' | 'IPaddr2' } };
+  }
+  if (isCloudIpKind(name)) {
+    const c = parseCloudIp(name, args, dirname(file));
+    if (!c.ok) {
+      issues.error(file, line, c.error);
+      return null;
+    }
+    // The secret is checked now, as authkeys is: a node whose token file others can read or
+    // change must not start, and check-config says so before a takeover would fail.
+    if (c.spec.secretFile) {
+      const s = readCloudSecretSync(c.spec.secretFile, c.spec.provider);
+      if (!s.ok) issues.error(file, line, `${word}: ${c.spec.provider === 'aws' ? 'credentials' : 'token'} file ${c.spec.secretFile} ${s.problem}`);
+    }
+    return { raw: word, name, args, agent: { kind: 'cloud', cloud: c.spec } };
   }
   const candidates: { kind: 'resource.d' | 'init.d'; path: string }[] = [
     { kind: 'resource.d', path: join(roots.resourceD, name) },

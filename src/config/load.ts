@@ -10,6 +10,7 @@ import { combineDigests, digestAuthkeys, digestHaCf, digestHaresources } from '.
 import { parseHaCf } from './hacf.js';
 import { parseHaresources, type ResourceRoots } from './haresources.js';
 import { IssueList } from './issues.js';
+import { checkMonitorTargets } from './monitor.js';
 import type { ClusterConfig, ConfigIssue } from './types.js';
 
 export interface LoadOptions {
@@ -71,6 +72,7 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   const resText = readText(resPath, issues);
   const groups = resText !== null && ha ? parseHaresources(resText, resPath, ha.nodes, roots, issues) : [];
 
+  if (ha && resText !== null) checkMonitorTargets(ha.ext.monitors, groups, hacfPath, issues);
   if (ha) {
     const me = opts.nodeName ?? hostname();
     const members = ha.quorum.witness ? [...ha.nodes, ha.quorum.witness.name] : ha.nodes;

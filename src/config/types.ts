@@ -1,6 +1,9 @@
 // The one typed, validated view of ha.cf + authkeys + haresources.
 // Every time is in milliseconds; every list keeps the order of the files.
 import type { QuorumCf } from './quorum-types.js';
+import type { CloudIpSpec } from './cloud.js';
+
+export type { CloudIpSpec } from './cloud.js';
 
 export type AuthMethod = 'crc' | 'md5' | 'sha1' | 'sha256' | 'sha512';
 
@@ -67,7 +70,8 @@ export interface HaCf {
   crm: string;
   pingNodes: PingNode[];
   apiauth: { client: string; uid: string[]; gid: string[]; line: number }[];
-  respawn: { user: string; command: string; line: number }[];
+  /** `respawn USER PROGRAM ARGS`: what each asks for is sorted by config/respawn.ts (`kind`). */
+  respawn: { user: string; command: string; line: number; kind: 'program' | 'ipfail' | 'api-client'; argv: string[] }[];
   stonithHosts: { raw: string; line: number }[];
   /** Extension directives of heartbeat-ts (not in Heartbeat). */
   ext: {
@@ -85,7 +89,22 @@ export interface HaCf {
      * and resource lines tagged as Heartbeat's scripts tag them.
      */
     logTag: string | null;
+    /** `monitor TARGET... [interval=] [failures=] [restarts=] [window=] [keepout=]` (config/monitor.ts). */
+    monitors: MonitorLine[];
   };
+}
+
+/** One `monitor` line of ha.cf; its targets are checked against haresources at load. */
+export interface MonitorLine {
+  /** Resources as haresources writes them, `group:RESOURCE`, or `all`. */
+  targets: string[];
+  intervalMs: number;
+  failures: number;
+  restarts: number;
+  windowMs: number;
+  /** null: kept out until cleared (`keepout=forever`). */
+  keepOutMs: number | null;
+  line: number;
 }
 
 /** One resource of a haresources line, e.g. `IPaddr::10.0.0.5/24/eth0` or `apache2`. */
@@ -102,6 +121,7 @@ export interface ResourceSpec {
    */
   agent:
     | { kind: 'builtin'; id: 'IPaddr' | 'IPaddr2' }
+    | { kind: 'cloud'; cloud: CloudIpSpec }
     | { kind: 'resource.d'; path: string }
     | { kind: 'init.d'; path: string }
     | { kind: 'missing'; searched: string[] };

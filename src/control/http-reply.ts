@@ -20,6 +20,7 @@ export type HttpErrorCode =
   | 'E_TOO_MANY_CLIENTS'
   | 'E_TOO_MANY_CONNECTIONS'
   | 'E_NOT_READY'
+  | 'E_UNKNOWN_GROUP'
   | 'E_INTERNAL';
 
 export class HttpError extends Error {

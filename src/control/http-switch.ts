@@ -17,6 +17,8 @@ export interface SwitchContext {
   me: string;
   /** Carries out a standby or takeover on this node (Daemon.dispatch). */
   dispatch: (event: { kind: 'standby' | 'takeover'; scope: Scope }) => void;
+  /** Carries out `hbctl clear` of these groups (by id) on this node; absent: POST /clear answers 503. */
+  clear?: (groups: string[]) => void;
   /** Throws E_NOT_READY while hbd is still starting. */
   ready: () => void;
   /** Called for every refused token (the auth-failure metric). */
@@ -55,7 +57,7 @@ function scopeOf(body: Buffer, type: string): Scope {
   return s as Scope;
 }
 
-function authorize(req: IncomingMessage, expected: Buffer, ctx: SwitchContext): void {
+export function authorize(req: IncomingMessage, expected: Buffer, ctx: SwitchContext): void {
   const header = req.headers.authorization;
   const who = req.socket.remoteAddress ?? '?';
   if (!header) {

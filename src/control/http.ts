@@ -24,6 +24,7 @@ import { HostPolicy } from './http-host.js';
 import { AddressSlots, clientAddress } from './http-limits.js';
 import { answerAndClose, checkDeclaredLength, HttpError, SECURITY_HEADERS, sendAsset, sendError, sendJson } from './http-reply.js';
 import { requestSwitch, type SwitchContext } from './http-switch.js';
+import { requestClear } from './http-clear.js';
 import { BearerToken } from './http-token.js';
 
 export type { HttpErrorCode } from './http-reply.js';
@@ -38,6 +39,8 @@ export interface HttpApiOptions {
   config: ClusterConfig;
   /** Carries out a standby or takeover on this node (Daemon.dispatch). */
   dispatch: (event: { kind: 'standby' | 'takeover'; scope: Scope }) => void;
+  /** Carries out `hbctl clear` of these groups (by id) on this node (Daemon.dispatch). */
+  clear?: (groups: string[]) => void;
   log: Logger;
   /** Names besides the listen address that Host may carry; default: ha.cf `http_allowed_hosts`. */
   allowedHosts?: readonly string[];
@@ -107,6 +110,7 @@ export class HttpApi {
       log: o.log,
       me: o.view.me,
       dispatch: o.dispatch,
+      ...(o.clear ? { clear: o.clear } : {}),
       ready: () => void this.status(),
       onAuthFailure: () => this.metrics.httpAuthFailures.inc(),
       warnOnce: (key, text) => this.warnOnce(key, text),
@@ -244,9 +248,10 @@ export class HttpApi {
       '/events': { GET: () => this.events.open(req, res) },
       '/standby': { POST: () => requestSwitch(req, res, 'standby', this.switchContext) },
       '/takeover': { POST: () => requestSwitch(req, res, 'takeover', this.switchContext) },
+      '/clear': { POST: () => requestClear(req, res, this.switchContext, () => this.status()) },
     };
     const r = routes[path];
-    if (!r) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint: ${path.slice(0, 100)}; try GET /status, /metrics, /events, / or POST /standby, /takeover`);
+    if (!r) throw new HttpError(404, 'E_NOT_FOUND', `no such endpoint: ${path.slice(0, 100)}; try GET /status, /metrics, /events, / or POST /standby, /takeover, /clear`);
     const allowed = Object.keys(r);
     if (allowed.includes('GET') && path !== '/events') allowed.push('HEAD');
     const handler = r[method === 'HEAD' && allowed.includes('HEAD') ? 'GET' : method];

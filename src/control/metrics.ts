@@ -17,11 +17,15 @@ const VIEW_COUNTERS: { key: string; name: string; help: string; labels: string[]
   { key: 'malformed_packets', name: 'hbd_malformed_packets_total', help: 'Packets dropped because they could not be parsed.', labels: [] },
   { key: 'replayed_packets', name: 'hbd_replayed_packets_total', help: 'Signed packets dropped as replays (old sequence number or generation).', labels: [] },
   { key: 'foreign_packets', name: 'hbd_foreign_packets_total', help: 'Signed packets dropped because their sender is not a node of ha.cf.', labels: [] },
+  { key: 'monitor_failures', name: 'hbd_monitor_failures_total', help: 'Failed checks of a monitored resource on this node (ha.cf monitor), per group and resource.', labels: ['group', 'resource'] },
+  { key: 'monitor_restarts', name: 'hbd_monitor_restarts_total', help: 'Restarts of a resource on this node after failed checks, per group and resource.', labels: ['group', 'resource'] },
   { key: 'internal_errors', name: 'hbd_internal_errors_total', help: 'Packets whose handling raised an internal error (a bug: please report it).', labels: [] },
 ];
 
 /** Buckets for agent calls: a VIP takes milliseconds, a database start can take a minute. */
 const AGENT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
+/** Buckets for cloud API calls: tens of milliseconds when well, up to the call timeout when not. */
+const CLOUD_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -83,6 +87,28 @@ export class Metrics {
     });
     view.onAgentCall((resource, action, ms, ok) => agentDuration.observe({ resource, action, result: ok ? 'ok' : 'failed' }, ms / 1000));
 
+    // Cloud IP agents: every attempt of every API call (retries included), so a slow or
+    // failing provider shows before a takeover needs it. Labels never carry a token or address.
+    const apiDuration = new Histogram({
+      name: 'hbd_cloud_api_call_duration_seconds',
+      help: 'Duration of cloud API and metadata calls by the cloud IP agents (each attempt), per provider, operation and result (ok or why it failed).',
+      labelNames: ['provider', 'operation', 'result'],
+      buckets: CLOUD_BUCKETS,
+      registers: [reg],
+    });
+    const apiFailures = new Counter({
+      name: 'hbd_cloud_api_failures_total',
+      help: 'Cloud API and metadata calls that failed (each attempt), per provider, operation and reason (unauthorized, forbidden, not_found, invalid, rate_limited, server_error, timeout, network, bad_answer, action_failed).',
+      labelNames: ['provider', 'operation', 'reason'],
+      registers: [reg],
+    });
+    const clouds = new Set(config.groups.flatMap((g) => g.resources.flatMap((r) => (r.agent.kind === 'cloud' ? [r.agent.cloud.provider] : []))));
+    for (const provider of clouds) apiFailures.inc({ provider, operation: 'assign', reason: 'server_error' }, 0);
+    view.onCloudApiCall((c) => {
+      apiDuration.observe({ provider: c.provider, operation: c.operation, result: c.result }, c.ms / 1000);
+      if (c.result !== 'ok') apiFailures.inc({ provider: c.provider, operation: c.operation, reason: c.result });
+    });
+
     const snap = () => this.snapshot();
     new Gauge({
       name: 'hbd_nodes_up',
@@ -141,6 +167,16 @@ export class Metrics {
       collect() {
         this.reset();
         for (const g of snap()?.groups ?? []) this.set({ group: g.id }, g.owner ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'hbd_group_kept_out',
+      help: '1 when this node keeps out of the resource group after failed monitors (until hbctl clear or its keepout time), else 0.',
+      labelNames: ['group'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const g of snap()?.groups ?? []) this.set({ group: g.id }, g.monitor?.keptOut ? 1 : 0);
       },
     });
     new Gauge({

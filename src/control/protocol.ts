@@ -2,7 +2,13 @@
 // Errors carry a stable code (as fastify does) so scripts can tell them apart.
 import type { Scope } from '../core/node.js';
 
-export type ControlRequest = { cmd: 'status' } | { cmd: 'info' } | { cmd: 'standby'; scope: Scope } | { cmd: 'takeover'; scope: Scope };
+export type ControlRequest =
+  | { cmd: 'status' }
+  | { cmd: 'info' }
+  | { cmd: 'standby'; scope: Scope }
+  | { cmd: 'takeover'; scope: Scope }
+  /** `hbctl clear GROUP`: this node no longer keeps out of the group (resource monitoring). */
+  | { cmd: 'clear'; group: string };
 
 export type ControlErrorCode =
   | 'E_BAD_JSON'
@@ -12,7 +18,18 @@ export type ControlErrorCode =
   | 'E_TOO_MANY_CLIENTS'
   | 'E_READ_ONLY'
   | 'E_NOT_READY'
+  | 'E_UNKNOWN_GROUP'
   | 'E_INTERNAL';
+
+/** A handler's refusal with its stable code (a request that names no group...). */
+export class ControlError extends Error {
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
 
 export type ControlReply<T = unknown> = { ok: true; result: T } | { ok: false; error: { code: ControlErrorCode; message: string } };
 
@@ -51,7 +68,7 @@ export function parseRequest(line: string): ControlRequest | { error: { code: Co
   if (typeof raw !== 'object' || raw === null || typeof (raw as { cmd?: unknown }).cmd !== 'string') {
     return { error: { code: 'E_BAD_REQUEST', message: 'request must be an object with a "cmd" string' } };
   }
-  const r = raw as { cmd: string; scope?: unknown };
+  const r = raw as { cmd: string; scope?: unknown; group?: unknown };
   switch (r.cmd) {
     case 'status':
     case 'info':
@@ -64,6 +81,11 @@ export function parseRequest(line: string): ControlRequest | { error: { code: Co
       }
       return { cmd: r.cmd, scope: scope as Scope };
     }
+    case 'clear':
+      if (typeof r.group !== 'string' || r.group.trim() === '' || r.group.length > 1024) {
+        return { error: { code: 'E_BAD_REQUEST', message: 'clear needs "group": a resource group (its haresources line, or one of its resources) or "all"' } };
+      }
+      return { cmd: 'clear', group: r.group };
     default:
       return { error: { code: 'E_UNKNOWN_COMMAND', message: `unknown command "${r.cmd.slice(0, 40)}"` } };
   }

@@ -18,6 +18,7 @@ import {
   MAX_CONTROL_CONNECTIONS,
   MAX_QUEUED_REPLY_BYTES,
   MAX_REQUEST_BYTES,
+  ControlError,
   parseRequest,
   READ_ONLY_COMMANDS,
   type ControlReply,
@@ -237,7 +238,7 @@ export class ControlServer {
     try {
       return { ok: true, result: this.handler(req) };
     } catch (err) {
-      return { ok: false, error: { code: 'E_NOT_READY', message: err instanceof Error ? err.message : String(err) } };
+      return { ok: false, error: { code: err instanceof ControlError ? err.code : 'E_NOT_READY', message: err instanceof Error ? err.message : String(err) } };
     }
   }
 

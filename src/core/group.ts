@@ -6,6 +6,22 @@ export interface GroupDef {
   preferredNode: string;
   /** Resource names as written in haresources, in start order. */
   resources: string[];
+  /** Resources checked while the group runs (ha.cf `monitor`); none: Heartbeat's behaviour. */
+  monitors?: MonitorDef[];
+}
+
+/** How one resource of a group is monitored (see monitor.ts). */
+export interface MonitorDef {
+  /** Its index in the group. */
+  resource: number;
+  intervalMs: number;
+  /** Failed checks in a row that make the resource restart. */
+  failures: number;
+  /** Restarts allowed within windowMs; the next failure moves the group and keeps this node out. */
+  restarts: number;
+  windowMs: number;
+  /** How long a node keeps out of the group after it moved it away; null: until cleared. */
+  keepOutMs: number | null;
 }
 
 /** How Heartbeat names a group in its logs: the haresources line itself. */

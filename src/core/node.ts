@@ -5,9 +5,12 @@ import * as M from './membership.js';
 import * as O from './ownership.js';
 import * as Pg from './ping.js';
 import { nextWakeOf } from './timeout.js';
+import type { AgentAction } from './sequencer.js';
 import { reconfigureMembership, reconfigureOwnership, reloadRefusals, timerChanges } from './reload.js';
 
 export type { Scope, GroupDef, PeerAdvert, GroupPhase } from './ownership.js';
+export type { AgentAction } from './sequencer.js';
+export type { MonitorDef } from './group.js';
 export type { NodeStatus, AdvertisedStatus, LogLevel, LogTag } from './membership.js';
 
 /** What a status heartbeat carries, beyond Heartbeat's own fields. */
@@ -22,9 +25,11 @@ export type NodeEvent =
   | { kind: 'status'; from: string; link: string; generation: number; fresh: boolean; st: M.AdvertisedStatus; advert: O.PeerAdvert | null; digest: string | null }
   /** `crashed`: its address guard's last words (hbd died; its addresses are removed). */
   | { kind: 'peer-left'; from: string; generation: number; crashed?: boolean }
-  | { kind: 'agent-done'; group: number; resource: number; action: 'status' | 'start' | 'stop'; ok: boolean; running?: boolean }
+  | { kind: 'agent-done'; group: number; resource: number; action: AgentAction; ok: boolean; running?: boolean }
   | { kind: 'standby'; scope: O.Scope }
   | { kind: 'takeover'; scope: O.Scope }
+  /** `hbctl clear`: these groups (by id) are no longer kept out here (resource monitoring). */
+  | { kind: 'clear'; groups: string[] }
   | { kind: 'shutdown' }
   /** The fence of `node` (a fence-node effect) answered; ok only on the device's success. */
   | { kind: 'fence-done'; node: string; ok: boolean }
@@ -37,9 +42,10 @@ export type NodeEffect =
   | { kind: 'send-status'; payload: StatusPayload }
   | { kind: 'send-leave' }
   | { kind: 'log'; level: M.LogLevel; text: string; tag?: M.LogTag }
-  | { kind: 'agent'; group: number; resource: number; action: 'status' | 'start' | 'stop' }
+  /** `monitor`: a status call that checks a running resource (OCF's monitor). */
+  | { kind: 'agent'; group: number; resource: number; action: AgentAction }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'fence-node' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' | 'fence-node' }>
   | { kind: 'drift'; node: string; digest: string | null }
   | Extract<Pg.PingEffect, { kind: 'ping-status' }>
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
@@ -126,6 +132,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
     case 'fence-done':
     case 'standby':
     case 'takeover':
+    case 'clear':
       ownershipStep(t, event);
       break;
     case 'shutdown':

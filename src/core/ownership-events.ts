@@ -17,14 +17,30 @@ export type OwnershipEvent =
   | ({ kind: 'agent-done'; group: number } & S.AgentResult)
   | { kind: 'standby'; scope: W.Scope }
   | { kind: 'takeover'; scope: W.Scope }
+  /** `hbctl clear`: these groups (by id) are no longer kept out here after failed monitors. */
+  | { kind: 'clear'; groups: string[] }
   | { kind: 'leave' }
   /** A fence call (node-fencing.ts) answered: `ok` only when the device reported success. */
   | { kind: 'fence-done'; node: string; ok: boolean }
   /** How many ping nodes we reach changed (core/ping.ts). */
   | { kind: 'pings'; count: number };
 
+/**
+ * What resource monitoring found and did, for logs' companions (metrics, status): a check
+ * failed, a resource recovered by itself, a restart began, this node keeps out of the group
+ * (until `until`: Infinity until cleared), or it no longer does (cleared by hand, or timed out).
+ */
+export type MonitorEffect = {
+  kind: 'monitor';
+  group: number;
+  resource: number | null;
+  what: 'failed' | 'recovered' | 'restart' | 'keep-out' | 'cleared' | 'expired';
+  until?: number;
+};
+
 export type OwnershipEffect =
   | S.GroupEffect
+  | MonitorEffect
   /** Our advertised state changed: send a heartbeat now rather than at the next keepalive. */
   | { kind: 'advertise' }
   /**

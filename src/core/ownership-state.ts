@@ -6,6 +6,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
 import * as L from './lease.js';
 import * as F from './node-fencing.js';
+import * as Mon from './monitor.js';
 import type { MembershipView } from './membership.js';
 import type * as P from './policy.js';
 import * as S from './sequencer.js';
@@ -43,6 +44,8 @@ export interface LocalGroup {
   waitsForPeers: boolean;
   /** Quorum clusters, a group a reload added: granted to nobody before this (see lease.ts). */
   noGrantUntil: number | null;
+  /** Resource monitoring: checks, failures, restarts, and whether this node keeps out of the group. */
+  monitor: Mon.MonitorState;
 }
 
 export interface OwnershipState {
@@ -140,7 +143,7 @@ export function tuningFor(nodes: readonly string[], tuning: Partial<OwnershipTun
 
 /** This node's part in a group it has just learned of (at start, or added by a reload): nothing runs. */
 export function newLocalGroup(): LocalGroup {
-  return { run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false, leaseUntil: -Infinity, fenced: false, removed: false, waitsForPeers: false, noGrantUntil: null };
+  return { run: S.STOPPED, claim: null, grant: null, failedUntil: null, acquiredFrom: null, heldElsewhere: false, leaseUntil: -Infinity, fenced: false, removed: false, waitsForPeers: false, noGrantUntil: null, monitor: Mon.NO_MONITOR };
 }
 
 export function initOwnership(me: string, nodes: string[], groups: GroupDef[], autoFailback: AutoFailback, tuning: Partial<OwnershipTuning> = {}, env: OwnershipEnv = {}): OwnershipState {
@@ -184,10 +187,13 @@ export function noteHeldElsewhere(s: OwnershipState): void {
   }
 }
 
-/** A failed start here keeps us out of the running for the group: in our adverts too. */
+/**
+ * A failed start here, or a keep-out after failed monitors, keeps us out of the running for the
+ * group: in our adverts too (as `failed`: the peers' policy then passes us over alike).
+ */
 function inHold(lg: LocalGroup, now: number): boolean {
   const end = holdEnd(lg);
-  return end !== null && !expired(end, now);
+  return (end !== null && !expired(end, now)) || Mon.keptOut(lg.monitor, now);
 }
 
 /**
@@ -279,6 +285,10 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     if (fence) all.push(fence);
     const grants = groupGrantsOpening(s, g);
     if (grants) all.push(grants);
+    const check = lg.run.phase === 'running' && !lg.run.afterStall ? Mon.checkDeadline(lg.monitor, s.groups[g]!) : null;
+    if (check) all.push(check);
+    const keepOut = Mon.keepOutDeadline(lg.monitor, s.groups[g]!);
+    if (keepOut) all.push(keepOut);
   });
   all.push(...F.fenceDeadlines(s.nodeFencing));
   return all;
@@ -325,3 +335,12 @@ export function leaseDeadline(s: OwnershipState, view: MembershipView, g: number
   return L.leaseDeadline(s.local[g]!, leaseView(s, view, g));
 }
 
+/**
+ * A peer runs group g: its place is settled, so waiting for the nodes that lack it is over
+ * (otherwise a reload stopped half-way would keep the group from failing over when that peer
+ * dies: sim seed 600010).
+ */
+export function runningElsewhere(s: OwnershipState, g: number): boolean {
+  const id = s.groups[g]!.id;
+  return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
+}

@@ -10,9 +10,11 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
+import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
+import * as Mon from './monitor.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
@@ -86,6 +88,9 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       break;
     case 'takeover':
       onTakeover(t, event.scope);
+      break;
+    case 'clear':
+      onClear(t, event.groups);
       break;
     case 'leave':
       if (!s.leaving) t.advertise = true;
@@ -215,22 +220,13 @@ function apply(t: Turn, g: number, r: S.RunStep): void {
 }
 
 function onAgentDone(t: Turn, ev: Extract<OwnershipEvent, { kind: 'agent-done' }>): void {
+  if (ev.action === 'monitor') return onMonitorDone(t, ev);
   const lg = t.s.local[ev.group];
   if (!lg) return;
   const r = S.agentDone(lg.run, ev, runContext(t, ev.group));
   if (!r) return; // stale
   if (r.startFailed) lg.failedUntil = t.now + t.s.config.failedStartHoldMs;
   apply(t, ev.group, r);
-}
-
-/**
- * A peer runs group g: its place is settled, so waiting for the nodes that lack it is over
- * (otherwise a reload stopped half-way would keep the group from failing over when that peer
- * dies: sim seed 600010).
- */
-function runningElsewhere(s: OwnershipState, g: number): boolean {
-  const id = s.groups[g]!.id;
-  return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
 }
 
 /** Drives every group one step: the next agent call, or a change of phase. */
@@ -261,6 +257,7 @@ function decide(t: Turn): void {
       driveGroup(t, g);
       if (S.busy(lg.run) || lg.run.phase === before) break;
     }
+    checkMonitors(t, g);
     keepFence(t, g);
   }
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
@@ -282,7 +279,9 @@ function driveGroup(t: Turn, g: number): void {
       break;
     case 'stopping':
     case 'stop-failed': {
-      const r = S.advance(run, runContext(t, g));
+      const cut = run.reason === 'restart' ? restartCutShort(t, g, quorate) : null;
+      if (cut) log(t, 'warn', `The restart of ${groupLabel(s.groups[g]!)} is cut short (${cut}): stopping the whole group.`);
+      const r = S.advance(cut ? S.restartToStop(run, cut) : run, runContext(t, g));
       apply(t, g, r);
       // Stopped: this claim is over (our own grant to it goes with it).
       if (r.reached === 'stopped' && s.local[g]!.claim !== null) {
@@ -345,6 +344,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   const run = s.local[g]!.run;
   if (s.leaving) return 'shutdown';
   if (s.local[g]!.removed) return 'removed';
+  if (Mon.keptOut(s.local[g]!.monitor, t.now)) return 'kept-out';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
   if (yieldsTo(s, t.view, g)) return 'conflict';
@@ -374,6 +374,7 @@ function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean)
   lg.acquiredFrom = null;
   lg.failedUntil = null;
   lg.heldElsewhere = false;
+  lg.monitor = Mon.started(lg.monitor, s.groups[g]!, t.now);
 }
 
 function startGroup(t: Turn, g: number): void {

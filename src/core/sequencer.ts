@@ -8,15 +8,18 @@ import { groupLabel, type GroupDef } from './group.js';
 import type { LogLevel, LogTag } from './membership.js';
 import { dueAt, expired, type Deadline } from './timeout.js';
 
-export type AgentAction = 'status' | 'start' | 'stop';
+/** `monitor`: a status call of a running group's resource (monitor.ts), answered apart from the run's own calls. */
+export type AgentAction = 'status' | 'start' | 'stop' | 'monitor';
 
 /**
  * Why a group is being stopped: a handoff to another node, the rollback of a failed start,
  * our shutdown, lost quorum, an expired lease (fence), a stall of this process long enough
  * for the peers to have declared us dead, a reload that removed it from haresources, or
- * another node that holds its resources under another line (see yieldsTo).
+ * another node that holds its resources under another line (see yieldsTo); or, for resource
+ * monitoring, a restart (the stop goes down to the failed resource only, then the start
+ * follows) or a keep-out (this node moves the group away after too many restarts).
  */
-export type StopReason = 'release' | 'rollback' | 'shutdown' | 'quorum' | 'fence' | 'stall' | 'removed' | 'conflict';
+export type StopReason = 'release' | 'rollback' | 'shutdown' | 'quorum' | 'fence' | 'stall' | 'removed' | 'conflict' | 'restart' | 'kept-out';
 
 /** The stop of a group, which may have failed for good (stop-failed) and still be retried. */
 export interface StopRun {
@@ -29,6 +32,8 @@ export interface StopRun {
   attempts: number;
   /** A failed stop is tried again at this time. */
   retryAt: number | null;
+  /** A restart stops down to this resource (it included), then starts from it; otherwise 0. */
+  until: number;
 }
 
 export type Run =
@@ -102,10 +107,26 @@ export function beginStart(run: Run, c: RunContext): RunStep {
 export function beginStop(run: Run, reason: StopReason, c: RunContext, from?: number): RunStep {
   const effects: GroupEffect[] = [];
   if (reason !== 'rollback') effects.push({ kind: 'log', level: 'info', text: `Releasing resource group: ${groupLabel(c.def)}`, tag: 'ResourceManager' });
-  if (reason === 'release' || reason === 'removed' || reason === 'conflict') effects.push({ kind: 'transition', group: c.group, what: 'release' });
+  if (reason === 'release' || reason === 'removed' || reason === 'conflict' || reason === 'kept-out') effects.push({ kind: 'transition', group: c.group, what: 'release' });
   const n = c.def.resources.length;
   const left = from !== undefined ? from + 1 : run.phase === 'starting' ? Math.min(run.done + 1, n) : n;
-  return phaseChange(c, run, { phase: 'stopping', left, pending: null, reason, attempts: 0, retryAt: null }, effects);
+  return phaseChange(c, run, { phase: 'stopping', left, pending: null, reason, attempts: 0, retryAt: null, until: 0 }, effects);
+}
+
+/**
+ * Resource `from` of a running group failed its monitor: stop the resources right to left
+ * down to it, then start them again left to right (advance goes on to starting). The group
+ * is held all along (stopping, then starting): no other node may take it meanwhile.
+ */
+export function beginRestart(run: Run, from: number, c: RunContext): RunStep {
+  const name = c.def.resources[from] ?? '?';
+  const effects: GroupEffect[] = [{ kind: 'log', level: 'warn', text: `Restarting resource ${name} of resource group ${groupLabel(c.def)} (stopping it and the resources after it, then starting them again).`, tag: 'ResourceManager' }];
+  return phaseChange(c, run, { phase: 'stopping', left: c.def.resources.length, pending: null, reason: 'restart', attempts: 0, retryAt: null, until: from }, effects);
+}
+
+/** A restart's stop becomes a full stop (it must let go of the group after all). */
+export function restartToStop(run: StopRun, reason: StopReason): StopRun {
+  return { ...run, reason, until: 0 };
 }
 
 /** The wait before the next try of a failed stop. */
@@ -123,6 +144,10 @@ export function advance(run: Run, c: RunContext): RunStep & { reached?: 'running
   if (run.phase !== 'stopping' && run.phase !== 'stop-failed') return { run, effects: [] };
   const retry = retryDeadline(run);
   if (retry && !expired(retry, c.now)) return { run, effects: [] };
+  if (run.reason === 'restart' && run.left <= run.until) {
+    // Stopped down to the failed resource: now the start, from it, left to right.
+    return phaseChange(c, run, { phase: 'starting', done: run.until, pending: null, next: 'status', afterStall: false }, []);
+  }
   if (run.left === 0) {
     const done = phaseChange(c, run, STOPPED, []);
     const label = groupLabel(c.def);

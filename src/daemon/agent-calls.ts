@@ -33,16 +33,23 @@ export interface CallOutcome {
 export class AgentCalls {
   constructor(private readonly host: AgentCallsHost) {}
 
-  /** Runs `action` of `spec`; `done` always follows, once. */
+  /**
+   * Runs `action` of `spec`; `done` always follows, once. A `monitor` (resource monitoring's
+   * check of a running resource) is the agent's status call.
+   */
   run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void): void {
     const h = this.host;
-    const timeoutMs = h.timeouts[action];
+    const agentAction = action === 'monitor' ? 'status' : action;
+    const timeoutMs = h.timeouts[agentAction];
     const started = h.now();
-    runResource(spec, action, this.context(timeoutMs))
+    runResource(spec, agentAction, this.context(timeoutMs))
       .then((call) => {
         h.view.agentCall(spec.raw, action, h.now() - started, call.ok);
         if (!call.ok || call.timedOut) {
           h.log.error(`${call.argv.join(' ')}: ${call.timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${call.exitCode ?? call.signal}`}${call.output ? `; output: ${call.output.slice(0, 500)}` : ''}`);
+        } else if (action === 'monitor' && !call.running) {
+          // A status probe is logged at debug only; a failed check is news: its command, code and output.
+          h.log.warn(`monitor: ${call.argv.join(' ')} says ${spec.raw} is not running: exit code ${call.exitCode ?? call.signal}${call.output.trim() ? `; output: ${call.output.trim().slice(0, 500)}` : ''}`);
         }
         done({ ok: call.ok, ...(call.running !== undefined ? { running: call.running } : {}), ...(call.address ? { address: call.address } : {}) });
       })
@@ -63,6 +70,7 @@ export class AgentCalls {
       // The facility hbd itself falls back to, so the scripts' own lines do not vanish either.
       logging: { ...config.ha, logfacility: effectiveLogFacility(config.ha) },
       log: (level, message, tag) => h.logAt(level, message, tag),
+      apiCall: (r) => h.view.cloudApiCall(r),
     };
   }
 

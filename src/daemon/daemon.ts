@@ -6,9 +6,9 @@ import { loadConfig, type LoadOptions } from '../config/load.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
-import { quorumSourceWarning } from '../config/hacf-quorum.js';
-import { checkRole } from './witness.js';
+import { announceRole, checkRole } from './witness.js';
 import { QuorumIo, quorumOptions } from './quorum-io.js';
+import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
 import * as Node from '../core/node.js';
@@ -22,6 +22,7 @@ import { shellChanges, shellRefusals } from './reload.js';
 import { PacketIntake } from './packets.js';
 import { AddressGuard } from './guard.js';
 import { GroupAddresses } from './group-addresses.js';
+import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
@@ -71,6 +72,8 @@ export class Daemon {
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
   private readonly quorumIo: QuorumIo;
+  /** ha.cf's respawn programs (read at start; a reload leaves them be). */
+  readonly respawner: Respawner;
   readonly log: DaemonLogger;
   /** The tag of our own lines; with the default one, resource lines get Heartbeat's tags too. */
   private readonly logTag: string;
@@ -108,6 +111,7 @@ export class Daemon {
       now: () => this.now(),
     });
     this.quorumIo = new QuorumIo(() => this.config.ha, opts.nodeName, this.log, (event) => this.runtime.command(event, this.now()));
+    this.respawner = new Respawner(config.ha.respawn.filter((r) => r.kind === 'program'), this.log);
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
     this.links = new Links((t) => packets.attach(t), opts.localAddress ? { localAddress: opts.localAddress } : {});
@@ -131,8 +135,7 @@ export class Daemon {
   async start(): Promise<void> {
     const { ha, groups } = this.config;
     const me = this.opts.nodeName;
-    checkRole(ha, me, this.opts.witness === true);
-    const witness = this.opts.witness === true;
+    const witness = checkRole(ha, me, this.opts.witness === true);
     const identity = loadIdentity(this.opts.stateDir);
     this.identity = identity;
 
@@ -149,17 +152,16 @@ export class Daemon {
     // watchers look for, naming what really runs.
     this.log.info(`Configuration validated. Starting heartbeat-ts ${packageVersion()} as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.links.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
-    const warning = quorumSourceWarning(ha, me);
-    if (warning) this.log.warn(warning);
-    if (witness) this.log.info(`Running as the witness of ${ha.nodes.join(' and ')}: voting for one side of a partition, running no resource group.`);
+    announceRole(ha, me, witness, this.log);
     // A witness runs no resource: it has no leftovers, and its host may run other services.
-    else await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
+    if (!witness) await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
     this.useGuard(guard, await guardReady);
     this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
     this.quorumIo.start();
+    this.respawner.start();
   }
 
   /** The guard, once started; one that did not start is said to have failed, loudly. */
@@ -179,7 +181,7 @@ export class Daemon {
       ...quorumOptions(ha),
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
-      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw) })),
+      groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), monitors: monitorsOf(g, ha.ext.monitors) })),
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
@@ -192,8 +194,8 @@ export class Daemon {
     return { node: this.opts.nodeName, uuid: id.uuid, generation: id.generation, deadtimeMs: config.ha.deadtimeMs, partDigests: config.partDigests };
   }
 
-  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover. */
-  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'shutdown' }>): void {
+  /** An operator's request (control socket, HTTP API): hb_standby, hb_takeover, hbctl clear. */
+  dispatch(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' }>): void {
     this.runtime.command(event, this.now());
   }
 
@@ -279,11 +281,14 @@ export class Daemon {
   private runAgent(call: AgentCall): void {
     const spec = this.groupSpecs.get(call.groupId)?.resources[call.resource];
     if (!spec) return;
-    this.agents.run(spec, call.action, (outcome) => {
-      // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
-      if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
-      this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
-    });
+    const run = () =>
+      this.agents.run(spec, call.action, (outcome) => {
+        // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
+        if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
+        this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
+      });
+    if (call.action === 'stop') void this.addresses.stopping(call.groupId, call.resource).then(run);
+    else run();
   }
 
   /** SIGTERM: release resource groups in order, say goodbye, exit. */
@@ -366,8 +371,8 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
-    await this.links.closeAll();
     this.quorumIo.close();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -379,7 +384,7 @@ export class Daemon {
     this.timer = null;
     this.guard?.crash();
     this.quorumIo.close();
-    await this.links.closeAll();
+    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.exitResolve?.();
   }
 

@@ -27,10 +27,12 @@ export class Client {
     readonly name: string,
     readonly vip: string,
     readonly servers: string[],
+    /** Watch the client's neighbour entry for the address (not for a floating IP behind a router). */
+    readonly watchArp = true,
   ) {}
 
   start(): void {
-    headline("The client runs the tutorial's curl loop against the virtual IP");
+    headline(`The client runs the tutorial's curl loop against the ${this.watchArp ? 'virtual' : 'floating'} IP`);
     const loop = `while true; do curl -sS -m 1 http://${this.vip}/; sleep ${LOOP_SLEEP}; done`;
     say('client', `$ ${loop}    (the tutorial sleeps 1 s; ${LOOP_SLEEP} s shows the switch in more detail)`);
     const child = this.lan.spawnIn(this.name, ['sh', '-c', loop], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -42,7 +44,7 @@ export class Client {
       this.answers.push({ at, text, from });
       say('client', text, at);
     });
-    void this.watchNeighbour();
+    if (this.watchArp) void this.watchNeighbour();
   }
 
   /** Prints the client's neighbour entry for the VIP whenever its MAC changes. */
@@ -98,7 +100,8 @@ export class Client {
     const lastFrom = [...before].reverse().find((a) => a.from === from);
     const failed = before.filter((a) => a.at >= at && a.from === null).length;
     const gap = lastFrom ? `${Math.round(first.at - lastFrom.at)} ms` : '?';
-    const line = `${what}: ${to} running the group ${ms(runningAt)}, client's neighbour entry on ${to}'s MAC ${ms(neigh)}, first answer from ${to} ${ms(first.at)}`;
+    const arp = this.watchArp ? `, client's neighbour entry on ${to}'s MAC ${ms(neigh)}` : '';
+    const line = `${what}: ${to} running the group ${ms(runningAt)}${arp}, first answer from ${to} ${ms(first.at)}`;
     const line2 = `${' '.repeat(what.length + 2)}client-side gap (last "${from}" to first "${to}") ${gap}, ${failed} failed request(s)`;
     say('result', line);
     say('result', line2);

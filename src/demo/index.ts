@@ -11,16 +11,35 @@ import { promisify } from 'node:util';
 import { isRoot, Lan } from '../lib/netns.js';
 import { headline, say } from './output.js';
 import { Demo, SUBNET } from './scenario.js';
+import { CLOUDS, CloudSetup, type CloudName } from './cloud.js';
 
 const run = promisify(execFile);
 
-const USAGE = `usage: npm run demo [-- --hbd-only]
+const USAGE = `usage: npm run demo [-- --hbd-only] [-- --cloud digitalocean|hetzner|aws]
 
 Runs the seed tutorial's two-node cluster in network namespaces on this machine (needs root).
 
   --hbd-only   instead of powering the primary off and on, kill -9 only its hbd and start
                only hbd again (its virtual IP and web service stay up meanwhile)
+  --cloud NAME the first seed with a cloud floating IP instead of a virtual IP on the LAN:
+               the client is behind a "cloud" router that serves the provider's API
+               (an emulator; moto for aws) and metadata service and delivers the floating
+               IP to the machine it is assigned to; hbd's built-in agent assigns it
 `;
+
+/** --cloud NAME (or --cloud=NAME), checked; null when not given. */
+function cloudArg(argv: string[]): { cloud: CloudName | null; rest: string[] } | string {
+  const rest: string[] = [];
+  let cloud: string | null = null;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--cloud') cloud = argv[++i] ?? '';
+    else if (a.startsWith('--cloud=')) cloud = a.slice('--cloud='.length);
+    else rest.push(a);
+  }
+  if (cloud !== null && !(CLOUDS as readonly string[]).includes(cloud)) return `--cloud needs one of ${CLOUDS.join(', ')}${cloud ? ` (not "${cloud}")` : ''}`;
+  return { cloud: cloud as CloudName | null, rest };
+}
 
 async function checkTools(): Promise<string | null> {
   const tools: [string, string[], string][] = [
@@ -43,7 +62,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const unknown = argv.filter((a) => a !== '--hbd-only');
+  const parsed = cloudArg(argv);
+  if (typeof parsed === 'string') {
+    process.stderr.write(`demo: ${parsed}\n\n${USAGE}`);
+    return 2;
+  }
+  const unknown = parsed.rest.filter((a) => a !== '--hbd-only');
   if (unknown.length) {
     process.stderr.write(`demo: unknown argument ${unknown[0]}\n\n${USAGE}`);
     return 2;
@@ -52,7 +76,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write('The demo needs root: it creates network namespaces (run it with sudo).\n');
     return 1;
   }
-  const missing = await checkTools();
+  const cloud = parsed.cloud ? new CloudSetup(parsed.cloud) : null;
+  const missing = (await checkTools()) ?? (await cloud?.missing()) ?? null;
   if (missing) {
     process.stderr.write(`${missing}\n`);
     return 1;
@@ -76,9 +101,9 @@ async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
   process.on('SIGHUP', () => onSignal('SIGHUP', 129));
 
-  process.stdout.write(`heartbeat-ts demo: the seed tutorial's high-availability setup, on this machine\n`);
+  process.stdout.write(`heartbeat-ts demo: the seed tutorial's high-availability setup, on this machine${cloud ? `, with a ${cloud.name} floating IP` : ''}\n`);
   try {
-    demo = new Demo(world, argv.includes('--hbd-only'));
+    demo = new Demo(world, argv.includes('--hbd-only'), cloud);
     await demo.run();
     await cleanup();
     return 0;

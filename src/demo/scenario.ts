@@ -10,6 +10,7 @@ import { onOutputLines } from '../lib/lines.js';
 import { inNs, type Lan } from '../lib/netns.js';
 import { waitFor, type Check } from '../lib/wait.js';
 import { Client, type Answer } from './client.js';
+import { CLIENT_BRIDGE, CLIENT_SUBNET, FLOATING_IP, type CloudSetup } from './cloud.js';
 import { headline, say, timedOut, wall } from './output.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -38,12 +39,19 @@ export class Demo {
   readonly logs = new Map<string, { at: number; text: string }[]>();
   readonly client: Client;
 
+  /** What the client asks for: the LAN's virtual IP, or the cloud's floating IP. */
+  readonly target: string;
+
   constructor(
     readonly world: Lan,
     readonly hbdOnly: boolean,
+    /** --cloud: the floating IP of a cloud (cloud.ts) instead of a virtual IP on the LAN. */
+    readonly cloud: CloudSetup | null = null,
   ) {
     this.dir = world.tempDir('hbdemo-');
-    this.client = new Client(world, 'client', VIP, SERVERS);
+    this.target = cloud ? FLOATING_IP : VIP;
+    // Behind a cloud router there is no neighbour entry for the floating IP to watch.
+    this.client = new Client(world, 'client', this.target, SERVERS, !cloud);
   }
 
   nodeDir(n: string): string {
@@ -58,9 +66,18 @@ export class Demo {
     headline("The seed tutorial's world: hosts primary, secondary and client on one LAN (network namespaces)");
     await this.world.create();
     say('world', `bridge br0 in namespace ${this.world.bridgeNs}`);
+    if (this.cloud) await this.world.addBridge(CLIENT_BRIDGE, CLIENT_SUBNET);
     for (const h of HOSTS) {
-      const host = await this.world.addHost(h.name, h.octet);
-      say('world', `host ${h.name.padEnd(9)} namespace ${host.ns}, eth0 ${host.address}/24, MAC ${host.mac}`);
+      const onInternet = this.cloud && h.name === 'client';
+      const host = await this.world.addHost(h.name, h.octet, 'eth0', onInternet ? CLIENT_BRIDGE : 'br0');
+      say('world', `host ${h.name.padEnd(9)} namespace ${host.ns}, eth0 ${host.address}/24, MAC ${host.mac}${onInternet ? ' (a network of its own: the internet)' : ''}`);
+    }
+    if (this.cloud) {
+      headline(`The cloud: ${this.cloud.p.title}`);
+      await this.cloud.create(this.world, SERVERS);
+      const r = this.world.host('cloud');
+      say('cloud', `router ${r.ns}: ${r.address} on the ${this.cloud.p.machine}s' LAN and ${this.world.link('cloud', 'eth1').address} on the client's; the API at ${this.cloud.apiUrl}, metadata at http://169.254.169.254`);
+      say('cloud', `the ${this.cloud.p.address} ${FLOATING_IP} is assigned to nothing yet; the client reaches it only through the router`);
     }
   }
 
@@ -75,6 +92,11 @@ export class Demo {
       // The demo logs to a file of its own rather than to this machine's syslog.
       const cf = readFileSync(join(ha, 'ha.cf'), 'utf8').replace(/^logfacility\s.*$/m, `logfile ${join(this.nodeDir(n), 'ha-log')}`);
       writeFileSync(join(ha, 'ha.cf'), cf);
+      if (this.cloud) {
+        // The seed's `primary floatip`, with hbd's built-in agent instead of assign-ip.
+        writeFileSync(join(ha, 'haresources'), this.cloud.haresources(`${SUBNET}.254`));
+        this.cloud.writeSecret(ha);
+      }
     }
     const meaningful = (f: string) =>
       readFileSync(join(EXAMPLES, 'ha.d', f), 'utf8')
@@ -82,7 +104,12 @@ export class Demo {
         .map((l) => l.replace(/#.*/, '').trim().replace(/\s+/g, ' '))
         .filter(Boolean);
     say('config', `ha.cf:       ${meaningful('ha.cf').filter((l) => !l.startsWith('logfacility')).join('; ')}`);
-    say('config', `haresources: ${meaningful('haresources').join('; ')}`);
+    if (this.cloud) {
+      say('config', `haresources: ${this.cloud.haresources(`${SUBNET}.254`).trim()}`);
+      say('config', `${this.cloud.p.file}: a fresh random ${this.cloud.name === 'aws' ? 'key pair' : 'token'} (mode 600; never printed, not in any process's arguments)`);
+    } else {
+      say('config', `haresources: ${meaningful('haresources').join('; ')}`);
+    }
     say('config', 'authkeys:    sha1 (copied with mode 600); logs go to a temp dir instead of syslog');
   }
 
@@ -169,7 +196,7 @@ export class Demo {
     const started = wall();
     for (const n of SERVERS) this.startHbd(n);
     await waitDemo('the cluster to form with primary holding the virtual IP', () => this.settledOn('primary'), 30_000);
-    say('cluster', `formed ${Math.round(wall() - started)} ms after hbd started: primary holds ${VIP}`);
+    say('cluster', `formed ${Math.round(wall() - started)} ms after hbd started: primary holds ${this.target}`);
 
     this.client.start();
     await this.client.answersFrom('primary', 0, 15_000);
@@ -225,7 +252,7 @@ export class Demo {
       if (a.local !== h.address) await inNs(h.ns, ['ip', 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', 'eth0']);
     }
     await this.world.setCable('primary', true);
-    say('world', `primary boots: cable in, eth0 ${h.address}/24 only (the virtual IP is gone with the reboot)`);
+    say('world', `primary boots: cable in, eth0 ${h.address}/24 only${this.cloud ? '' : ' (the virtual IP is gone with the reboot)'}`);
     await this.startWeb('primary');
     const back = wall();
     this.startHbd('primary');

@@ -145,11 +145,14 @@ export class Lan {
     this.namespaces.push(ns);
   }
 
-  /** Adds a host with address subnet.<octet> on `iface` inside its own namespace. */
-  async addHost(name: string, octet: number, iface = 'eth0'): Promise<Host> {
+  /**
+   * Adds a host with address <bridge's subnet>.<octet> on `iface` inside its own namespace,
+   * joined to `bridgeName` (default br0; another must exist: addBridge()).
+   */
+  async addHost(name: string, octet: number, iface = 'eth0', bridgeName = 'br0'): Promise<Host> {
     const ns = `${this.nsPrefix}${name}`;
     await this.addNs(ns);
-    const link = await this.plug(ns, this.bridge('br0'), octet, iface);
+    const link = await this.plug(ns, this.bridge(bridgeName), octet, iface);
     await inNs(ns, ['ip', 'link', 'set', 'lo', 'up']);
     const host: Host = { name, ns, ...link, links: [link] };
     this.hosts.set(name, host);

@@ -5,7 +5,8 @@ import type { LogLevel, LogTag, NodeEffect, NodeState } from '../core/node.js';
 import type { HbMessage } from '../wire/message.js';
 import type { Incoming } from '../wire/messages.js';
 
-export type AgentAction = 'status' | 'start' | 'stop';
+/** `monitor`: a status call that checks a running resource (resource monitoring); the port runs the agent's status (an OCF agent's monitor). */
+export type AgentAction = 'status' | 'start' | 'stop' | 'monitor';
 
 /**
  * One agent call the core asked for: resource `resource` (index) of group `group` (its index in

@@ -13,7 +13,8 @@ export interface Call {
   gid: string;
   global: number;
   r: number;
-  action: 'status' | 'start' | 'stop';
+  /** `monitor`: a status call checking a running resource (faults and timeouts as for status). */
+  action: 'status' | 'start' | 'stop' | 'monitor';
   outcome: AgentOutcome;
   startedAt: number;
   timeoutMs: number;
@@ -40,10 +41,11 @@ export class VirtualAgents {
     const { agent } = this.schedule.config;
     let outcome: AgentOutcome = 'ok';
     for (const f of this.active) {
-      if (f.node !== node || f.action !== action || (f.group !== null && f.group !== gid)) continue;
+      const asked = action === 'monitor' ? 'status' : action;
+      if (f.node !== node || f.action !== asked || (f.group !== null && f.group !== gid)) continue;
       if (this.rng() < f.rate) outcome = f.mode;
     }
-    const timeoutMs = agent.timeoutMs[action];
+    const timeoutMs = agent.timeoutMs[action === 'monitor' ? 'status' : action];
     const dur = agent.minMs + this.rng() * (agent.maxMs - agent.minMs);
     const call: Call = { id: ++this.callNo, gen, g, gid, global, r, action, outcome, startedAt: now, timeoutMs };
     return { call, endsAt: now + (outcome === 'hang' ? timeoutMs : dur) };
@@ -65,6 +67,6 @@ export class VirtualAgents {
       else if (outcome === 'hang' && coin()) running[call.r] = false;
     }
     const ok = outcome === 'ok';
-    return call.action === 'status' ? { ok, running: ok && running[call.r]! } : { ok };
+    return call.action === 'status' || call.action === 'monitor' ? { ok, running: ok && running[call.r]! } : { ok };
   }
 }

@@ -28,6 +28,8 @@ interface Args {
   maxFaults?: number;
   /** Probability (percent) of reload faults in a schedule. */
   reloads?: number;
+  /** Probability (percent) of monitored groups and monitor faults in a schedule. */
+  monitors?: number;
   /** Probability (percent) of a witness in a 2-node schedule. */
   witness?: number;
   /** Probability (percent) of fence devices in a schedule. */
@@ -38,8 +40,8 @@ interface Args {
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
-                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--witness PERCENT]
-                      [--fencing PERCENT] [--ping PERCENT] [--shrink-budget RUNS]
+                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT]
+                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -93,6 +95,10 @@ function parse(argv: string[]): Args {
       case '--max-faults':
         a.maxFaults = num(v());
         break;
+      case '--monitors':
+        a.monitors = num(v());
+        if (a.monitors > 100) throw new Error(`--monitors: a percentage, 0..100, not ${a.monitors}`);
+        break;
       case '--reloads':
         a.reloads = num(v());
         if (a.reloads > 100) throw new Error(`--reloads: a percentage, 0..100, not ${a.reloads}`);
@@ -124,12 +130,13 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness' | 'fencing' | 'ping'>): SimOptions {
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>): SimOptions {
   return {
     ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
     ...(a.window ? { faultWindowMs: a.window } : {}),
     ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}),
     ...(a.reloads !== undefined ? { reloads: a.reloads / 100 } : {}),
+    ...(a.monitors !== undefined ? { monitors: a.monitors / 100 } : {}),
     ...(a.witness !== undefined ? { witness: a.witness / 100 } : {}),
     ...(a.fencing !== undefined ? { fencing: a.fencing / 100 } : {}),
     ...(a.ping !== undefined ? { ping: a.ping / 100 } : {}),
@@ -142,7 +149,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'witness' | 'fencing' | 'ping'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>;
 }
 
 if (!isMainThread) {
@@ -189,7 +196,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

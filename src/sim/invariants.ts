@@ -8,6 +8,8 @@ import type { Violation } from './statements.js';
 import { TwoNodeSafety } from './two-node.js';
 import { FailbackStability } from './failback-stability.js';
 import { ReloadViews } from './reload-views.js';
+import { MonitorChecks } from './monitor-checks.js';
+import { expectedOwner } from './placement.js';
 
 export { INVARIANTS, type InvariantName, type Violation } from './statements.js';
 
@@ -36,6 +38,7 @@ export class Checker {
   private readonly majority: number;
   private readonly reloads: ReloadViews;
   private readonly related: number[][];
+  readonly monitor: MonitorChecks;
 
   constructor(private readonly w: World) {
     const { config } = w.schedule;
@@ -55,6 +58,7 @@ export class Checker {
     this.sequence = config.groups.map(() => []);
     this.reloads = new ReloadViews(w);
     this.related = this.reloads.related;
+    this.monitor = new MonitorChecks(w, (i, g, until) => (this.holdUntil[i]![g] = Math.max(this.holdUntil[i]![g]!, until)), (what) => this.note(what));
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
     if (config.witness) this.note('2 nodes + witness');
   }
@@ -83,11 +87,13 @@ export class Checker {
       this.stopTrouble[n.idx]![g] = false;
       this.holdUntil[n.idx]![g] = -Infinity;
     }
+    this.monitor.reset(n);
     this.refreshAll();
   }
 
   onDown(n: SimNode): void {
     for (let g = 0; g < this.G; g++) this.phase[n.idx]![g] = null;
+    this.monitor.reset(n);
     this.refreshAll();
   }
 
@@ -138,6 +144,7 @@ export class Checker {
 
   onCallStart(n: SimNode, call: Call): void {
     const g = call.global;
+    this.monitor.onCallStart(n, call);
     if (call.action === 'stop' && call.outcome !== 'ok') this.stopTrouble[n.idx]![g] = true;
     if (call.action !== 'start' || !this.quorum) return;
     for (const y of this.w.nodes) {
@@ -162,6 +169,7 @@ export class Checker {
 
   onCallDone(n: SimNode, call: Call, ok: boolean): void {
     const g = call.global;
+    this.monitor.onCallDone(n, call, ok);
     if (call.action === 'stop' && !ok) this.stopTrouble[n.idx]![g] = true;
     if (call.action === 'start' && !ok) {
       const hold = this.w.schedule.config.tuning.failedStartHoldMs ?? 60_000;
@@ -171,6 +179,7 @@ export class Checker {
 
   afterStep(n: SimNode, effects: NodeEffect[]): void {
     if (!n.state) return;
+    this.monitor.afterStep(n, effects);
     const local = n.state.ownership.local;
     const changed: number[] = [];
     // A group that stopped and started again within this one step was not owned in between.
@@ -207,7 +216,7 @@ export class Checker {
       const g = n.globalOf[l]!;
       const res = n.res[g]!;
       const want = p === 'running';
-      if (res.some((r) => r !== want)) {
+      if (res.some((r, i) => r !== want && !(want && this.monitor.isDead(n.idx, g, i)))) {
         this.w.fail({
           invariant: 'half-started',
           message: `${n.name}: "${this.gid(g)}" is ${p} but its resources are [${res.map((r) => (r ? 'running' : 'stopped')).join(', ')}]`,
@@ -343,7 +352,7 @@ export class Checker {
     const modes = new Set(withGroup.map((n) => n.cfg.autoFailback));
     if (modes.size !== 1) return; // nodes disagree on auto_failback: no single rule to check
     if (modes.has('on')) {
-      const expected = this.expectedOwner(g, eligible);
+      const expected = expectedOwner(this.w.schedule.config, g, eligible);
       if (expected !== null && owner !== expected.idx) {
         w.fail({ invariant: 'failback', message: `auto_failback on: "${id}" runs on ${this.name(owner)}, not on ${expected.name} (its first eligible node), ${Math.round(w.now - this.quiet.from)} ms into a quiet period` });
       }
@@ -354,16 +363,6 @@ export class Checker {
         w.fail({ invariant: 'failback', message: `auto_failback off: "${id}" moved from ${this.name(first)} to ${this.name(owner)} in a quiet period with no failure and no manual request` });
       }
     }
-  }
-
-  /** [preferred node, ha.cf order] among the eligible nodes, nodes in standby for the group last. */
-  private expectedOwner(g: number, eligible: SimNode[]): SimNode | null {
-    const def = this.w.schedule.config.groups[g]!;
-    const order = [def.preferredNode, ...this.w.schedule.config.nodes.filter((x) => x !== def.preferredNode)]
-      .map((name) => eligible.find((n) => n.name === name))
-      .filter((n): n is SimNode => n !== undefined);
-    const standby = (n: SimNode) => n.state?.ownership.switches.standby.has(n.localOf[g]!) ?? false;
-    return order.find((n) => !standby(n)) ?? order[0] ?? null;
   }
 
   /** A crash of the running owner in a settled quiet period: a new owner within failoverMs. */

@@ -84,6 +84,7 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.faultWindowMs) parts.push(`--window ${opts.faultWindowMs[0]},${opts.faultWindowMs[1]}`);
   if (opts.maxFaults !== undefined) parts.push(`--max-faults ${opts.maxFaults}`);
   if (opts.reloads !== undefined) parts.push(`--reloads ${Math.round(opts.reloads * 100)}`);
+  if (opts.monitors !== undefined) parts.push(`--monitors ${Math.round(opts.monitors * 100)}`);
   if (opts.witness !== undefined) parts.push(`--witness ${Math.round(opts.witness * 100)}`);
   if (opts.fencing !== undefined) parts.push(`--fencing ${Math.round(opts.fencing * 100)}`);
   if (opts.ping !== undefined) parts.push(`--ping ${Math.round(opts.ping * 100)}`);

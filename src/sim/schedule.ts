@@ -5,6 +5,7 @@ import type { Timers } from '../core/membership.js';
 import type { OwnershipTuning, Scope } from '../core/ownership.js';
 import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } from './bounds.js';
 import { drawReloads } from './reloads.js';
+import { drawMonitors } from './monitors.js';
 import { drawWitness } from './quorum-sources.js';
 import { drawFencing, type SimFencing } from './fencing.js';
 import { drawPings, type SimPing } from './pings.js';
@@ -16,6 +17,16 @@ export interface SimGroup {
   resources: string[];
   /** In no node's haresources at boot: a reload fault adds it. */
   fromReload?: true;
+  /** Every resource of it monitored with these settings (ha.cf `monitor`). */
+  monitor?: SimMonitor;
+}
+
+export interface SimMonitor {
+  intervalMs: number;
+  failures: number;
+  restarts: number;
+  windowMs: number;
+  keepOutMs: number;
 }
 
 export interface AgentModel {
@@ -81,6 +92,8 @@ export type Fault =
    * ids, in order) from now on, and at its next boot. Drawn as a rolling reload (reloads.ts).
    */
   | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] }
+  /** Resource `resource` of `group`, running on `node`, dies behind a healthy hbd `kills` times, `everyMs` apart. */
+  | { kind: 'monitor'; at: number; node: string; group: string; resource: number; kills: number; everyMs: number }
   /** Fence calls by `node` (or by any) fail or hang with probability `rate` (fencing.ts). */
   | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number }
   /** `node` gets no echo reply from ping node `target` (or from any): its route is gone (pings.ts). */
@@ -103,6 +116,8 @@ export interface GenerateOptions {
   epilogue?: number;
   /** Probability of reload faults, a rolling reload or two (default 0.2; see reloads.ts). */
   reloads?: number;
+  /** Probability of monitored groups and monitor faults (default 0; see monitors.ts). */
+  monitors?: number;
   /** 2 nodes: probability of a witness and its faults (default 0; see quorum-sources.ts). */
   witness?: number;
   /** Probability of fence devices and their faults (default 0; see fencing.ts). */
@@ -256,6 +271,12 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     bounds = boundsOf(partial, all);
     durationMs = windowMs + bounds.settleMs + 3000;
   }
+  const mon = drawMonitors(seed, partial, windowMs, opts.monitors ?? 0);
+  if (mon) {
+    for (const g of groups) if (mon.monitors.has(g.id)) g.monitor = mon.monitors.get(g.id)!;
+    faults.push(...mon.faults);
+    durationMs = Math.max(durationMs, ...mon.faults.map((f) => faultEnd(f) + bounds.settleMs + 3000));
+  }
   const fence = drawFencing(seed, nodes, maxDead, windowMs, opts.fencing ?? 0);
   if (fence) {
     partial = { ...partial, fencing: fence.fencing };
@@ -316,6 +337,9 @@ export function faultEnd(f: Fault): number {
     case 'config':
     case 'reload':
       return f.at;
+    case 'monitor':
+      // The kills, then room for the last one's detection and restart or move (monitorRecoveryMs allows 30 s at most here).
+      return f.at + f.kills * f.everyMs + 30_000;
     default:
       return f.at + f.durMs;
   }
@@ -344,6 +368,8 @@ export function describeFault(f: Fault): string {
       return `fence ${f.mode} ${Math.round(f.rate * 100)}%${f.node ? ` by ${f.node}` : ''} for ${f.durMs} ms`;
     case 'agent':
       return `agent ${f.action} ${f.mode} ${Math.round(f.rate * 100)}% on ${f.node}${f.group ? ` for "${f.group}"` : ''} for ${f.durMs} ms`;
+    case 'monitor':
+      return `monitor: resource ${f.resource} of "${f.group}" dies on ${f.node} ${f.kills} time(s), ${f.everyMs} ms apart`;
     case 'reload':
       return `reload ${f.node}: keepalive ${f.keepaliveMs} ms, deadtime ${f.deadtimeMs} ms, haresources [${f.groups.join('; ')}]`;
     case 'config':

@@ -124,7 +124,12 @@ export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
     ...(config.ping ? { ping: { nodes: config.ping.nodes, deadpingMs: config.ping.deadpingMs, ipfail: config.ping.ipfail } } : {}),
     linkNames: config.links,
     timers: n.cfg.timers,
-    groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: [...g.resources] })),
+    groups: groups.map((g) => ({
+      id: g.id,
+      preferredNode: g.preferredNode,
+      resources: [...g.resources],
+      ...(g.monitor ? { monitors: g.resources.map((_, resource) => ({ resource, ...g.monitor! })) } : {}),
+    })),
     autoFailback: n.cfg.autoFailback,
     digest: n.cfg.digest,
     tuning: config.tuning,

@@ -24,7 +24,7 @@
 //    larger than it, by construction of the schedules: that is the assumption under which
 //    the quorum protocol is safe ("a stop takes at most fenceMs").
 // The bounds (settleMs, failoverMs, resolveMs) are in schedule.ts boundsOf().
-export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop';
+export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop' | 'monitor-recovery' | 'keep-out';
 
 export interface Violation {
   invariant: InvariantName;
@@ -41,7 +41,13 @@ export const INVARIANTS: Record<InvariantName, string> = {
     '2-node cluster without a quorum source: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
     'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
   'half-started':
-    'Never half-started: a node whose phase for a group is running has every resource of it running; a node whose phase is stopped has none running.',
+    'Never half-started: a node whose phase for a group is running has every resource of it running (but one a monitor fault killed, until it is started again); a node whose phase is stopped has none running.',
+  'monitor-recovery':
+    'Monitoring. When a resource of a monitored group dies behind its running node (a monitor fault) and no other fault happens meanwhile, within (failures + 1) x (interval + ' +
+    'the longest agent call x the most resources of a group) + stopBudget + startBudget + 2 keepalives that node has started the resource again or no longer runs the group.',
+  'keep-out':
+    'Keep-out. A node that keeps out of a group after failed monitors (it moved the group away) starts none of its resources until that is cleared or its keepout time is over; ' +
+    'liveness and failback count it as no candidate meanwhile.',
   'start-during-stop':
     'Quorum cluster: no start of a resource of a group is issued on a node while a stop of that group may still run on another node (same exceptions (a) and (b)). ' +
     '(2-node clusters: covered by the 2-node safety rule, since a stopping node is an owner.)',

@@ -345,6 +345,9 @@ export class World {
       case 'reload':
         this.reload(this.node(f.node), f);
         return;
+      case 'monitor':
+        if (!end) for (let k = 0; k < f.kills; k++) this.at(this.now + k * f.everyMs, () => this.checker.monitor.kill(f));
+        return;
       case 'config':
         return;
     }

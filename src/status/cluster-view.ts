@@ -7,6 +7,15 @@ import { driftPartsOf, snapshotOf, type StatusSnapshot, type Transition } from '
 
 export type ViewListener = (effects: NodeEffect[], state: NodeState) => void;
 
+/** One attempt of a cloud API call by a cloud IP agent (agents/cloud/http.ts), for metrics. */
+export interface CloudApiCall {
+  provider: string;
+  operation: string;
+  ms: number;
+  /** `ok`, or why it failed (unauthorized, rate_limited, server_error, timeout...). */
+  result: string;
+}
+
 const MAX_TRANSITIONS = 200;
 
 export class ClusterView {
@@ -16,6 +25,7 @@ export class ClusterView {
   private readonly listeners: ViewListener[] = [];
   readonly agentCalls: { resource: string; action: string; ms: number; ok: boolean }[] = [];
   private agentHook: ((resource: string, action: string, ms: number, ok: boolean) => void) | null = null;
+  private apiHook: ((call: CloudApiCall) => void) | null = null;
   private nowAtUpdate = 0;
   /** Peers' advertised part digests (hts_cfgp), for naming what drifted. */
   private readonly peerParts = new Map<string, ConfigParts | null>();
@@ -47,6 +57,14 @@ export class ClusterView {
 
   onAgentCall(hook: (resource: string, action: string, ms: number, ok: boolean) => void): void {
     this.agentHook = hook;
+  }
+
+  onCloudApiCall(hook: (call: CloudApiCall) => void): void {
+    this.apiHook = hook;
+  }
+
+  cloudApiCall(call: CloudApiCall): void {
+    this.apiHook?.(call);
   }
 
   update(state: NodeState, effects: NodeEffect[], now: number): void {
@@ -85,6 +103,15 @@ export class ClusterView {
           this.record('group', `${this.me}: ${words[e.what]}`, e.what);
           this.count(`transitions_${e.what.replace('-', '_')}`);
           this.lastTransitions.push({ group: e.group, groupId: label, what: e.what });
+          break;
+        }
+        case 'monitor': {
+          const label = groupId(e.group);
+          const res = e.resource === null ? '' : (state.ownership.groups[e.group]?.resources[e.resource] ?? '?');
+          if (e.what === 'failed') this.count('monitor_failures', label, res);
+          if (e.what === 'restart') this.count('monitor_restarts', label, res);
+          const words = { failed: `monitor of ${res} failed`, recovered: `${res} passes its monitor again`, restart: `restarting ${res} of ${label}`, 'keep-out': `keeps out of ${label} (monitor failures)`, cleared: `${label} cleared`, expired: `keep-out of ${label} over` };
+          if (e.what !== 'failed') this.record('group', `${this.me}: ${words[e.what]}`, `monitor-${e.what}`);
           break;
         }
         case 'group-phase':

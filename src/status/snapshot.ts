@@ -46,6 +46,14 @@ export interface GroupView {
   owner: string | null;
   /** Every live node's phase for this group, ours included. */
   phases: Record<string, GroupPhase>;
+  /**
+   * Resource monitoring on this node (when the group has monitored resources, or this node
+   * keeps out of it): failed checks in a row per resource, restarts inside the window, and
+   * whether this node keeps out of the group (for how much longer; null: until cleared).
+   */
+  monitor?: { failures: Record<string, number>; restarts: number; keptOut: boolean; keptOutForMs: number | null };
+  /** Live nodes that keep out of the group (monitor failures) or hold off after a failed start. */
+  heldOff?: string[];
 }
 
 export interface StatusSnapshot {
@@ -114,7 +122,13 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
       phases[n] = n === me ? lg.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
     }
     const owner = Object.entries(phases).find(([, ph]) => ph === 'running')?.[0] ?? null;
-    return [{ id: g.id, ...(lg.removed ? { removed: true as const } : {}), preferredNode: g.preferredNode, resources: [...g.resources], owner, phases }];
+    const mon = lg.monitor;
+    const keptOut = mon.keptOutUntil !== null && now < mon.keptOutUntil;
+    const monitor = (g.monitors?.length ?? 0) > 0 || keptOut
+      ? { failures: Object.fromEntries(Object.entries(mon.failed).map(([r, n]) => [g.resources[Number(r)] ?? r, n])), restarts: mon.restarts.length, keptOut, keptOutForMs: keptOut && Number.isFinite(mon.keptOutUntil!) ? Math.round(mon.keptOutUntil! - now) : null }
+      : null;
+    const heldOff = [...live].filter((n) => (n === me ? keptOut || (lg.failedUntil !== null && now < lg.failedUntil) : (o.peers[n]?.failed ?? []).includes(g.id)));
+    return [{ id: g.id, ...(lg.removed ? { removed: true as const } : {}), preferredNode: g.preferredNode, resources: [...g.resources], owner, phases, ...(monitor ? { monitor } : {}), ...(heldOff.length ? { heldOff } : {}) }];
   });
   const drift = Object.entries(state.peerDigests)
     .filter(([n, d]) => live.has(n) && d !== null && d !== state.digest)

@@ -126,24 +126,28 @@ interface Sample {
 function sampler(c: NsCluster, vips: string[]): { samples: Sample[]; stop: () => Promise<void> } {
   const samples: Sample[] = [];
   let running = true;
-  const loop = (async () => {
-    while (running) {
-      for (const host of ['secondary', 'primary']) {
-        const at = wall();
-        try {
-          const have = (await c.addresses(host)).filter((a) => vips.includes(a));
-          samples.push({ at, host, vips: have });
-        } catch {
-          /* namespace going away */
-        }
+  const round = async () => {
+    for (const host of ['secondary', 'primary']) {
+      const at = wall();
+      try {
+        const have = (await c.addresses(host)).filter((a) => vips.includes(a));
+        samples.push({ at, host, vips: have });
+      } catch {
+        /* namespace going away */
       }
     }
+  };
+  const loop = (async () => {
+    while (running) await round();
   })();
   return {
     samples,
+    // One more round once stopped: the state the test waited for is always among the samples,
+    // however slowly a busy machine ran the rounds before it.
     stop: async () => {
       running = false;
       await loop;
+      await round();
     },
   };
 }

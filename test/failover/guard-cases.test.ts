@@ -20,13 +20,11 @@ const VIP = '10.231.1.100';
 const DEADTIME_S = 10;
 const TIMERS = { keepalive: '200ms', warntime: '5', deadtime: String(DEADTIME_S), initdead: String(2 * DEADTIME_S), web: false, client: null } as const;
 
-/** Samples both hosts until stopped; true if the VIP was ever seen on both at once. */
 /** Whether the VIP was ever on both hosts from now until stop(), by the kernel's address events. */
 async function watchBoth(c: NsCluster): Promise<{ stop(): Promise<boolean> }> {
   // The holders now, then every change: a host that holds it already is held from the start.
   const monitors = c.names.map((n) => new AddressMonitor(c.lan, n, VIP));
-  // `ip monitor` subscribes a moment after its start: give it that before anything happens.
-  await sleep(300);
+  await Promise.all(monitors.map((m) => m.ready()));
   const startHeld = c.holders(VIP);
   return {
     async stop() {

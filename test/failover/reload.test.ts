@@ -57,7 +57,7 @@ test('reload (SIGHUP) applies haresources and timers live; an unchanged group ke
       await c.waitStable('A on primary', { 0: 'primary' });
       monA = watch(VA);
       monB = watch(VB);
-      await sleep(300); // `ip monitor` subscribes a moment after it starts
+      await Promise.all([...Object.values(monA), ...Object.values(monB)].map((m) => m.ready()));
       assert.deepEqual(await c.holders(VA), ['primary']);
       assert.equal(await deadtime(c, 'primary'), '1');
     });
@@ -182,7 +182,7 @@ test('reload changes the heartbeat media live: an added medium opens, a removed 
       c.startAll();
       await c.waitStable('A on primary', { 0: 'primary' });
       monA = new AddressMonitor(c.lan, 'primary', VA);
-      await sleep(300);
+      await monA.ready();
       for (const n of c.names) assert.ok((await udpSockets(c, n)).has(ucast(n)), `${n} listens on ${ucast(n)}`);
     });
 

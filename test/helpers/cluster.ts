@@ -54,10 +54,17 @@ export interface ScriptSpec {
 
 export interface NsClusterOptions {
   subnet?: string;
+  /** Prefix of the LAN's namespace names (default hbt): a test's own, so its leftovers are recognisable. */
+  label?: string;
   /** Server hosts running hbd and the web service; default primary .1 and secondary .2. */
   nodes?: { name: string; octet: number }[];
   /** The client host (curl, neighbour table); default client .10; null for none. */
   client?: { name: string; octet: number } | null;
+  /**
+   * Put the client on a LAN of its own (a bridge made here, with this subnet) instead of the
+   * servers' LAN: the cloud tests' "internet", reached only through their cloud router.
+   */
+  clientNet?: { bridge: string; subnet: string };
   keepalive?: string;
   warntime?: string;
   deadtime?: string;
@@ -74,8 +81,6 @@ export interface NsClusterOptions {
   /** The hbd to run (default: this build's) and extra arguments for it. */
   hbd?: string;
   hbdArgs?: string[];
-  /** The LAN's namespace label (default hbt): each test suite keeps to its own prefix. */
-  label?: string;
 }
 
 export interface Answer {
@@ -151,7 +156,7 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
-  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'subnet' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs' | 'label'>> & NsClusterOptions;
+  private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'clientNet' | 'subnet' | 'label' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
 
   private constructor(
     readonly lan: Lan,
@@ -177,7 +182,8 @@ export class NsCluster {
   static async create(lan: Lan, opts: NsClusterOptions): Promise<NsCluster> {
     const c = new NsCluster(lan, opts);
     for (const n of c.nodes) await lan.addHost(n.name, n.octet);
-    if (c.clientName) await lan.addHost(c.clientName, opts.client?.octet ?? 10);
+    if (c.clientName && opts.clientNet) await lan.addBridge(opts.clientNet.bridge, opts.clientNet.subnet);
+    if (c.clientName) await lan.addHost(c.clientName, opts.client?.octet ?? 10, 'eth0', opts.clientNet?.bridge ?? 'br0');
     for (const n of c.nodes) c.writeConfig(n.name);
     if (c.opts.web) for (const n of c.nodes) await c.startWeb(n.name);
     return c;

@@ -113,7 +113,9 @@ export class World {
       mkdirSync(join(cluster.nodeDir(n.name), 'init.d'), { recursive: true });
       writeFileSync(path, spec.body);
       chmodSync(path, 0o755);
-      w.monitors.set(n.name, new AddressMonitor(lan, n.name, VIP));
+      const monitor = new AddressMonitor(lan, n.name, VIP);
+      w.monitors.set(n.name, monitor);
+      await monitor.ready();
     }
     return w;
   }

@@ -93,7 +93,9 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
       // As README says: the package's example drop-in, copied into place.
       if (n.name === 'secondary') box.write('/etc/systemd/system/heartbeat.service.d/hardened.conf', readFileSync(join(root, 'usr/share/doc/heartbeat-ts/examples/hardened.conf'), 'utf8'));
       await lan.addHost(n.name, n.octet);
-      monitors.push(new AddressMonitor(lan, n.name, VIP));
+      const monitor = new AddressMonitor(lan, n.name, VIP);
+      monitors.push(monitor);
+      await monitor.ready();
     }
     rmSync(base, { recursive: true, force: true });
     const [primary, secondary] = boxes as [Container, Container];

@@ -86,6 +86,16 @@ export function onTick(prev: NodeFencing, live: readonly string[], now: number):
   return { state, effects };
 }
 
+/**
+ * With fencing, a node starts nothing while a peer it hears has not yet heard this run of it
+ * (no ack of our generation in the peer's advert). Found by the simulator (seed 8001413): a
+ * node fenced across a one-way cut booted again, heard its peer, and started a group the peer,
+ * which could still not hear it, started too. The peer may fence us; it cannot see us start.
+ */
+export function unheardBy(f: NodeFencing, me: string, gen: number, live: readonly string[], peers: Readonly<Record<string, { acks: readonly { node: string; gen: number }[] }>>): boolean {
+  return f.on && live.some((n) => !peers[n]?.acks.some((k) => k.node === me && k.gen === gen));
+}
+
 export function fenceDeadlines(f: NodeFencing): Deadline[] {
   return Object.entries(f.pending).flatMap(([node, t]) => (t.retryAt !== null && !t.inFlight ? [dueAt('fence-retry', t.retryAt, node)] : []));
 }

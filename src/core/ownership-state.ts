@@ -237,7 +237,8 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     gen: s.gen,
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
-    acks: s.config.quorum ? L.acksOf(s.lease) : [],
+    // Fencing: a peer waits for our ack of its run before it starts anything (node-fencing.ts).
+    acks: s.config.quorum || s.nodeFencing.on ? L.acksOf(s.lease) : [],
     resources: [...new Set(s.local.flatMap((lg, g) => (lg.run.phase === 'stopped' ? [] : s.groups[g]!.resources)))],
     ...(s.pings !== undefined ? { pings: s.pings } : {}),
   };

@@ -312,6 +312,7 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     s.stale.length === 0 &&
     s.holdStartsUntil === null &&
     !F.fencePending(s.nodeFencing) && // a node lost uncleanly is not fenced yet
+    !F.unheardBy(s.nodeFencing, s.me, s.gen, view.live, s.peers) &&
     !t.newRun &&
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder

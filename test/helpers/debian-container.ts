@@ -164,3 +164,13 @@ export class Container {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/** Polls a container-side `check` every 200 ms; the error carries `dump()` (the journals, say). */
+export async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, dump: () => Promise<string>): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await dump()}`);
+}

@@ -8,10 +8,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lan } from '../../src/lib/netns.js';
-import { sleep } from '../../src/lib/wait.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { fromRoot } from '../helpers/repo.js';
-import { Container, containerToolsMissing, debianImage, installedRoot, run } from '../helpers/debian-container.js';
+import { Container, containerToolsMissing, debianImage, installedRoot, run, waitUntil } from '../helpers/debian-container.js';
 
 const SUBNET = '10.231.62';
 
@@ -27,15 +26,6 @@ const UNITS: Record<string, string> = {
   // A oneshot: systemctl start waits for it, and it fails.
   'hts-broken.service': '[Unit]\nDescription=a service that cannot start\n[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c "echo cannot start >&2; exit 3"\n',
 };
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, dump: () => Promise<string>): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await dump()}`);
-}
 
 test('systemd:UNIT resources in a systemd container: started and stopped through systemctl, a failing unit rolled back with its reason', { timeout: 900_000 }, async (t) => {
   const why = skipReason() ?? (await netnsSkip());

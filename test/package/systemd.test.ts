@@ -12,11 +12,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Lan } from '../../src/lib/netns.js';
-import { sleep } from '../../src/lib/wait.js';
 import { AddressMonitor, heldByTwo } from '../helpers/address-monitor.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { fromRoot } from '../helpers/repo.js';
-import { Container, containerToolsMissing, debianImage, installedRoot, run } from '../helpers/debian-container.js';
+import { Container, containerToolsMissing, debianImage, installedRoot, run, waitUntil } from '../helpers/debian-container.js';
 
 const SUBNET = '10.231.61';
 const VIP = `${SUBNET}.100`;
@@ -50,15 +49,6 @@ case "$1" in
   *) echo "usage: $0 {start|stop|status}"; exit 1 ;;
 esac
 `;
-
-async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number, dump: () => Promise<string>): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await sleep(200);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${await dump()}`);
-}
 
 test('the .deb under a real systemd: enable --now, reload, kill -9 with restart, stop, purge', { timeout: 900_000 }, async (t) => {
   const why = skipReason() ?? (await netnsSkip());

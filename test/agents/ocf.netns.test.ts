@@ -18,6 +18,7 @@ import { netnsSkip } from '../helpers/netns.js';
 import { AgentRunner, neighbourMac, nsAddresses6 } from '../helpers/agents-netns.js';
 import { RESOURCE_AGENTS, specs } from '../helpers/resource-specs.js';
 import { toolsMissingReason } from '../helpers/tools.js';
+import { ext4LoopDevice, LOOP_DEVICE_TOOLS, releaseLoopDevice } from '../helpers/loop-device.js';
 
 const run = promisify(execFile);
 const SUBNET = '10.231.8';
@@ -160,19 +161,12 @@ test("Heartbeat's IPsrcaddr, SendArp and portblock names run resource-agents' ag
 });
 
 test('Filesystem::LOOPDEV::DIR::ext4 mounts and unmounts a real file system (resource-agents)', async (t) => {
-  const skip = await skipReason([
-    { cmd: 'losetup', pkg: 'mount' },
-    { cmd: 'mkfs.ext4', pkg: 'e2fsprogs' },
-    { cmd: 'modprobe', pkg: 'kmod' },
-  ]);
+  const skip = await skipReason(LOOP_DEVICE_TOOLS);
   if (skip) return t.skip(skip);
   const dir = mkdtempSync(join(tmpdir(), 'ocf-fs-'));
   let loop: string | null = null;
   try {
-    const image = join(dir, 'disk.img');
-    await run('truncate', ['-s', '16M', image]);
-    await run('mkfs.ext4', ['-q', '-F', image]);
-    loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+    loop = await ext4LoopDevice(dir);
     const mnt = join(dir, 'mnt');
     await withLan(
       async (lan) => {
@@ -198,7 +192,7 @@ test('Filesystem::LOOPDEV::DIR::ext4 mounts and unmounts a real file system (res
       { subnet: SUBNET, label: 'ocf' },
     );
   } finally {
-    if (loop) await run('losetup', ['-d', loop]).catch((err: unknown) => console.log(`# losetup -d ${loop}: ${String(err)}`));
+    await releaseLoopDevice(loop);
     rmSync(dir, { recursive: true, force: true });
   }
 });

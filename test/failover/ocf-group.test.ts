@@ -18,6 +18,7 @@ import { netnsSkip } from '../helpers/netns.js';
 import { stepper, wall, withCluster, type NsCluster } from '../helpers/cluster.js';
 import { RESOURCE_AGENTS } from '../helpers/resource-specs.js';
 import { toolsMissingReason } from '../helpers/tools.js';
+import { ext4LoopDevice, LOOP_DEVICE_TOOLS, releaseLoopDevice } from '../helpers/loop-device.js';
 
 const run = promisify(execFile);
 const SUBNET = '10.231.6';
@@ -30,12 +31,6 @@ async function skipReason(extra: { cmd: string; pkg: string }[] = []): Promise<s
   if (tools) console.log(`# skipped: ${tools}`);
   return tools ?? false;
 }
-
-const FS_TOOLS = [
-  { cmd: 'losetup', pkg: 'mount' },
-  { cmd: 'mkfs.ext4', pkg: 'e2fsprogs' },
-  { cmd: 'modprobe', pkg: 'kmod' },
-];
 
 /** What a node's hbd (and so its agents) has mounted at `dir`: ip netns exec gave it its own mount namespace. */
 function mountedAt(c: NsCluster, node: string, dir: string): string | null {
@@ -52,15 +47,12 @@ function seenBy(c: NsCluster, node: string, path: string): boolean {
 }
 
 test('IPaddr2 + Filesystem (loop device) + ocf:heartbeat:Dummy fail over and back with the real agents doing the work', async (t) => {
-  const skip = await skipReason(FS_TOOLS);
+  const skip = await skipReason(LOOP_DEVICE_TOOLS);
   if (skip) return t.skip(skip);
   const dir = mkdtempSync(join(tmpdir(), 'ocf-group-'));
   let loop: string | null = null;
   try {
-    const image = join(dir, 'disk.img');
-    await run('truncate', ['-s', '16M', image]);
-    await run('mkfs.ext4', ['-q', '-F', image]);
-    loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
+    loop = await ext4LoopDevice(dir);
     const mnt = join(dir, 'data');
     mkdirSync(mnt);
     const state = `${mnt}/dummy.state`;
@@ -106,7 +98,7 @@ test('IPaddr2 + Filesystem (loop device) + ocf:heartbeat:Dummy fail over and bac
       });
     });
   } finally {
-    if (loop) await run('losetup', ['-d', loop]).catch((err: unknown) => console.log(`# losetup -d ${loop}: ${String(err)}`));
+    await releaseLoopDevice(loop);
     rmSync(dir, { recursive: true, force: true });
   }
 });

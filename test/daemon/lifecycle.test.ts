@@ -9,17 +9,12 @@ import { promisify } from 'node:util';
 import { HBD, LocalCluster } from '../helpers/local-cluster.js';
 import { request } from '../../src/control/client.js';
 import type { ClassicInfo } from '../../src/control/classic-info.js';
+import { signalPid } from '../../src/lib/signal.js';
 
 const run = promisify(execFile);
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the process still exists (signal 0 tests for it without sending anything). */
+const alive = (pid: number): boolean => signalPid(pid, 0);
 
 test('hbd without -f daemonises, writes its pid file, and removes it after SIGTERM', async () => {
   const c = new LocalCluster({ nodes: ['alpha', 'bravo'] });

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LocalCluster } from '../helpers/local-cluster.js';
+import { signalPid } from '../../src/lib/signal.js';
 
 const rootSkip = process.getuid?.() === 0 ? false : 'respawn runs programs as another user: needs root';
 if (rootSkip) {
@@ -12,14 +13,8 @@ if (rootSkip) {
   if (process.env.CI === 'true') throw new Error(`CI=true but ${rootSkip}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** Whether the process still exists (signal 0 tests for it without sending anything). */
+const alive = (pid: number): boolean => signalPid(pid, 0);
 
 /** The real uid of a process, from /proc/PID/status. */
 function uidOf(pid: number): number {

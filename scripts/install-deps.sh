@@ -51,6 +51,8 @@ TESTS=(
   e2fsprogs         # mkfs.ext4 for the loop-device file system Filesystem mounts in tests
   mount             # losetup: that loop device
   iptables          # what resource-agents' portblock runs
+  cluster-glue      # stonith(8): the devices of stonith_host (test/daemon/fencer.test.ts)
+  fence-agents      # the fence_* programs fence_agent runs (stdin key=value)
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d

@@ -55,6 +55,8 @@ export interface ProcessOptions {
   /** Default baseEnv(): never hbd's own environment, which may hold secrets. */
   env?: NodeJS.ProcessEnv;
   outputLimitBytes?: number;
+  /** Written to the child's stdin, which is then closed (fence agents read key=value lines there). */
+  stdin?: string;
 }
 
 export interface ProcessResult {
@@ -160,7 +162,11 @@ export function runProcess(argv: string[], opts: ProcessOptions): Promise<Proces
     try {
       // detached: the child leads its own process group, so a timeout can end everything it
       // started (kill(-pgid)), and a terminal's signals aimed at the daemon don't reach it.
-      child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? baseEnv() });
+      child = spawn(cmd, args, { detached: true, stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], env: opts.env ?? baseEnv() });
+      if (opts.stdin !== undefined) {
+        child.stdin?.on('error', () => undefined); // a child that exits without reading: EPIPE is no news
+        child.stdin?.end(opts.stdin);
+      }
     } catch (err) {
       resolve(result({ spawnError: err as NodeJS.ErrnoException }));
       return;

@@ -80,8 +80,13 @@ export class ClassicView {
       status: n.status,
       links: n.self ? info.localLinks.map((l) => ({ name: l, status: 'up' })) : n.links.map((l) => ({ name: l.name, status: l.up ? 'up' : 'dead' })),
     }));
-    // hbd does not ping ping nodes (yet), so it cannot say they answer.
-    const ping: NodeLine[] = info.pingNodes.map((p) => ({ name: p, type: 'ping', status: 'unknown', links: [{ name: p, status: 'dead' }] }));
+    // Ping nodes as this node's pinger sees them (Heartbeat's statuses: ping, dead); a daemon
+    // that does not say (an older one) leaves them unknown.
+    const seen = new Map((snap.pingNodes ?? []).map((p) => [p.name, p.status]));
+    const ping: NodeLine[] = info.pingNodes.map((p) => {
+      const st = seen.get(p);
+      return { name: p, type: 'ping', status: st === undefined ? 'unknown' : st === 'init' ? 'init' : st, links: [{ name: p, status: st === 'ping' ? 'up' : 'dead' }] };
+    });
     // Heartbeat walks its node table newest first: the reverse of ha.cf's order.
     this.nodes = [...normal, ...ping].reverse();
   }

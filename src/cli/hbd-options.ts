@@ -23,4 +23,5 @@ export const HBD_OPTIONS = {
   'http-token-file': { type: 'string' },
   'syslog-socket': { type: 'string' },
   'agent-timeout': { type: 'string' },
+  witness: { type: 'boolean', default: false },
 } satisfies NonNullable<ParseArgsConfig['options']>;

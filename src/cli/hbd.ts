@@ -25,38 +25,8 @@ import { HttpApi, parseListen } from '../control/http.js';
 import { classicInfo } from '../control/classic-info.js';
 import { groupsToClear } from '../control/clear.js';
 import { followView, ServiceManager, statusLine } from '../daemon/service-manager.js';
+import { USAGE } from './hbd-usage.js';
 
-const USAGE = `usage: hbd [options]
-
-  -f, --foreground          stay in the foreground, log to stderr too
-  -t, --test                validate the configuration and exit (0 valid, 1 not)
-  -V, --version             print the version and exit
-  --config-dir DIR          where ha.cf, authkeys, haresources are (default /etc/ha.d)
-  --resource-dir DIR        resource.d scripts (default CONFIG-DIR/resource.d)
-  --init-dir DIR[:DIR...]   init script directories, searched in order
-                            (default /etc/init.d:/etc/rc.d)
-  --node NAME               this node's name (default: uname -n)
-  --state-dir DIR           generation and uuid (default /var/lib/heartbeat-ts)
-  --control-socket PATH     control socket (default ${DEFAULT_CONTROL_SOCKET}); a read-only
-                            status socket is made next to it (hbd.sock -> hbd-status.sock)
-  --control-group GROUP     also let this group use the control socket (mode 0660): status,
-                            standby, takeover
-  --status-group GROUP      let this group use the read-only status socket (mode 0660)
-  --local-address ADDR      the address this node's media bind to (several nodes on one host)
-  --pid-file PATH           pid file (default /run/heartbeat-ts/hbd.pid when daemonised)
-  --syslog-socket PATH      syslog socket for logfacility (default /dev/log)
-  --log-tag NAME            tag log lines NAME[PID] instead of heartbeat[PID] (and resource
-                            lines too, instead of ResourceManager[PID], IPaddr[PID]...);
-                            overrides ha.cf log_tag
-  --http-listen ADDR:PORT   serve the HTTP status API, metrics and dashboard (overrides
-                            ha.cf http_listen; port 0 picks a free port and logs it)
-  --agent-timeout SPEC      resource agent call timeouts, e.g. start=60,stop=60,status=20
-                            (seconds, or with ms/s; default as shown): a call running longer
-                            is killed with its process group and counts as failed;
-                            OCF agents default to their meta-data's timeouts instead
-  --http-token-file PATH    bearer token for POST /standby and /takeover (overrides ha.cf
-                            http_token_file; must be mode 600)
-`;
 
 function main(argv: string[]): number | Promise<number> {
   let values;
@@ -277,6 +247,7 @@ async function runForeground(
     ...(typeof values['local-address'] === 'string' ? { localAddress: values['local-address'] } : {}),
     ...(typeof values['syslog-socket'] === 'string' ? { syslogSocket: values['syslog-socket'] } : {}),
     ...(typeof values['log-tag'] === 'string' ? { logTag: values['log-tag'] } : {}),
+    ...(values.witness === true ? { witness: true } : {}),
   });
   if ('errors' in loaded) {
     for (const e of loaded.errors) say(`${e}\n`);

@@ -9,7 +9,12 @@ export function renderStatus(s: StatusSnapshot): string {
   for (const n of s.nodes) {
     const links = n.self ? '(this node)' : n.links.map((l) => `${l.name} ${l.up ? 'up' : 'dead'}`).join(', ') || 'no links';
     const heard = n.self || n.lastHeardMsAgo === null ? '' : `, heard ${n.lastHeardMsAgo} ms ago`;
-    out.push(`  ${n.name.padEnd(16)} ${n.status.padEnd(7)} ${links}${heard}`);
+    out.push(`  ${n.name.padEnd(16)} ${n.status.padEnd(7)} ${links}${heard}${n.witness ? '  (witness)' : ''}`);
+  }
+  if (s.pingNodes?.length) {
+    out.push('');
+    out.push(`Ping nodes (${s.pings?.reachable ?? 0} reached${s.pings?.ipfail ? ', ipfail on' : ''}):`);
+    for (const p of s.pingNodes) out.push(`  ${p.name.padEnd(16)} ${p.status.padEnd(7)} ${p.addresses.join(' ')}${p.lastReplyMsAgo === null ? '' : `, answered ${p.lastReplyMsAgo} ms ago`}`);
   }
   out.push('');
   out.push('Resource groups:');

@@ -2,6 +2,7 @@
 // initdead, deadping), then the cross-checks Heartbeat makes once the whole file is read.
 import type { IssueList } from './issues.js';
 import type { HaCf, Medium } from './types.js';
+import { defaultQuorumCf } from './quorum-types.js';
 
 /** Values as given, before defaults are filled in; null = not set. */
 export interface GivenTimers {
@@ -21,6 +22,7 @@ export function defaultHaCf(): HaCf {
     warntimeMs: 15000,
     initdeadMs: 30000,
     deadpingMs: 30000,
+    quorum: defaultQuorumCf(),
     udpport: 694,
     baud: 19200,
     autoFailback: 'legacy',

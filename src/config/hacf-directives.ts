@@ -12,16 +12,12 @@ export type Handler = (values: string[], rest: string, line: number) => void;
 
 /** Directives Heartbeat knows that heartbeat-ts reads but does not act on (yet). */
 export const NOT_ACTED_ON: Record<string, string> = {
-  ping: 'ping nodes as a quorum/connectivity source are not used yet',
-  ping_group: 'ping groups are not used yet',
-  deadping: 'ping nodes are not used yet',
   hopfudge: 'messages are not forwarded between media, so there are no hops to count',
   compression: 'hbd messages are small and never compressed',
   compression_threshold: 'hbd messages are small and never compressed',
   traditional_compression: 'hbd messages are small and never compressed',
   uuidfrom: 'hbd names nodes by their node name; the uuid is kept only for the wire format',
-  stonith: 'STONITH is not supported',
-  stonith_host: 'STONITH is not supported',
+  stonith: 'write the device as "stonith_host * TYPE PARAMS..." (or "fence_agent"): a stonith configuration file is not read',
   coredumps: 'core dump settings do not apply to a Node.js process',
   coreroot: 'core dump settings do not apply to a Node.js process',
   failfast: 'hbd does not start or respawn client programs',
@@ -122,10 +118,7 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
     deadtime: time('deadtime'),
     warntime: time('warntime'),
     initdead: time('initdead'),
-    deadping: (values, rest, line) => {
-      time('deadping')(values, rest, line);
-      notActed('deadping', line);
-    },
+    deadping: time('deadping'),
     udpport: (values, _rest, line) => {
       const v = one(values, line, 'udpport', 'a port number');
       if (v === null) return;
@@ -316,7 +309,6 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
         if (!isIPv4(v) && !NODE_NAME.test(v)) issues.error(file, line, `ping: "${v}" is neither an IPv4 address nor a host name`);
         else cf.pingNodes.push({ kind: 'ping', name: v, addresses: [v], line });
       }
-      notActed('ping', line);
     },
     ping_group: (values, _rest, line) => {
       const [name, ...addresses] = values;
@@ -325,7 +317,6 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
         return;
       }
       cf.pingNodes.push({ kind: 'ping_group', name, addresses, line });
-      notActed('ping_group', line);
     },
     apiauth: (values, _rest, line) => {
       const [client, ...specs] = values;
@@ -349,11 +340,6 @@ export function directiveHandlers({ cf, raw, file, issues, notActed }: Directive
     respawn: (_values, rest, line) => {
       const entry = parseRespawnLine(rest, file, line, issues, notActed);
       if (entry) cf.respawn.push(entry);
-    },
-    stonith_host: (_values, rest, line) => {
-      if (!rest) issues.error(file, line, 'stonith_host needs a host, a device type and its parameters');
-      else cf.stonithHosts.push({ raw: rest, line });
-      notActed('stonith_host', line);
     },
     // heartbeat-ts extensions.
     log_tag: (values, _rest, line) => {

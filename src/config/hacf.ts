@@ -7,6 +7,7 @@ import { applyDefaults, defaultHaCf, type GivenTimers } from './hacf-defaults.js
 import { directiveHandlers, NOT_ACTED_ON, type DirectiveTarget, type Handler } from './hacf-directives.js';
 import { parseMonitorLine } from './monitor.js';
 import { respawnedClients } from './respawn.js';
+import { checkQuorumCf, quorumDirectives } from './hacf-quorum.js';
 import type { HaCf } from './types.js';
 
 /** Heartbeat's directives, and ours kept in their own modules. */
@@ -14,6 +15,7 @@ function allHandlers(target: DirectiveTarget): Record<string, Handler> {
   const { cf, file, issues } = target;
   return {
     ...directiveHandlers(target),
+    ...quorumDirectives(target),
     monitor: (values, _rest, line) => {
       const m = parseMonitorLine(values, file, line, issues);
       if (m) cf.ext.monitors.push(m);
@@ -59,7 +61,11 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   // apiauth is accepted for the programs hbd respawns; for any other client it does nothing.
   const ours = respawnedClients(cf.respawn);
   for (const a of cf.apiauth) if (!ours.has(a.client)) notActed('apiauth', a.line);
+  // ipfail is built into hbd (core/ping.ts): without a ping node it has nothing to compare.
+  const ipfail = cf.respawn.find((r) => r.kind === 'ipfail');
+  if (ipfail && cf.pingNodes.length === 0 && !cf.quorum.ipfail) notActed('respawn', ipfail.line, 'ipfail is not run as a program, and the ping-node failover built into hbd needs a "ping" line');
   applyDefaults(cf, raw, file, issues);
+  checkQuorumCf(cf, file, issues);
   return cf;
 }
 

@@ -92,7 +92,8 @@ export function loadConfig(opts: LoadOptions): LoadResult {
   if (ha) {
     const me = opts.nodeName ?? hostname();
     const mine = (n: string): boolean => n.toLowerCase() === me.toLowerCase();
-    if (ha.nodes.length > 0 && !ha.nodes.some(mine)) {
+    const members = ha.quorum.witness ? [...ha.nodes, ha.quorum.witness.name] : ha.nodes;
+    if (ha.nodes.length > 0 && !members.some(mine)) {
       issues.warn(hacfPath, 0, `this host is "${me}" (uname -n), which is not a node of ha.cf (${ha.nodes.join(', ')}) — add "node ${me}", or rename the host to its node name (hostnamectl set-hostname NAME), or start hbd with --node NAME`);
     } else if (groups.length > 0 && !groups.some((g) => mine(g.preferredNode))) {
       issues.info(resPath, 0, `${me} is the preferred node of no resource group: it runs others' groups only when they fail over to it`);

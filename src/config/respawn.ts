@@ -2,8 +2,9 @@
 // Heartbeat starts each such program as USER and starts it again when it exits. hbd does so
 // for ordinary programs (daemon/respawn.ts); two kinds are different:
 //  - ipfail (`respawn hacluster /usr/lib/heartbeat/ipfail`, the seeds' way of turning on
-//    Heartbeat's ping-node failover): its behaviour is built into hbd's core (ping nodes), so
-//    the program itself is never run, whether or not the file exists;
+//    Heartbeat's ping-node failover): its behaviour is built into hbd's core (core/ping.ts,
+//    policy.ts; see hacf-quorum.ts ipfailOn), so the program itself is never run, whether or
+//    not the file exists;
 //  - Heartbeat's own API clients (mgmtd, crmd, cib...): they need the Heartbeat client API,
 //    which hbd does not serve: understood, not acted on.
 // The argument list is split on blanks, as Heartbeat does; no shell ever sees it.
@@ -52,6 +53,5 @@ export function parseRespawnLine(rest: string, file: string, line: number, issue
     return null;
   }
   if (spec.kind === 'api-client') notActed('respawn', line, `${spec.argv[0]} is a client of the Heartbeat API, which hbd does not serve; it is not started`);
-  if (spec.kind === 'ipfail') notActed('respawn', line, 'ipfail is not run as a program; its ping-node failover is not implemented yet');
   return { user: spec.user, command: m[2] ?? '', line, kind: spec.kind, argv: spec.argv };
 }

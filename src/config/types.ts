@@ -1,5 +1,6 @@
 // The one typed, validated view of ha.cf + authkeys + haresources.
 // Every time is in milliseconds; every list keeps the order of the files.
+import type { QuorumCf } from './quorum-types.js';
 import type { CloudIpSpec } from './cloud.js';
 
 export type { CloudIpSpec } from './cloud.js';
@@ -45,6 +46,8 @@ export interface HaCf {
   warntimeMs: number;
   initdeadMs: number;
   deadpingMs: number;
+  /** A quorum source, ping-node failover and fencing (hacf-quorum.ts). */
+  quorum: QuorumCf;
   udpport: number;
   baud: number;
   autoFailback: AutoFailback;

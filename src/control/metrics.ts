@@ -140,6 +140,16 @@ export class Metrics {
       },
     });
     new Gauge({
+      name: 'hbd_ping_node_up',
+      help: '1 when the ping node (or ping group) answers this node\'s ICMP echoes, else 0 (ha.cf ping, ping_group; dead after deadping).',
+      labelNames: ['ping_node'],
+      registers: [reg],
+      collect() {
+        this.reset();
+        for (const p of snap()?.pingNodes ?? []) this.set({ ping_node: p.name }, p.status === 'ping' ? 1 : 0);
+      },
+    });
+    new Gauge({
       name: 'hbd_group_owner',
       help: '1 for the node that runs the resource group (phase running), 0 for the other nodes.',
       labelNames: ['group', 'node'],

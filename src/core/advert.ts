@@ -53,6 +53,11 @@ export interface PeerAdvert {
    * resources (a reload changed the line on one node first) holds them under another id.
    */
   resources: string[];
+  /**
+   * How many ping nodes the sender reaches (core/ping.ts, with its hysteresis); absent when
+   * it has none. With ipfail on, a node that reaches fewer than another is no candidate.
+   */
+  pings?: number;
 }
 
 /** A node in this phase may have some of the group's resources running: it holds the group. */

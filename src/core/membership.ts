@@ -84,7 +84,7 @@ export type MembershipEvent =
   | { kind: 'leave' };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'crit';
-export type LogTag = 'ResourceManager';
+export type LogTag = 'ResourceManager' | 'ipfail';
 
 export type MembershipEffect =
   | { kind: 'send-heartbeat'; status: AdvertisedStatus }

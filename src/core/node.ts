@@ -3,6 +3,8 @@
 import type { AutoFailback } from '../config/types.js';
 import * as M from './membership.js';
 import * as O from './ownership.js';
+import * as Pg from './ping.js';
+import { nextWakeOf } from './timeout.js';
 import type { AgentAction } from './sequencer.js';
 import { reconfigureMembership, reconfigureOwnership, reloadRefusals, timerChanges } from './reload.js';
 
@@ -29,6 +31,10 @@ export type NodeEvent =
   /** `hbctl clear`: these groups (by id) are no longer kept out here (resource monitoring). */
   | { kind: 'clear'; groups: string[] }
   | { kind: 'shutdown' }
+  /** The fence of `node` (a fence-node effect) answered; ok only on the device's success. */
+  | { kind: 'fence-done'; node: string; ok: boolean }
+  /** An ICMP echo reply from ping node (or ping group) `node` (core/ping.ts). */
+  | { kind: 'ping-reply'; node: string }
   /** A reload (SIGHUP): the new configuration, applied whole or refused whole (core/reload.ts). */
   | { kind: 'reconfigure'; options: NodeOptions };
 
@@ -39,14 +45,16 @@ export type NodeEffect =
   /** `monitor`: a status call that checks a running resource (OCF's monitor). */
   | { kind: 'agent'; group: number; resource: number; action: AgentAction }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' | 'fence-node' }>
   | { kind: 'drift'; node: string; digest: string | null }
+  | Extract<Pg.PingEffect, { kind: 'ping-status' }>
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
   | { kind: 'exit' };
 
 export interface NodeState {
   membership: M.MembershipState;
   ownership: O.OwnershipState;
+  ping: Pg.PingState;
   digest: string;
   /** Each peer's last advertised config digest, for drift detection. */
   peerDigests: Record<string, string | null>;
@@ -56,7 +64,10 @@ export interface NodeState {
 
 export interface NodeOptions {
   me: string;
+  /** The nodes of ha.cf, and the witness (last) when there is one. */
   nodes: string[];
+  /** Witnesses among `nodes` (`witness` in ha.cf): they vote for a quorum and never run a group. */
+  witnesses?: string[];
   linkNames: string[];
   timers: M.Timers;
   groups: O.GroupDef[];
@@ -65,12 +76,17 @@ export interface NodeOptions {
   tuning?: Partial<O.OwnershipTuning>;
   /** Our heartbeat generation (hg, grows on every restart); quorum clusters need it. */
   generation?: number;
+  /** A fence device is configured (stonith_host, fence_agent): nodes lost uncleanly are fenced before a takeover. */
+  fencing?: { retryMs: number };
+  /** Ping nodes and ping groups by name (ha.cf `ping`, `ping_group`), their `deadping`, and ipfail. */
+  ping?: { nodes: string[]; deadpingMs: number; ipfail: boolean };
 }
 
 export function initNode(opts: NodeOptions, now: number): NodeState {
   return {
     membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs }),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [], ipfail: opts.ping?.ipfail ?? false, ...(opts.fencing ? { fencing: opts.fencing } : {}) }),
+    ping: Pg.initPing(opts.ping?.nodes ?? [], opts.ping?.deadpingMs ?? opts.timers.deadtimeMs, opts.ping?.ipfail ?? false, now),
     digest: opts.digest,
     peerDigests: {},
     shuttingDown: false,
@@ -100,7 +116,11 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
   switch (event.kind) {
     case 'tick':
       membershipStep(t, { kind: 'tick' });
+      pingStep(t, { kind: 'tick' });
       ownershipStep(t, { kind: 'tick' });
+      break;
+    case 'ping-reply':
+      pingStep(t, { kind: 'reply', node: event.node });
       break;
     case 'status':
       onStatus(t, event);
@@ -109,6 +129,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       membershipStep(t, { kind: 'peer-left', node: event.from, generation: event.generation, ...(event.crashed ? { crashed: true } : {}) });
       break;
     case 'agent-done':
+    case 'fence-done':
     case 'standby':
     case 'takeover':
     case 'clear':
@@ -191,6 +212,15 @@ function ownershipStep(t: Turn, ev: O.OwnershipEvent): void {
   }
 }
 
+/** Ping nodes: their status and our count of those we reach, which ownership advertises. */
+function pingStep(t: Turn, ev: Pg.PingEvent): void {
+  const r = Pg.stepPing(t.state.ping, ev, t.now);
+  t.state.ping = r.state;
+  t.effects.push(...r.effects);
+  const count = Pg.reachable(r.state, t.now);
+  if (count !== null && count !== t.state.ownership.pings) ownershipStep(t, { kind: 'pings', count });
+}
+
 /** Why a reload with these options would be refused (empty: it would be applied). */
 export function refusals(state: NodeState, options: NodeOptions): string[] {
   return reloadRefusals(state, options);
@@ -230,5 +260,5 @@ function onLeft(t: Turn): void {
 
 export function nextWake(state: NodeState, now: number): number {
   if (state.exited) return Infinity;
-  return Math.min(M.nextWake(state.membership, now), O.nextWake(state.ownership, M.viewOf(state.membership), now));
+  return Math.min(M.nextWake(state.membership, now), O.nextWake(state.ownership, M.viewOf(state.membership), now), nextWakeOf(Pg.pingDeadlines(state.ping), now));
 }

@@ -19,7 +19,11 @@ export type OwnershipEvent =
   | { kind: 'takeover'; scope: W.Scope }
   /** `hbctl clear`: these groups (by id) are no longer kept out here after failed monitors. */
   | { kind: 'clear'; groups: string[] }
-  | { kind: 'leave' };
+  | { kind: 'leave' }
+  /** A fence call (node-fencing.ts) answered: `ok` only when the device reported success. */
+  | { kind: 'fence-done'; node: string; ok: boolean }
+  /** How many ping nodes we reach changed (core/ping.ts). */
+  | { kind: 'pings'; count: number };
 
 /**
  * What resource monitoring found and did, for logs' companions (metrics, status): a check
@@ -52,5 +56,7 @@ export type OwnershipEffect =
    * go on in order).
    */
   | { kind: 'fence'; group: number }
+  /** Power off (or reset) a node not seen to stop cleanly, before taking over (node-fencing.ts). */
+  | { kind: 'fence-node'; node: string; attempt: number }
   /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
   | { kind: 'left' };

@@ -5,6 +5,7 @@ import type { AutoFailback } from '../config/types.js';
 import { holds, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
 import * as L from './lease.js';
+import * as F from './node-fencing.js';
 import * as Mon from './monitor.js';
 import type { MembershipView } from './membership.js';
 import type * as P from './policy.js';
@@ -49,7 +50,9 @@ export interface LocalGroup {
 
 export interface OwnershipState {
   me: string;
+  /** The nodes of ha.cf, and a witness when it has one (it votes, and runs nothing). */
   nodes: string[];
+  witnesses: string[];
   groups: GroupDef[];
   autoFailback: AutoFailback;
   config: OwnershipTuning;
@@ -70,6 +73,12 @@ export interface OwnershipState {
   /** Quorum clusters: we grant nothing before this, one deadtime after our start (see lease.ts). */
   grantsOpenAt: number;
   lease: L.LeaseState;
+  /** Ping nodes we reach (core/ping.ts), advertised; undefined without ping nodes. */
+  pings?: number;
+  /** ipfail: candidates are those that reach the most ping nodes (policy.ts). */
+  ipfail: boolean;
+  /** STONITH of nodes lost uncleanly, before taking over (node-fencing.ts). */
+  nodeFencing: F.NodeFencing;
 }
 
 export interface OwnershipTuning {
@@ -114,6 +123,11 @@ export interface OwnershipEnv {
   generation?: number;
   deadtimeMs?: number;
   keepaliveMs?: number;
+  /** The witnesses among `nodes`. */
+  witnesses?: string[];
+  ipfail?: boolean;
+  /** A fence device is configured; a failed fence is retried after retryMs. */
+  fencing?: { retryMs: number };
 }
 
 /**
@@ -137,6 +151,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
   return {
     me,
     nodes,
+    witnesses: env.witnesses ?? [],
     groups,
     autoFailback,
     config: tuningFor(nodes, tuning, deadtimeMs, env.keepaliveMs ?? 1000),
@@ -151,6 +166,8 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     deadtimeMs,
     grantsOpenAt: (env.now ?? 0) + deadtimeMs,
     lease: { claimSeq: 0, acks: {}, grantsOpen: false },
+    ipfail: env.ipfail ?? false,
+    nodeFencing: F.initNodeFencing(env.fencing !== undefined, env.fencing?.retryMs),
   };
 }
 
@@ -220,8 +237,10 @@ export function advertOf(s: OwnershipState, now: number): PeerAdvert {
     gen: s.gen,
     at: Math.floor(now),
     deadtimeMs: s.deadtimeMs,
-    acks: s.config.quorum ? L.acksOf(s.lease) : [],
+    // Fencing: a peer waits for our ack of its run before it starts anything (node-fencing.ts).
+    acks: s.config.quorum || s.nodeFencing.on ? L.acksOf(s.lease) : [],
     resources: [...new Set(s.local.flatMap((lg, g) => (lg.run.phase === 'stopped' ? [] : s.groups[g]!.resources)))],
+    ...(s.pings !== undefined ? { pings: s.pings } : {}),
   };
 }
 
@@ -231,14 +250,16 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
   return {
     me: s.me,
     nodes: s.nodes,
+    witnesses: s.witnesses,
     group: s.groups[g]!,
     live: view.live,
     since: view.since,
     heardAt: s.heardAt,
     peers: s.peers,
-    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving },
+    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
     autoFailback: s.autoFailback,
     failbackDelayMs: s.config.failbackDelayMs,
+    ipfail: s.ipfail,
     now,
   };
 }
@@ -270,6 +291,7 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     const keepOut = Mon.keepOutDeadline(lg.monitor, s.groups[g]!);
     if (keepOut) all.push(keepOut);
   });
+  all.push(...F.fenceDeadlines(s.nodeFencing));
   return all;
 }
 
@@ -314,3 +336,12 @@ export function leaseDeadline(s: OwnershipState, view: MembershipView, g: number
   return L.leaseDeadline(s.local[g]!, leaseView(s, view, g));
 }
 
+/**
+ * A peer runs group g: its place is settled, so waiting for the nodes that lack it is over
+ * (otherwise a reload stopped half-way would keep the group from failing over when that peer
+ * dies: sim seed 600010).
+ */
+export function runningElsewhere(s: OwnershipState, g: number): boolean {
+  const id = s.groups[g]!.id;
+  return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
+}

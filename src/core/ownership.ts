@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
@@ -18,6 +18,7 @@ import * as Mon from './monitor.js';
 import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
+import * as F from './node-fencing.js';
 import type { LostReason, OwnershipEffect, OwnershipEvent } from './ownership-events.js';
 import { expired, nextWakeOf } from './timeout.js';
 
@@ -53,6 +54,8 @@ interface Turn {
   effects: OwnershipEffect[];
   /** Our advertised state changed: the peers should hear it now. */
   advertise: boolean;
+  /** A peer restarted: its new run is alive, its advert comes in the next step; start nothing before it. */
+  newRun: boolean;
 }
 
 export function step(prev: OwnershipState, event: OwnershipEvent, view: MembershipView, now: number): OwnershipResult {
@@ -66,7 +69,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
   forgetRemoved(s);
   // A lost node is dead for the step that handles its loss, even when membership already counts
   // its next run (a restart is a death, then a new run): the new run is seen from the next step.
-  const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false };
+  const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false, newRun: event.kind === 'node-lost' && event.reason === 'restart' };
   switch (event.kind) {
     case 'stalled':
       onStalled(t, event.silentMs);
@@ -93,11 +96,19 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       if (!s.leaving) t.advertise = true;
       s.leaving = true;
       break;
+    case 'fence-done':
+      fenced(t, F.onDone(s.nodeFencing, event.node, event.ok, now));
+      break;
+    case 'pings':
+      if (s.pings !== event.count) t.advertise = true;
+      s.pings = event.count;
+      break;
     case 'tick':
     case 'membership':
       break;
   }
   forgetTheDead(s, t.view);
+  fenced(t, F.onTick(s.nodeFencing, t.view.live, now));
   noteHeldElsewhere(s);
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
@@ -106,6 +117,12 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
 
 function log(t: Turn, level: 'info' | 'warn', text: string): void {
   t.effects.push({ kind: 'log', level, text });
+}
+
+/** Takes a step of node fencing: its state, and its effects. */
+function fenced(t: Turn, r: { state: F.NodeFencing; effects: F.FenceEffect[] }): void {
+  t.s.nodeFencing = r.state;
+  t.effects.push(...r.effects);
 }
 
 function onStalled(t: Turn, silentMs: number): void {
@@ -126,6 +143,8 @@ function onNodeLost(t: Turn, node: string, reason: LostReason): void {
   delete s.lease.acks[node];
   delete s.heardAt[node];
   s.stale = s.stale.filter((n) => n !== node);
+  const quorate = P.hasQuorum(s.config.quorum, t.view.live.length, s.nodes.length);
+  if (!s.witnesses.includes(node) && !s.witnesses.includes(s.me)) fenced(t, F.onLost(s.nodeFencing, node, reason !== 'timeout', quorate && !s.leaving));
   // Its claims died with it (timeout: after our deadtime of silence; shutdown: it stopped
   // everything first; restart: that run is gone).
   for (const lg of s.local) {
@@ -210,16 +229,6 @@ function onAgentDone(t: Turn, ev: Extract<OwnershipEvent, { kind: 'agent-done' }
   apply(t, ev.group, r);
 }
 
-/**
- * A peer runs group g: its place is settled, so waiting for the nodes that lack it is over
- * (otherwise a reload stopped half-way would keep the group from failing over when that peer
- * dies: sim seed 600010).
- */
-function runningElsewhere(s: OwnershipState, g: number): boolean {
-  const id = s.groups[g]!.id;
-  return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
-}
-
 /** Drives every group one step: the next agent call, or a change of phase. */
 function decide(t: Turn): void {
   const s = t.s;
@@ -302,6 +311,9 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     desired === s.me &&
     s.stale.length === 0 &&
     s.holdStartsUntil === null &&
+    !F.fencePending(s.nodeFencing) && // a node lost uncleanly is not fenced yet
+    !F.unheardBy(s.nodeFencing, s.me, s.gen, view.live, s.peers) &&
+    !t.newRun &&
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
     !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line

@@ -14,12 +14,16 @@ export interface OwnPart {
   /** In a failed-start hold: this node is not to be asked again soon. */
   failed: boolean;
   leaving: boolean;
+  /** How many ping nodes we reach (advertised as `pings`); undefined without ping nodes. */
+  pings?: number;
 }
 
 export interface PolicyView {
   me: string;
-  /** The nodes of ha.cf, in order. */
+  /** The nodes of ha.cf, in order (a witness among them). */
   nodes: readonly string[];
+  /** Witnesses (`hbd --witness`): they vote in quorum clusters and never run a group. */
+  witnesses: readonly string[];
   group: GroupDef;
   /** Peers alive in membership's view. */
   live: readonly string[];
@@ -32,6 +36,8 @@ export interface PolicyView {
   mine: OwnPart;
   autoFailback: AutoFailback;
   failbackDelayMs: number;
+  /** ipfail: a node that reaches fewer ping nodes than another candidate is no candidate. */
+  ipfail: boolean;
   now: number;
 }
 
@@ -47,7 +53,7 @@ export function hasQuorum(quorum: boolean, livePeers: number, nodes: number): bo
 }
 
 /** Candidates in [preferred node, ha.cf order]: the same list on every node with the same view. */
-function candidates(v: PolicyView): { order: string[]; willing: string[] } {
+function candidates(v: PolicyView): { order: string[]; willing: string[]; any: string[] } {
   const def = v.group;
   const failedAt = (n: string) => (n === v.me ? v.mine.failed : (v.peers[n]?.failed ?? []).includes(def.id));
   const leavingAt = (n: string) => (n === v.me ? v.mine.leaving : v.peers[n]?.leaving === true);
@@ -56,12 +62,24 @@ function candidates(v: PolicyView): { order: string[]; willing: string[] } {
     const a = n === v.me ? undefined : v.peers[n];
     return a !== undefined && !Object.hasOwn(a.groups, def.id);
   };
-  const eligible = (n: string) => (n === v.me || v.live.includes(n)) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
+  const eligible = (n: string) => (n === v.me || v.live.includes(n)) && !v.witnesses.includes(n) && !failedAt(n) && !leavingAt(n) && !absentAt(n);
   const standbyAt = (n: string) => (n === v.me ? v.mine.standby : (v.peers[n]?.standby ?? []).includes(def.id));
   const order: string[] = [];
   if (v.nodes.includes(def.preferredNode) && eligible(def.preferredNode)) order.push(def.preferredNode);
   for (const n of v.nodes) if (n !== def.preferredNode && eligible(n)) order.push(n);
-  return { order, willing: order.filter((n) => !standbyAt(n)) };
+  const reach = v.ipfail ? bestReach(v, order) : order;
+  return { order: reach, willing: reach.filter((n) => !standbyAt(n)), any: order };
+}
+
+/**
+ * ipfail (Heartbeat's contrib/ipfail, as a rule every node computes alike): of the candidates,
+ * those that reach the most ping nodes. A node that lost its route to them hands its groups to
+ * a peer that still has one. A node that does not say (no ping nodes) is not compared.
+ */
+function bestReach(v: PolicyView, order: string[]): string[] {
+  const pingsAt = (n: string) => (n === v.me ? v.mine.pings : v.peers[n]?.pings);
+  const best = Math.max(...order.map((n) => pingsAt(n) ?? -1));
+  return order.filter((n) => (pingsAt(n) ?? best) >= best);
 }
 
 /**
@@ -69,7 +87,7 @@ function candidates(v: PolicyView): { order: string[]; willing: string[] } {
  * leaving). Quorum is the caller's to check.
  */
 export function desiredOwner(v: PolicyView): string | null {
-  const { order, willing } = candidates(v);
+  const { order, willing, any } = candidates(v);
   // Standby yields only to a node that can take the group; with none, the group still runs.
   const list = willing.length > 0 ? willing : order;
   if (list.length === 0) return null;
@@ -90,6 +108,7 @@ export function desiredOwner(v: PolicyView): string | null {
   const since = v.since[first] ?? v.now;
   const stable = (v.heardAt[first] ?? -Infinity) - since >= v.failbackDelayMs;
   const asked = v.mine.standby && (v.mine.standbySince ?? -Infinity) >= since;
-  if (first !== v.me && order.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;
+  // (A holder that ipfail no longer counts among the best waits for that stability too.)
+  if (first !== v.me && any.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;
   return first;
 }

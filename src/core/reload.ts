@@ -28,6 +28,7 @@ import { renumbered } from './switches.js';
 /** What a reload may change: everything of the node's options but who it is. */
 export interface Reconfiguration {
   nodes: string[];
+  witnesses?: string[];
   linkNames: string[];
   timers: Timers;
   groups: GroupDef[];
@@ -54,6 +55,9 @@ export function reloadRefusals(s: ReloadSubject, next: Reconfiguration): string[
   if (s.shuttingDown) out.push('hbd is shutting down');
   if (nodes.join(' ') !== next.nodes.join(' ')) {
     out.push(`the node list changed (${nodes.join(' ')} -> ${next.nodes.join(' ')}): the peers' membership and quorum would change under running resource groups; restart hbd on every node to apply it`);
+  }
+  if (s.ownership.witnesses.join(' ') !== (next.witnesses ?? []).join(' ')) {
+    out.push(`the witness changed (${s.ownership.witnesses.join(' ') || 'none'} -> ${(next.witnesses ?? []).join(' ') || 'none'}): the quorum would change under running resource groups; restart hbd on every node to apply it`);
   }
   try {
     tuningFor(next.nodes, next.tuning ?? {}, next.timers.deadtimeMs, next.timers.keepaliveMs);

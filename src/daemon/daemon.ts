@@ -2,11 +2,13 @@
 // clock, one timer, child processes for agents, the logs, the address guard. Which packets are
 // news, what to send and when to wake are the runtime's; everything else is decided in core/.
 import { performance } from 'node:perf_hooks';
-import { loadConfig, type LoadOptions } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { loadWithoutBlocking } from './reload-config.js';
 import { formatIssue } from '../config/issues.js';
 import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
+import { announceRole, checkRole } from './witness.js';
+import { QuorumIo, quorumOptions } from './quorum-io.js';
 import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
@@ -14,6 +16,7 @@ import * as Node from '../core/node.js';
 import type { AgentLogTag } from '../agents/index.js';
 import { sign } from '../wire/auth.js';
 import type { HbMessage } from '../wire/message.js';
+import type { DaemonOptions } from './daemon-options.js';
 import { createLogger, DEFAULT_IDENT, logAs, type DaemonLogger } from './log.js';
 import { loadIdentity, type Identity } from './state-dir.js';
 import { Links, type LinkChange } from './links.js';
@@ -27,26 +30,7 @@ import { NodeRuntime } from '../runtime/runtime.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
 import type { Incoming, Sender } from '../wire/messages.js';
 
-export interface DaemonOptions extends LoadOptions {
-  /** This node's name (default `uname -n`). */
-  nodeName: string;
-  stateDir: string;
-  /** For several daemons on one host (127.0.0.x): the address this node's media bind to. */
-  localAddress?: string;
-  foreground: boolean;
-  /** Agent call timeouts. */
-  agentTimeoutMs?: { start: number; stop: number; status: number };
-  /** Given by the operator: then they win over OCF agents' own timeouts (their meta-data's). */
-  agentTimeoutsGiven?: boolean;
-  /** Injected for tests; default: a logger built from ha.cf. */
-  logger?: DaemonLogger;
-  /** Tag of the daemon's log lines (hbd --log-tag); beats ha.cf's `log_tag`. Default `heartbeat`. */
-  logTag?: string;
-  /** The syslog socket for logfacility (default /dev/log). */
-  syslogSocket?: string;
-  /** Remove our virtual IPs if hbd dies without a goodbye (default on). */
-  addressGuard?: boolean;
-}
+export type { DaemonOptions };
 
 export { DEFAULT_AGENT_TIMEOUTS };
 
@@ -70,6 +54,7 @@ export class Daemon {
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
+  private readonly quorumIo: QuorumIo;
   /** ha.cf's respawn programs (read at start; a reload leaves them be). */
   readonly respawner: Respawner;
   readonly log: DaemonLogger;
@@ -109,6 +94,7 @@ export class Daemon {
       view: this.view,
       now: () => this.now(),
     });
+    this.quorumIo = new QuorumIo(() => this.config.ha, opts.nodeName, this.log, (event) => this.runtime.command(event, this.now()));
     this.respawner = new Respawner(config.ha.respawn.filter((r) => r.kind === 'program'), this.log);
     this.addresses = new GroupAddresses(() => this.guard, (ms) => this.agents.context(ms), this.log);
     const packets = new PacketIntake({ auth: () => this.config.auth, runtime: () => this.runtime, view: this.view, log: this.log, now: () => this.now() });
@@ -134,14 +120,14 @@ export class Daemon {
   async start(): Promise<void> {
     const { ha, groups } = this.config;
     const me = this.opts.nodeName;
-    if (!ha.nodes.includes(me)) throw new Error(`this node "${me}" is not a node of ha.cf (${ha.nodes.join(', ')})`);
+    const witness = checkRole(ha, me, this.opts.witness === true);
     const identity = loadIdentity(this.opts.stateDir);
     this.identity = identity;
 
     // Every cluster with a resource group gets the guard: without addresses to remove it still
     // says hbd's last words, so a crash costs no deadtime whatever the agents are. It starts
     // while the media open; nothing is started before it is ready.
-    const guard = groups.length > 0 && this.opts.addressGuard !== false ? new AddressGuard() : null;
+    const guard = groups.length > 0 && !witness && this.opts.addressGuard !== false ? new AddressGuard() : null;
     const guardReady = guard?.start().then(
       () => null,
       (err: unknown) => err as Error,
@@ -151,12 +137,15 @@ export class Daemon {
     // watchers look for, naming what really runs.
     this.log.info(`Configuration validated. Starting heartbeat-ts ${packageVersion()} as node ${me}, generation ${identity.generation}.`);
     this.log.info(`Heartbeat media: ${this.links.transports.map((t) => `${t.kind} ${t.linkName}`).join(', ')}; keepalive ${ha.keepaliveMs} ms, deadtime ${ha.deadtimeMs} ms.`);
-    await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
+    announceRole(ha, me, witness, this.log);
+    // A witness runs no resource: it has no leftovers, and its host may run other services.
+    if (!witness) await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
     this.useGuard(guard, await guardReady);
     this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
+    this.quorumIo.start();
     this.respawner.start();
   }
 
@@ -174,7 +163,7 @@ export class Daemon {
     const { ha, groups } = config;
     return {
       me: this.opts.nodeName,
-      nodes: ha.nodes,
+      ...quorumOptions(ha),
       linkNames: this.links.names(),
       timers: { keepaliveMs: ha.keepaliveMs, warntimeMs: ha.warntimeMs, deadtimeMs: ha.deadtimeMs, initdeadMs: ha.initdeadMs },
       groups: groups.map((g) => ({ id: g.id, preferredNode: g.preferredNode, resources: g.resources.map((r) => r.raw), monitors: monitorsOf(g, ha.ext.monitors) })),
@@ -238,6 +227,7 @@ export class Daemon {
   private onStep(effects: readonly Node.NodeEffect[], state: Node.NodeState): void {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
+      this.quorumIo.effect(e);
       if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -367,6 +357,7 @@ export class Daemon {
     this.timer = null;
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
+    this.quorumIo.close();
     await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
@@ -378,6 +369,7 @@ export class Daemon {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.guard?.crash();
+    this.quorumIo.close();
     await Promise.all([this.links.closeAll(), this.respawner.stop()]);
     this.exitResolve?.();
   }

@@ -103,8 +103,8 @@ export class NodeRuntime {
     return [];
   }
 
-  /** An operator's request: hb_standby, hb_takeover, hbctl clear, or SIGTERM. */
-  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' }>, now: number): void {
+  /** An operator's request (hb_standby, hb_takeover, hbctl clear, SIGTERM), or what the shell saw: a ping node's echo reply, a fence's answer. */
+  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' | 'ping-reply' | 'fence-done' }>, now: number): void {
     this.dispatch(event, now);
   }
 

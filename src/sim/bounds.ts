@@ -121,8 +121,13 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   const failbackDelayMs = config.tuning.failbackDelayMs ?? maxDeadtimeMs;
   const t = config.tuning;
   const stopFailedRetryMs = Math.max(t.stopFailedRetryMs ?? 30_000, t.stopRetryDelayMs ?? 1000);
-  const settleMs = maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs;
-  const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5;
+  // Fencing: the fence itself before a takeover, and (after a failed or hung one) its retry.
+  const f = config.fencing;
+  const fenceMs = f ? Math.max(f.maxMs, f.timeoutMs) + f.retryMs + f.maxMs + f.rebootMs : 0;
+  // Ping nodes: a route back counts after deadping without a gap (the hysteresis), found dead after deadping.
+  const pingMs = config.ping ? 2 * config.ping.deadpingMs + 2 * config.ping.intervalMs : 0;
+  const settleMs = pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
+  const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
   return {
     maxKeepaliveMs,
     maxDeadtimeMs,

@@ -30,11 +30,18 @@ interface Args {
   reloads?: number;
   /** Probability (percent) of monitored groups and monitor faults in a schedule. */
   monitors?: number;
+  /** Probability (percent) of a witness in a 2-node schedule. */
+  witness?: number;
+  /** Probability (percent) of fence devices in a schedule. */
+  fencing?: number;
+  /** Probability (percent) of ping nodes (ipfail on) and ping-node losses in a schedule. */
+  ping?: number;
   shrinkBudget: number;
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
-                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT] [--shrink-budget RUNS]
+                      [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT]
+                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -96,6 +103,18 @@ function parse(argv: string[]): Args {
         a.reloads = num(v());
         if (a.reloads > 100) throw new Error(`--reloads: a percentage, 0..100, not ${a.reloads}`);
         break;
+      case '--witness':
+        a.witness = num(v());
+        if (a.witness > 100) throw new Error(`--witness: a percentage, 0..100, not ${a.witness}`);
+        break;
+      case '--fencing':
+        a.fencing = num(v());
+        if (a.fencing > 100) throw new Error(`--fencing: a percentage, 0..100, not ${a.fencing}`);
+        break;
+      case '--ping':
+        a.ping = num(v());
+        if (a.ping > 100) throw new Error(`--ping: a percentage, 0..100, not ${a.ping}`);
+        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -111,13 +130,16 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors'>): SimOptions {
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>): SimOptions {
   return {
     ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
     ...(a.window ? { faultWindowMs: a.window } : {}),
     ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}),
     ...(a.reloads !== undefined ? { reloads: a.reloads / 100 } : {}),
     ...(a.monitors !== undefined ? { monitors: a.monitors / 100 } : {}),
+    ...(a.witness !== undefined ? { witness: a.witness / 100 } : {}),
+    ...(a.fencing !== undefined ? { fencing: a.fencing / 100 } : {}),
+    ...(a.ping !== undefined ? { ping: a.ping / 100 } : {}),
   };
 }
 
@@ -127,7 +149,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>;
 }
 
 if (!isMainThread) {
@@ -174,7 +196,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

@@ -2,6 +2,8 @@
 // preferred node only goes there if the run of that node the releaser had heard had been up
 // for failbackDelay when it let go. The checker tells it of each release and each start.
 import type { SimNode, World } from './world.js';
+import { viewOf } from '../core/membership.js';
+import { desiredOwner } from '../core/ownership.js';
 
 interface Release {
   node: number;
@@ -29,6 +31,18 @@ export class FailbackStability {
 
   /** Node n began a handoff release of group g. */
   released(n: SimNode, g: number, preferredHeld: boolean): void {
+    // ipfail: a holder that reaches fewer ping nodes than a peer lets go for that, not to fail
+    // back; and a holder that lets go to another node than the preferred one (ipfail left the
+    // preferred node out, the releaser's view) fails nothing back. Where the group goes next is
+    // ordinary placement (a group no node holds).
+    const o = n.state?.ownership;
+    const l = n.localOf[g]!;
+    const to = o && n.state && l >= 0 ? desiredOwner(o, viewOf(n.state.membership), l, this.w.local(n)) : null;
+    if (o?.ipfail && (Object.values(o.peers).some((a) => (a.pings ?? -1) > (o.pings ?? -1)) || to !== this.w.schedule.config.groups[g]!.preferredNode)) {
+      this.lastRelease[g] = null;
+      this.note('ipfail releases');
+      return;
+    }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
     this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state?.membership.peers[preferred]?.generation ?? null, preferredHeld };
   }

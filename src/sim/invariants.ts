@@ -9,6 +9,7 @@ import { TwoNodeSafety } from './two-node.js';
 import { FailbackStability } from './failback-stability.js';
 import { ReloadViews } from './reload-views.js';
 import { MonitorChecks } from './monitor-checks.js';
+import { expectedOwner } from './placement.js';
 
 export { INVARIANTS, type InvariantName, type Violation } from './statements.js';
 
@@ -43,13 +44,16 @@ export class Checker {
     const { config } = w.schedule;
     this.G = config.groups.length;
     const N = config.nodes.length;
+    // A witness makes two nodes a quorum cluster of three voters: the strict rule applies. Two
+    // nodes with fencing alone keep the 2-node rule: fencing stops a takeover across a cut, not
+    // two nodes starting at once from views that differ for a moment (sim seed 9000433).
     this.quorum = N >= 3;
     this.majority = Math.floor(N / 2) + 1;
+    this.twoNode = N >= 3 ? null : new TwoNodeSafety(w, this);
     this.phase = config.nodes.map(() => config.groups.map(() => null));
     this.owners = config.groups.map(() => []);
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));
     this.holdUntil = config.nodes.map(() => config.groups.map(() => -Infinity));
-    this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
     this.failback = new FailbackStability(w, (what) => this.note(what));
     this.steadyOwner = config.groups.map(() => null);
     this.sequence = config.groups.map(() => []);
@@ -57,6 +61,7 @@ export class Checker {
     this.related = this.reloads.related;
     this.monitor = new MonitorChecks(w, (i, g, until) => (this.holdUntil[i]![g] = Math.max(this.holdUntil[i]![g]!, until)), (what) => this.note(what));
     if (!w.bounds.livenessPromised) this.note('no liveness promise (timers differ)');
+    if (config.witness) this.note('2 nodes + witness');
   }
 
   excuse(reason: string): void {
@@ -109,13 +114,11 @@ export class Checker {
     return this.related[g]!.some((h) => this.stopTrouble[i]![h]);
   }
 
+  /** A pause (or its end) changes who counts as an owner: a frozen node runs nothing. */
   onPause(_n: SimNode): void {
     this.refreshAll();
   }
-
-  onResume(_n: SimNode): void {
-    this.refreshAll();
-  }
+  onResume = (n: SimNode): void => this.onPause(n);
 
   onFault(f: Fault, end: boolean): void {
     if (!end) {
@@ -124,6 +127,15 @@ export class Checker {
       this.quiet = null;
       this.steady = false;
     }
+  }
+
+  /** A fence powered `n` off; it boots at `bootAt`. A quiet period it falls in begins again from then. */
+  onFenced(_n: SimNode, bootAt: number): void {
+    this.note('fence resets');
+    const q = this.quiet;
+    this.quiet = null;
+    this.steady = false;
+    if (q && bootAt < q.to) this.w.at(bootAt, () => this.beginQuiet(bootAt, q.to));
   }
 
   /** A fresh status from `from` reached `to` (2 nodes: the double-ownership clock). */
@@ -277,33 +289,31 @@ export class Checker {
 
   /** The quiet periods of the schedule, and the checks in them. */
   planQuietPeriods(): void {
-    const { config } = this.w.schedule;
-    for (const [from, to] of quietPeriods(this.w.schedule)) {
-      this.w.at(from, () => {
-        this.quiet = { from, to };
-        this.steady = false;
-        for (let g = 0; g < this.G; g++) {
-          const o = this.owners[g]!;
-          this.sequence[g] = o.length === 1 && this.phase[o[0]!]![g] === 'running' ? [o[0]!] : [];
-          this.steadyOwner[g] = null;
-        }
-      });
-      const at = from + this.w.bounds.settleMs;
-      if (at < Math.min(to, config.durationMs)) {
-        this.w.at(at, () => {
-          if (!this.quiet || this.quiet.from !== from) return;
-          this.steady = true;
-          for (let g = 0; g < this.G; g++) this.checkSteady(g);
-        });
-      }
+    for (const [from, to] of quietPeriods(this.w.schedule)) this.w.at(from, () => this.beginQuiet(from, to));
+  }
+
+  private beginQuiet(from: number, to: number): void {
+    this.quiet = { from, to };
+    this.steady = false;
+    for (let g = 0; g < this.G; g++) {
+      const o = this.owners[g]!;
+      this.sequence[g] = o.length === 1 && this.phase[o[0]!]![g] === 'running' ? [o[0]!] : [];
+      this.steadyOwner[g] = null;
     }
+    const at = from + this.w.bounds.settleMs;
+    if (at >= Math.min(to, this.w.schedule.config.durationMs)) return;
+    this.w.at(at, () => {
+      if (!this.quiet || this.quiet.from !== from) return;
+      this.steady = true;
+      for (let g = 0; g < this.G; g++) this.checkSteady(g);
+    });
   }
 
-  /** Nodes that may run group g now: up, with the group, not in a failed-start hold. */
+  /** Nodes that may run group g now: up, with the group, not in a failed-start hold, no witness. */
   private eligible(g: number): SimNode[] {
-    return this.w.nodes.filter((n) => n.up && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
+    const witness = this.w.schedule.config.witness;
+    return this.w.nodes.filter((n) => n.up && n.name !== witness && this.reloads.hasGroup(n, g) && this.holdUntil[n.idx]![g]! <= this.w.now);
   }
-
 
   private checkSteady(g: number): void {
     if (!this.steady || !this.quiet) return;
@@ -343,7 +353,7 @@ export class Checker {
     const modes = new Set(withGroup.map((n) => n.cfg.autoFailback));
     if (modes.size !== 1) return; // nodes disagree on auto_failback: no single rule to check
     if (modes.has('on')) {
-      const expected = this.expectedOwner(g, eligible);
+      const expected = expectedOwner(this.w.schedule.config, g, eligible);
       if (expected !== null && owner !== expected.idx) {
         w.fail({ invariant: 'failback', message: `auto_failback on: "${id}" runs on ${this.name(owner)}, not on ${expected.name} (its first eligible node), ${Math.round(w.now - this.quiet.from)} ms into a quiet period` });
       }
@@ -354,16 +364,6 @@ export class Checker {
         w.fail({ invariant: 'failback', message: `auto_failback off: "${id}" moved from ${this.name(first)} to ${this.name(owner)} in a quiet period with no failure and no manual request` });
       }
     }
-  }
-
-  /** [preferred node, ha.cf order] among the eligible nodes, nodes in standby for the group last. */
-  private expectedOwner(g: number, eligible: SimNode[]): SimNode | null {
-    const def = this.w.schedule.config.groups[g]!;
-    const order = [def.preferredNode, ...this.w.schedule.config.nodes.filter((x) => x !== def.preferredNode)]
-      .map((name) => eligible.find((n) => n.name === name))
-      .filter((n): n is SimNode => n !== undefined);
-    const standby = (n: SimNode) => n.state?.ownership.switches.standby.has(n.localOf[g]!) ?? false;
-    return order.find((n) => !standby(n)) ?? order[0] ?? null;
   }
 
   /** A crash of the running owner in a settled quiet period: a new owner within failoverMs. */

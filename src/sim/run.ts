@@ -85,6 +85,9 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.maxFaults !== undefined) parts.push(`--max-faults ${opts.maxFaults}`);
   if (opts.reloads !== undefined) parts.push(`--reloads ${Math.round(opts.reloads * 100)}`);
   if (opts.monitors !== undefined) parts.push(`--monitors ${Math.round(opts.monitors * 100)}`);
+  if (opts.witness !== undefined) parts.push(`--witness ${Math.round(opts.witness * 100)}`);
+  if (opts.fencing !== undefined) parts.push(`--fencing ${Math.round(opts.fencing * 100)}`);
+  if (opts.ping !== undefined) parts.push(`--ping ${Math.round(opts.ping * 100)}`);
   if (reduction) {
     parts.push(`--keep ${reduction.keep.length ? reduction.keep.join(',') : 'none'}`);
     if (reduction.untilMs !== undefined) parts.push(`--until ${reduction.untilMs}`);
@@ -105,7 +108,7 @@ export function failureReport(seed: number, opts: SimOptions = {}, shrinkBudget 
     `seed ${seed}: ${full.faults.length} faults, shrunk to ${schedule.faults.length}`,
     `replay the original: ${replayCommand(seed, opts)}`,
     `replay the shrunk:   ${replayCommand(seed, opts, reduction)}`,
-    `cluster: ${c.nodes.length} nodes [${c.nodes.join(', ')}], links [${c.links.join(', ')}], keepalive ${c.timers.keepaliveMs} ms, deadtime ${c.timers.deadtimeMs} ms, auto_failback ${c.autoFailback}, boots at [${c.bootAt.join(', ')}] ms, ${c.durationMs} ms`,
+    `cluster: ${c.nodes.length} nodes [${c.nodes.join(', ')}]${c.witness ? ` (witness ${c.witness})` : ''}, links [${c.links.join(', ')}], keepalive ${c.timers.keepaliveMs} ms, deadtime ${c.timers.deadtimeMs} ms, auto_failback ${c.autoFailback}, boots at [${c.bootAt.join(', ')}] ms, ${c.durationMs} ms`,
     `groups: ${c.groups.map((g) => `"${g.id}"`).join('; ')}`,
     `agent calls ${c.agent.minMs}..${c.agent.maxMs} ms, timeouts ${c.agent.timeoutMs.start} ms; network delay ${c.net.minMs.toFixed(2)}..${c.net.maxMs.toFixed(2)} ms`,
     'faults kept:',

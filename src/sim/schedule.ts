@@ -6,6 +6,9 @@ import type { OwnershipTuning, Scope } from '../core/ownership.js';
 import { allConfigs, boundsOf, minFence, nodeConfigs, timersFor, type NodeCfg } from './bounds.js';
 import { drawReloads } from './reloads.js';
 import { drawMonitors } from './monitors.js';
+import { drawWitness } from './quorum-sources.js';
+import { drawFencing, type SimFencing } from './fencing.js';
+import { drawPings, type SimPing } from './pings.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
@@ -35,7 +38,14 @@ export interface AgentModel {
 }
 
 export interface SimConfig {
+  /** The nodes, and the witness (last) when there is one. */
   nodes: string[];
+  /** A witness (quorum-sources.ts): it votes, and runs no group. */
+  witness?: string;
+  /** Fence devices (fencing.ts): nodes lost uncleanly are fenced before a takeover. */
+  fencing?: SimFencing;
+  /** Ping nodes every node pings (pings.ts), and whether ipfail acts on them. */
+  ping?: SimPing;
   links: string[];
   groups: SimGroup[];
   timers: Timers;
@@ -83,7 +93,11 @@ export type Fault =
    */
   | { kind: 'reload'; at: number; node: string; keepaliveMs: number; deadtimeMs: number; groups: string[] }
   /** Resource `resource` of `group`, running on `node`, dies behind a healthy hbd `kills` times, `everyMs` apart. */
-  | { kind: 'monitor'; at: number; node: string; group: string; resource: number; kills: number; everyMs: number };
+  | { kind: 'monitor'; at: number; node: string; group: string; resource: number; kills: number; everyMs: number }
+  /** Fence calls by `node` (or by any) fail or hang with probability `rate` (fencing.ts). */
+  | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number }
+  /** `node` gets no echo reply from ping node `target` (or from any): its route is gone (pings.ts). */
+  | { kind: 'ping-loss'; at: number; durMs: number; node: string; target: string | null };
 
 export interface Schedule {
   seed: number;
@@ -104,6 +118,12 @@ export interface GenerateOptions {
   reloads?: number;
   /** Probability of monitored groups and monitor faults (default 0; see monitors.ts). */
   monitors?: number;
+  /** 2 nodes: probability of a witness and its faults (default 0; see quorum-sources.ts). */
+  witness?: number;
+  /** Probability of fence devices and their faults (default 0; see fencing.ts). */
+  fencing?: number;
+  /** Probability of ping nodes (ipfail on) and ping-node loss faults (default 0; see pings.ts). */
+  ping?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -257,6 +277,25 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     faults.push(...mon.faults);
     durationMs = Math.max(durationMs, ...mon.faults.map((f) => faultEnd(f) + bounds.settleMs + 3000));
   }
+  const fence = drawFencing(seed, nodes, maxDead, windowMs, opts.fencing ?? 0);
+  if (fence) {
+    partial = { ...partial, fencing: fence.fencing };
+    faults.push(...fence.faults);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
+  const ping = drawPings(seed, partial, windowMs, opts.ping ?? 0);
+  if (ping) {
+    partial = { ...partial, ping: ping.ping };
+    faults.push(...ping.faults);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
+  const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
+  if (witness) {
+    partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };
+    faults.push(...witness.faults);
+  }
   // Sometimes a clean failover at the end: the cluster has settled, one node crashes, nothing
   // else happens (the failover bound is checked there), it comes back, the cluster settles.
   let end = durationMs;
@@ -323,6 +362,10 @@ export function describeFault(f: Fault): string {
     case 'standby':
     case 'takeover':
       return `${f.kind} ${f.scope} on ${f.node}`;
+    case 'ping-loss':
+      return `ping-loss ${f.node} -> ${f.target ?? 'every ping node'} for ${f.durMs} ms`;
+    case 'fence':
+      return `fence ${f.mode} ${Math.round(f.rate * 100)}%${f.node ? ` by ${f.node}` : ''} for ${f.durMs} ms`;
     case 'agent':
       return `agent ${f.action} ${f.mode} ${Math.round(f.rate * 100)}% on ${f.node}${f.group ? ` for "${f.group}"` : ''} for ${f.durMs} ms`;
     case 'monitor':

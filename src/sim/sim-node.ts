@@ -119,6 +119,9 @@ export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
   return {
     me: n.name,
     nodes: config.nodes,
+    witnesses: config.witness ? [config.witness] : [],
+    ...(config.fencing ? { fencing: { retryMs: config.fencing.retryMs } } : {}),
+    ...(config.ping ? { ping: { nodes: config.ping.nodes, deadpingMs: config.ping.deadpingMs, ipfail: config.ping.ipfail } } : {}),
     linkNames: config.links,
     timers: n.cfg.timers,
     groups: groups.map((g) => ({
@@ -152,4 +155,14 @@ export function regroup(n: SimNode, gindex: ReadonlyMap<string, number>): boolea
   n.localOf.fill(-1);
   n.globalOf.forEach((g, l) => (n.localOf[g] = l));
   return true;
+}
+
+/** What the trace says of a step of `n`: its view of the nodes and of its groups. */
+export function traceLines(n: SimNode, effects: readonly Node.NodeEffect[]): string[] {
+  return effects.flatMap((e) => {
+    if (e.kind === 'node-status') return [`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`];
+    if (e.kind === 'group-phase') return [`${n.name}: group "${n.coreGroups?.[e.group]?.id}" ${e.from} -> ${e.to}`];
+    if (e.kind === 'fence-node') return [`${n.name}: fencing ${e.node} (attempt ${e.attempt})`];
+    return [];
+  });
 }

@@ -9,8 +9,13 @@
 //    is an owner again from the moment it resumes). A node that holds another group sharing
 //    a resource with it (a reload changed the group's line: the old line and the new one)
 //    is an owner of the group too.
-//  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed);
-//    a 2-node cluster has no quorum source.
+//  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed),
+//    or 2 nodes with a witness (a third voter that runs no group). Two nodes with fencing (a
+//    node lost uncleanly is powered off before a takeover) are held to the 2-node rule: it
+//    stops takeovers across a cut, not two starts at once from views that differ briefly.
+//  - Ping nodes, fence devices and the witness have faults of their own (ping-loss, fence
+//    fail/hang, the witness partitioned or crashed); a fence that powers a node off in a quiet
+//    period begins that period again from the node's boot.
 //  - A QUIET period is a time with no fault in effect: no loss, delay, duplication,
 //    partition, pause, crash or restart, shutdown, manual standby/takeover, reload, or
 //    failing agent (configuration differences stay: they are not events). All nodes are up then.
@@ -30,10 +35,10 @@ export interface Violation {
 /** The statements, as in the README. */
 export const INVARIANTS: Record<InvariantName, string> = {
   safety:
-    'Safety. Quorum cluster (3+ nodes): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
+    'Safety. Quorum cluster (3+ nodes, or 2 nodes with a witness): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
     '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
     'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
-    '2-node cluster: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
+    '2-node cluster without a quorum source: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
     'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
   'half-started':
     'Never half-started: a node whose phase for a group is running has every resource of it running (but one a monitor fault killed, until it is started again); a node whose phase is stopped has none running.',
@@ -62,6 +67,6 @@ export const INVARIANTS: Record<InvariantName, string> = {
     'No busy loop: no node is woken by its own timer more than 1,000 times at one instant (a core that keeps asking to be woken now would spin the daemon at 100% CPU).',
   'no-flap':
     'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback; ' +
-    'not the end of a double ownership, where the preferred node held the group too) ' +
+    'not the end of a double ownership, where the preferred node held the group too, nor an ipfail release by a node that reaches fewer ping nodes than a peer) ' +
     'only goes there if the run of that node the releaser had heard had been up for failbackDelay when it let go.',
 };

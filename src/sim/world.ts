@@ -13,9 +13,11 @@ import { Checker, type Violation } from './invariants.js';
 import { derive, mulberry32, type Rng } from './prng.js';
 import { VirtualNetwork } from './network.js';
 import { VirtualAgents, type Call } from './agents.js';
-import { bootRuntime, newSimNode, nodeOptionsOf, powerOff, powerOn, regroup, senderOf, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
+import { bootRuntime, traceLines, newSimNode, nodeOptionsOf, powerOff, powerOn, regroup, senderOf, SIM_EPOCH_S, type Command, type Packet, type SimNode } from './sim-node.js';
 import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.js';
 import { allConfigs, boundsOf, nodeConfigs, reloadedCfg, type Bounds } from './bounds.js';
+import { SimFencer } from './fencing.js';
+import { SimPings } from './pings.js';
 import type { DistributiveOmit, Ev, FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export { realCore, type Core };
@@ -35,6 +37,8 @@ export class World {
   private readonly core: Core;
   private readonly network: VirtualNetwork;
   private readonly agents: VirtualAgents;
+  private readonly fencer: SimFencer | null;
+  private readonly pings: SimPings | null;
   private readonly miscRng: Rng;
   /** The global index of each group id. */
   private readonly gindex: ReadonlyMap<string, number>;
@@ -54,6 +58,8 @@ export class World {
     this.network = new VirtualNetwork(schedule, mulberry32(derive(schedule.seed, 2)));
     this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
+    this.fencer = config.fencing ? new SimFencer(this, config.fencing, schedule) : null;
+    this.pings = config.ping ? new SimPings(this, config.ping) : null;
     const cfgs = nodeConfigs(config, schedule.faults);
     this.bounds = boundsOf(config, allConfigs(config, schedule.faults));
     const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
@@ -94,7 +100,7 @@ export class World {
     if (this.trace) this.trace.push(`${this.now.toFixed(1).padStart(9)} ${text}`);
   }
 
-  private count(kind: string): void {
+  count(kind: string): void {
     this.counts[kind] = (this.counts[kind] ?? 0) + 1;
   }
 
@@ -175,7 +181,7 @@ export class World {
 
   // ---- nodes -----------------------------------------------------------------------------
 
-  private boot(n: SimNode): void {
+  boot(n: SimNode): void {
     const { config } = this.schedule;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
     powerOn(n, this.now, Math.floor(this.miscRng() * 1e6));
@@ -188,7 +194,7 @@ export class World {
   }
 
   /** Power-off: the node, its agent calls and its resources are gone. */
-  private crash(n: SimNode): void {
+  crash(n: SimNode): void {
     if (!n.up) return;
     powerOff(n);
     for (const r of n.res) r.fill(false);
@@ -216,8 +222,9 @@ export class World {
         this.steps += 1;
         n.state = state;
         if (regroup(n, this.gindex)) this.checker.onRegroup(n);
-        if (this.trace) this.traceStep(n, effects);
+        if (this.trace) for (const line of traceLines(n, effects)) this.log(line);
         this.checker.afterStep(n, [...effects]);
+        for (const e of effects) if (e.kind === 'fence-node') this.fencer?.request(n, e.node);
       },
       exit: () => {
         this.log(`${n.name} exits (shutdown complete)`);
@@ -225,13 +232,6 @@ export class World {
         this.checker.onDown(n);
       },
     };
-  }
-
-  private traceStep(n: SimNode, effects: readonly Node.NodeEffect[]): void {
-    for (const e of effects) {
-      if (e.kind === 'node-status') this.log(`${n.name}: node ${e.node} ${e.from} -> ${e.to}${e.reason ? ` (${e.reason})` : ''}`);
-      else if (e.kind === 'group-phase') this.log(`${n.name}: group "${n.coreGroups?.[e.group]?.id}" ${e.from} -> ${e.to}`);
-    }
   }
 
   // ---- network ---------------------------------------------------------------------------
@@ -302,6 +302,12 @@ export class World {
       case 'agent':
         this.agents.toggle(f, !end);
         return;
+      case 'fence':
+        this.fencer?.toggle(f, !end);
+        return;
+      case 'ping-loss':
+        this.pings?.toggle(f, !end);
+        return;
       case 'crash': {
         const n = this.node(f.node);
         if (!end) this.crash(n);
@@ -355,7 +361,8 @@ export class World {
     else n.runtime?.reconfigure(nodeOptionsOf(n, this.schedule.config), senderOf(n), this.local(n));
   }
 
-  private manual(n: SimNode, event: Command): void {
+  /** A command to the node's runtime (an operator's, a fence's answer); a paused node reads it when it resumes. */
+  manual(n: SimNode, event: Command): void {
     if (!n.up) return;
     if (n.paused) n.deferred.push({ k: 'event', event });
     else n.runtime?.command(event, this.local(n));

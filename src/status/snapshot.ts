@@ -23,6 +23,17 @@ export interface NodeView {
   generation: number | null;
   links: { name: string; up: boolean }[];
   digest: string | null;
+  /** ha.cf's `witness` (hbd --witness on a third host): it votes, and runs no group. */
+  witness?: true;
+}
+
+/** A ping node (or ping group) as this node sees it: Heartbeat's statuses `ping` and `dead` (`init`: not yet). */
+export interface PingNodeView {
+  name: string;
+  status: 'init' | 'ping' | 'dead';
+  addresses: string[];
+  /** The last echo reply, ms ago; null when none yet. */
+  lastReplyMsAgo: number | null;
 }
 
 export interface GroupView {
@@ -54,6 +65,10 @@ export interface StatusSnapshot {
   driftParts: Record<string, string[]>;
   settled: boolean;
   nodes: NodeView[];
+  /** Only when ha.cf has ping nodes. */
+  pingNodes?: PingNodeView[];
+  /** How many ping nodes this node counts as reachable (with hysteresis; see core/ping.ts), and whether ipfail acts on it. */
+  pings?: { reachable: number; ipfail: boolean };
   groups: GroupView[];
   transitions: Transition[];
   counters: Record<string, number>;
@@ -77,9 +92,12 @@ export function driftPartsOf(config: ClusterConfig, peerParts: SnapshotExtras['p
 export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, now: number, extras: SnapshotExtras): StatusSnapshot {
   const m = state.membership;
   const o = state.ownership;
-  const nodes: NodeView[] = config.ha.nodes.map((name) => {
+  const witness = config.ha.quorum.witness?.name ?? null;
+  const members = witness ? [...config.ha.nodes, witness] : config.ha.nodes;
+  const role = (name: string) => (name === witness ? { witness: true as const } : {});
+  const nodes: NodeView[] = members.map((name) => {
     if (name === me) {
-      return { name, status: m.myStatus === 'active' ? 'active' : m.myStatus, self: true, lastHeardMsAgo: 0, generation: null, links: [], digest: state.digest };
+      return { name, status: m.myStatus === 'active' ? 'active' : m.myStatus, self: true, lastHeardMsAgo: 0, generation: null, links: [], digest: state.digest, ...role(name) };
     }
     const p = m.peers[name]!;
     return {
@@ -90,6 +108,7 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
       generation: p.generation,
       links: Object.entries(p.links).map(([l, st]) => ({ name: l, up: st.up })),
       digest: state.peerDigests[name] ?? null,
+      ...role(name),
     };
   });
   const live = new Set([me, ...viewOf(m).live]);
@@ -98,7 +117,7 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
     const lg = o.local[i]!;
     if (lg.removed && lg.run.phase === 'stopped') return [];
     const phases: Record<string, GroupPhase> = {};
-    for (const n of config.ha.nodes) {
+    for (const n of members) {
       if (!live.has(n)) continue;
       phases[n] = n === me ? lg.run.phase : (o.peers[n]?.groups[g.id]?.phase ?? 'stopped');
     }
@@ -122,8 +141,18 @@ export function snapshotOf(state: NodeState, config: ClusterConfig, me: string, 
     driftParts: Object.fromEntries(drift.map((n) => [n, driftPartsOf(config, extras.peerParts, n)])),
     settled: m.settled,
     nodes,
+    ...pingViews(state, config, now),
     groups,
     transitions: [...extras.transitions],
     counters: Object.fromEntries(extras.counters),
   };
+}
+
+function pingViews(state: NodeState, config: ClusterConfig, now: number): Pick<StatusSnapshot, 'pingNodes' | 'pings'> {
+  if (config.ha.pingNodes.length === 0) return {};
+  const pingNodes = config.ha.pingNodes.map((p): PingNodeView => {
+    const st = state.ping.nodes[p.name];
+    return { name: p.name, status: st?.status ?? 'init', addresses: [...p.addresses], lastReplyMsAgo: st?.lastReply == null ? null : Math.max(0, Math.round(now - st.lastReply)) };
+  });
+  return { pingNodes, pings: { reachable: state.ownership.pings ?? 0, ipfail: state.ownership.ipfail } };
 }

@@ -68,6 +68,7 @@ export function writeAdvert(m: HbMessage, a: PeerAdvert): void {
   if (a.takeover) m.set('hts_tk', `${a.takeover.serial}:${a.takeover.groups.map(groupKey).join(',')}`);
   if (a.leaving) m.set('hts_lv', '1');
   if (a.resources.length) m.set('hts_rs', a.resources.map(groupKey).join(','));
+  if (a.pings !== undefined) m.set('hts_pn', toHex(a.pings));
   m.set('hts_at', ms(a.at));
   if (a.acks.length) m.set('hts_ak', a.acks.map((k) => `${k.node}:${toHex(k.gen)}:${ms(k.at)}`).join(','));
   const claims = entries.flatMap(([id, g]) => (g.claim !== null ? [`${groupKey(id)}:${toHex(g.claim)}`] : []));
@@ -105,8 +106,11 @@ export function readAdvert(m: HbMessage, keys: GroupKeys): PeerAdvert | null {
     deadtimeMs,
     acks: readAcks(m.getString('hts_ak')),
     resources: keys.resources(m.getString('hts_rs')),
+    ...pingsOf(parseHex(m.getString('hts_pn'))),
   };
 }
+
+const pingsOf = (n: number | undefined): { pings?: number } => (n === undefined ? {} : { pings: n });
 
 function readTakeover(text: string | undefined, keys: GroupKeys): PeerAdvert['takeover'] {
   if (!text) return null;

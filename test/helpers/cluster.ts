@@ -264,7 +264,7 @@ export class NsCluster {
   }
 
   /** Starts `hbd -f` in the node's namespace; returns at once (see waitFormed). */
-  start(node: string): ChildProcess {
+  start(node: string, extraArgs: string[] = []): ChildProcess {
     const prev = this.hbd.get(node);
     if (prev && alive(prev)) throw new Error(`hbd on ${node} is already running (pid ${prev.pid})`);
     const child = this.lan.spawnIn(
@@ -284,6 +284,7 @@ export class NsCluster {
         '--init-dir',
         join(this.nodeDir(node), 'init.d'),
         ...(this.opts.hbdArgs ?? []),
+        ...extraArgs,
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );

@@ -147,6 +147,18 @@ function renderNodes(s: Status): void {
   box.replaceChildren();
   const owned = (n: string) => s.groups.filter((g) => g.owner === n).map(groupTitle);
   for (const n of s.nodes) box.append(nodeCard(s, n, owned(n.name)));
+  for (const p of s.pingNodes ?? []) box.append(pingCard(p, s.pings?.ipfail === true));
+}
+
+/** A ping node (ha.cf ping, ping_group) as this node reaches it. */
+function pingCard(p: NonNullable<Status['pingNodes']>[number], ipfail: boolean): HTMLElement {
+  const tone = p.status === 'ping' ? 'green' : p.status === 'dead' ? 'red' : 'grey';
+  return h(
+    'article',
+    { class: 'node', 'data-node': p.name, 'data-status': p.status, 'data-kind': 'ping' },
+    h('div', { class: 'node-top' }, h('span', { class: 'node-dot' }), h('span', { class: 'node-name' }, p.name), h('span', { class: 'self-tag', title: ipfail ? 'ipfail on: a node that loses it hands its groups over' : 'reachability only' }, 'ping node'), h('span', { class: `badge ${tone}`, 'data-role': 'status' }, p.status)),
+    h('dl', { class: 'kv' }, h('dt', {}, 'addresses'), h('dd', { class: 'mono' }, p.addresses.join(' ')), h('dt', {}, 'last reply'), h('dd', { 'data-role': 'heard' }, p.lastReplyMsAgo === null ? 'never' : ago(p.lastReplyMsAgo))),
+  );
 }
 
 function nodeCard(s: Status, n: NodeView, owns: string[]): HTMLElement {
@@ -166,6 +178,7 @@ function nodeCard(s: Status, n: NodeView, owns: string[]): HTMLElement {
       h('span', { class: 'node-dot' }),
       h('span', { class: 'node-name' }, n.name),
       n.self ? h('span', { class: 'self-tag', title: 'the node serving this page' }, 'this node') : null,
+      n.witness ? h('span', { class: 'self-tag', title: 'hbd --witness: a vote for one side of a partition; runs no group' }, 'witness') : null,
       h('span', { class: `badge ${STATUS_TONE[n.status] ?? 'grey'}`, 'data-role': 'status' }, n.status),
     ),
     h(

@@ -50,10 +50,15 @@ export function pingDeadlines(s: PingState): Deadline[] {
   return out;
 }
 
-/** How many ping nodes count as reachable now (with the hysteresis above); null without ping nodes. */
+/**
+ * How many ping nodes count as reachable now (with the hysteresis above); null when there is
+ * nothing to advertise: no ping nodes, or one not yet decided (no reply, deadping not yet over
+ * since start). A count taken before the first replies would say 0 for a node that has simply
+ * not heard back yet, and a peer that had would take its groups at cold start and keep them.
+ */
 export function reachable(s: PingState, now: number): number | null {
   const all = Object.values(s.nodes);
-  if (all.length === 0) return null;
+  if (all.length === 0 || all.some((p) => p.status === 'init')) return null;
   return all.filter((p) => p.status === 'ping' && (p.backSince === null || now - p.backSince >= s.stableMs)).length;
 }
 

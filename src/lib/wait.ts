@@ -49,6 +49,9 @@ async function poll<T>(check: Check<T>, o: PollOptions): Promise<{ value: T | nu
     try {
       const v = await check();
       if (v) return { value: v, lastError: null };
+      // A clean "not yet" supersedes an earlier throw: a timeout must not blame a stale error
+      // (a socket missing before the daemon had made it, say, when it answered ever since).
+      lastError = null;
     } catch (err) {
       lastError = err;
     }

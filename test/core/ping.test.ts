@@ -12,7 +12,7 @@ const texts = (effects: Pg.PingEffect[]) => effects.flatMap((e) => (e.kind === '
 
 test('a ping node answers, then falls silent for deadping: Heartbeat\'s lines, and ipfail\'s with ipfail on', () => {
   let s = Pg.initPing([P], 2000, true, 0);
-  assert.equal(Pg.reachable(s, 0), 0, 'not yet heard');
+  assert.equal(Pg.reachable(s, 0), null, 'not yet heard, deadping not over: undecided, so nothing to compare (not 0)');
   let r = Pg.stepPing(s, { kind: 'reply', node: P }, 100);
   s = r.state;
   assert.deepEqual(texts(r.effects), [`Link ${P}:${P} up.`, `Status update for node ${P}: status ping`, `Status update: Node ${P} now has status ping`]);
@@ -90,4 +90,13 @@ test('ipfail: the holder that lost its ping nodes while its peer reaches them ha
 test('a witness is never a candidate, even reaching more ping nodes', () => {
   const v = view('n1', { phase: 'stopped', pings: 0 }, advert('stopped', 1), true);
   assert.equal(desiredOwner({ ...v, witnesses: ['n2'] }), 'n1');
+});
+
+test('two ping nodes: the count is undecided until each has answered or been silent for deadping', () => {
+  let s = Pg.initPing([P, 'gw2'], 1000, true, 0);
+  s = Pg.stepPing(s, { kind: 'reply', node: P }, 50).state;
+  assert.equal(Pg.reachable(s, 50), null, 'gw2 has not answered yet, and may still');
+  s = Pg.stepPing(s, { kind: 'tick' }, 1001).state;
+  assert.equal(s.nodes.gw2!.status, 'dead');
+  assert.equal(Pg.reachable(s, 1001), 1);
 });

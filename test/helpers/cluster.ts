@@ -253,6 +253,8 @@ export class NsCluster {
     const log = this.logs.get(name) ?? [];
     this.logs.set(name, log);
     onOutputLines(child, (text) => log.push({ at: wall(), text }));
+    // A process that ends on its own leaves no line of its own; the failure report should say how it ended.
+    child.once('exit', (code, signal) => log.push({ at: wall(), text: `--- test: pid ${child.pid} exited (code ${code}, signal ${signal})` }));
   }
 
   async startWeb(node: string): Promise<ChildProcess> {

@@ -22,6 +22,17 @@ test('a timeout names what was awaited, the last error and the detail', async ()
   await assert.rejects(waitFor('x', () => false, { timeoutMs: 10, error: () => new Error('mine') }), { message: 'mine' });
 });
 
+test('a timeout after a throw and then clean "not yet" answers blames no error', async () => {
+  let n = 0;
+  await assert.rejects(
+    waitFor('the group', () => {
+      if (n++ === 0) throw new Error('no socket yet');
+      return false;
+    }, { timeoutMs: 30, pollMs: 5 }),
+    { message: 'timed out after 30 ms waiting for the group' },
+  );
+});
+
 test('pollUntil gives null at the deadline; notify() wakes a long poll at once', async () => {
   assert.equal(await pollUntil(() => false, { timeoutMs: 10, pollMs: 2 }), null);
   const wake = new Wakeup();

@@ -84,6 +84,15 @@ test('ipfail: the holder loses its route to the ping node: the group moves to th
   assert.equal(starts(r, 'n1').length, 1, 'n1 never took it back');
 });
 
+test('ipfail at cold start: the preferred node\'s first echo reply comes after its peer\'s: it still starts the group, and alone (auto_failback off)', () => {
+  // The namespace test's race (test/failover/quorum-ping.test.ts): n1 advertised "reaches 0
+  // ping nodes" before its first reply, so n2, already answered, took n1's group and kept it.
+  // n2 boots first and has its first reply at 100 ms; n1 boots at 150 ms, its replies lost until 350.
+  const r = run(schedule([{ kind: 'ping-loss', at: 0, durMs: 350, node: 'n1', target: null }], 8_000, false, { ...PING, autoFailback: 'off', bootAt: [150, 0] }));
+  assert.deepEqual(starts(r, 'n2'), [], 'n2 never started the group');
+  assert.equal(starts(r, 'n1').length, 1, 'n1, its preferred node, started it once');
+});
+
 test('ipfail: a flapping route (losses shorter than deadping) moves nothing', () => {
   const flaps: Fault[] = Array.from({ length: 8 }, (_, i) => ({ kind: 'ping-loss', at: 5000 + i * 800, durMs: 400, node: 'n1', target: null }));
   const r = run(schedule(flaps, 20_000, false, { ...PING, autoFailback: 'on' }));

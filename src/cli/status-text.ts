@@ -1,5 +1,5 @@
 // `hbctl status` for people: who is up, over which links, who runs what, what happened.
-import type { StatusSnapshot } from '../status/snapshot.js';
+import type { GroupView, StatusSnapshot } from '../status/snapshot.js';
 
 export function renderStatus(s: StatusSnapshot): string {
   const out: string[] = [];
@@ -24,6 +24,8 @@ export function renderStatus(s: StatusSnapshot): string {
       .map(([n, p]) => `${n} ${p}`);
     out.push(`  ${g.id}${g.removed ? '  (removed from haresources by a reload: stopping here)' : ''}`);
     out.push(`    preferred ${g.preferredNode}, owner ${g.owner ?? 'none'}${busy.length ? ` (${busy.join(', ')})` : ''}`);
+    if (g.monitor) out.push(`    monitor here: ${monitorText(g.monitor)}`);
+    if (g.heldOff?.length) out.push(`    held off: ${g.heldOff.join(', ')} (monitor failures or a failed start: not asked to run it)`);
   }
   if (s.transitions.length) {
     out.push('');
@@ -31,4 +33,14 @@ export function renderStatus(s: StatusSnapshot): string {
     for (const t of s.transitions.slice(-10)) out.push(`  ${t.at}  ${t.text}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What resource monitoring says of a group on this node, in one line; the way out when it keeps out. */
+export function monitorText(m: NonNullable<GroupView['monitor']>): string {
+  const failing = Object.entries(m.failures).filter(([, n]) => n > 0);
+  const checks = failing.length ? failing.map(([r, n]) => `${r} failed ${n} check${n === 1 ? '' : 's'} in a row`).join(', ') : 'checks pass';
+  const restarts = `${m.restarts} restart${m.restarts === 1 ? '' : 's'} in the window`;
+  if (!m.keptOut) return `${checks}; ${restarts}`;
+  const until = m.keptOutForMs === null ? 'until cleared' : `for ${Math.ceil(m.keptOutForMs / 1000)} s more`;
+  return `${checks}; ${restarts}; KEEPS OUT of this group ${until} ("hbctl clear GROUP" lets it back)`;
 }

@@ -95,6 +95,8 @@ test('a monitored service killed behind a healthy node is restarted; killed agai
       const st = await c.status('primary');
       assert.equal(st.groups[0]?.monitor?.keptOut, true);
       assert.equal(st.groups[0]?.monitor?.keptOutForMs, null, 'keepout=forever: until cleared');
+      const text = await run(process.execPath, [BIN.hbctl, 'status', '--socket', c.socket('primary')]);
+      assert.match(text.stdout, /monitor here: .*KEEPS OUT of this group until cleared \("hbctl clear GROUP" lets it back\)/, 'hbctl status says so, and the way out');
       assert.deepEqual((await c.status('secondary')).groups[0]?.heldOff, ['primary'], 'secondary sees primary held off');
       // auto_failback on and primary preferred and healthy, yet it stays out.
       await holdsFor(2000, async () => assert.ok(await c.stable({ 0: 'secondary' }), 'the group stays on secondary'), 200);

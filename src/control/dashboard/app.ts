@@ -54,9 +54,7 @@ function ago(ms: number): string {
 const STATUS_TONE: Record<string, string> = { active: 'green', up: 'blue', init: 'grey', dead: 'red' };
 
 /** A resource group's display name: its resources, since its id repeats the preferred node. */
-function groupTitle(g: GroupView): string {
-  return g.resources.join(' ');
-}
+const groupTitle = (g: GroupView): string => g.resources.join(' ');
 
 // --- rendering --------------------------------------------------------------------------------
 
@@ -137,9 +135,19 @@ function renderGroups(s: Status): void {
         h('div', { class: 'owner' }, h('span', { class: 'owner-name', 'data-role': 'owner' }, g.owner ?? (moving ? moving[0] : 'no owner')), h('span', { class: `owner-note${g.owner && g.owner !== g.preferredNode ? ' moved' : ''}` }, g.owner ? note : moving ? `${moving[1]}…` : note)),
         chips,
         phases,
+        ...monitorNotes(g),
       ),
     );
   });
+}
+
+/** Resource monitoring's word on a group (as cli/status-text.ts says it: this file is served alone). */
+function monitorNotes(g: GroupView): HTMLElement[] {
+  const m = g.monitor;
+  const notes = Object.entries(m?.failures ?? {}).filter(([, n]) => n > 0).map(([r, n]) => `${r}: ${n} failed check${n === 1 ? '' : 's'} in a row here`);
+  if (m?.keptOut) notes.push(`this node keeps out of it (monitor failures) ${m.keptOutForMs === null ? 'until cleared' : `for ${Math.ceil(m.keptOutForMs / 1000)} s more`}: hbctl clear lets it back`);
+  if (g.heldOff?.length) notes.push(`held off: ${g.heldOff.join(', ')}`);
+  return notes.map((t) => h('div', { class: 'monitor-note', 'data-role': 'monitor' }, t));
 }
 
 function renderNodes(s: Status): void {
@@ -232,9 +240,7 @@ function eventText(t: Transition): string {
   return t.text;
 }
 
-function eventStyle(t: Transition): { label: string; tone: string } {
-  return EVENT_STYLE[t.tag ?? ''] ?? { label: t.kind, tone: 'grey' };
-}
+const eventStyle = (t: Transition): { label: string; tone: string } => EVENT_STYLE[t.tag ?? ''] ?? { label: t.kind, tone: 'grey' };
 
 function renderTimeline(s: Status): void {
   const list = $('timeline');
@@ -245,14 +251,8 @@ function renderTimeline(s: Status): void {
   const now = Date.now();
   for (const t of items) {
     const st = eventStyle(t);
-    list.append(
-      h(
-        'li',
-        { class: 'ev', 'data-tone': st.tone, 'data-tag': t.tag ?? t.kind },
-        h('span', { class: 'ev-dot' }),
-        h('div', {}, h('div', { class: 'ev-head' }, h('span', { class: `badge ${st.tone}` }, st.label), h('span', { class: 'ev-time' }, clock(t.at)), h('span', { class: 'ev-ago' }, ago(now - Date.parse(t.at)))), h('div', { class: 'ev-text', title: t.text }, eventText(t))),
-      ),
-    );
+    const head = h('div', { class: 'ev-head' }, h('span', { class: `badge ${st.tone}` }, st.label), h('span', { class: 'ev-time' }, clock(t.at)), h('span', { class: 'ev-ago' }, ago(now - Date.parse(t.at))));
+    list.append(h('li', { class: 'ev', 'data-tone': st.tone, 'data-tag': t.tag ?? t.kind }, h('span', { class: 'ev-dot' }), h('div', {}, head, h('div', { class: 'ev-text', title: t.text }, eventText(t)))));
   }
 }
 

@@ -177,6 +177,7 @@ select, input { background: var(--bg); border: 1px solid var(--line); border-rad
 .chip-arrow { color: var(--faint); align-self: center; font-size: 11px; }
 .phases { display: flex; gap: 14px; margin-top: 14px; padding-top: 12px; border-top: 1px solid var(--line); font-size: 12px; color: var(--muted); flex-wrap: wrap; }
 .phases b { color: var(--text); font-weight: 600; }
+.monitor-note { margin-top: 8px; font-size: 12px; color: var(--red); }
 .ph-running { color: var(--green); } .ph-starting, .ph-stopping { color: var(--blue); } .ph-stop-failed { color: var(--red); } .ph-stopped { color: var(--faint); }
 
 .badge { display: inline-flex; align-items: center; gap: 6px; font-size: 11px; font-weight: 700; letter-spacing: .08em; text-transform: uppercase; padding: 4px 9px; border-radius: 999px; background: var(--panel-2); color: var(--muted); border: 1px solid var(--line); white-space: nowrap; }

@@ -2,6 +2,7 @@
 // computed from the running and the new configuration alone. The core's part (timers,
 // auto_failback, resource groups, the node list) is core/reload.ts; the daemon applies both
 // or neither (daemon.ts, reload).
+import { ipfailOn } from '../config/hacf-quorum.js';
 import type { ClusterConfig, HaCf } from '../config/types.js';
 import type { LinkChange } from './links.js';
 
@@ -17,6 +18,20 @@ const AT_START: { what: string; why: string; fields: (ha: HaCf) => Record<string
   },
   { what: 'the HTTP API', why: 'hbd sets it up at start', fields: (ha) => ({ http_listen: ha.ext.httpListen, http_token_file: ha.ext.httpTokenFile, http_allowed_hosts: ha.ext.httpAllowedHosts }) },
   { what: 'the scheduling class', why: 'hbd sets it at start', fields: (ha) => ({ realtime: ha.realtime, rtprio: ha.rtprio }) },
+  {
+    // Saying "changed" while still pinging the old addresses, or fencing with the old device,
+    // would be worse than refusing: the operator would trust a failover rule that is not in force.
+    what: 'ping nodes and fencing',
+    why: "hbd starts its ping processes and fence devices, and the core's view of the ping nodes, at start",
+    fields: (ha) => ({
+      ping: ha.pingNodes.map((p) => (p.kind === 'ping' ? p.name : `${p.name}(${p.addresses.join(' ')})`)),
+      deadping: `${ha.deadpingMs} ms`,
+      ipfail: ipfailOn(ha) ? 'on' : 'off',
+      stonith_host: ha.quorum.stonith.map((d) => [d.from, d.type, ...d.params].join(' ')),
+      fence_agent: ha.quorum.fenceAgents.map((f) => [f.target, f.agent, ...f.args.map(([k, v]) => `${k}=${v}`)].join(' ')),
+      fence_timeout: `${ha.quorum.fenceTimeoutMs} ms`,
+    }),
+  },
 ];
 
 /** ha.cf settings that only status commands read (cl_status hbparameter): applied by replacing the config. */
@@ -27,10 +42,8 @@ const SHOWN_ONLY: [keyof HaCf, string][] = [
   ['compression', 'compression'],
   ['coredumps', 'coredumps'],
   ['crm', 'crm'],
-  ['pingNodes', 'ping/ping_group'],
   ['apiauth', 'apiauth'],
   ['respawn', 'respawn'],
-  ['stonithHosts', 'stonith_host'],
 ];
 
 /**
@@ -65,7 +78,6 @@ export function shellChanges(current: ClusterConfig, next: ClusterConfig, links:
     out.push(`reload: authkeys re-read: signing with key ${a.index} (${a.method}); accepting keys ${next.auth.keys.map((k) => k.index).join(', ')}`);
   }
   if (current.ha.msgfmt !== next.ha.msgfmt) out.push(`reload: msgfmt ${current.ha.msgfmt} -> ${next.ha.msgfmt}`);
-  if (current.ha.deadpingMs !== next.ha.deadpingMs) out.push(`reload: deadping ${current.ha.deadpingMs} ms -> ${next.ha.deadpingMs} ms`);
   for (const [field, name] of SHOWN_ONLY) {
     const strip = (v: unknown) => JSON.parse(JSON.stringify(v ?? null), (k, x: unknown) => (k === 'line' ? undefined : x)) as unknown;
     if (!same(strip(current.ha[field]), strip(next.ha[field]))) out.push(`reload: ${name} changed`);

@@ -1,4 +1,5 @@
-// Leases: claims, grants, acks and the end of a lease, for clusters with a quorum (3+ nodes).
+// Leases: claims, grants, acks and the end of a lease, for clusters with a quorum (3+ nodes, or
+// two and a witness); claims and grants alone for two nodes with fencing.
 // The safety argument (why no group runs on two nodes at once), for every cluster size:
 //
 // Every node advertises, in each heartbeat, what it holds (per group: stopped, starting,
@@ -24,6 +25,17 @@
 //     take at most fenceMs (agent timeouts included) for two majorities never to overlap.
 // A node grants nothing during its first deadtime after a restart: the grants of its
 // previous run may still be counted in someone's lease until then.
+//
+// Two nodes with fencing and no witness have no majority to lean on once one is lost, so they
+// keep no lease: a group keeps running on a node whose peer went silent, and the peer, which
+// may only be cut off, has it powered off before it starts anything (node-fencing.ts). What
+// fencing cannot stop is two live nodes starting a group at once from views that differ for a
+// moment (a peer's hold just over, an advert delayed; sim seed 9002764). So there a start also
+// needs the consent of the live peer: the same claims and grants, without a lease's expiry
+// (see `consented`). Each start needs the other's grant and each node grants one claim at a
+// time, withdrawn only once the claim is dropped (after the stop) or its node is dead, and a
+// dead node is fenced before anything starts: two owners would need a fence that did not power
+// its target off.
 // A reload (core/reload.ts) keeps these promises. A node that lowers its deadtime declares
 // no peer dead sooner than its earlier adverts promised, for one old deadtime (membership's
 // promisedDeadtime). A reload that removes a group withdraws our grant on it although the
@@ -93,6 +105,15 @@ export function leaseEnd(gl: GroupLease, v: LeaseView): number {
   }
   ends.sort((x, y) => y - x);
   return ends[majority(v.nodes) - 1] ?? -Infinity;
+}
+
+/** Two nodes with fencing: every live peer grants our current claim on the group (none alive: its fence decides). */
+export function consented(gl: GroupLease, v: LeaseView): boolean {
+  if (gl.claim === null) return false;
+  return v.live.every((n) => {
+    const gr = v.peers[n]?.groups[v.group]?.grant;
+    return gr !== undefined && gr !== null && gr.node === v.me && gr.gen === v.gen && gr.claim === gl.claim;
+  });
 }
 
 /** The lease as a deadline: a group may start while it has not expired, and must stop once it has. */

@@ -4,7 +4,7 @@ import type { OwnershipEffect } from './ownership-events.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import type { MembershipView } from './membership.js';
-import { fenceDeadline, leaseView, policyView, type OwnershipState } from './ownership-state.js';
+import { fenceDeadline, leaseView, policyView, startsByConsent, type OwnershipState } from './ownership-state.js';
 import * as P from './policy.js';
 import { expired } from './timeout.js';
 
@@ -55,14 +55,15 @@ export function leaseOverWhy(t: LeaseTurn, g: number): string {
  */
 export function updateGrant(t: LeaseTurn, g: number): void {
   const s = t.s;
-  if (!s.config.quorum) return;
+  if (!s.config.quorum && !startsByConsent(s)) return;
   const lg = s.local[g]!;
   const v = leaseView(s, t.view, g);
   if (L.grantOver(lg, v)) {
     lg.grant = null;
     t.advertise = true;
   }
-  if (lg.grant || !t.view.settled || !s.lease.grantsOpen || lg.noGrantUntil !== null || lg.removed) return;
+  // Without a lease no old grant of ours can count after our restart: no first deadtime to wait.
+  if (lg.grant || !t.view.settled || (s.config.quorum && !s.lease.grantsOpen) || lg.noGrantUntil !== null || lg.removed) return;
   lg.grant = L.grantFor(P.desiredOwner(policyView(s, t.view, g, t.now)), lg, v);
   if (lg.grant) t.advertise = true;
 }

@@ -295,6 +295,11 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
   return all;
 }
 
+/** Two nodes with fencing and no witness: a start needs the live peer's grant, with no lease (lease.ts). */
+export function startsByConsent(s: OwnershipState): boolean {
+  return !s.config.quorum && s.nodeFencing.on;
+}
+
 /** Quorum clusters: we may grant once our first deadtime is over. */
 export function grantsOpening(s: OwnershipState): Deadline | null {
   return s.config.quorum && !s.lease.grantsOpen ? L.grantsOpening(s.grantsOpenAt) : null;

@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
@@ -317,7 +317,7 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
     !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line
-  if (!s.config.quorum) {
+  if (!s.config.quorum && !startsByConsent(s)) {
     if (want) startGroup(t, g); // never two at once
     return;
   }
@@ -335,8 +335,9 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     t.advertise = true;
     updateGrant(t, g);
   }
-  // Start only under a majority of grants for this claim.
-  if (!expired(L.leaseDeadline(lg, leaseView(s, view, g)), t.now)) startGroup(t, g);
+  // Start only under a majority of grants for this claim (two nodes with fencing: the peer's).
+  const lv = leaseView(s, view, g);
+  if (s.config.quorum ? !expired(L.leaseDeadline(lg, lv), t.now) : L.consented(lg, lv)) startGroup(t, g);
 }
 
 /** Why a group we hold must stop now, or null. */

@@ -44,10 +44,10 @@ export class Checker {
     const { config } = w.schedule;
     this.G = config.groups.length;
     const N = config.nodes.length;
-    // A witness makes two nodes a quorum cluster of three voters: the strict rule applies. Two
-    // nodes with fencing alone keep the 2-node rule: fencing stops a takeover across a cut, not
-    // two nodes starting at once from views that differ for a moment (sim seed 9000433).
-    this.quorum = N >= 3;
+    // A witness makes two nodes a quorum cluster of three voters, and fencing powers a lost
+    // peer off before a takeover while a live peer must consent to a start (core/lease.ts):
+    // with either, the strict safety rule applies to two nodes too.
+    this.quorum = N >= 3 || config.fencing !== undefined;
     this.majority = Math.floor(N / 2) + 1;
     this.twoNode = N >= 3 ? null : new TwoNodeSafety(w, this);
     this.phase = config.nodes.map(() => config.groups.map(() => null));

@@ -10,9 +10,9 @@
 //    a resource with it (a reload changed the group's line: the old line and the new one)
 //    is an owner of the group too.
 //  - A QUORUM cluster has 3 or more nodes (a strict majority of ha.cf's nodes is needed),
-//    or 2 nodes with a witness (a third voter that runs no group). Two nodes with fencing (a
-//    node lost uncleanly is powered off before a takeover) are held to the 2-node rule: it
-//    stops takeovers across a cut, not two starts at once from views that differ briefly.
+//    or 2 nodes with a quorum source: a witness (a third voter that runs no group) or fencing
+//    (a node lost uncleanly is powered off before a takeover). A 2-node cluster without
+//    either has no quorum source.
 //  - Ping nodes, fence devices and the witness have faults of their own (ping-loss, fence
 //    fail/hang, the witness partitioned or crashed); a fence that powers a node off in a quiet
 //    period begins that period again from the node's boot.
@@ -35,7 +35,7 @@ export interface Violation {
 /** The statements, as in the README. */
 export const INVARIANTS: Record<InvariantName, string> = {
   safety:
-    'Safety. Quorum cluster (3+ nodes, or 2 nodes with a witness): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
+    'Safety. Quorum cluster (3+ nodes, or 2 nodes with a witness or fencing): no group ever has two owners, except (a) a node that resumed from a pause less than stopBudget ago ' +
     '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
     'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
     '2-node cluster without a quorum source: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +

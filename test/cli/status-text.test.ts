@@ -4,20 +4,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderStatus } from '../../src/cli/status-text.js';
 import type { GroupView, StatusSnapshot } from '../../src/status/snapshot.js';
+import { snapshotWith } from '../helpers/snapshot.js';
 
 function snapshot(group: Partial<GroupView>): StatusSnapshot {
-  return {
-    node: 'alpha',
-    status: 'active',
-    digest: 'd',
-    drift: [],
-    driftParts: {},
-    settled: true,
-    nodes: [{ name: 'alpha', self: true, status: 'active', links: [], lastHeardMsAgo: null, generation: 1, digest: 'd' }],
-    groups: [{ id: 'alpha svc', preferredNode: 'alpha', resources: ['svc'], owner: 'beta', phases: { alpha: 'stopped', beta: 'running' }, ...group }],
-    transitions: [],
-    counters: {},
-  };
+  return snapshotWith({ groups: [{ id: 'alpha svc', preferredNode: 'alpha', resources: ['svc'], owner: 'beta', phases: { alpha: 'stopped', beta: 'running' }, ...group }] });
 }
 
 const lines = (s: StatusSnapshot) => renderStatus(s).split('\n');

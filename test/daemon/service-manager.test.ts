@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServiceManager, followView, statusLine } from '../../src/daemon/service-manager.js';
 import type { StatusSnapshot } from '../../src/status/snapshot.js';
+import { selfNode, snapshotWith } from '../helpers/snapshot.js';
 
 function recorder(fail = new Set<string>()): { sent: string[][]; notify: (args: string[]) => Promise<void> } {
   const sent: string[][] = [];
@@ -48,21 +49,10 @@ test('a failed message is reported and the next ones still go', async () => {
 });
 
 function snapshot(owner: string | null, dead = false): StatusSnapshot {
-  return {
-    node: 'alpha',
-    status: 'active',
-    digest: 'd',
-    drift: [],
-    driftParts: {},
-    settled: true,
-    nodes: [
-      { name: 'alpha', status: 'active', self: true, lastHeardMsAgo: 0, generation: 1, links: [], digest: 'd' },
-      { name: 'beta', status: dead ? 'dead' : 'active', self: false, lastHeardMsAgo: 10, generation: 1, links: [], digest: 'd' },
-    ],
+  return snapshotWith({
+    nodes: [selfNode, { name: 'beta', status: dead ? 'dead' : 'active', self: false, lastHeardMsAgo: 10, generation: 1, links: [], digest: 'd' }],
     groups: [{ id: 'g1', preferredNode: 'alpha', resources: ['IPaddr::10.0.0.100', 'web'], owner, phases: {} }],
-    transitions: [],
-    counters: {},
-  };
+  });
 }
 
 test('the status line names the nodes up and the groups running here', () => {

@@ -156,7 +156,8 @@ function onStatus(t: Turn, event: Extract<NodeEvent, { kind: 'status' }>): void 
   const alive = t.state.membership.peers[event.from];
   if (!event.fresh || !alive || alive.status === 'dead' || alive.status === 'init') return;
   if (event.advert) ownershipStep(t, { kind: 'advert', node: event.from, advert: event.advert });
-  if (t.state.peerDigests[event.from] === event.digest) return;
+  // A peer that sends no digest (a real Heartbeat) cannot drift from us in what it never says.
+  if (event.digest === null || t.state.peerDigests[event.from] === event.digest) return;
   t.state.peerDigests[event.from] = event.digest;
   if (event.digest !== t.state.digest) t.effects.push({ kind: 'drift', node: event.from, digest: event.digest });
 }

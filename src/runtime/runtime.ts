@@ -5,7 +5,8 @@
 import * as Node from '../core/node.js';
 import type { HbMessage } from '../wire/message.js';
 import { GroupKeys, readAdvert } from '../wire/advert.js';
-import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { lastWordsMessage, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { HeartbeatProtocol, type Outgoing } from '../wire/heartbeat-protocol.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
 
@@ -22,6 +23,11 @@ function keysOf(groups: readonly Node.GroupDef[]): GroupKeys {
     groups.map((g) => g.id),
     groups.flatMap((g) => g.resources),
   );
+}
+
+/** ha.cf's `node` lines (a witness is ours alone): the node list a Heartbeat peer asks for. */
+function memberNodes(o: Node.NodeOptions): string[] {
+  return o.nodes.filter((n) => !(o.witnesses ?? []).includes(n));
 }
 
 export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
@@ -60,6 +66,10 @@ export class NodeRuntime {
   /** Newest (generation, seq) heard from each node. */
   private readonly newest = new Map<string, { generation: number; seq: number }>();
   private seq = 0;
+  /** Heartbeat's protocol around the heartbeats, spoken with real Heartbeat peers. */
+  private readonly protocol: HeartbeatProtocol;
+  /** Each peer's uuid (srcuuid), for the destuuid of messages directed to it. */
+  private readonly uuids = new Map<string, Buffer>();
   /** The wake time last handed to the port (our clock), to skip re-arming the same timer. */
   private armedAt = Infinity;
 
@@ -68,6 +78,7 @@ export class NodeRuntime {
     this.port = opts.port;
     this.sender = opts.sender;
     this.nodes = new Set(opts.node.nodes);
+    this.protocol = new HeartbeatProtocol(opts.sender.node, memberNodes(opts.node));
     this.state = this.core.initNode(opts.node, now);
     this.keysOf = this.state.ownership.groups;
     this.keys = keysOf(this.keysOf);
@@ -99,6 +110,7 @@ export class NodeRuntime {
     const refused = Node.refusals(this.state, options);
     if (refused.length > 0) return refused;
     this.sender = sender;
+    this.protocol.setNodes(memberNodes(options));
     this.dispatch({ kind: 'reconfigure', options }, now);
     return [];
   }
@@ -119,6 +131,7 @@ export class NodeRuntime {
     if (inc.kind === 'invalid') return { kind: 'malformed', reason: inc.reason };
     if (inc.src === this.sender.node) return { kind: 'own' };
     if (!this.nodes.has(inc.src)) return { kind: 'foreign', src: inc.src };
+    this.heartbeatProtocol(message, inc.src);
     if (inc.kind === 'other') return { kind: 'ignored', src: inc.src, type: inc.type };
     const verdict = this.replay.accept(inc.src, inc.generation, inc.seq);
     const stale = { kind: 'stale', src: inc.src, generation: inc.generation, seq: inc.seq } as const;
@@ -143,6 +156,34 @@ export class NodeRuntime {
     return { kind: 'accepted', src: inc.src, fresh };
   }
 
+  /** What Heartbeat's protocol asks of us for a message of a known peer (acks, the node list, retransmissions). */
+  private heartbeatProtocol(message: HbMessage, src: string): void {
+    const uuid = message.getBinary('srcuuid');
+    if (uuid?.length === 16) this.uuids.set(src, uuid);
+    // A real Heartbeat sends none of our fields; an hbd peer always sends its advert's clock.
+    if (message.getString('t') === 'status') this.protocol.notePeerKind(src, !message.has('hts_at'));
+    for (const out of this.protocol.receive(message)) this.emit(out);
+  }
+
+  /** Sends one message, numbered when it is sequenced; those are kept for retransmission. */
+  private emit(out: Outgoing): void {
+    if (out.kind === 'resend') {
+      this.port.send(out.message);
+      return;
+    }
+    const seq = out.kind === 'sequenced' ? ++this.seq : null;
+    const dest = out.message.getString('dest');
+    const m = stampMessage(out.message, this.sender, seq, this.port.wallSeconds(), dest !== undefined ? this.uuids.get(dest) : undefined);
+    if (seq !== null) this.protocol.sent(seq, m);
+    this.port.send(m);
+  }
+
+  /** Sends one of our sequenced messages, kept for retransmission. */
+  private sendNumbered(m: HbMessage, seq: number): void {
+    this.protocol.sent(seq, m);
+    this.port.send(m);
+  }
+
   /** One event into the core; its effects out to the port; the timer armed again. */
   private dispatch(event: Node.NodeEvent, now: number): void {
     const { state, effects } = this.core.step(this.state, event, now);
@@ -155,12 +196,12 @@ export class NodeRuntime {
     for (const e of effects) {
       switch (e.kind) {
         case 'send-status':
-          this.port.send(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload));
+          this.sendNumbered(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload), this.seq);
           break;
         case 'send-leave': {
           // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
           const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds());
-          this.port.send(bye);
+          this.sendNumbered(bye, this.seq);
           this.port.send(bye);
           break;
         }

@@ -61,12 +61,25 @@ export function lastWordsMessage(from: Sender, wallSeconds: number): HbMessage {
 }
 
 /** The fields after `src` that every sequenced Heartbeat message carries, in its order. */
-function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number): void {
+function addSender(m: HbMessage, from: Sender, seq: number | null, wallSeconds: number): void {
   m.setBinary('srcuuid', from.uuid);
-  m.set('seq', toHex(seq));
+  if (seq !== null) m.set('seq', toHex(seq));
   m.set('hg', toHex(from.generation));
   m.set('ts', toHex(wallSeconds));
   m.set('ttl', '3');
+}
+
+/**
+ * Any other message as Heartbeat's send_cluster_msg completes it: a directed one (`dest`)
+ * gets the destination's uuid when we know it, then src, srcuuid, seq (none for the NS_
+ * types), hg, ts and ttl, in that order after the message's own fields.
+ */
+export function stampMessage(body: HbMessage, from: Sender, seq: number | null, wallSeconds: number, destUuid?: Buffer): HbMessage {
+  const m = body.clone();
+  if (m.has('dest') && destUuid) m.setBinary('destuuid', destUuid);
+  m.set('src', from.node);
+  addSender(m, from, seq, wallSeconds);
+  return m;
 }
 
 export type Incoming =

@@ -6,7 +6,8 @@ import * as Node from '../core/node.js';
 import type { HbMessage } from '../wire/message.js';
 import { GroupKeys, readAdvert } from '../wire/advert.js';
 import { lastWordsMessage, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
-import { HeartbeatProtocol, type Outgoing } from '../wire/heartbeat-protocol.js';
+import { HeartbeatProtocol, readNegotiation, type Outgoing } from '../wire/heartbeat-protocol.js';
+import { HbMessage as Message } from '../wire/message.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
 
@@ -132,7 +133,7 @@ export class NodeRuntime {
     if (inc.src === this.sender.node) return { kind: 'own' };
     if (!this.nodes.has(inc.src)) return { kind: 'foreign', src: inc.src };
     this.heartbeatProtocol(message, inc.src);
-    if (inc.kind === 'other') return { kind: 'ignored', src: inc.src, type: inc.type };
+    if (inc.kind === 'other') return this.negotiation(message, inc.src, inc.type, now);
     const verdict = this.replay.accept(inc.src, inc.generation, inc.seq);
     const stale = { kind: 'stale', src: inc.src, generation: inc.generation, seq: inc.seq } as const;
     if (verdict === 'replay-old-generation' || verdict === 'too-old') return { ...stale, why: 'replay' };
@@ -151,9 +152,21 @@ export class NodeRuntime {
     } else {
       // A copy over a second link proves only that link: its advert (the costly part to read) is not news.
       const advert = fresh ? readAdvert(message, this.keys) : null;
-      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert, digest: inc.digest }, now);
+      const heartbeatPeer = this.protocol.isHeartbeatPeer(inc.src);
+      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert, digest: inc.digest, ...(heartbeatPeer ? { heartbeatPeer } : {}) }, now);
     }
     return { kind: 'accepted', src: inc.src, fresh };
+  }
+
+  /** A Heartbeat peer's resource negotiation message, once (it may come twice, or again after a gap). */
+  private negotiation(message: HbMessage, src: string, type: string, now: number): ReceiveOutcome {
+    const event = this.protocol.isHeartbeatPeer(src) ? readNegotiation(message) : null;
+    const generation = message.getHex('hg');
+    const seq = message.getHex('seq');
+    if (!event || generation === undefined || seq === undefined || seq < 1) return { kind: 'ignored', src, type };
+    if (this.replay.accept(src, generation, seq) !== 'new') return { kind: 'stale', src, generation, seq, why: 'replay' };
+    this.dispatch({ kind: 'hb-peer', from: src, generation, event }, now);
+    return { kind: 'accepted', src, fresh: true };
   }
 
   /** What Heartbeat's protocol asks of us for a message of a known peer (acks, the node list, retransmissions). */
@@ -205,6 +218,9 @@ export class NodeRuntime {
           this.port.send(bye);
           break;
         }
+        case 'send-hb':
+          this.emit({ message: Message.of(e.fields), kind: 'sequenced' });
+          break;
         case 'agent':
           this.port.runAgent({ group: e.group, groupId: state.ownership.groups[e.group]!.id, resource: e.resource, action: e.action });
           break;

@@ -19,6 +19,7 @@
 // Heartbeat's protocol alone (no `hts_` fields in their status): between hbd nodes it is
 // silent, so clusters of hbd alone send exactly what they sent before.
 import { F_ORIG, F_SEQ, F_TO, F_TYPE, HbMessage, parseHex, toHex } from './message.js';
+import { HOLDS, type Hold, type HbPeerEvent } from '../core/heartbeat-peer.js';
 
 export const T_REQNODES = 'reqnodes';
 export const T_REPNODES = 'repnodes';
@@ -208,4 +209,33 @@ export class HeartbeatProtocol {
 
 function decimal(text: string | undefined): number | undefined {
   return text !== undefined && /^[1-9][0-9]{0,12}$/.test(text) ? Number(text) : undefined;
+}
+
+/** The message types of haresources mode's resource negotiation (hb_resource.c). */
+export const NEGOTIATION_TYPES = new Set(['starting', 'resource', 'ask_resources', 'hb_takeover']);
+
+const holdOf = (text: string | undefined): Hold | null => (HOLDS as readonly string[]).includes(text ?? '') ? (text as Hold) : null;
+
+/** A resource negotiation message of a Heartbeat peer as a core event; null when it is none or malformed. */
+export function readNegotiation(m: HbMessage): HbPeerEvent | null {
+  const type = m.getString(F_TYPE);
+  const info = m.getString('info') ?? null;
+  if (type === 'starting') return { kind: 'starting' };
+  if (type === 'resource') {
+    const hold = holdOf(m.getString('rsc_hold'));
+    const stable = m.getString('isstable');
+    return hold === null ? null : { kind: 'resource', hold, full: m.getString('rtype') === 'full', stable: stable === undefined ? null : stable === '1', info };
+  }
+  if (type === 'ask_resources') {
+    // No rsc_hold means all (ask_for_resources).
+    const hold = m.has('rsc_hold') ? holdOf(m.getString('rsc_hold')) : 'all';
+    return hold !== null && (info === 'me' || info === 'other' || info === 'done') ? { kind: 'ask', hold, info } : null;
+  }
+  if (type === 'hb_takeover') {
+    const text = m.getString('rsc_hold');
+    // hb_takeover's "failback" asks for the groups this node prefers: its "local".
+    const hold = text === 'failback' ? 'local' : holdOf(text);
+    return hold === null ? null : { kind: 'hb-takeover', hold };
+  }
+  return null;
 }

@@ -1,0 +1,97 @@
+// A mixed pair with a virtual IP (haresources mode, auto_failback on), each implementation as
+// the preferred node in turn (two clusters at once, each on its own namespace LAN): cold start
+// from the preferred node, kill -9 of the preferred node's daemon and the other takes over,
+// restart and the group fails back; then hb_standby on the preferred node moves it across and
+// hb_takeover there brings it back. Neither log may show Heartbeat's failure patterns. Needs
+// root, namespaces and the heartbeat package; skips without them, except under CI=true.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { netnsSkip } from '../helpers/netns.js';
+import { REAL, realHeartbeatMissing, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
+import { heartbeatErrors, mixedFiles, ourHandover } from '../helpers/mixed-cluster.js';
+import { inNs } from '../../src/lib/netns.js';
+import { waitFor } from '../../src/lib/wait.js';
+
+const NODES = { node1: 1, node2: 2 };
+const CASES = [
+  { preferred: 'heartbeat', subnet: '10.231.183' },
+  { preferred: 'hbd', subnet: '10.231.184' },
+] as const;
+const MOVE_MS = 60_000;
+
+/** The nodes that have the VIP on eth0 now. */
+async function holders(c: RealCluster, vip: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of Object.keys(NODES)) {
+    const { stdout } = await inNs(c.lan.host(n).ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    if (stdout.includes(` ${vip}/`)) out.push(n);
+  }
+  return out;
+}
+
+async function heldBy(c: RealCluster, vip: string, node: string, what: string): Promise<void> {
+  let last: string[] = [];
+  await waitFor(
+    `${what}: the VIP on ${node} alone`,
+    async () => {
+      last = await holders(c, vip);
+      return last.length === 1 && last[0] === node;
+    },
+    { timeoutMs: MOVE_MS, pollMs: 250, detail: () => `holders: ${JSON.stringify(last)}\n${c.dump()}` },
+  );
+}
+
+/** After a kill -9 of real Heartbeat its VIP stays configured (nothing removes it): there only the taker is checked. */
+async function takenBy(c: RealCluster, vip: string, node: string, what: string): Promise<void> {
+  await waitFor(`${what}: ${node} holds the VIP`, async () => (await holders(c, vip)).includes(node), { timeoutMs: MOVE_MS, pollMs: 250, detail: () => c.dump() });
+}
+
+function noFailurePatterns(c: RealCluster, what: string): void {
+  for (const n of Object.keys(NODES)) {
+    const bad = heartbeatErrors(c.log(n)).filter((l) => /Both machines own|No one owns/.test(l));
+    assert.deepEqual(bad, [], `${what}: ${n}'s log`);
+  }
+}
+
+async function scenario(c: RealCluster, preferred: 'heartbeat' | 'hbd', vip: string): Promise<void> {
+  const label = `${preferred} preferred`;
+  const isHbd = (n: string) => (n === 'node1') === (preferred === 'hbd');
+  const standby = (n: string) => c.run(n, isHbd(n) ? ourHandover('hb_standby') : [REAL.hb_standby]);
+  const takeover = (n: string) => c.run(n, isHbd(n) ? ourHandover('hb_takeover') : [REAL.hb_takeover]);
+  c.start('node1');
+  c.start('node2');
+  await heldBy(c, vip, 'node1', `${label}, cold start`);
+  await c.kill('node1');
+  await takenBy(c, vip, 'node2', `${label}, kill -9 of node1`);
+  c.start('node1');
+  await heldBy(c, vip, 'node1', `${label}, node1 restarted: failback`);
+  // Settled both ways before an operator moves anything (Heartbeat ignores hb_standby in flux).
+  await new Promise((r) => setTimeout(r, 5000));
+  await standby('node1');
+  await heldBy(c, vip, 'node2', `${label}, hb_standby on node1`);
+  await new Promise((r) => setTimeout(r, 5000));
+  await takeover('node1');
+  await heldBy(c, vip, 'node1', `${label}, hb_takeover on node1`);
+  noFailurePatterns(c, label);
+}
+
+test('a mixed pair with a VIP: cold start, kill -9, failback, hb_standby and hb_takeover', { timeout: 600_000 }, async (t) => {
+  if (await netnsSkip()) return t.skip('needs root and network namespaces');
+  const missing = realHeartbeatMissing();
+  if (missing) {
+    if (process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+    return t.skip(missing);
+  }
+  await Promise.all(
+    CASES.map(({ preferred, subnet }) => {
+      const vip = `${subnet}.50`;
+      return withRealHeartbeat(
+        subnet,
+        NODES,
+        (lan) => mixedFiles(lan, Object.keys(NODES), 'sha1', `node1 IPaddr::${vip}/24/eth0\n`),
+        (c) => scenario(c, preferred, vip),
+        { hbd: (n) => (n === 'node1') === (preferred === 'hbd'), label: `hifo${preferred.slice(0, 2)}` },
+      );
+    }),
+  );
+});

@@ -53,12 +53,19 @@ export interface HbPeer {
   releasing: Hold | null;
   /** We said `starting` to this run of it. */
   greeted: boolean;
+  /**
+   * The halves without any group that we claim (our words, bits: 1 local, 2 foreign); null
+   * until the peer said what it holds. Heartbeat claims such a half like any other (its
+   * "local" after acquiring nothing, "all" after a standby of all), and its audit looks for
+   * an owner of each: they move with the negotiation, as the groups do.
+   */
+  emptyClaim: number | null;
   /** The last resource message we sent it, to send again only on a change. */
   lastSent: string | null;
 }
 
 export function newPeer(gen: number): HbPeer {
-  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, greeted: false, lastSent: null };
+  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, greeted: false, emptyClaim: null, lastSent: null };
 }
 
 const LOCAL = 1;
@@ -86,6 +93,13 @@ export function holdOf(groups: readonly GroupDef[], node: string, phaseOf: (g: n
   return word(b);
 }
 
+/** The halves (in `node`'s words, as bits) that have no group at all. */
+function emptyHalves(groups: readonly GroupDef[], node: string): number {
+  let b = LOCAL | FOREIGN;
+  for (const g of groups) b &= ~(g.preferredNode === node ? LOCAL : FOREIGN);
+  return b;
+}
+
 /** One message of the peer: its new state, and what we answer at once. */
 export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDef[], node: string): { peer: HbPeer; sends: HbSend[] } {
   const peer: HbPeer = { ...p, standby: [...p.standby] };
@@ -93,13 +107,15 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
   switch (ev.kind) {
     case 'starting':
       // A run that has just come up holds nothing and asks what we hold: answered after this step.
-      Object.assign(peer, newPeer(p.gen), { hold: 'none', greeted: p.greeted });
+      Object.assign(peer, newPeer(p.gen), { hold: 'none', greeted: p.greeted, emptyClaim: p.emptyClaim });
       break;
     case 'resource': {
       const before = peer.hold === null ? 0 : bits(peer.hold);
       peer.hold = ev.full ? ev.hold : ev.hold === 'none' ? 'none' : word(before | bits(ev.hold));
       if (ev.stable !== null) peer.stable = ev.stable;
       peer.leaving = ev.info === 'shutdown';
+      // A half it claims is not ours (its words mirrored to ours).
+      if (peer.emptyClaim !== null) peer.emptyClaim &= ~bits(mirror(peer.hold));
       // What it holds again, it is no longer in standby for.
       const held = new Set(groupsOf(groups, node, peer.hold).map((g) => g.id));
       peer.standby = peer.standby.filter((id) => !held.has(id));
@@ -116,6 +132,8 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
         // Released: what it held of those is stopped there (its resource message says so too).
         peer.hold = word((peer.hold === null ? 0 : bits(peer.hold)) & ~bits(peer.giving));
         peer.taken = peer.giving;
+        // Its empty halves among them are ours now.
+        if (peer.emptyClaim !== null) peer.emptyClaim |= bits(mirror(peer.giving)) & bits(mirror(word(emptyHalves(groups, node))));
         peer.giving = null;
       }
       break;
@@ -159,11 +177,20 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
     peer.greeted = true;
     sends.push(starting());
   }
+  // Nothing more until it said what it holds (its answer to our starting, or its own starting):
+  // what we claim depends on it.
+  if (peer.hold === null) return { peer, sends };
+  // At first our own empty half is ours, unless the peer claims it (it took over from us).
+  peer.emptyClaim ??= emptyHalves(us.groups, us.me) & LOCAL & ~bits(mirror(peer.hold));
   const gs = us.groups.map((_, g) => g);
   // Giving a group to the peer: it is stopping here for it (a standby, a failback).
   const given = gs.filter((g) => us.phase(g) === 'stopping' && us.before(g) !== 'stopping' && us.desired(g) === node);
   if (given.length > 0 && !us.leaving && peer.releasing === null) {
-    peer.releasing = holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'));
+    // Giving up every group we hold gives our empty halves with them (a standby of all).
+    const keep = gs.some((g) => !given.includes(g) && holds(us.phase(g)));
+    const empty = keep ? 0 : peer.emptyClaim ?? 0;
+    peer.releasing = word(bits(holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'))) | empty);
+    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~empty;
     sends.push(ask(peer.releasing, 'me'));
   }
   if (peer.releasing !== null && groupsOf(us.groups, us.me, peer.releasing).every((d) => us.phase(us.groups.indexOf(d)) === 'stopped')) {
@@ -180,10 +207,7 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
     const starting = ph === 'stopped' && want === us.me && !peerHolds.has(us.groups[g]!.id);
     return (ph !== 'stopped' && ph !== 'running') || starting || (ph === 'running' && want !== us.me && want !== null);
   });
-  // A half with no group at all is its preferred node's to claim, as Heartbeat claims "local"
-  // after acquiring nothing: the peer's audit looks for an owner of each half.
-  const noLocal = !us.leaving && us.groups.every((d) => d.preferredNode !== us.me);
-  const hold = noLocal ? word(bits(holdOf(us.groups, us.me, us.phase)) | LOCAL) : holdOf(us.groups, us.me, us.phase);
+  const hold = word(bits(holdOf(us.groups, us.me, us.phase)) | (us.leaving ? 0 : peer.emptyClaim ?? 0));
   const stable = !us.leaving && !transitioning && peer.releasing === null;
   const text = `${hold}:${stable ? 1 : 0}:${us.leaving ? 'shutdown' : ''}`;
   if (text !== peer.lastSent) {

@@ -3,11 +3,10 @@
 // received messages are news (replay window, "newest message only"), our sequence numbers,
 // building the messages we send, and when to be woken next. Every effect goes to a NodePort.
 import * as Node from '../core/node.js';
-import type { HbMessage } from '../wire/message.js';
+import { HbMessage } from '../wire/message.js';
 import { GroupKeys, readAdvert } from '../wire/advert.js';
 import { lastWordsMessage, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
 import { HeartbeatProtocol, readNegotiation, type Outgoing } from '../wire/heartbeat-protocol.js';
-import { HbMessage as Message } from '../wire/message.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
 
@@ -164,7 +163,10 @@ export class NodeRuntime {
     const generation = message.getHex('hg');
     const seq = message.getHex('seq');
     if (!event || generation === undefined || seq === undefined || seq < 1) return { kind: 'ignored', src, type };
-    if (this.replay.accept(src, generation, seq) !== 'new') return { kind: 'stale', src, generation, seq, why: 'replay' };
+    const verdict = this.replay.accept(src, generation, seq);
+    // A second copy is Heartbeat's retransmission (asked for, or not yet acknowledged): no news, no attack.
+    if (verdict === 'duplicate') return { kind: 'ignored', src, type };
+    if (verdict !== 'new') return { kind: 'stale', src, generation, seq, why: 'replay' };
     this.dispatch({ kind: 'hb-peer', from: src, generation, event }, now);
     return { kind: 'accepted', src, fresh: true };
   }
@@ -219,7 +221,7 @@ export class NodeRuntime {
           break;
         }
         case 'send-hb':
-          this.emit({ message: Message.of(e.fields), kind: 'sequenced' });
+          this.emit({ message: HbMessage.of(e.fields), kind: 'sequenced' });
           break;
         case 'agent':
           this.port.runAgent({ group: e.group, groupId: state.ownership.groups[e.group]!.id, resource: e.resource, action: e.action });

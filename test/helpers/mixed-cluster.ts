@@ -3,9 +3,46 @@
 // in its own network, UTS and mount namespace), our cl_status as a command line, and the
 // lines of a Heartbeat log that must never appear in a healthy mixed cluster.
 import { join } from 'node:path';
-import type { Lan } from '../../src/lib/netns.js';
+import { inNs, type Lan } from '../../src/lib/netns.js';
 import type { HeartbeatFiles } from '../../bench/lib/systems.js';
+import { waitFor } from '../../src/lib/wait.js';
+import { netnsSkip } from './netns.js';
+import { realHeartbeatMissing, type RealCluster } from './real-heartbeat.js';
 import { repoRoot as REPO } from './repo.js';
+
+/**
+ * Why a mixed-cluster test cannot run here (it skips with the reason), or null. Under
+ * CI=true a missing capability or package is a failure: this throws.
+ */
+export async function mixedSkip(): Promise<string | null> {
+  if (await netnsSkip()) return 'needs root and network namespaces';
+  const missing = realHeartbeatMissing();
+  if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+  return missing;
+}
+
+/** The nodes among `nodes` that have `vip` on eth0 now. */
+export async function vipHolders(c: RealCluster, nodes: string[], vip: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of nodes) {
+    const { stdout } = await inNs(c.lan.host(n).ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    if (stdout.includes(` ${vip}/`)) out.push(n);
+  }
+  return out;
+}
+
+/** Until `node` alone of `nodes` has the VIP. */
+export async function vipHeldBy(c: RealCluster, nodes: string[], vip: string, node: string, what: string, timeoutMs: number): Promise<void> {
+  let last: string[] = [];
+  await waitFor(
+    `${what}: the VIP on ${node} alone`,
+    async () => {
+      last = await vipHolders(c, nodes, vip);
+      return last.length === 1 && last[0] === node;
+    },
+    { timeoutMs, pollMs: 250, detail: () => `holders: ${JSON.stringify(last)}\n${c.dump()}` },
+  );
+}
 
 export type AuthMethod = 'crc' | 'md5' | 'sha1';
 

@@ -7,10 +7,8 @@
 // root, namespaces and the heartbeat package; skips without them, except under CI=true.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { netnsSkip } from '../helpers/netns.js';
-import { REAL, realHeartbeatMissing, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { heartbeatErrors, mixedFiles, ourHandover } from '../helpers/mixed-cluster.js';
-import { inNs } from '../../src/lib/netns.js';
+import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourHandover, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const NODES = { node1: 1, node2: 2 };
@@ -20,27 +18,8 @@ const CASES = [
 ] as const;
 const MOVE_MS = 60_000;
 
-/** The nodes that have the VIP on eth0 now. */
-async function holders(c: RealCluster, vip: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const n of Object.keys(NODES)) {
-    const { stdout } = await inNs(c.lan.host(n).ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
-    if (stdout.includes(` ${vip}/`)) out.push(n);
-  }
-  return out;
-}
-
-async function heldBy(c: RealCluster, vip: string, node: string, what: string): Promise<void> {
-  let last: string[] = [];
-  await waitFor(
-    `${what}: the VIP on ${node} alone`,
-    async () => {
-      last = await holders(c, vip);
-      return last.length === 1 && last[0] === node;
-    },
-    { timeoutMs: MOVE_MS, pollMs: 250, detail: () => `holders: ${JSON.stringify(last)}\n${c.dump()}` },
-  );
-}
+const holders = (c: RealCluster, vip: string) => vipHolders(c, Object.keys(NODES), vip);
+const heldBy = (c: RealCluster, vip: string, node: string, what: string) => vipHeldBy(c, Object.keys(NODES), vip, node, what, MOVE_MS);
 
 /** After a kill -9 of real Heartbeat its VIP stays configured (nothing removes it): there only the taker is checked. */
 async function takenBy(c: RealCluster, vip: string, node: string, what: string): Promise<void> {
@@ -91,12 +70,8 @@ async function scenario(c: RealCluster, preferred: 'heartbeat' | 'hbd', vip: str
 }
 
 test('a mixed pair with a VIP: cold start, kill -9, failback, hb_standby and hb_takeover', { timeout: 600_000 }, async (t) => {
-  if (await netnsSkip()) return t.skip('needs root and network namespaces');
-  const missing = realHeartbeatMissing();
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
-    return t.skip(missing);
-  }
+  const skip = await mixedSkip();
+  if (skip) return t.skip(skip);
   await Promise.all(
     CASES.map(({ preferred, subnet }) => {
       const vip = `${subnet}.50`;

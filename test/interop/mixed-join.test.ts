@@ -8,9 +8,8 @@
 // package; skips without them, except under CI=true.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { netnsSkip } from '../helpers/netns.js';
-import { REAL, realHeartbeatMissing, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { mixedFiles, ourClStatus, heartbeatErrors } from '../helpers/mixed-cluster.js';
+import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourClStatus } from '../helpers/mixed-cluster.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const METHODS = [
@@ -51,12 +50,8 @@ async function joined(c: RealCluster, method: string): Promise<void> {
 }
 
 test('a real Heartbeat 3.0.6 node and hbd join one cluster under crc, md5 and sha1', { timeout: 240_000 }, async (t) => {
-  if (await netnsSkip()) return t.skip('needs root and network namespaces');
-  const missing = realHeartbeatMissing();
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
-    return t.skip(missing);
-  }
+  const skip = await mixedSkip();
+  if (skip) return t.skip(skip);
   await Promise.all(
     METHODS.map(({ method, subnet }) =>
       withRealHeartbeat(

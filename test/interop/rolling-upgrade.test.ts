@@ -8,11 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { netnsSkip } from '../helpers/netns.js';
-import { REAL, realHeartbeatMissing, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { heartbeatErrors, mixedFiles, ourClStatus, TIMERS } from '../helpers/mixed-cluster.js';
+import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourClStatus, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
 import { onOutputLines } from '../../src/lib/lines.js';
-import { inNs } from '../../src/lib/netns.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const SUBNET = '10.231.185';
@@ -20,22 +18,9 @@ const VIP = `${SUBNET}.50`;
 const NODES = { node1: 1, node2: 2, client: 9 };
 const MOVE_MS = 90_000;
 
-async function holders(c: RealCluster): Promise<string[]> {
-  const out: string[] = [];
-  for (const n of ['node1', 'node2']) {
-    const { stdout } = await inNs(c.lan.host(n).ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
-    if (stdout.includes(` ${VIP}/`)) out.push(n);
-  }
-  return out;
-}
-
-async function heldBy(c: RealCluster, node: string, what: string): Promise<void> {
-  let last: string[] = [];
-  await waitFor(`${what}: the VIP on ${node} alone`, async () => {
-    last = await holders(c);
-    return last.length === 1 && last[0] === node;
-  }, { timeoutMs: MOVE_MS, pollMs: 250, detail: () => `holders: ${JSON.stringify(last)}\n${c.dump()}` });
-}
+const SERVERS = ['node1', 'node2'];
+const holders = (c: RealCluster) => vipHolders(c, SERVERS, VIP);
+const heldBy = (c: RealCluster, node: string, what: string) => vipHeldBy(c, SERVERS, VIP, node, what, MOVE_MS);
 
 /** Until `node` sees `peer` active, asking the daemon `node` runs now. */
 async function seesActive(c: RealCluster, node: string, peer: string, hbd: boolean): Promise<void> {
@@ -55,12 +40,8 @@ function pingVip(c: RealCluster): { child: ChildProcess; answers: number[] } {
 }
 
 test('rolling upgrade: two real Heartbeat nodes replaced by hbd one at a time, the VIP served throughout', { timeout: 600_000 }, async (t) => {
-  if (await netnsSkip()) return t.skip('needs root and network namespaces');
-  const missing = realHeartbeatMissing();
-  if (missing) {
-    if (process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
-    return t.skip(missing);
-  }
+  const skip = await mixedSkip();
+  if (skip) return t.skip(skip);
   const hbd = new Set<string>();
   await withRealHeartbeat(
     SUBNET,

@@ -2,7 +2,9 @@
 // Heartbeat 3.0.6 node and an hbd node alike (test/helpers/real-heartbeat.ts runs both, each
 // in its own network, UTS and mount namespace), our cl_status as a command line, and the
 // lines of a Heartbeat log that must never appear in a healthy mixed cluster.
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { onOutputLines } from '../../src/lib/lines.js';
 import { inNs, type Lan } from '../../src/lib/netns.js';
 import type { HeartbeatFiles } from '../../bench/lib/systems.js';
 import { waitFor } from '../../src/lib/wait.js';
@@ -103,4 +105,20 @@ const HOST_LIMITS = /Cannot lock ourselves into memory/;
 
 export function heartbeatErrors(log: string): string[] {
   return log.split('\n').filter((l) => !HOST_LIMITS.test(l) && BAD.some((re) => re.test(l)));
+}
+
+/** A client's ping of the VIP every 200 ms; `longestGapMs()`: the longest time between two answers so far. */
+export function pingVip(c: RealCluster, client: string, vip: string): { child: ChildProcess; answers: number[]; longestGapMs: () => number } {
+  const answers: number[] = [];
+  const child = c.lan.spawnIn(client, ['ping', '-n', '-D', '-i', '0.2', '-W', '1', vip]);
+  onOutputLines(child, (line) => {
+    const m = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
+    if (m) answers.push(Number(m[1]));
+  });
+  const longestGapMs = () => {
+    let gap = 0;
+    for (let i = 1; i < answers.length; i++) gap = Math.max(gap, answers[i]! - answers[i - 1]!);
+    return Math.round(gap * 1000);
+  };
+  return { child, answers, longestGapMs };
 }

@@ -8,18 +8,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { heartbeatErrors, mixedFiles, mixedSkip, ourHandover, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourHandover, pingVip, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
 import { waitFor } from '../../src/lib/wait.js';
 
-const NODES = { node1: 1, node2: 2 };
+const NODES = { node1: 1, node2: 2, client: 9 };
+const SERVERS = ['node1', 'node2'];
 const CASES = [
   { preferred: 'heartbeat', subnet: '10.231.183' },
   { preferred: 'hbd', subnet: '10.231.184' },
 ] as const;
 const MOVE_MS = 60_000;
+/** What a takeover may take on a loaded machine after deadtime, for the client's longest wait. */
+const TAKEOVER_S = 5;
 
-const holders = (c: RealCluster, vip: string) => vipHolders(c, Object.keys(NODES), vip);
-const heldBy = (c: RealCluster, vip: string, node: string, what: string) => vipHeldBy(c, Object.keys(NODES), vip, node, what, MOVE_MS);
+const holders = (c: RealCluster, vip: string) => vipHolders(c, SERVERS, vip);
+const heldBy = (c: RealCluster, vip: string, node: string, what: string) => vipHeldBy(c, SERVERS, vip, node, what, MOVE_MS);
 
 /** After a kill -9 of real Heartbeat its VIP stays configured (nothing removes it): there only the taker is checked. */
 async function takenBy(c: RealCluster, vip: string, node: string, what: string): Promise<void> {
@@ -27,7 +30,7 @@ async function takenBy(c: RealCluster, vip: string, node: string, what: string):
 }
 
 function noFailurePatterns(c: RealCluster, what: string): void {
-  for (const n of Object.keys(NODES)) {
+  for (const n of SERVERS) {
     const bad = heartbeatErrors(c.log(n)).filter((l) => /Both machines own|No one owns/.test(l));
     assert.deepEqual(bad, [], `${what}: ${n}'s log\n${c.dump()}`);
   }
@@ -41,6 +44,22 @@ async function scenario(c: RealCluster, preferred: 'heartbeat' | 'hbd', vip: str
   c.start('node1');
   c.start('node2');
   await heldBy(c, vip, 'node1', `${label}, cold start`);
+  // A client on the LAN: never without an answer for longer than a deadtime and a takeover.
+  const ping = pingVip(c, 'client', vip);
+  try {
+    await moves(c, label, vip, standby, takeover);
+  } finally {
+    ping.child.kill('SIGKILL');
+  }
+  const gap = ping.longestGapMs();
+  console.log(`# ${label}: ${ping.answers.length} answers, longest gap ${gap} ms`);
+  assert.ok(gap < (TIMERS.deadtime + TAKEOVER_S) * 1000, `${label}: the client went ${gap} ms without an answer`);
+  noFailurePatterns(c, label);
+}
+
+type Switch = (n: string) => Promise<unknown>;
+
+async function moves(c: RealCluster, label: string, vip: string, standby: Switch, takeover: Switch): Promise<void> {
   await c.kill('node1');
   await takenBy(c, vip, 'node2', `${label}, kill -9 of node1`);
   c.start('node1');
@@ -66,7 +85,6 @@ async function scenario(c: RealCluster, preferred: 'heartbeat' | 'hbd', vip: str
   c.start('node2');
   await new Promise((r) => setTimeout(r, 10_000));
   assert.deepEqual(await holders(c, vip), ['node1'], `${label}: node2's restart moved the VIP`);
-  noFailurePatterns(c, label);
 }
 
 test('a mixed pair with a VIP: cold start, kill -9, failback, hb_standby and hb_takeover', { timeout: 600_000 }, async (t) => {
@@ -78,7 +96,7 @@ test('a mixed pair with a VIP: cold start, kill -9, failback, hb_standby and hb_
       return withRealHeartbeat(
         subnet,
         NODES,
-        (lan) => mixedFiles(lan, Object.keys(NODES), 'sha1', `node1 IPaddr::${vip}/24/eth0\n`),
+        (lan) => mixedFiles(lan, SERVERS, 'sha1', `node1 IPaddr::${vip}/24/eth0\n`),
         (c) => scenario(c, preferred, vip),
         { hbd: (n) => (n === 'node1') === (preferred === 'hbd'), label: `hifo${preferred.slice(0, 2)}` },
       );

@@ -19,7 +19,7 @@
 // Heartbeat's protocol alone (no `hts_` fields in their status): between hbd nodes it is
 // silent, so clusters of hbd alone send exactly what they sent before.
 import { F_ORIG, F_SEQ, F_TO, F_TYPE, HbMessage, parseHex, toHex } from './message.js';
-import { HOLDS, type Hold, type HbPeerEvent } from '../core/heartbeat-peer.js';
+import type { Hold, HbPeerEvent } from '../core/heartbeat-peer.js';
 
 export const T_REQNODES = 'reqnodes';
 export const T_REPNODES = 'repnodes';
@@ -214,7 +214,9 @@ function decimal(text: string | undefined): number | undefined {
 /** The message types of haresources mode's resource negotiation (hb_resource.c). */
 export const NEGOTIATION_TYPES = new Set(['starting', 'resource', 'ask_resources', 'hb_takeover']);
 
-const holdOf = (text: string | undefined): Hold | null => (HOLDS as readonly string[]).includes(text ?? '') ? (text as Hold) : null;
+/** Heartbeat's four words for what a node holds (hb_resource.c rsc_msg). */
+const HOLD_WORDS: readonly string[] = ['none', 'local', 'foreign', 'all'] satisfies Hold[];
+const holdOf = (text: string | undefined): Hold | null => (text !== undefined && HOLD_WORDS.includes(text) ? (text as Hold) : null);
 
 /** A resource negotiation message of a Heartbeat peer as a core event; null when it is none or malformed. */
 export function readNegotiation(m: HbMessage): HbPeerEvent | null {

@@ -188,7 +188,7 @@ export class NodeRuntime {
     }
     const seq = out.kind === 'sequenced' ? ++this.seq : null;
     const dest = out.message.getString('dest');
-    const m = stampMessage(out.message, this.sender, seq, this.port.wallSeconds(), dest !== undefined ? this.uuids.get(dest) : undefined);
+    const m = stampMessage(out.message, this.sender, seq, this.port.wallSeconds(), dest !== undefined ? this.uuids.get(dest) : undefined, this.port.loadAverage?.());
     if (seq !== null) this.protocol.sent(seq, m);
     this.port.send(m);
   }
@@ -211,11 +211,11 @@ export class NodeRuntime {
     for (const e of effects) {
       switch (e.kind) {
         case 'send-status':
-          this.sendNumbered(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload), this.seq);
+          this.sendNumbered(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload, this.port.loadAverage?.()), this.seq);
           break;
         case 'send-leave': {
           // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
-          const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds());
+          const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds(), this.port.loadAverage?.());
           this.sendNumbered(bye, this.seq);
           this.port.send(bye);
           break;

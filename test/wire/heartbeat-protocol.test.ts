@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HbMessage, toHex } from '../../src/wire/message.js';
 import { HeartbeatProtocol, type Outgoing } from '../../src/wire/heartbeat-protocol.js';
-import { stampMessage, type Sender } from '../../src/wire/messages.js';
+import { shutdoneMessage, stampMessage, statusMessage, type Sender } from '../../src/wire/messages.js';
+import { advertOf, initOwnership } from '../../src/core/ownership.js';
 
 const US: Sender = { node: 'node2', uuid: Buffer.alloc(16, 2), generation: 0x6b03a8d5, deadtimeMs: 5000 };
 const PEER_UUID = Buffer.alloc(16, 1);
@@ -32,9 +33,9 @@ test('reqnodes is answered with repnodes: the fields and order of Heartbeat 3.0.
   const p = heartbeatPeer();
   const out = p.receive(fromPeer('reqnodes', 4, [['dest', 'node2']]));
   assert.deepEqual(types(out), ['sequenced:repnodes']);
-  const m = stampMessage(out[0]!.message, US, 6, 0x6b03a8d5, PEER_UUID);
-  // Sample #11 of the capture, without `ld` (the load average, which nothing reads).
-  assert.deepEqual(names(m), ['dest', 't', 'nodelist', 'delnodelist', 'destuuid', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ttl']);
+  const m = stampMessage(out[0]!.message, US, 6, 0x6b03a8d5, PEER_UUID, '0.23 0.31 0.24 2/117 13518');
+  // Sample #11 of the capture (the auth field comes last when it is signed).
+  assert.deepEqual(names(m), ['dest', 't', 'nodelist', 'delnodelist', 'destuuid', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl']);
   assert.equal(m.getString('nodelist'), 'node1 node2 ');
   assert.equal(m.getString('delnodelist'), ' ');
   assert.deepEqual(m.getBinary('destuuid'), PEER_UUID);
@@ -96,4 +97,14 @@ test('NS_rexmit is answered from our history, or with NS_nak_rexmit', () => {
   // Another node's request is not ours to answer; a malformed one is dropped.
   assert.deepEqual(p.receive(fromPeer('NS_rexmit', null, [['dest', 'node3'], ['firstseq', '11'], ['lastseq', '11']])), []);
   assert.deepEqual(p.receive(fromPeer('NS_rexmit', null, [['dest', 'node2'], ['firstseq', 'b'], ['lastseq', '11']])), []);
+});
+
+test('our status and goodbye carry Heartbeat\'s fields in its order (capture samples #1 and #70), ours after them', () => {
+  const ownership = initOwnership('node2', ['node1', 'node2'], [], 'on', undefined, { now: 0, generation: 1, deadtimeMs: 5000, keepaliveMs: 1000, witnesses: [], ipfail: false });
+  const status = statusMessage(US, 1, 0x6b03a8d4, { st: 'init', advert: advertOf(ownership, 0), digest: 'x' }, '0.23 0.31 0.24 2/116 13468');
+  assert.deepEqual(names(status).slice(0, 11), ['t', 'st', 'dt', 'protocol', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl']);
+  assert.ok(names(status).slice(11).every((n) => n.startsWith('hts_')));
+  assert.deepEqual(names(shutdoneMessage(US, 32, 1, '0.26 0.31 0.24 1/116 14931')), ['t', 'st', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl']);
+  // Unsequenced (NS_) messages carry no seq and no ld.
+  assert.deepEqual(names(stampMessage(HbMessage.of([['t', 'NS_ackmsg'], ['dest', 'node1'], ['ackseq', '9']]), US, null, 1, PEER_UUID, '0.1 0.1 0.1 1/1 1')), ['t', 'dest', 'ackseq', 'destuuid', 'src', 'srcuuid', 'hg', 'ts', 'ttl']);
 });

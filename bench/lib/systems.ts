@@ -213,7 +213,7 @@ export function prepareHeartbeatDir(dir: string, files: HeartbeatFiles): void {
 // Heartbeat's paths are host-global: it runs in a private mount and UTS namespace where
 // dir's copies are bind-mounted over them, /run is its own tmpfs and `uname -n` is the node.
 // The directory and node name reach bash as $1 and $2, never inside the script text.
-const HEARTBEAT_NS_SCRIPT = [
+const NS_SETUP = [
   'set -e',
   'mount --bind "$1/etc" /etc/ha.d',
   'mount --bind "$1/lib" /var/lib/heartbeat',
@@ -222,12 +222,20 @@ const HEARTBEAT_NS_SCRIPT = [
   'mkdir -p /run/lock /run/resource-agents && chmod 1755 /run/resource-agents',
   'for d in heartbeat heartbeat/ccm heartbeat/crm heartbeat/dopd crm; do mkdir -p /run/$d; chown hacluster:haclient /run/$d; chmod 750 /run/$d; done',
   'hostname "$2"',
-  `exec ${HEARTBEAT_BIN} -f`,
-].join('\n');
+];
+const HEARTBEAT_NS_SCRIPT = [...NS_SETUP, `exec ${HEARTBEAT_BIN} -f`].join('\n');
+// hbd in Heartbeat's place, on the same files: node name from uname, generation and uuid kept
+// where Heartbeat keeps them (a node replaced by hbd stays the same node to its peers).
+const HBD_NS_SCRIPT = [...NS_SETUP, 'shift 2', 'exec "$@" -f --state-dir /var/lib/heartbeat'].join('\n');
 
 /** The command that runs Heartbeat for `node` on the files of prepareHeartbeatDir(dir): the daemon keeps its PID. */
 export function heartbeatArgv(dir: string, node: string): string[] {
   return ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', HEARTBEAT_NS_SCRIPT, 'heartbeat-ns', dir, node];
+}
+
+/** The same for hbd (this build, or `hbdJs`) in Heartbeat's place on the same files. */
+export function hbdInPlaceArgv(dir: string, node: string, hbdJs: string = HBD_JS): string[] {
+  return ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', HBD_NS_SCRIPT, 'hbd-ns', dir, node, process.execPath, hbdJs];
 }
 
 export function heartbeat(): System {

@@ -7,6 +7,7 @@ import * as Pg from './ping.js';
 import { nextWakeOf } from './timeout.js';
 import type { AgentAction } from './sequencer.js';
 import { reconfigureMembership, reconfigureOwnership, reloadRefusals, timerChanges } from './reload.js';
+import * as H from './heartbeat-peer.js';
 
 export type { Scope, GroupDef, PeerAdvert, GroupPhase } from './ownership.js';
 export type { AgentAction } from './sequencer.js';
@@ -22,7 +23,10 @@ export interface StatusPayload {
 
 export type NodeEvent =
   | { kind: 'tick' }
-  | { kind: 'status'; from: string; link: string; generation: number; fresh: boolean; st: M.AdvertisedStatus; advert: O.PeerAdvert | null; digest: string | null }
+  /** `heartbeatPeer`: the sender speaks Heartbeat's protocol alone (a real Heartbeat: core/heartbeat-peer.ts). */
+  | { kind: 'status'; from: string; link: string; generation: number; fresh: boolean; st: M.AdvertisedStatus; advert: O.PeerAdvert | null; digest: string | null; heartbeatPeer?: boolean }
+  /** A resource negotiation message of a Heartbeat peer (starting, resource, ask_resources, hb_takeover). */
+  | { kind: 'hb-peer'; from: string; generation: number; event: H.HbPeerEvent }
   /** `crashed`: its address guard's last words (hbd died; its addresses are removed). */
   | { kind: 'peer-left'; from: string; generation: number; crashed?: boolean }
   | { kind: 'agent-done'; group: number; resource: number; action: AgentAction; ok: boolean; running?: boolean }
@@ -48,6 +52,8 @@ export type NodeEffect =
   | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' | 'fence-node' }>
   | { kind: 'drift'; node: string; digest: string | null }
   | Extract<Pg.PingEffect, { kind: 'ping-status' }>
+  /** A message for a Heartbeat peer (core/heartbeat-peer.ts). */
+  | H.HbSend
   /** Shutdown finished: groups stopped, goodbye sent. The daemon exits. */
   | { kind: 'exit' };
 
@@ -58,6 +64,8 @@ export interface NodeState {
   digest: string;
   /** Each peer's last advertised config digest, for drift detection. */
   peerDigests: Record<string, string | null>;
+  /** Peers that speak Heartbeat's protocol alone, and where their resource negotiation stands. */
+  hbPeers: Record<string, H.HbPeer>;
   shuttingDown: boolean;
   exited: boolean;
 }
@@ -89,6 +97,7 @@ export function initNode(opts: NodeOptions, now: number): NodeState {
     ping: Pg.initPing(opts.ping?.nodes ?? [], opts.ping?.deadpingMs ?? opts.timers.deadtimeMs, opts.ping?.ipfail ?? false, now),
     digest: opts.digest,
     peerDigests: {},
+    hbPeers: {},
     shuttingDown: false,
     exited: false,
   };
@@ -111,7 +120,7 @@ interface Turn {
 }
 
 export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepResult {
-  const t: Turn = { state: { ...prev, peerDigests: { ...prev.peerDigests } }, effects: [], now, sendNow: false, view: null };
+  const t: Turn = { state: { ...prev, peerDigests: { ...prev.peerDigests }, hbPeers: { ...prev.hbPeers } }, effects: [], now, sendNow: false, view: null };
   if (t.state.exited) return { state: t.state, effects: t.effects };
   switch (event.kind) {
     case 'tick':
@@ -131,9 +140,16 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
     case 'agent-done':
     case 'fence-done':
     case 'standby':
-    case 'takeover':
     case 'clear':
       ownershipStep(t, event);
+      break;
+    case 'takeover':
+      ownershipStep(t, event);
+      // A Heartbeat peer is asked as its hb_takeover asks: it runs hb_standby for the other half.
+      if (Object.keys(t.state.hbPeers).length > 0) t.effects.push(H.takeoverRequest(event.scope));
+      break;
+    case 'hb-peer':
+      onHbPeer(t, event);
       break;
     case 'shutdown':
       if (t.state.shuttingDown) break;
@@ -144,6 +160,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       reconfigure(t, event.options);
       break;
   }
+  if (Object.keys(t.state.hbPeers).length > 0) hbAfterStep(t, prev);
   const { state, effects } = t;
   if (t.sendNow && !state.membership.leaving) {
     effects.unshift({ kind: 'send-status', payload: { st: state.membership.myStatus, advert: O.advertOf(state.ownership, now), digest: state.digest } });
@@ -155,10 +172,61 @@ function onStatus(t: Turn, event: Extract<NodeEvent, { kind: 'status' }>): void 
   membershipStep(t, { kind: 'heard', node: event.from, link: event.link, generation: event.generation, status: event.st, fresh: event.fresh });
   const alive = t.state.membership.peers[event.from];
   if (!event.fresh || !alive || alive.status === 'dead' || alive.status === 'init') return;
+  if (event.heartbeatPeer) {
+    const known = t.state.hbPeers[event.from];
+    if (!known || known.gen !== event.generation) t.state.hbPeers[event.from] = H.newPeer(event.generation);
+    // Its heartbeat renews what we know of it, as an advert would (failback waits for a peer heard for a while).
+    const advert = H.advertOfPeer(t.state.hbPeers[event.from]!, event.from, t.state.ownership.groups, t.state.membership.timers.deadtimeMs, t.now);
+    if (advert) ownershipStep(t, { kind: 'advert', node: event.from, advert });
+  }
   if (event.advert) ownershipStep(t, { kind: 'advert', node: event.from, advert: event.advert });
-  if (t.state.peerDigests[event.from] === event.digest) return;
+  // A peer that sends no digest (a real Heartbeat) cannot drift from us in what it never says.
+  if (event.digest === null || t.state.peerDigests[event.from] === event.digest) return;
   t.state.peerDigests[event.from] = event.digest;
   if (event.digest !== t.state.digest) t.effects.push({ kind: 'drift', node: event.from, digest: event.digest });
+}
+
+/** A Heartbeat peer's negotiation message: its state, our answer, and its advert for ownership. */
+function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void {
+  const p = t.state.hbPeers[event.from];
+  const alive = t.state.membership.peers[event.from];
+  if (!p || p.gen !== event.generation || !alive || alive.status === 'dead' || alive.status === 'init') return;
+  const r = H.onPeerEvent(p, event.event, t.state.ownership.groups, event.from);
+  t.state.hbPeers[event.from] = r.peer;
+  t.effects.push(...r.sends);
+  const ev = event.event;
+  // It gives us what it stands by for: we stand by for none of it any more (hb_standby is one move, not a mode, in Heartbeat).
+  if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none') ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
+  if (ev.kind === 'hb-takeover' && ev.hold !== 'none') {
+    t.effects.push({ kind: 'log', level: 'info', text: `${event.from} asked to take over (hb_takeover ${ev.hold}).` });
+    ownershipStep(t, { kind: 'standby', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign' });
+  }
+  const advert = H.advertOfPeer(r.peer, event.from, t.state.ownership.groups, t.state.membership.timers.deadtimeMs, t.now);
+  if (advert) ownershipStep(t, { kind: 'advert', node: event.from, advert });
+}
+
+/** After a step: what each Heartbeat peer must hear of it (core/heartbeat-peer.ts). */
+function hbAfterStep(t: Turn, prev: NodeState): void {
+  const s = t.state;
+  const view = M.viewOf(s.membership);
+  for (const [node, p] of Object.entries(s.hbPeers)) {
+    const status = s.membership.peers[node]?.status;
+    if (status === 'dead') {
+      delete s.hbPeers[node];
+      continue;
+    }
+    const r = H.afterStep(p, node, {
+      me: s.ownership.me,
+      groups: s.ownership.groups,
+      phase: (g) => s.ownership.local[g]?.run.phase ?? 'stopped',
+      before: (g) => prev.ownership.local[g]?.run.phase ?? 'stopped',
+      desired: (g) => O.desiredOwner(s.ownership, view, g, t.now),
+      leaving: s.ownership.leaving,
+      peerActive: status === 'active',
+    });
+    s.hbPeers[node] = r.peer;
+    t.effects.push(...r.sends);
+  }
 }
 
 function membershipStep(t: Turn, ev: M.MembershipEvent): void {

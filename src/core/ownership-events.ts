@@ -16,7 +16,8 @@ export type OwnershipEvent =
   | { kind: 'advert'; node: string; advert: PeerAdvert }
   | ({ kind: 'agent-done'; group: number } & S.AgentResult)
   | { kind: 'standby'; scope: W.Scope }
-  | { kind: 'takeover'; scope: W.Scope }
+  /** `from`: a Heartbeat peer gives us these (its hb_standby): we stand by for them no more. */
+  | { kind: 'takeover'; scope: W.Scope; from?: string }
   /** `hbctl clear`: these groups (by id) are no longer kept out here after failed monitors. */
   | { kind: 'clear'; groups: string[] }
   | { kind: 'leave' }

@@ -87,7 +87,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       onStandby(t, event.scope);
       break;
     case 'takeover':
-      onTakeover(t, event.scope);
+      onTakeover(t, event.scope, event.from);
       break;
     case 'clear':
       onClear(t, event.groups);
@@ -198,12 +198,13 @@ function onStandby(t: Turn, scope: W.Scope): void {
   t.advertise = true;
 }
 
-function onTakeover(t: Turn, scope: W.Scope): void {
+function onTakeover(t: Turn, scope: W.Scope, from?: string): void {
   const s = t.s;
   const gs = W.inScope(s.groups, s.me, scope).filter((g) => !s.local[g]!.removed);
-  s.switches = W.takeOver(s.switches, gs);
+  // A Heartbeat peer's hb_standby is no request of ours: nothing for our adverts to carry.
+  s.switches = from ? W.standByNoMore(s.switches, gs) : W.takeOver(s.switches, gs);
   for (const g of gs) s.local[g]!.failedUntil = null;
-  log(t, 'info', `Takeover: asking the other node(s) for ${scope} resources.`);
+  log(t, 'info', from ? `${from} goes standby: taking ${scope} resources.` : `Takeover: asking the other node(s) for ${scope} resources.`);
   t.advertise = true;
 }
 

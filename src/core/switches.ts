@@ -38,15 +38,20 @@ export function standBy(sw: Switches, gs: number[], now: number): Switches {
   return { ...sw, standby, standbySince };
 }
 
-/** Our hb_takeover: we stand by no more for these groups, and ask the peers for them. */
-export function takeOver(sw: Switches, gs: number[]): Switches {
+/** We stand by no more for these groups (asking nobody for them). */
+export function standByNoMore(sw: Switches, gs: number[]): Switches {
   const standby = new Set(sw.standby);
   const standbySince = { ...sw.standbySince };
   for (const g of gs) {
     standby.delete(g);
     delete standbySince[g];
   }
-  return { ...sw, standby, standbySince, takeoverSerial: sw.takeoverSerial + 1, takeoverGroups: gs };
+  return { ...sw, standby, standbySince };
+}
+
+/** Our hb_takeover: we stand by no more for these groups, and ask the peers for them. */
+export function takeOver(sw: Switches, gs: number[]): Switches {
+  return { ...standByNoMore(sw, gs), takeoverSerial: sw.takeoverSerial + 1, takeoverGroups: gs };
 }
 
 /**

@@ -27,6 +27,7 @@ import { GroupAddresses } from './group-addresses.js';
 import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
+import { loadAverage } from '../lib/proc-stat.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
 import type { Incoming, Sender } from '../wire/messages.js';
 
@@ -192,6 +193,7 @@ export class Daemon {
       log: (level, text, tag) => this.logAt(level, text, tag),
       wakeIn: (delayMs) => this.armTimer(delayMs),
       wallSeconds,
+      loadAverage,
       received: (incoming, link) => this.onReceived(incoming, link),
       observe: (effects, state) => this.onStep(effects, state),
       exit: () => void this.shutdownIo(),

@@ -89,3 +89,16 @@ export async function waitGone(pids: number[], timeoutMs: number): Promise<numbe
   await pollUntil(() => (left = liveOf(left)).length === 0, { timeoutMs });
   return left;
 }
+
+/**
+ * /proc/loadavg as it reads ("0.23 0.31 0.24 2/116 13468"): Heartbeat's `ld` field carries it
+ * in every sequenced message; undefined where there is none.
+ */
+export function loadAverage(): string | undefined {
+  try {
+    const text = readFileSync('/proc/loadavg', 'utf8').trim();
+    return /^[0-9. /]{1,64}$/.test(text) ? text : undefined;
+  } catch {
+    return undefined;
+  }
+}

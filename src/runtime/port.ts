@@ -37,6 +37,8 @@ export interface NodePort {
   wakeIn(delayMs: number | null): void;
   /** Wall-clock seconds, for Heartbeat's `ts` field only (liveness runs on the monotonic clock). */
   wallSeconds(): number;
+  /** The host's load average as /proc/loadavg says it, for Heartbeat's `ld` field (none in the simulator). */
+  loadAverage?(): string | undefined;
   /** A message the runtime accepted, before the core steps on it (counters, drift parts, checks). */
   received?(incoming: Extract<Incoming, { kind: 'status' | 'shutdone' }>, link: string, fresh: boolean): void;
   /** After every core step, with all its effects: status views, metrics, the address guard, invariant checks. */

@@ -3,9 +3,10 @@
 // received messages are news (replay window, "newest message only"), our sequence numbers,
 // building the messages we send, and when to be woken next. Every effect goes to a NodePort.
 import * as Node from '../core/node.js';
-import type { HbMessage } from '../wire/message.js';
+import { HbMessage } from '../wire/message.js';
 import { GroupKeys, readAdvert } from '../wire/advert.js';
-import { lastWordsMessage, readIncoming, shutdoneMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { lastWordsMessage, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { HeartbeatProtocol, readNegotiation, type Outgoing } from '../wire/heartbeat-protocol.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
 
@@ -22,6 +23,11 @@ function keysOf(groups: readonly Node.GroupDef[]): GroupKeys {
     groups.map((g) => g.id),
     groups.flatMap((g) => g.resources),
   );
+}
+
+/** ha.cf's `node` lines (a witness is ours alone): the node list a Heartbeat peer asks for. */
+function memberNodes(o: Node.NodeOptions): string[] {
+  return o.nodes.filter((n) => !(o.witnesses ?? []).includes(n));
 }
 
 export const realCore: Core = { initNode: Node.initNode, step: Node.step, nextWake: Node.nextWake };
@@ -60,6 +66,10 @@ export class NodeRuntime {
   /** Newest (generation, seq) heard from each node. */
   private readonly newest = new Map<string, { generation: number; seq: number }>();
   private seq = 0;
+  /** Heartbeat's protocol around the heartbeats, spoken with real Heartbeat peers. */
+  private readonly protocol: HeartbeatProtocol;
+  /** Each peer's uuid (srcuuid), for the destuuid of messages directed to it. */
+  private readonly uuids = new Map<string, Buffer>();
   /** The wake time last handed to the port (our clock), to skip re-arming the same timer. */
   private armedAt = Infinity;
 
@@ -68,6 +78,7 @@ export class NodeRuntime {
     this.port = opts.port;
     this.sender = opts.sender;
     this.nodes = new Set(opts.node.nodes);
+    this.protocol = new HeartbeatProtocol(opts.sender.node, memberNodes(opts.node));
     this.state = this.core.initNode(opts.node, now);
     this.keysOf = this.state.ownership.groups;
     this.keys = keysOf(this.keysOf);
@@ -99,6 +110,7 @@ export class NodeRuntime {
     const refused = Node.refusals(this.state, options);
     if (refused.length > 0) return refused;
     this.sender = sender;
+    this.protocol.setNodes(memberNodes(options));
     this.dispatch({ kind: 'reconfigure', options }, now);
     return [];
   }
@@ -119,7 +131,8 @@ export class NodeRuntime {
     if (inc.kind === 'invalid') return { kind: 'malformed', reason: inc.reason };
     if (inc.src === this.sender.node) return { kind: 'own' };
     if (!this.nodes.has(inc.src)) return { kind: 'foreign', src: inc.src };
-    if (inc.kind === 'other') return { kind: 'ignored', src: inc.src, type: inc.type };
+    this.heartbeatProtocol(message, inc.src);
+    if (inc.kind === 'other') return this.negotiation(message, inc.src, inc.type, now);
     const verdict = this.replay.accept(inc.src, inc.generation, inc.seq);
     const stale = { kind: 'stale', src: inc.src, generation: inc.generation, seq: inc.seq } as const;
     if (verdict === 'replay-old-generation' || verdict === 'too-old') return { ...stale, why: 'replay' };
@@ -138,9 +151,52 @@ export class NodeRuntime {
     } else {
       // A copy over a second link proves only that link: its advert (the costly part to read) is not news.
       const advert = fresh ? readAdvert(message, this.keys) : null;
-      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert, digest: inc.digest }, now);
+      const heartbeatPeer = this.protocol.isHeartbeatPeer(inc.src);
+      this.dispatch({ kind: 'status', from: inc.src, link, generation: inc.generation, fresh, st: inc.st, advert, digest: inc.digest, ...(heartbeatPeer ? { heartbeatPeer } : {}) }, now);
     }
     return { kind: 'accepted', src: inc.src, fresh };
+  }
+
+  /** A Heartbeat peer's resource negotiation message, once (it may come twice, or again after a gap). */
+  private negotiation(message: HbMessage, src: string, type: string, now: number): ReceiveOutcome {
+    const event = this.protocol.isHeartbeatPeer(src) ? readNegotiation(message) : null;
+    const generation = message.getHex('hg');
+    const seq = message.getHex('seq');
+    if (!event || generation === undefined || seq === undefined || seq < 1) return { kind: 'ignored', src, type };
+    const verdict = this.replay.accept(src, generation, seq);
+    // A second copy is Heartbeat's retransmission (asked for, or not yet acknowledged): no news, no attack.
+    if (verdict === 'duplicate') return { kind: 'ignored', src, type };
+    if (verdict !== 'new') return { kind: 'stale', src, generation, seq, why: 'replay' };
+    this.dispatch({ kind: 'hb-peer', from: src, generation, event }, now);
+    return { kind: 'accepted', src, fresh: true };
+  }
+
+  /** What Heartbeat's protocol asks of us for a message of a known peer (acks, the node list, retransmissions). */
+  private heartbeatProtocol(message: HbMessage, src: string): void {
+    const uuid = message.getBinary('srcuuid');
+    if (uuid?.length === 16) this.uuids.set(src, uuid);
+    // A real Heartbeat sends none of our fields; an hbd peer always sends its advert's clock.
+    if (message.getString('t') === 'status') this.protocol.notePeerKind(src, !message.has('hts_at'));
+    for (const out of this.protocol.receive(message)) this.emit(out);
+  }
+
+  /** Sends one message, numbered when it is sequenced; those are kept for retransmission. */
+  private emit(out: Outgoing): void {
+    if (out.kind === 'resend') {
+      this.port.send(out.message);
+      return;
+    }
+    const seq = out.kind === 'sequenced' ? ++this.seq : null;
+    const dest = out.message.getString('dest');
+    const m = stampMessage(out.message, this.sender, seq, this.port.wallSeconds(), dest !== undefined ? this.uuids.get(dest) : undefined, this.port.loadAverage?.());
+    if (seq !== null) this.protocol.sent(seq, m);
+    this.port.send(m);
+  }
+
+  /** Sends one of our sequenced messages, kept for retransmission. */
+  private sendNumbered(m: HbMessage, seq: number): void {
+    this.protocol.sent(seq, m);
+    this.port.send(m);
   }
 
   /** One event into the core; its effects out to the port; the timer armed again. */
@@ -155,15 +211,18 @@ export class NodeRuntime {
     for (const e of effects) {
       switch (e.kind) {
         case 'send-status':
-          this.port.send(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload));
+          this.sendNumbered(statusMessage(this.sender, ++this.seq, this.port.wallSeconds(), e.payload, this.port.loadAverage?.()), this.seq);
           break;
         case 'send-leave': {
           // Sent twice: a lost goodbye costs the peers a whole deadtime; a duplicate costs nothing.
-          const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds());
-          this.port.send(bye);
+          const bye = shutdoneMessage(this.sender, ++this.seq, this.port.wallSeconds(), this.port.loadAverage?.());
+          this.sendNumbered(bye, this.seq);
           this.port.send(bye);
           break;
         }
+        case 'send-hb':
+          this.emit({ message: HbMessage.of(e.fields), kind: 'sequenced' });
+          break;
         case 'agent':
           this.port.runAgent({ group: e.group, groupId: state.ownership.groups[e.group]!.id, resource: e.resource, action: e.action });
           break;

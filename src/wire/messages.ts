@@ -16,7 +16,7 @@ export interface Sender {
   partDigests?: ConfigParts;
 }
 
-export function statusMessage(from: Sender, seq: number, wallSeconds: number, payload: StatusPayload): HbMessage {
+export function statusMessage(from: Sender, seq: number, wallSeconds: number, payload: StatusPayload, load?: string): HbMessage {
   const m = HbMessage.of([
     ['t', 'status'],
     ['st', payload.st],
@@ -24,7 +24,7 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
     ['protocol', '1'],
     ['src', from.node],
   ]);
-  addSender(m, from, seq, wallSeconds);
+  addSender(m, from, seq, wallSeconds, load);
   writeAdvert(m, payload.advert);
   m.set('hts_cfg', payload.digest);
   if (from.partDigests) m.set('hts_cfgp', encodeParts(from.partDigests));
@@ -32,13 +32,13 @@ export function statusMessage(from: Sender, seq: number, wallSeconds: number, pa
 }
 
 /** Heartbeat's goodbye: peers mark the node dead at once instead of after deadtime. */
-export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number): HbMessage {
+export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number, load?: string): HbMessage {
   const m = HbMessage.of([
     ['t', 'shutdone'],
     ['st', 'dead'],
     ['src', from.node],
   ]);
-  addSender(m, from, seq, wallSeconds);
+  addSender(m, from, seq, wallSeconds, load);
   return m;
 }
 
@@ -60,13 +60,27 @@ export function lastWordsMessage(from: Sender, wallSeconds: number): HbMessage {
   return m;
 }
 
-/** The fields after `src` that every sequenced Heartbeat message carries, in its order. */
-function addSender(m: HbMessage, from: Sender, seq: number, wallSeconds: number): void {
+/** The fields after `src` that every Heartbeat message carries, in its order (seq and `ld`: sequenced ones only). */
+function addSender(m: HbMessage, from: Sender, seq: number | null, wallSeconds: number, load?: string): void {
   m.setBinary('srcuuid', from.uuid);
-  m.set('seq', toHex(seq));
+  if (seq !== null) m.set('seq', toHex(seq));
   m.set('hg', toHex(from.generation));
   m.set('ts', toHex(wallSeconds));
+  if (seq !== null && load !== undefined) m.set('ld', load);
   m.set('ttl', '3');
+}
+
+/**
+ * Any other message as Heartbeat's send_cluster_msg completes it: a directed one (`dest`)
+ * gets the destination's uuid when we know it, then src, srcuuid, seq (none for the NS_
+ * types), hg, ts, ld (sequenced ones) and ttl, in that order after the message's own fields.
+ */
+export function stampMessage(body: HbMessage, from: Sender, seq: number | null, wallSeconds: number, destUuid?: Buffer, load?: string): HbMessage {
+  const m = body.clone();
+  if (m.has('dest') && destUuid) m.setBinary('destuuid', destUuid);
+  m.set('src', from.node);
+  addSender(m, from, seq, wallSeconds, load);
+  return m;
 }
 
 export type Incoming =

@@ -6,7 +6,7 @@
 import { execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/systems.js';
+import { hbdInPlaceArgv, heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/systems.js';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { Lan, namespacesStartingWith, nsPids } from '../../src/lib/netns.js';
 import { waitGone } from '../../src/lib/proc-stat.js';
@@ -46,8 +46,14 @@ export function runArgv(argv: string[], env: NodeJS.ProcessEnv = process.env, ti
 
 export interface RealCluster {
   lan: Lan;
-  /** Starts Heartbeat on a node (withRealHeartbeat starts none: see there). */
+  /** Starts Heartbeat (or hbd, on the nodes given as such) on a node (withRealHeartbeat starts none: see there); again after it ended. */
   start(node: string): void;
+  /** Sends a signal to a node's daemon (kill -9 by default); resolves when it has ended. */
+  kill(node: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Which daemon a node runs now, and its PID (null once it ended). */
+  pid(node: string): number | null;
+  /** The node's ha-log so far (both daemons log there: ha.cf's logfile /var/log/ha-log). */
+  log(node: string): string;
   /** Runs a real classic command on a node, inside its mount, UTS and network namespaces. */
   run(node: string, argv: string[]): Promise<Ran>;
   /** The daemons' output and the ends of their log files, for a failure's message. */
@@ -67,8 +73,9 @@ export async function withRealHeartbeat<T>(
   nodes: Record<string, number>,
   files: (lan: Lan, node: string) => Parameters<typeof prepareHeartbeatDir>[1],
   fn: (c: RealCluster) => Promise<T>,
+  opts: { hbd?: (node: string) => boolean; label?: string } = {},
 ): Promise<T> {
-  const lan = new Lan({ subnet, label: 'hbtreal' });
+  const lan = new Lan({ subnet, label: opts.label ?? 'hbtreal' });
   const daemons = new Map<string, ChildProcess>();
   const out: string[] = [];
   let failed = false;
@@ -87,12 +94,32 @@ export async function withRealHeartbeat<T>(
     const cluster: RealCluster = {
       lan,
       start(name) {
-        if (daemons.has(name)) throw new Error(`real Heartbeat on ${name} was started already`);
-        const child = lan.spawnIn(name, heartbeatArgv(join(dir, name), name), { env: { ...process.env, LC_ALL: 'C' } });
+        const running = daemons.get(name);
+        if (running && running.exitCode === null && running.signalCode === null) throw new Error(`the daemon on ${name} was started already`);
+        const argv = opts.hbd?.(name) ? hbdInPlaceArgv(join(dir, name), name) : heartbeatArgv(join(dir, name), name);
+        const child = lan.spawnIn(name, argv, { env: { ...process.env, LC_ALL: 'C' } });
         onOutputLines(child, (line) => {
           if (out.length < 2000) out.push(`[${name}] ${line}`);
         });
         daemons.set(name, child);
+      },
+      async kill(node, signal = 'SIGKILL') {
+        const child = daemons.get(node);
+        if (!child || child.exitCode !== null || child.signalCode !== null) return;
+        const ended = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+        child.kill(signal);
+        await ended;
+      },
+      pid(node) {
+        const child = daemons.get(node);
+        return child && child.exitCode === null && child.signalCode === null ? (child.pid ?? null) : null;
+      },
+      log: (node) => {
+        try {
+          return readFileSync(join(dir, node, 'log', 'ha-log'), 'utf8');
+        } catch {
+          return '';
+        }
       },
       run(node, argv) {
         const pid = daemons.get(node)?.pid;

@@ -1,0 +1,245 @@
+// A peer that speaks Heartbeat 3.0.6's protocol alone (a real Heartbeat in haresources mode,
+// nice_failback: hb_resource.c) seen through our core. It sends no advert; it says what it
+// holds in its own words, and negotiates every move of a group by messages:
+//
+//   starting                      "I just came up: tell me what you hold"; answered with
+//   resource rsc_hold rtype isstable [info]
+//                                 what the sender holds: none, local (groups whose haresources
+//                                 line names the sender first), foreign (the others') or all;
+//                                 isstable=0 while it is still taking or giving up groups
+//   ask_resources rsc_hold info   hb_standby's three phases: me (the sender will give up
+//                                 rsc_hold, in its own words), other (the receiver is ready to
+//                                 take them), done (released, or taken)
+//   hb_takeover rsc_hold          "run hb_standby with the other half of rsc_hold"
+//
+// Here those messages become a synthetic advert the rest of the core reads like any other
+// (policy.ts and ownership.ts do not know the difference), and our own moves become the
+// messages such a peer expects: the resources we hold after each step, `me` and `done` around
+// a group we give to it, `other` and `done` around one it gives to us. Pure: state in, state
+// and messages out. Heartbeat's haresources mode is a two-node protocol; so is this.
+import type { GroupPhase, PeerAdvert } from './advert.js';
+import type { GroupDef } from './group.js';
+import { holds } from './advert.js';
+
+export type Hold = 'none' | 'local' | 'foreign' | 'all';
+export const HOLDS: readonly Hold[] = ['none', 'local', 'foreign', 'all'];
+
+/** A message for a Heartbeat peer: its type and fields in Heartbeat's order (the runtime adds the rest). */
+export interface HbSend {
+  kind: 'send-hb';
+  fields: [string, string][];
+}
+
+/** What a Heartbeat peer said, as the runtime read it. */
+export type HbPeerEvent =
+  | { kind: 'starting' }
+  | { kind: 'resource'; hold: Hold; full: boolean; stable: boolean | null; info: string | null }
+  | { kind: 'ask'; hold: Hold; info: 'me' | 'other' | 'done' }
+  | { kind: 'hb-takeover'; hold: Hold };
+
+export interface HbPeer {
+  gen: number;
+  /** What it holds in its own words; null until it said (its starting, or a resource message). */
+  hold: Hold | null;
+  stable: boolean;
+  leaving: boolean;
+  /** Groups it gave up by hb_standby (or asked us to run by hb_takeover): it is no candidate for them. */
+  standby: string[];
+  /** It asked to go standby (`me`) and we answered `other`: waiting for its `done`. */
+  giving: Hold | null;
+  /** It gave us these (its words) with `done`: we say `done` once we run them. */
+  taken: Hold | null;
+  /** We give it these (our words): `me` sent, `done` due once they are stopped here. */
+  releasing: Hold | null;
+  /** We said `starting` to this run of it. */
+  greeted: boolean;
+  /**
+   * The halves without any group that we claim (our words, bits: 1 local, 2 foreign); null
+   * until the peer said what it holds. Heartbeat claims such a half like any other (its
+   * "local" after acquiring nothing, "all" after a standby of all), and its audit looks for
+   * an owner of each: they move with the negotiation, as the groups do.
+   */
+  emptyClaim: number | null;
+  /** The last resource message we sent it, to send again only on a change. */
+  lastSent: string | null;
+}
+
+export function newPeer(gen: number): HbPeer {
+  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, greeted: false, emptyClaim: null, lastSent: null };
+}
+
+const LOCAL = 1;
+const FOREIGN = 2;
+const bits = (h: Hold): number => HOLDS.indexOf(h);
+const word = (b: number): Hold => HOLDS[b & 3]!;
+
+/** The other half of a hold: the same groups in the other node's words. */
+export function mirror(h: Hold): Hold {
+  return h === 'local' ? 'foreign' : h === 'foreign' ? 'local' : h;
+}
+
+/** The groups a hold of `node` covers: its own (local), the others' (foreign), all or none. */
+export function groupsOf(groups: readonly GroupDef[], node: string, h: Hold): GroupDef[] {
+  const b = bits(h);
+  return groups.filter((g) => (g.preferredNode === node ? b & LOCAL : b & FOREIGN));
+}
+
+/** What `node` holds in Heartbeat's words, from the phases of its groups. */
+export function holdOf(groups: readonly GroupDef[], node: string, phaseOf: (g: number) => GroupPhase): Hold {
+  let b = 0;
+  groups.forEach((def, g) => {
+    if (holds(phaseOf(g))) b |= def.preferredNode === node ? LOCAL : FOREIGN;
+  });
+  return word(b);
+}
+
+/** The halves (in `node`'s words, as bits) that have no group at all. */
+function emptyHalves(groups: readonly GroupDef[], node: string): number {
+  let b = LOCAL | FOREIGN;
+  for (const g of groups) b &= ~(g.preferredNode === node ? LOCAL : FOREIGN);
+  return b;
+}
+
+/** One message of the peer: its new state, and what we answer at once. */
+export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDef[], node: string): { peer: HbPeer; sends: HbSend[] } {
+  const peer: HbPeer = { ...p, standby: [...p.standby] };
+  const sends: HbSend[] = [];
+  switch (ev.kind) {
+    case 'starting':
+      // A run that has just come up holds nothing and asks what we hold: answered after this step.
+      Object.assign(peer, newPeer(p.gen), { hold: 'none', greeted: p.greeted, emptyClaim: p.emptyClaim });
+      break;
+    case 'resource': {
+      const before = peer.hold === null ? 0 : bits(peer.hold);
+      peer.hold = ev.full ? ev.hold : ev.hold === 'none' ? 'none' : word(before | bits(ev.hold));
+      if (ev.stable !== null) peer.stable = ev.stable;
+      peer.leaving = ev.info === 'shutdown';
+      // A half it claims is not ours (its words mirrored to ours).
+      if (peer.emptyClaim !== null) peer.emptyClaim &= ~bits(mirror(peer.hold));
+      // What it holds again, it is no longer in standby for.
+      const held = new Set(groupsOf(groups, node, peer.hold).map((g) => g.id));
+      peer.standby = peer.standby.filter((id) => !held.has(id));
+      break;
+    }
+    case 'ask':
+      if (ev.info === 'me') {
+        // It stands by for its own groups until it holds them again (hb_standby is sticky);
+        // giving back ours (its auto_failback) needs no such note: our policy prefers us anyway.
+        for (const g of groupsOf(groups, node, ev.hold)) if (g.preferredNode === node && !peer.standby.includes(g.id)) peer.standby.push(g.id);
+        peer.giving = ev.hold;
+        sends.push(ask(ev.hold, 'other'));
+      } else if (ev.info === 'done' && peer.giving !== null) {
+        // Released: what it held of those is stopped there (its resource message says so too).
+        peer.hold = word((peer.hold === null ? 0 : bits(peer.hold)) & ~bits(peer.giving));
+        peer.taken = peer.giving;
+        // Its empty halves among them are ours now.
+        if (peer.emptyClaim !== null) peer.emptyClaim |= bits(mirror(peer.giving)) & bits(mirror(word(emptyHalves(groups, node))));
+        peer.giving = null;
+      }
+      break;
+    case 'hb-takeover':
+      break; // the caller turns it into our standby (rc.d/hb_takeover runs hb_standby here)
+  }
+  return { peer, sends };
+}
+
+export function ask(hold: Hold, info: 'me' | 'other' | 'done'): HbSend {
+  return { kind: 'send-hb', fields: [['t', 'ask_resources'], ['rsc_hold', hold], ['info', info]] };
+}
+
+export const starting = (): HbSend => ({ kind: 'send-hb', fields: [['t', 'starting']] });
+
+export const takeoverRequest = (hold: Hold): HbSend => ({ kind: 'send-hb', fields: [['t', 'hb_takeover'], ['rsc_hold', hold]] });
+
+/** What our core knows after a step, for the messages a Heartbeat peer expects of us. */
+export interface OurSide {
+  me: string;
+  groups: readonly GroupDef[];
+  phase: (g: number) => GroupPhase;
+  /** The phase of each group before this step. */
+  before: (g: number) => GroupPhase;
+  desired: (g: number) => string | null;
+  leaving: boolean;
+  /** The peer is alive and active in our view. */
+  peerActive: boolean;
+}
+
+/**
+ * After each step of ours: the resource message when what we hold or our stability changed,
+ * `starting` to a new run of the peer, `me` when we begin to give it a group, `done` when
+ * that group is stopped here, and `done` when we run what it gave us.
+ */
+export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer; sends: HbSend[] } {
+  const peer: HbPeer = { ...p };
+  const sends: HbSend[] = [];
+  if (!us.peerActive) return { peer, sends };
+  if (!peer.greeted) {
+    peer.greeted = true;
+    sends.push(starting());
+  }
+  // Nothing more until it said what it holds (its answer to our starting, or its own starting):
+  // what we claim depends on it.
+  if (peer.hold === null) return { peer, sends };
+  // At first our own empty half is ours, unless the peer claims it (it took over from us).
+  peer.emptyClaim ??= emptyHalves(us.groups, us.me) & LOCAL & ~bits(mirror(peer.hold));
+  const gs = us.groups.map((_, g) => g);
+  // Giving a group to the peer: it is stopping here for it (a standby, a failback).
+  const given = gs.filter((g) => us.phase(g) === 'stopping' && us.before(g) !== 'stopping' && us.desired(g) === node);
+  if (given.length > 0 && !us.leaving && peer.releasing === null) {
+    // Giving up every group we hold gives our empty halves with them (a standby of all).
+    const keep = gs.some((g) => !given.includes(g) && holds(us.phase(g)));
+    const empty = keep ? 0 : peer.emptyClaim ?? 0;
+    peer.releasing = word(bits(holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'))) | empty);
+    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~empty;
+    sends.push(ask(peer.releasing, 'me'));
+  }
+  if (peer.releasing !== null && groupsOf(us.groups, us.me, peer.releasing).every((d) => us.phase(us.groups.indexOf(d)) === 'stopped')) {
+    sends.push(ask(peer.releasing, 'done'));
+    peer.releasing = null;
+  }
+  // Stable, as Heartbeat means it: taking or giving up nothing now. A group we want while the
+  // peer holds it is no transition of ours (the peer gives it back, auto_failback, when it
+  // hears we are stable); one we want that nobody holds is about to start here.
+  const peerHolds = new Set(groupsOf(us.groups, node, peer.hold ?? 'none').map((d) => d.id));
+  const transitioning = gs.some((g) => {
+    const ph = us.phase(g);
+    const want = us.desired(g);
+    const starting = ph === 'stopped' && want === us.me && !peerHolds.has(us.groups[g]!.id);
+    return (ph !== 'stopped' && ph !== 'running') || starting || (ph === 'running' && want !== us.me && want !== null);
+  });
+  const hold = word(bits(holdOf(us.groups, us.me, us.phase)) | (us.leaving ? 0 : peer.emptyClaim ?? 0));
+  const stable = !us.leaving && !transitioning && peer.releasing === null;
+  const text = `${hold}:${stable ? 1 : 0}:${us.leaving ? 'shutdown' : ''}`;
+  if (text !== peer.lastSent) {
+    peer.lastSent = text;
+    const fields: [string, string][] = [['t', 'resource'], ['rsc_hold', hold], ['rtype', 'full'], ['isstable', stable ? '1' : '0']];
+    if (us.leaving) fields.push(['info', 'shutdown']);
+    sends.push({ kind: 'send-hb', fields });
+  }
+  if (peer.taken !== null) {
+    const mine = groupsOf(us.groups, node, peer.taken).filter((d) => us.desired(us.groups.indexOf(d)) === us.me);
+    if (mine.every((d) => us.phase(us.groups.indexOf(d)) === 'running')) {
+      sends.push(ask(peer.taken, 'done'));
+      peer.taken = null;
+    }
+  }
+  return { peer, sends };
+}
+
+/** The advert our core reads for the peer: its groups held or not, its standby, its leaving. */
+export function advertOfPeer(p: HbPeer, node: string, groups: readonly GroupDef[], deadtimeMs: number, now: number): PeerAdvert | null {
+  if (p.hold === null) return null;
+  const held = new Set(groupsOf(groups, node, p.hold).map((g) => g.id));
+  return {
+    groups: Object.fromEntries(groups.map((g) => [g.id, { phase: held.has(g.id) ? 'running' : 'stopped', claim: null, grant: null }])),
+    standby: p.standby,
+    failed: [],
+    takeover: null,
+    leaving: p.leaving,
+    gen: p.gen,
+    at: Math.floor(now),
+    deadtimeMs,
+    acks: [],
+    resources: groups.filter((g) => held.has(g.id)).flatMap((g) => g.resources),
+  };
+}

@@ -1,0 +1,124 @@
+// What the mixed-cluster tests share: one set of ha.cf, authkeys and haresources for a real
+// Heartbeat 3.0.6 node and an hbd node alike (test/helpers/real-heartbeat.ts runs both, each
+// in its own network, UTS and mount namespace), our cl_status as a command line, and the
+// lines of a Heartbeat log that must never appear in a healthy mixed cluster.
+import type { ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { onOutputLines } from '../../src/lib/lines.js';
+import { inNs, type Lan } from '../../src/lib/netns.js';
+import type { HeartbeatFiles } from '../../bench/lib/systems.js';
+import { waitFor } from '../../src/lib/wait.js';
+import { netnsSkip } from './netns.js';
+import { realHeartbeatMissing, type RealCluster } from './real-heartbeat.js';
+import { repoRoot as REPO } from './repo.js';
+
+/**
+ * Why a mixed-cluster test cannot run here (it skips with the reason), or null. Under
+ * CI=true a missing capability or package is a failure: this throws.
+ */
+export async function mixedSkip(): Promise<string | null> {
+  if (await netnsSkip()) return 'needs root and network namespaces';
+  const missing = realHeartbeatMissing();
+  if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
+  return missing;
+}
+
+/** The nodes among `nodes` that have `vip` on eth0 now. */
+export async function vipHolders(c: RealCluster, nodes: string[], vip: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of nodes) {
+    const { stdout } = await inNs(c.lan.host(n).ns, ['ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+    if (stdout.includes(` ${vip}/`)) out.push(n);
+  }
+  return out;
+}
+
+/** Until `node` alone of `nodes` has the VIP. */
+export async function vipHeldBy(c: RealCluster, nodes: string[], vip: string, node: string, what: string, timeoutMs: number): Promise<void> {
+  let last: string[] = [];
+  await waitFor(
+    `${what}: the VIP on ${node} alone`,
+    async () => {
+      last = await vipHolders(c, nodes, vip);
+      return last.length === 1 && last[0] === node;
+    },
+    { timeoutMs, pollMs: 250, detail: () => `holders: ${JSON.stringify(last)}\n${c.dump()}` },
+  );
+}
+
+export type AuthMethod = 'crc' | 'md5' | 'sha1';
+
+export const TIMERS = { keepalive: 1, warntime: 3, deadtime: 6, initdead: 12 };
+
+/** The three files, the same on every node whichever daemon it runs. */
+export function mixedFiles(lan: Lan, nodes: string[], method: AuthMethod, haresources: string, resourceScripts?: Record<string, string>): HeartbeatFiles {
+  const haCf = [
+    'logfile /var/log/ha-log',
+    'logfacility none',
+    `keepalive ${TIMERS.keepalive}`,
+    `warntime ${TIMERS.warntime}`,
+    `deadtime ${TIMERS.deadtime}`,
+    `initdead ${TIMERS.initdead}`,
+    'udpport 694',
+    ...nodes.map((n) => `ucast eth0 ${lan.host(n).address}`),
+    'auto_failback on',
+    ...nodes.map((n) => `node ${n}`),
+    'crm no',
+    '',
+  ].join('\n');
+  const key = method === 'crc' ? '1 crc' : `1 ${method} mixed-cluster-secret`;
+  return { haCf, authkeys: `auth 1\n${key}\n`, haresources, ...(resourceScripts ? { resourceScripts } : {}) };
+}
+
+/** Our cl_status, run inside a node's namespaces (it finds hbd's control socket at its default place). */
+export function ourClStatus(): string[] {
+  return [process.execPath, join(REPO, 'dist', 'src', 'cli', 'cl_status.js')];
+}
+
+/** Our hb_standby and hb_takeover. */
+export function ourHandover(tool: 'hb_standby' | 'hb_takeover'): string[] {
+  return [process.execPath, join(REPO, 'dist', 'src', 'cli', `${tool}.js`)];
+}
+
+/**
+ * Lines of a Heartbeat log that say the mixed cluster is not right: its message history
+ * filling up (no acks), authentication failures, messages it could not read or place in
+ * sequence, retransmissions it could not get, and its two failure patterns of resource
+ * ownership.
+ */
+const BAD = [
+  /hist queue/i,
+  /authenticat/i,
+  /bad (sequence|generation|nak seq)/i,
+  /corrupted ackseq/i,
+  /Irretrievably lost/i,
+  /Cannot rexmit/i,
+  /replay attack/i,
+  /Both machines own .* resources!/,
+  /No one owns .* resources!/,
+  /different version heartbeat/i,
+  /ERROR:/,
+];
+
+/** Heartbeat's complaint that it may not mlock (a container's limit): about the host, not the cluster. */
+const HOST_LIMITS = /Cannot lock ourselves into memory/;
+
+export function heartbeatErrors(log: string): string[] {
+  return log.split('\n').filter((l) => !HOST_LIMITS.test(l) && BAD.some((re) => re.test(l)));
+}
+
+/** A client's ping of the VIP every 200 ms; `longestGapMs()`: the longest time between two answers so far. */
+export function pingVip(c: RealCluster, client: string, vip: string): { child: ChildProcess; answers: number[]; longestGapMs: () => number } {
+  const answers: number[] = [];
+  const child = c.lan.spawnIn(client, ['ping', '-n', '-D', '-i', '0.2', '-W', '1', vip]);
+  onOutputLines(child, (line) => {
+    const m = /^\[(\d+\.\d+)\] \d+ bytes from/.exec(line);
+    if (m) answers.push(Number(m[1]));
+  });
+  const longestGapMs = () => {
+    let gap = 0;
+    for (let i = 1; i < answers.length; i++) gap = Math.max(gap, answers[i]! - answers[i - 1]!);
+    return Math.round(gap * 1000);
+  };
+  return { child, answers, longestGapMs };
+}

@@ -38,6 +38,8 @@ export class EtcdArbiter {
   private watcher: Watcher | null = null;
   private readonly campaigns = new Set<string>();
   private readonly held = new Map<string, number>();
+  /** Keys of ours given back (resigned) and not yet seen gone: not ours to take again until then (a new campaign would win the old key just before its delete lands). */
+  private readonly giving = new Set<string>();
   private present = '';
   /** The newest etcd revision a transaction of ours saw: a read older than it is old news. */
   private newest = 0;
@@ -101,7 +103,8 @@ export class EtcdArbiter {
       this.round();
     } else {
       this.campaigns.delete(id);
-      if (this.held.delete(id)) this.round(); // the next read gives the key back
+      if (this.held.delete(id)) this.giving.add(id);
+      this.round(); // the next read gives the key back
     }
   }
 
@@ -172,6 +175,7 @@ export class EtcdArbiter {
     this.lease = null;
     this.leaseId = null;
     this.held.clear();
+    this.giving.clear();
     this.campaigns.clear();
     this.host.tell({ kind: 'lost' });
     this.again = true;
@@ -180,6 +184,7 @@ export class EtcdArbiter {
   private async read(): Promise<void> {
     const res = await this.client.getAll().prefix(this.cf.prefix).exec();
     if (Number(res.header.revision) < this.newest) return;
+    this.newest = Number(res.header.revision);
     const kvs = new Map(res.kvs.map((kv) => [kv.key.toString(), kv]));
     const nodes = res.kvs.flatMap((kv) => (kv.key.toString().startsWith(`${this.cf.prefix}nodes/`) ? [decodeURIComponent(kv.key.toString().slice(this.cf.prefix.length + 6))] : []));
     const present = nodes.sort().join(' ');
@@ -197,10 +202,11 @@ export class EtcdArbiter {
     // A key of ours that the core no longer wants (a campaign won after its resignation): give it back.
     for (const [k, kv] of kvs) {
       const id = k.startsWith(`${this.cf.prefix}groups/`) ? decodeURIComponent(k.slice(this.cf.prefix.length + 7)) : null;
-      if (id !== null && kv.lease === this.leaseId && !this.campaigns.has(id) && !this.held.has(id)) await this.client.if(k, 'Lease', '==', this.leaseId).then(this.client.delete().key(k)).commit();
+      if (id !== null && kv.lease === this.leaseId && !this.held.has(id) && (this.giving.has(id) || !this.campaigns.has(id))) await this.client.if(k, 'Create', '==', kv.create_revision).then(this.client.delete().key(k)).commit(); // as read: never a key taken again since
     }
+    for (const id of this.giving) if (kvs.get(this.key('groups', id))?.lease !== this.leaseId) this.giving.delete(id);
     for (const id of this.campaigns) {
-      if (this.held.has(id)) continue;
+      if (this.held.has(id) || this.giving.has(id)) continue;
       const kv = kvs.get(this.key('groups', id));
       if (!kv) await this.campaign(id);
       else if (kv.lease === this.leaseId) this.won(id, kv);

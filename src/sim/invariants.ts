@@ -47,9 +47,9 @@ export class Checker {
     // A witness makes two nodes a quorum cluster of three voters: the strict rule applies. Two
     // nodes with fencing alone keep the 2-node rule: fencing stops a takeover across a cut, not
     // two nodes starting at once from views that differ for a moment (sim seed 9000433).
-    this.quorum = N >= 3;
-    this.majority = Math.floor(N / 2) + 1;
-    this.twoNode = N >= 3 ? null : new TwoNodeSafety(w, this);
+    this.quorum = N >= 3 || config.arbiter !== undefined; // the etcd arbiter: the strict rule at any size
+    this.majority = config.arbiter ? 1 : Math.floor(N / 2) + 1;
+    this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
     this.phase = config.nodes.map(() => config.groups.map(() => null));
     this.owners = config.groups.map(() => []);
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));

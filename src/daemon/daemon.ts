@@ -9,7 +9,8 @@ import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
 import { announceRole, checkRole } from './witness.js';
 import { QuorumIo, quorumOptions } from './quorum-io.js';
-import { arbiterNumbers, startArbiter, type EtcdArbiter } from './arbiter-etcd.js';
+import { arbiterNumbers } from './arbiter-numbers.js';
+import type { EtcdArbiter } from './arbiter-etcd.js';
 import type { ArbiterNews } from '../core/arbiter.js';
 import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
@@ -144,9 +145,11 @@ export class Daemon {
     // A witness runs no resource: it has no leftovers, and its host may run other services.
     if (!witness) await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
     this.useGuard(guard, await guardReady);
+    // etcd's client (gRPC and all) is loaded only by a node that uses it.
+    const etcd = ha.arbiter && !witness ? await import('./arbiter-etcd.js') : null;
     this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
     const tell = (news: ArbiterNews) => this.runtime.command({ kind: 'arbiter', news }, this.now());
-    if (ha.arbiter && !witness) this.arbiter = startArbiter(ha.arbiter, groups, (r, a) => this.agents.timeoutFor(r, a), { me, log: this.log, now: () => this.now(), tell });
+    if (etcd && ha.arbiter) this.arbiter = etcd.startArbiter(ha.arbiter, groups, (r, a) => this.agents.timeoutFor(r, a), { me, log: this.log, now: () => this.now(), tell });
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());

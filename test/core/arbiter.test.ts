@@ -4,9 +4,9 @@
 // failback keeping its damping under the arbiter.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MembershipView } from '../../src/core/membership.js';
+import { OwnershipNode } from '../helpers/ownership-node.js';
 import { arbiterTuning, budget, type ArbiterNews } from '../../src/core/arbiter.js';
-import { initOwnership, step, type OwnershipEffect, type OwnershipEvent, type OwnershipState, type PeerAdvert } from '../../src/core/ownership.js';
+import { initOwnership, type OwnershipEffect, type PeerAdvert } from '../../src/core/ownership.js';
 
 const G = { id: 'a IPaddr::10.0.0.10', preferredNode: 'a', resources: ['IPaddr::10.0.0.10'] };
 const TUNING = arbiterTuning(10_000, 2000); // margin 350 ms, keep-alive every 2 s
@@ -15,40 +15,16 @@ function advert(phase: PeerAdvert['groups'][string]['phase']): PeerAdvert {
   return { groups: { [G.id]: { phase, claim: null, grant: null } }, standby: [], failed: [], takeover: null, leaving: false, gen: 0, at: 0, deadtimeMs: 30_000, acks: [], resources: phase === 'stopped' ? [] : G.resources };
 }
 
-class Node {
-  state: OwnershipState;
-  effects: OwnershipEffect[] = [];
-  now = 0;
-  view: MembershipView = { live: [], settled: false, since: {} };
+class Node extends OwnershipNode {
   constructor(me: string, autoFailback: 'on' | 'off' = 'on') {
-    this.state = initOwnership(me, ['a', 'b'], [G], autoFailback, { failbackDelayMs: 5000 }, { deadtimeMs: 30_000, arbiter: TUNING });
-  }
-  on(ev: OwnershipEvent): OwnershipEffect[] {
-    const r = step(this.state, ev, this.view, this.now);
-    this.state = r.state;
-    this.effects.push(...r.effects);
-    return r.effects;
+    super(initOwnership(me, ['a', 'b'], [G], autoFailback, { failbackDelayMs: 5000 }, { deadtimeMs: 30_000, arbiter: TUNING }));
   }
   news(news: ArbiterNews): OwnershipEffect[] {
     return this.on({ kind: 'arbiter', news });
   }
-  membership(live: string[]): OwnershipEffect[] {
-    this.view = { live, settled: true, since: Object.fromEntries(live.map((n) => [n, this.view.since[n] ?? this.now])) };
-    return this.on({ kind: 'membership' });
-  }
-  /** Answers every agent call ok (status: not running) until none is pending. */
+  /** Answers every agent call ok (status: not running) until none is pending; their actions. */
   runAgents(): string[] {
-    const calls: string[] = [];
-    for (let guard = 0; guard < 50; guard++) {
-      const pending = this.effects.filter((e): e is Extract<OwnershipEffect, { kind: 'agent' }> => e.kind === 'agent');
-      this.effects = this.effects.filter((e) => e.kind !== 'agent');
-      if (pending.length === 0) break;
-      for (const p of pending) {
-        calls.push(p.action);
-        this.on({ kind: 'agent-done', group: p.group, resource: p.resource, action: p.action, ok: true, running: false });
-      }
-    }
-    return calls;
+    return this.answerAgents().map((p) => p.action);
   }
   tick(at: number): OwnershipEffect[] {
     this.now = at;

@@ -155,18 +155,36 @@ export class EtcdArbiter {
       this.nodeKeyPut = false;
       this.host.tell({ kind: 'renewed', sentAt });
     } else {
-      try {
-        await within(this.lease.keepaliveOnce({ deadline: Date.now() + ms }), ms, 'keep-alive');
-      } catch (err) {
-        if (err instanceof EtcdLeaseInvalidError) this.lost();
-        throw err;
-      }
-      this.host.tell({ kind: 'renewed', sentAt });
+      await this.keepalive(this.lease);
     }
     if (!this.nodeKeyPut) {
       await within(this.lease!.put(this.key('nodes', this.host.me)).value(this.host.me).exec(), ms, 'node key');
       this.nodeKeyPut = true;
     }
+  }
+
+  /**
+   * One keep-alive, tried on up to as many members as there are endpoints within the interval:
+   * each attempt goes to a member drawn by the client, and one that is down fails at once.
+   */
+  private async keepalive(lease: Lease): Promise<void> {
+    const each = Math.max(100, Math.floor(this.tuning.keepaliveMs / (this.cf.endpoints.length + 1)));
+    let last: unknown = null;
+    for (let attempt = 0; attempt < this.cf.endpoints.length; attempt++) {
+      const sentAt = this.host.now();
+      try {
+        await within(lease.keepaliveOnce({ deadline: Date.now() + each }), each, 'keep-alive');
+        this.host.tell({ kind: 'renewed', sentAt });
+        return;
+      } catch (err) {
+        if (err instanceof EtcdLeaseInvalidError) {
+          this.lost();
+          throw err;
+        }
+        last = err;
+      }
+    }
+    throw last;
   }
 
   /** etcd no longer knows our lease: our keys went with it. A new lease is granted at once. */

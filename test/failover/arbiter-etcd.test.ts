@@ -143,7 +143,9 @@ test('etcd arbiter: owner cut from etcd, etcd member killed, owner death, etcd q
         await etcd.kill(leader);
         await sleep(2 * TTL_S * 1000);
         await s.stop();
-        assert.ok(s.samples.every((x) => x.holders.length === 1 && x.holders[0] === 'primary'), `holders: ${JSON.stringify(s.samples.filter((x) => x.holders.join() !== 'primary'))}`);
+        const moved = s.samples.filter((x) => x.holders.join() !== 'primary');
+        const why = c.logText('primary').split('\n').filter((l) => /arbiter|Releasing|member/.test(l)).slice(-15).join('\n');
+        assert.deepEqual(moved.slice(0, 3), [], `the VIP left primary (${moved.length} samples); primary's arbiter lines:\n${why}\n${etcd.dump()}`);
         assert.deepEqual(macRuns(s.samples), [macOf('primary')]);
       });
 

@@ -20,6 +20,7 @@ import { ms, ratio, summarize } from './lib/stats.js';
 import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
+import { hbdEtcd } from './lib/etcd-system.js';
 
 
 type Fault = 'kill' | 'kill-main' | 'link';
@@ -174,7 +175,7 @@ function row(label: string, values: number[], extra: string[]): string[] {
 async function main(): Promise<void> {
   const a = args();
   const trials = a.num('trials', 20);
-  const systems = a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt']).map(systemByKey);
+  const systems = a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt']).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
   const timerKeys = a.list('timers', ['fast', 'slow']);
   const faults = a.list('faults', ['kill', 'link']) as Fault[];
   const subnet = a.str('subnet', '10.231.41');

@@ -53,6 +53,9 @@ TESTS=(
   iptables          # what resource-agents' portblock runs
   cluster-glue      # stonith(8): the devices of stonith_host (test/daemon/fencer.test.ts)
   fence-agents      # the fence_* programs fence_agent runs (stdin key=value)
+  etcd-server       # etcd 3.4: the arbiter's tests run a real 3-member cluster in a namespace
+                    # (test/helpers/etcd.ts); policy-rc.d below keeps the package's own etcd
+                    # service from starting, and the tests start and remove their own members
 )
 BENCH=(
   heartbeat         # the Heartbeat 3.0.6 daemon, ResourceManager, /etc/ha.d/resource.d
@@ -63,6 +66,7 @@ BENCH=(
   tcpdump           # heartbeat gaps as the receiving host sees them
   net-tools         # ifconfig: what resource-agents' IPaddr uses
   util-linux        # unshare, nsenter
+  etcd-server       # the failover benchmark's row with the etcd arbiter
 )
 if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
 missing=()
@@ -87,6 +91,11 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  # etcd-server enables its own etcd.service (on localhost:2379) for the next boot: the tests
+  # run their own members, so it stays off (and stopped, had anything started it).
+  if printf '%s\n' "${missing[@]}" | grep -qx etcd-server; then
+    systemctl disable --now etcd.service >/dev/null 2>&1 || systemctl disable etcd.service >/dev/null 2>&1 || true
+  fi
 fi
 if [ "$bench" = 0 ]; then
   # moto in server mode is the EC2 of the AWS cloud IP tests and demo. Debian packages it from

@@ -127,6 +127,8 @@ export interface HbdVariant {
   extraHaCf?: string[];
   /** Another build of hbd (an older commit, to compare a change side by side in one run). */
   hbdJs?: string;
+  /** More arguments for hbd. */
+  args?: string[];
 }
 
 /** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
@@ -166,7 +168,7 @@ export function hbd(variant: HbdVariant = {}): System {
     start(tb, node) {
       const dir = join(tb.dir, 'hbd', node);
       const prefix = variant.prefix ?? spec?.prefix ?? [];
-      const argv = [...prefix, process.execPath, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
+      const argv = [...prefix, process.execPath, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : []), ...(variant.args ?? [])];
       return finishStart(tb, node, tb.spawn(node, argv), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),

@@ -36,6 +36,8 @@ export interface ScriptEnvOptions {
   /** hbd's --resource-dir (default CONFIG-DIR/resource.d). */
   resourceDir?: string;
   logging?: ScriptLogging;
+  /** hbd's own additions for this call (HA_ARBITER_REVISION under the etcd arbiter). */
+  extra?: Record<string, string>;
 }
 
 export function scriptEnv(opts: ScriptEnvOptions): NodeJS.ProcessEnv {
@@ -56,5 +58,5 @@ export function scriptEnv(opts: ScriptEnvOptions): NodeJS.ProcessEnv {
   if (log?.logfile) env.HA_LOGFILE = log.logfile;
   if (log?.debugfile) env.HA_DEBUGLOG = log.debugfile;
   if (log?.logfacility) env.HA_LOGFACILITY = log.logfacility;
-  return env;
+  return { ...env, ...opts.extra };
 }

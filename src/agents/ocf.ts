@@ -20,7 +20,7 @@ type OcfSpec = ResourceSpec & { agent: { kind: 'ocf'; ocf: OcfAgentSpec } };
 /** What the agent sees: Heartbeat's script variables, then the OCF ones. */
 export function ocfEnv(ocf: OcfAgentSpec, ctx: AgentContext, timeoutMs: number): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
-    ...scriptEnv({ nodeName: ctx.nodeName, configDir: ctx.configDir, resourceDir: ctx.resourceDir, logging: ctx.logging }),
+    ...scriptEnv({ nodeName: ctx.nodeName, configDir: ctx.configDir, resourceDir: ctx.resourceDir, logging: ctx.logging, extra: ctx.env }),
     OCF_ROOT: ocf.root,
     OCF_RA_VERSION_MAJOR: '1',
     OCF_RA_VERSION_MINOR: '0',

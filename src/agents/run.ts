@@ -59,7 +59,7 @@ export async function runScript(spec: ScriptSpec, action: AgentAction, ctx: Agen
   const r = await runProcess(argv, {
     timeoutMs: ctx.timeoutMs,
     killGraceMs: ctx.killGraceMs,
-    env: scriptEnv({ nodeName: ctx.nodeName, configDir: ctx.configDir, resourceDir: ctx.resourceDir, logging: ctx.logging }),
+    env: scriptEnv({ nodeName: ctx.nodeName, configDir: ctx.configDir, resourceDir: ctx.resourceDir, logging: ctx.logging, extra: ctx.env }),
   });
   const base = {
     resource: spec.raw,

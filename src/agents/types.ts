@@ -67,6 +67,11 @@ export interface AgentContext {
   nodeName: string;
   /** Time between SIGTERM and SIGKILL of a timed-out process group (default 2000 ms). */
   killGraceMs?: number;
+  /**
+   * Variables for this call beyond Heartbeat's: HA_ARBITER_REVISION, the etcd arbiter's fencing
+   * token (the revision at which this node took the group's key; it grows with every new owner).
+   */
+  env?: Record<string, string>;
   /** Each attempt of a cloud API call (cloud IP agents), for metrics. */
   apiCall?: (r: ApiCallRecord) => void;
 }

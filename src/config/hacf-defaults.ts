@@ -23,6 +23,7 @@ export function defaultHaCf(): HaCf {
     initdeadMs: 30000,
     deadpingMs: 30000,
     quorum: defaultQuorumCf(),
+    arbiter: null,
     udpport: 694,
     baud: 19200,
     autoFailback: 'legacy',

@@ -97,7 +97,7 @@ export function checkQuorumCf(cf: HaCf, file: string, issues: IssueList): void {
  * witness or fencing protects it, or when it has 3+ nodes (a majority decides there).
  */
 export function quorumSourceWarning(ha: HaCf, me: string): string | null {
-  if (ha.nodes.length !== 2 || ha.quorum.witness) return null;
+  if (ha.nodes.length !== 2 || ha.quorum.witness || ha.arbiter) return null;
   const peer = ha.nodes.find((n) => n !== me);
   if (peer && fencingFor(ha, me, peer)) return null;
   return (

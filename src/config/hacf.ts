@@ -8,14 +8,16 @@ import { directiveHandlers, NOT_ACTED_ON, type DirectiveTarget, type Handler } f
 import { parseMonitorLine } from './monitor.js';
 import { respawnedClients } from './respawn.js';
 import { checkQuorumCf, quorumDirectives } from './hacf-quorum.js';
+import { arbiterDirectives, checkArbiterCf, noArbiterLines, type ArbiterLines } from './hacf-arbiter.js';
 import type { HaCf } from './types.js';
 
 /** Heartbeat's directives, and ours kept in their own modules. */
-function allHandlers(target: DirectiveTarget): Record<string, Handler> {
+function allHandlers(target: DirectiveTarget, arbiter: ArbiterLines): Record<string, Handler> {
   const { cf, file, issues } = target;
   return {
     ...directiveHandlers(target),
     ...quorumDirectives(target),
+    ...arbiterDirectives(target, arbiter),
     monitor: (values, _rest, line) => {
       const m = parseMonitorLine(values, file, line, issues);
       if (m) cf.ext.monitors.push(m);
@@ -32,7 +34,8 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   if (!lines) return cf;
   const warnedNotActed = new Set<string>();
 
-  const handlers = allHandlers({ cf, raw, file, issues, notActed });
+  const arbiter = noArbiterLines();
+  const handlers = allHandlers({ cf, raw, file, issues, notActed }, arbiter);
 
   function notActed(key: string, line: number, reason?: string): void {
     if (warnedNotActed.has(key)) return;
@@ -66,6 +69,7 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
   if (ipfail && cf.pingNodes.length === 0 && !cf.quorum.ipfail) notActed('respawn', ipfail.line, 'ipfail is not run as a program, and the ping-node failover built into hbd needs a "ping" line');
   applyDefaults(cf, raw, file, issues);
   checkQuorumCf(cf, file, issues);
+  cf.arbiter = checkArbiterCf(arbiter, cf, file, issues);
   return cf;
 }
 
@@ -75,7 +79,7 @@ export function parseHaCf(text: string, file: string, issues: IssueList): HaCf {
  */
 export function directiveNames(): { actedOn: string[]; notActedOn: string[] } {
   const raw: GivenTimers = { keepalive: null, deadtime: null, warntime: null, initdead: null, deadping: null };
-  const handlers = allHandlers({ cf: defaultHaCf(), raw, file: 'ha.cf', issues: new IssueList(), notActed: () => undefined });
+  const handlers = allHandlers({ cf: defaultHaCf(), raw, file: 'ha.cf', issues: new IssueList(), notActed: () => undefined }, noArbiterLines());
   const notActedOn = Object.keys(NOT_ACTED_ON);
   return { actedOn: Object.keys(handlers).filter((k) => !(k in NOT_ACTED_ON)), notActedOn };
 }

@@ -1,6 +1,7 @@
 // The one typed, validated view of ha.cf + authkeys + haresources.
 // Every time is in milliseconds; every list keeps the order of the files.
 import type { QuorumCf } from './quorum-types.js';
+import type { ArbiterCf } from './arbiter-types.js';
 import type { CloudIpSpec } from './cloud.js';
 
 export type { CloudIpSpec } from './cloud.js';
@@ -48,6 +49,8 @@ export interface HaCf {
   deadpingMs: number;
   /** A quorum source, ping-node failover and fencing (hacf-quorum.ts). */
   quorum: QuorumCf;
+  /** `arbiter etcd` and its settings (hacf-arbiter.ts); null without it. */
+  arbiter: ArbiterCf | null;
   udpport: number;
   baud: number;
   autoFailback: AutoFailback;

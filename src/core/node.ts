@@ -4,6 +4,7 @@ import type { AutoFailback } from '../config/types.js';
 import * as M from './membership.js';
 import * as O from './ownership.js';
 import * as Pg from './ping.js';
+import type { ArbiterNews, ArbiterTuning } from './arbiter.js';
 import { nextWakeOf } from './timeout.js';
 import type { AgentAction } from './sequencer.js';
 import { reconfigureMembership, reconfigureOwnership, reloadRefusals, timerChanges } from './reload.js';
@@ -40,7 +41,9 @@ export type NodeEvent =
   /** An ICMP echo reply from ping node (or ping group) `node` (core/ping.ts). */
   | { kind: 'ping-reply'; node: string }
   /** A reload (SIGHUP): the new configuration, applied whole or refused whole (core/reload.ts). */
-  | { kind: 'reconfigure'; options: NodeOptions };
+  | { kind: 'reconfigure'; options: NodeOptions }
+  /** What the etcd arbiter's shell saw: our lease renewed or lost, a key won or lost, the nodes in etcd. */
+  | { kind: 'arbiter'; news: ArbiterNews };
 
 export type NodeEffect =
   | { kind: 'send-status'; payload: StatusPayload }
@@ -49,7 +52,7 @@ export type NodeEffect =
   /** `monitor`: a status call that checks a running resource (OCF's monitor). */
   | { kind: 'agent'; group: number; resource: number; action: AgentAction }
   | Extract<M.MembershipEffect, { kind: 'node-status' | 'link-status' | 'node-restarted' | 'settled' | 'late-heartbeat' }>
-  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' | 'fence-node' }>
+  | Extract<O.OwnershipEffect, { kind: 'group-phase' | 'transition' | 'reassert' | 'resource' | 'fence' | 'monitor' | 'fence-node' | 'arbiter-campaign' | 'arbiter-resign' }>
   | { kind: 'drift'; node: string; digest: string | null }
   | Extract<Pg.PingEffect, { kind: 'ping-status' }>
   /** A message for a Heartbeat peer (core/heartbeat-peer.ts). */
@@ -88,12 +91,14 @@ export interface NodeOptions {
   fencing?: { retryMs: number };
   /** Ping nodes and ping groups by name (ha.cf `ping`, `ping_group`), their `deadping`, and ipfail. */
   ping?: { nodes: string[]; deadpingMs: number; ipfail: boolean };
+  /** ha.cf `arbiter etcd`: etcd keys decide who runs each group (core/arbiter.ts). */
+  arbiter?: ArbiterTuning;
 }
 
 export function initNode(opts: NodeOptions, now: number): NodeState {
   return {
     membership: M.initMembership(opts.me, opts.nodes, opts.linkNames, opts.timers, now),
-    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [], ipfail: opts.ping?.ipfail ?? false, ...(opts.fencing ? { fencing: opts.fencing } : {}) }),
+    ownership: O.initOwnership(opts.me, opts.nodes, opts.groups, opts.autoFailback, opts.tuning, { now, generation: opts.generation ?? 0, deadtimeMs: opts.timers.deadtimeMs, keepaliveMs: opts.timers.keepaliveMs, witnesses: opts.witnesses ?? [], ipfail: opts.ping?.ipfail ?? false, ...(opts.fencing ? { fencing: opts.fencing } : {}), ...(opts.arbiter ? { arbiter: opts.arbiter } : {}) }),
     ping: Pg.initPing(opts.ping?.nodes ?? [], opts.ping?.deadpingMs ?? opts.timers.deadtimeMs, opts.ping?.ipfail ?? false, now),
     digest: opts.digest,
     peerDigests: {},
@@ -141,6 +146,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
     case 'fence-done':
     case 'standby':
     case 'clear':
+    case 'arbiter':
       ownershipStep(t, event);
       break;
     case 'takeover':

@@ -1,5 +1,6 @@
 // What ownership is stepped by and what it returns: its events and effects, as data.
 import type { PeerAdvert } from './advert.js';
+import type { ArbiterEffect, ArbiterNews } from './arbiter.js';
 import type * as S from './sequencer.js';
 import type * as W from './switches.js';
 
@@ -24,7 +25,9 @@ export type OwnershipEvent =
   /** A fence call (node-fencing.ts) answered: `ok` only when the device reported success. */
   | { kind: 'fence-done'; node: string; ok: boolean }
   /** How many ping nodes we reach changed (core/ping.ts). */
-  | { kind: 'pings'; count: number };
+  | { kind: 'pings'; count: number }
+  /** What the etcd arbiter's shell saw (arbiter.ts). */
+  | { kind: 'arbiter'; news: ArbiterNews };
 
 /**
  * What resource monitoring found and did, for logs' companions (metrics, status): a check
@@ -59,5 +62,7 @@ export type OwnershipEffect =
   | { kind: 'fence'; group: number }
   /** Power off (or reset) a node not seen to stop cleanly, before taking over (node-fencing.ts). */
   | { kind: 'fence-node'; node: string; attempt: number }
+  /** The etcd arbiter: campaign for a group's key, or give it up (arbiter.ts). */
+  | ArbiterEffect
   /** Every group is stopped after `leave`: the daemon may say goodbye and exit. */
   | { kind: 'left' };

@@ -4,6 +4,7 @@
 import type { AutoFailback } from '../config/types.js';
 import { holds, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
+import * as A from './arbiter.js';
 import * as L from './lease.js';
 import * as F from './node-fencing.js';
 import * as Mon from './monitor.js';
@@ -12,6 +13,7 @@ import type * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
 import { dueAt, expired, type Deadline } from './timeout.js';
+import { arbiterDeadlines, outOfArbiter } from './ownership-arbiter.js';
 
 /** This node's part in one group. */
 export interface LocalGroup {
@@ -79,6 +81,8 @@ export interface OwnershipState {
   ipfail: boolean;
   /** STONITH of nodes lost uncleanly, before taking over (node-fencing.ts). */
   nodeFencing: F.NodeFencing;
+  /** ha.cf `arbiter etcd`: etcd keys decide who runs each group (arbiter.ts); null without. */
+  arbiter: A.ArbiterState | null;
 }
 
 export interface OwnershipTuning {
@@ -128,6 +132,8 @@ export interface OwnershipEnv {
   ipfail?: boolean;
   /** A fence device is configured; a failed fence is retried after retryMs. */
   fencing?: { retryMs: number };
+  /** ha.cf `arbiter etcd`: its numbers (arbiter.ts). Our own quorum leases are off under it. */
+  arbiter?: A.ArbiterTuning;
 }
 
 /**
@@ -154,7 +160,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     witnesses: env.witnesses ?? [],
     groups,
     autoFailback,
-    config: tuningFor(nodes, tuning, deadtimeMs, env.keepaliveMs ?? 1000),
+    config: tuningFor(nodes, env.arbiter ? { ...tuning, quorum: false } : tuning, deadtimeMs, env.keepaliveMs ?? 1000),
     local: groups.map(newLocalGroup),
     peers: {},
     heardAt: {},
@@ -168,6 +174,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     lease: { claimSeq: 0, acks: {}, grantsOpen: false },
     ipfail: env.ipfail ?? false,
     nodeFencing: F.initNodeFencing(env.fencing !== undefined, env.fencing?.retryMs),
+    arbiter: env.arbiter ? A.initArbiter(env.arbiter) : null,
   };
 }
 
@@ -256,7 +263,7 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
     since: view.since,
     heardAt: s.heardAt,
     peers: s.peers,
-    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
+    mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now) || outOfArbiter(s, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
     autoFailback: s.autoFailback,
     failbackDelayMs: s.config.failbackDelayMs,
     ipfail: s.ipfail,
@@ -291,7 +298,7 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
     const keepOut = Mon.keepOutDeadline(lg.monitor, s.groups[g]!);
     if (keepOut) all.push(keepOut);
   });
-  all.push(...F.fenceDeadlines(s.nodeFencing));
+  all.push(...F.fenceDeadlines(s.nodeFencing), ...arbiterDeadlines(s));
   return all;
 }
 
@@ -349,4 +356,16 @@ export function leaseDeadline(s: OwnershipState, view: MembershipView, g: number
 export function runningElsewhere(s: OwnershipState, g: number): boolean {
   const id = s.groups[g]!.id;
   return Object.values(s.peers).some((a) => a.groups[id]?.phase === 'running');
+}
+
+/**
+ * Our adverts stopped for a while (`silentMs` since our last heartbeat); what we know of the
+ * peers is old. Start nothing until each has spoken again (or is declared dead), and if we were
+ * silent for a deadtime, the peers have declared us dead and may have taken our groups: let go.
+ */
+export function afterStall(s: OwnershipState, view: MembershipView, now: number, silentMs: number): void {
+  s.stale = [...view.live];
+  // Packets that waited in our socket during the stall come first, and tell of the past.
+  s.holdStartsUntil = now + s.deadtimeMs;
+  if (silentMs >= s.deadtimeMs) for (const lg of s.local) lg.run = S.afterStall(lg.run);
 }

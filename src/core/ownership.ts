@@ -10,9 +10,10 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
+import { arbiterFence, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
 import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
 import * as Mon from './monitor.js';
 import * as P from './policy.js';
@@ -72,7 +73,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
   const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false, newRun: event.kind === 'node-lost' && event.reason === 'restart' };
   switch (event.kind) {
     case 'stalled':
-      onStalled(t, event.silentMs);
+      afterStall(s, t.view, now, event.silentMs);
       break;
     case 'node-lost':
       onNodeLost(t, event.node, event.reason);
@@ -103,6 +104,9 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
       if (s.pings !== event.count) t.advertise = true;
       s.pings = event.count;
       break;
+    case 'arbiter':
+      onArbiterNews(t, event.news);
+      break;
     case 'tick':
     case 'membership':
       break;
@@ -110,6 +114,7 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
   forgetTheDead(s, t.view);
   fenced(t, F.onTick(s.nodeFencing, t.view.live, now));
   noteHeldElsewhere(s);
+  t.view = arbiterView(s, t.view);
   decide(t);
   if (t.advertise) t.effects.push({ kind: 'advertise' });
   return { state: s, effects: t.effects };
@@ -123,17 +128,6 @@ function log(t: Turn, level: 'info' | 'warn', text: string): void {
 function fenced(t: Turn, r: { state: F.NodeFencing; effects: F.FenceEffect[] }): void {
   t.s.nodeFencing = r.state;
   t.effects.push(...r.effects);
-}
-
-function onStalled(t: Turn, silentMs: number): void {
-  const s = t.s;
-  // Our adverts stopped for a while; what we know of the peers is old. Start nothing until
-  // each has spoken again (or is declared dead), and if we were silent for a deadtime, the
-  // peers have declared us dead and may have taken our groups: let go.
-  s.stale = [...t.view.live];
-  // Packets that waited in our socket during the stall come first, and tell of the past.
-  s.holdStartsUntil = t.now + s.deadtimeMs;
-  if (silentMs >= s.deadtimeMs) for (const lg of s.local) lg.run = S.afterStall(lg.run);
 }
 
 function onNodeLost(t: Turn, node: string, reason: LostReason): void {
@@ -260,6 +254,7 @@ function decide(t: Turn): void {
     }
     checkMonitors(t, g);
     keepFence(t, g);
+    arbiterFence(t, g);
   }
   if (s.leaving && s.local.every((lg) => lg.run.phase === 'stopped')) t.effects.push({ kind: 'left' });
 }
@@ -318,6 +313,7 @@ function driveStopped(t: Turn, g: number, desired: string | null): void {
     !view.live.some((n) => !s.peers[n]) && // unknown peer
     !view.live.some((n) => holds(P.phaseAt(pv, n))) && // another holder
     !view.live.some((n) => s.peers[n]!.resources.some((r) => def.resources.includes(r))); // its resources held under another line
+  if (arbiterStopped(t, g, want, () => startGroup(t, g))) return;
   if (!s.config.quorum && !startsByConsent(s)) {
     if (want) startGroup(t, g); // never two at once
     return;
@@ -350,6 +346,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   if (Mon.keptOut(s.local[g]!.monitor, t.now)) return 'kept-out';
   if (run.phase === 'running' || run.phase === 'starting' ? run.afterStall : false) return 'stall';
   if (!quorate) return 'quorum';
+  if (arbiterStop(t, g)) return 'fence';
   if (yieldsTo(s, t.view, g)) return 'conflict';
   if (desired !== s.me && desired !== null) return 'release';
   const lease = leaseDeadline(s, t.view, g);
@@ -362,7 +359,7 @@ function driveHeld(t: Turn, g: number, desired: string | null, quorate: boolean)
   const label = groupLabel(s.groups[g]!);
   const reason = mustStop(t, g, desired, quorate);
   if (reason === 'quorum') log(t, 'warn', `Lost quorum (${t.view.live.length + 1} of ${s.nodes.length} nodes): releasing ${label}.`);
-  if (reason === 'fence') log(t, 'warn', leaseOverWhy(t, g));
+  if (reason === 'fence') log(t, 'warn', arbiterStop(t, g) ?? leaseOverWhy(t, g));
   if (reason === 'stall') log(t, 'warn', `This node was not scheduled for longer than the deadtime; the other nodes may have taken over: releasing ${label}.`);
   if (reason === 'conflict') log(t, 'warn', `${yieldsTo(s, t.view, g)} runs resources of ${label} under another haresources line (the files differ: reload every node), and comes first in ha.cf: releasing ${label}.`);
   if (reason) {

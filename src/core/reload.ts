@@ -20,10 +20,11 @@
 // promise our earlier heartbeats made (membership's promisedDeadtime). What cannot change
 // under running groups is refused whole (reloadRefusals): nothing of the reload is applied.
 import type { AutoFailback } from '../config/types.js';
-import { groupLabel, type GroupDef } from './group.js';
+import { groupLabel, sharesResource, type GroupDef } from './group.js';
 import type { MembershipState, MembershipView, Timers } from './membership.js';
 import { newLocalGroup, tuningFor, type LocalGroup, type OwnershipState, type OwnershipTuning } from './ownership-state.js';
 import { renumbered } from './switches.js';
+import type { ArbiterTuning } from './arbiter.js';
 
 /** What a reload may change: everything of the node's options but who it is. */
 export interface Reconfiguration {
@@ -34,6 +35,7 @@ export interface Reconfiguration {
   groups: GroupDef[];
   autoFailback: AutoFailback;
   tuning?: Partial<OwnershipTuning>;
+  arbiter?: ArbiterTuning;
 }
 
 /** What a reload says of itself: one log line per change. */
@@ -59,6 +61,13 @@ export function reloadRefusals(s: ReloadSubject, next: Reconfiguration): string[
   if (s.ownership.witnesses.join(' ') !== (next.witnesses ?? []).join(' ')) {
     out.push(`the witness changed (${s.ownership.witnesses.join(' ') || 'none'} -> ${(next.witnesses ?? []).join(' ') || 'none'}): the quorum would change under running resource groups; restart hbd on every node to apply it`);
   }
+  const a = s.ownership.arbiter;
+  const was = a ? `TTL ${a.ttlMs} ms, stop time ${a.stopMs} ms` : 'off';
+  const will = next.arbiter ? `TTL ${next.arbiter.ttlMs} ms, stop time ${next.arbiter.stopMs} ms` : 'off';
+  if (was !== will) out.push(`the etcd arbiter changed (${was} -> ${will}): leases already granted rest on the old numbers; restart hbd on every node to apply it`);
+  // Under the arbiter a group's etcd key is named by its line: a new line sharing a resource with a current one would be a second key for that resource.
+  const changed = a ? next.groups.filter((d) => !s.ownership.groups.some((o) => o.id === d.id) && s.ownership.groups.some((o) => sharesResource(o, d))) : [];
+  for (const d of changed) out.push(`under the etcd arbiter a resource group's line cannot change by a reload (its key in etcd is named by its line): "${d.id}" shares resources with a current group; remove the old line on every node first (its group stops), then add the new one`);
   try {
     tuningFor(next.nodes, next.tuning ?? {}, next.timers.deadtimeMs, next.timers.keepaliveMs);
   } catch (err) {
@@ -136,7 +145,7 @@ export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration
     groups,
     local,
     autoFailback: next.autoFailback,
-    config: tuningFor(prev.nodes, next.tuning ?? {}, next.timers.deadtimeMs, next.timers.keepaliveMs),
+    config: tuningFor(prev.nodes, prev.arbiter ? { ...next.tuning, quorum: false } : (next.tuning ?? {}), next.timers.deadtimeMs, next.timers.keepaliveMs),
     deadtimeMs: next.timers.deadtimeMs,
     switches: renumbered(prev.switches, renumber),
   };

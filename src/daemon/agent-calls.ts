@@ -39,12 +39,12 @@ export class AgentCalls {
    * Runs `action` of `spec`; `done` always follows, once. A `monitor` (resource monitoring's
    * check of a running resource) is the agent's status call.
    */
-  run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void): void {
+  run(spec: ResourceSpec, action: AgentAction, done: (outcome: CallOutcome) => void, env?: Record<string, string>): void {
     const h = this.host;
     const agentAction = action === 'monitor' ? 'status' : action;
     const timeoutMs = this.timeoutFor(spec, agentAction);
     const started = h.now();
-    runResource(spec, agentAction, this.context(timeoutMs))
+    runResource(spec, agentAction, { ...this.context(timeoutMs), ...(env ? { env } : {}) })
       .then((call) => {
         h.view.agentCall(spec.raw, action, h.now() - started, call.ok);
         if (!call.ok || call.timedOut) {

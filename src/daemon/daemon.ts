@@ -9,6 +9,9 @@ import type { ClusterConfig, ResourceGroup } from '../config/types.js';
 import { effectiveLogFacility } from '../config/hacf-defaults.js';
 import { announceRole, checkRole } from './witness.js';
 import { QuorumIo, quorumOptions } from './quorum-io.js';
+import { arbiterNumbers } from './arbiter-numbers.js';
+import type { EtcdArbiter } from './arbiter-etcd.js';
+import type { ArbiterNews } from '../core/arbiter.js';
 import { monitorsOf } from '../config/monitor.js';
 import { AgentCalls, DEFAULT_AGENT_TIMEOUTS } from './agent-calls.js';
 import { packageVersion } from '../lib/version.js';
@@ -56,6 +59,7 @@ export class Daemon {
   private readonly agents: AgentCalls;
   private timer: NodeJS.Timeout | null = null;
   private readonly quorumIo: QuorumIo;
+  private arbiter: EtcdArbiter | null = null;
   /** ha.cf's respawn programs (read at start; a reload leaves them be). */
   readonly respawner: Respawner;
   readonly log: DaemonLogger;
@@ -142,7 +146,11 @@ export class Daemon {
     // A witness runs no resource: it has no leftovers, and its host may run other services.
     if (!witness) await this.agents.releaseLeftovers(groups.flatMap((g) => g.resources), 'hbd is only starting', 'joining the cluster');
     this.useGuard(guard, await guardReady);
+    // etcd's client (gRPC and all) is loaded only by a node that uses it.
+    const etcd = ha.arbiter && !witness ? await import('./arbiter-etcd.js') : null;
     this.runtime = new NodeRuntime({ node: this.nodeOptions(this.config), sender: this.senderFor(this.config), port: this.port() }, this.now());
+    const tell = (news: ArbiterNews) => this.runtime.command({ kind: 'arbiter', news }, this.now());
+    if (etcd && ha.arbiter) this.arbiter = etcd.startArbiter(ha.arbiter, groups, (r, a) => this.agents.timeoutFor(r, a), { me, log: this.log, now: () => this.now(), tell });
     this.giveGuardLastWords();
     this.view.attach(this.runtime.nodeState, this.now());
     this.runtime.tick(this.now());
@@ -171,8 +179,10 @@ export class Daemon {
       autoFailback: ha.autoFailback,
       digest: config.digest,
       generation: this.identity.generation,
+      ...(ha.arbiter && !this.opts.witness ? { arbiter: arbiterNumbers(ha.arbiter, groups, (r, a) => this.agents.timeoutFor(r, a)).tuning } : {}),
     };
   }
+
 
   /** Who we are on the wire: our heartbeats carry the deadtime and the config part digests. */
   private senderFor(config: ClusterConfig): Sender {
@@ -230,6 +240,7 @@ export class Daemon {
     this.view.update(state, [...effects], this.now());
     for (const e of effects) {
       this.quorumIo.effect(e);
+      this.arbiter?.effect(e, state);
       if (e.kind === 'drift') {
         // One WARN per peer per distinct digest, naming the file that differs when the peer says.
         const text = this.view.driftWarning(e.node, e.digest);
@@ -273,7 +284,7 @@ export class Daemon {
         // Which copy of a virtual IP the resource holds; whether it runs is the core's word (its resource effect).
         if (outcome.address) this.addresses.noteCopy(call.groupId, call.resource, outcome.address);
         this.runtime.agentDone({ ...call, ok: outcome.ok, ...(outcome.running !== undefined ? { running: outcome.running } : {}) }, this.now());
-      });
+      }, this.arbiter?.envFor(call.groupId));
     if (call.action === 'stop') void this.addresses.stopping(call.groupId, call.resource).then(run);
     else run();
   }
@@ -360,7 +371,7 @@ export class Daemon {
     // Let the goodbye leave the sockets before they close.
     await new Promise((r) => setTimeout(r, 20));
     this.quorumIo.close();
-    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
+    await Promise.all([this.links.closeAll(), this.respawner.stop(), this.arbiter?.close(true)]);
     this.guard?.close();
     this.log.info(`${this.opts.nodeName} Heartbeat shutdown complete.`);
     this.exitResolve?.();
@@ -372,7 +383,7 @@ export class Daemon {
     this.timer = null;
     this.guard?.crash();
     this.quorumIo.close();
-    await Promise.all([this.links.closeAll(), this.respawner.stop()]);
+    await Promise.all([this.links.closeAll(), this.respawner.stop(), this.arbiter?.close(false)]);
     this.exitResolve?.();
   }
 

@@ -116,7 +116,7 @@ export class NodeRuntime {
   }
 
   /** An operator's request (hb_standby, hb_takeover, hbctl clear, SIGTERM), or what the shell saw: a ping node's echo reply, a fence's answer. */
-  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' | 'ping-reply' | 'fence-done' }>, now: number): void {
+  command(event: Extract<Node.NodeEvent, { kind: 'standby' | 'takeover' | 'clear' | 'shutdown' | 'ping-reply' | 'fence-done' | 'arbiter' }>, now: number): void {
     this.dispatch(event, now);
   }
 

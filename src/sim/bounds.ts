@@ -126,8 +126,11 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   const fenceMs = f ? Math.max(f.maxMs, f.timeoutMs) + f.retryMs + f.maxMs + f.rebootMs : 0;
   // Ping nodes: a route back counts after deadping without a gap (the hysteresis), found dead after deadping.
   const pingMs = config.ping ? 2 * config.ping.deadpingMs + 2 * config.ping.intervalMs : 0;
-  const settleMs = pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
-  const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
+  // The etcd arbiter: a lease outlives its silent holder by up to a TTL; then a watch, a read and a campaign.
+  const arb = config.arbiter;
+  const arbiterMs = arb ? arb.ttlMs + 3 * Math.floor(arb.ttlMs / 5) + 12 * arb.maxMs : 0;
+  const settleMs = arbiterMs + pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
+  const failoverMs = Math.max(maxDeadtimeMs, arbiterMs) + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
   return {
     maxKeepaliveMs,
     maxDeadtimeMs,

@@ -44,12 +44,11 @@ export class Checker {
     const { config } = w.schedule;
     this.G = config.groups.length;
     const N = config.nodes.length;
-    // A witness makes two nodes a quorum cluster of three voters, and fencing powers a lost
-    // peer off before a takeover while a live peer must consent to a start (core/lease.ts):
-    // with either, the strict safety rule applies to two nodes too.
-    this.quorum = N >= 3 || config.fencing !== undefined;
-    this.majority = Math.floor(N / 2) + 1;
-    this.twoNode = N >= 3 ? null : new TwoNodeSafety(w, this);
+    // A witness (a third voter), fencing (a lost peer powered off, a live one consenting to a
+    // start: core/lease.ts) or the etcd arbiter: with any, two nodes get the strict rule too.
+    this.quorum = N >= 3 || config.fencing !== undefined || config.arbiter !== undefined;
+    this.majority = config.arbiter ? 1 : Math.floor(N / 2) + 1;
+    this.twoNode = this.quorum ? null : new TwoNodeSafety(w, this);
     this.phase = config.nodes.map(() => config.groups.map(() => null));
     this.owners = config.groups.map(() => []);
     this.stopTrouble = config.nodes.map(() => config.groups.map(() => false));

@@ -88,6 +88,7 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.witness !== undefined) parts.push(`--witness ${Math.round(opts.witness * 100)}`);
   if (opts.fencing !== undefined) parts.push(`--fencing ${Math.round(opts.fencing * 100)}`);
   if (opts.ping !== undefined) parts.push(`--ping ${Math.round(opts.ping * 100)}`);
+  if (opts.arbiter !== undefined) parts.push(`--arbiter ${Math.round(opts.arbiter * 100)}`);
   if (reduction) {
     parts.push(`--keep ${reduction.keep.length ? reduction.keep.join(',') : 'none'}`);
     if (reduction.untilMs !== undefined) parts.push(`--until ${reduction.untilMs}`);
@@ -111,6 +112,7 @@ export function failureReport(seed: number, opts: SimOptions = {}, shrinkBudget 
     `cluster: ${c.nodes.length} nodes [${c.nodes.join(', ')}]${c.witness ? ` (witness ${c.witness})` : ''}, links [${c.links.join(', ')}], keepalive ${c.timers.keepaliveMs} ms, deadtime ${c.timers.deadtimeMs} ms, auto_failback ${c.autoFailback}, boots at [${c.bootAt.join(', ')}] ms, ${c.durationMs} ms`,
     `groups: ${c.groups.map((g) => `"${g.id}"`).join('; ')}`,
     `agent calls ${c.agent.minMs}..${c.agent.maxMs} ms, timeouts ${c.agent.timeoutMs.start} ms; network delay ${c.net.minMs.toFixed(2)}..${c.net.maxMs.toFixed(2)} ms`,
+    ...(c.arbiter ? [`etcd arbiter: TTL ${c.arbiter.ttlMs} ms, stop time ${c.arbiter.stopMs} ms, etcd latency ${c.arbiter.minMs.toFixed(2)}..${c.arbiter.maxMs.toFixed(2)} ms each way`] : []),
     'faults kept:',
     ...schedule.faults.map((f) => `  at ${f.at} ms: ${describeFault(f)}`),
     `trace (last ${traceLines} lines):`,

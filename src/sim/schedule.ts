@@ -9,6 +9,7 @@ import { drawMonitors } from './monitors.js';
 import { drawWitness } from './quorum-sources.js';
 import { drawFencing, type SimFencing } from './fencing.js';
 import { drawPings, type SimPing } from './pings.js';
+import { describeEtcdFault, drawArbiter, type SimArbiter } from './etcd.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
 export interface SimGroup {
@@ -46,6 +47,8 @@ export interface SimConfig {
   fencing?: SimFencing;
   /** Ping nodes every node pings (pings.ts), and whether ipfail acts on them. */
   ping?: SimPing;
+  /** The etcd arbiter (etcd.ts): a modelled lease service decides who runs each group. */
+  arbiter?: SimArbiter;
   links: string[];
   groups: SimGroup[];
   timers: Timers;
@@ -97,7 +100,9 @@ export type Fault =
   /** Fence calls by `node` (or by any) fail or hang with probability `rate` (fencing.ts). */
   | { kind: 'fence'; at: number; durMs: number; node: string | null; mode: 'fail' | 'hang'; rate: number }
   /** `node` gets no echo reply from ping node `target` (or from any): its route is gone (pings.ts). */
-  | { kind: 'ping-loss'; at: number; durMs: number; node: string; target: string | null };
+  | { kind: 'ping-loss'; at: number; durMs: number; node: string; target: string | null }
+  /** The etcd arbiter's faults (etcd.ts): `node` cut from etcd, a member down or cut from the others, two members down. */
+  | { kind: 'etcd'; at: number; durMs: number; what: 'cut' | 'member-down' | 'member-partitioned' | 'quorum'; node?: string; member?: number };
 
 export interface Schedule {
   seed: number;
@@ -124,6 +129,8 @@ export interface GenerateOptions {
   fencing?: number;
   /** Probability of ping nodes (ipfail on) and ping-node loss faults (default 0; see pings.ts). */
   ping?: number;
+  /** Probability of the etcd arbiter and its faults (default 0; see etcd.ts). */
+  arbiter?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -291,7 +298,14 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     bounds = boundsOf(partial, allConfigs(partial, faults));
     durationMs = windowMs + bounds.settleMs + 3000;
   }
-  const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
+  const arb = drawArbiter(seed, partial, windowMs, opts.arbiter ?? 0);
+  if (arb) {
+    partial = { ...partial, arbiter: arb.arbiter };
+    faults.push(...arb.faults);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  }
+  const witness = drawWitness(seed, partial, windowMs, arb ? 0 : (opts.witness ?? 0), reloads !== null);
   if (witness) {
     partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };
     faults.push(...witness.faults);
@@ -362,6 +376,8 @@ export function describeFault(f: Fault): string {
     case 'standby':
     case 'takeover':
       return `${f.kind} ${f.scope} on ${f.node}`;
+    case 'etcd':
+      return describeEtcdFault(f);
     case 'ping-loss':
       return `ping-loss ${f.node} -> ${f.target ?? 'every ping node'} for ${f.durMs} ms`;
     case 'fence':

@@ -1,5 +1,6 @@
 // One simulated node: its hardware (is it up, paused, what runs on it, its clock) and the
 // node runtime the daemon runs, booted with the node's own configuration.
+import { arbiterTuning } from '../core/arbiter.js';
 import type * as Node from '../core/node.js';
 import type { Sender } from '../wire/messages.js';
 import { NodeRuntime, type Core } from '../runtime/runtime.js';
@@ -121,6 +122,7 @@ export function nodeOptionsOf(n: SimNode, config: SimConfig): Node.NodeOptions {
     nodes: config.nodes,
     witnesses: config.witness ? [config.witness] : [],
     ...(config.fencing ? { fencing: { retryMs: config.fencing.retryMs } } : {}),
+    ...(config.arbiter ? { arbiter: arbiterTuning(config.arbiter.ttlMs, config.arbiter.stopMs) } : {}),
     ...(config.ping ? { ping: { nodes: config.ping.nodes, deadpingMs: config.ping.deadpingMs, ipfail: config.ping.ipfail } } : {}),
     linkNames: config.links,
     timers: n.cfg.timers,

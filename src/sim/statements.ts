@@ -24,7 +24,7 @@
 //    larger than it, by construction of the schedules: that is the assumption under which
 //    the quorum protocol is safe ("a stop takes at most fenceMs").
 // The bounds (settleMs, failoverMs, resolveMs) are in schedule.ts boundsOf().
-export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop' | 'monitor-recovery' | 'keep-out';
+export type InvariantName = 'safety' | 'half-started' | 'start-during-stop' | 'liveness' | 'failover' | 'failback' | 'no-flap' | 'busy-loop' | 'monitor-recovery' | 'keep-out' | 'arbiter-lease' | 'arbiter-key' | 'fencing-token';
 
 export interface Violation {
   invariant: InvariantName;
@@ -40,6 +40,13 @@ export const INVARIANTS: Record<InvariantName, string> = {
     'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
     '2-node cluster without a quorum source: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
     'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
+  'arbiter-lease':
+    'etcd arbiter: etcd lets go of a group\'s key (its lease expired, or its holder resigned) only while the holder\'s run has the group stopped (same exceptions (a) and (b)): ' +
+    'a node that cannot renew its lease has stopped before etcd can give the key to another node. Under the arbiter the quorum rules of safety and start-during-stop apply to every cluster size.',
+  'arbiter-key':
+    'etcd arbiter: a node begins to start a group only while etcd holds the group\'s key on that node\'s current lease, at the revision the node was told.',
+  'fencing-token':
+    'etcd arbiter: the revision agents get (HA_ARBITER_REVISION) never goes back from one start of a group to the next, and grows whenever another node (or run) starts it.',
   'half-started':
     'Never half-started: a node whose phase for a group is running has every resource of it running (but one a monitor fault killed, until it is started again); a node whose phase is stopped has none running.',
   'monitor-recovery':

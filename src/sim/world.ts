@@ -18,6 +18,7 @@ import { describeFault, faultEnd, type Fault, type Schedule } from './schedule.j
 import { allConfigs, boundsOf, nodeConfigs, reloadedCfg, type Bounds } from './bounds.js';
 import { SimFencer } from './fencing.js';
 import { SimPings } from './pings.js';
+import { SimEtcd } from './etcd.js';
 import type { DistributiveOmit, Ev, FaultCounts, RunResult, WorldOptions } from './world-types.js';
 
 export { realCore, type Core };
@@ -39,6 +40,7 @@ export class World {
   private readonly agents: VirtualAgents;
   private readonly fencer: SimFencer | null;
   private readonly pings: SimPings | null;
+  private readonly etcd: SimEtcd | null;
   private readonly miscRng: Rng;
   /** The global index of each group id. */
   private readonly gindex: ReadonlyMap<string, number>;
@@ -60,6 +62,7 @@ export class World {
     this.miscRng = mulberry32(derive(schedule.seed, 4));
     this.fencer = config.fencing ? new SimFencer(this, config.fencing, schedule) : null;
     this.pings = config.ping ? new SimPings(this, config.ping) : null;
+    this.etcd = config.arbiter ? new SimEtcd(this, config.arbiter, schedule.seed) : null;
     const cfgs = nodeConfigs(config, schedule.faults);
     this.bounds = boundsOf(config, allConfigs(config, schedule.faults));
     const gindex = new Map(config.groups.map((g, i) => [g.id, i]));
@@ -83,8 +86,6 @@ export class World {
     });
     this.checker.planQuietPeriods();
   }
-
-  // ---- plumbing --------------------------------------------------------------------------
 
   private push(e: DistributiveOmit<Ev, 'seq'>): void {
     (e as Ev).seq = this.seqNo++;
@@ -179,8 +180,6 @@ export class World {
     }
   }
 
-  // ---- nodes -----------------------------------------------------------------------------
-
   boot(n: SimNode): void {
     const { config } = this.schedule;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
@@ -190,6 +189,7 @@ export class World {
     regroup(n, this.gindex);
     this.log(`${n.name} boots (generation ${n.gen})`);
     this.checker.onBoot(n);
+    this.etcd?.onBoot(n);
     n.runtime.tick(this.local(n));
   }
 
@@ -224,7 +224,9 @@ export class World {
         if (regroup(n, this.gindex)) this.checker.onRegroup(n);
         if (this.trace) for (const line of traceLines(n, effects)) this.log(line);
         this.checker.afterStep(n, [...effects]);
+        this.etcd?.afterStep(n, effects, state);
         for (const e of effects) if (e.kind === 'fence-node') this.fencer?.request(n, e.node);
+        else this.etcd?.effect(n, e, state);
       },
       exit: () => {
         this.log(`${n.name} exits (shutdown complete)`);
@@ -233,8 +235,6 @@ export class World {
       },
     };
   }
-
-  // ---- network ---------------------------------------------------------------------------
 
   private broadcast(n: SimNode, message: HbMessage): void {
     const pkt: Packet = { message, src: n.idx, sentAt: this.now };
@@ -262,8 +262,6 @@ export class World {
     }
   }
 
-  // ---- agents ----------------------------------------------------------------------------
-
   private startCall(n: SimNode, { group, groupId, resource: r, action }: AgentCall): void {
     const { groups } = this.schedule.config;
     const gi = this.gindex.get(groupId)!;
@@ -282,8 +280,6 @@ export class World {
     this.checker.onCallDone(n, call, result.ok);
     n.runtime?.agentDone({ group: call.g, groupId: call.gid, resource: call.r, action: call.action, ...result }, this.local(n));
   }
-
-  // ---- faults ----------------------------------------------------------------------------
 
   private fault(i: number, end: boolean): void {
     const f = this.schedule.faults[i]!;
@@ -307,6 +303,9 @@ export class World {
         return;
       case 'ping-loss':
         this.pings?.toggle(f, !end);
+        return;
+      case 'etcd':
+        this.etcd?.toggle(f, !end);
         return;
       case 'crash': {
         const n = this.node(f.node);

@@ -2,8 +2,8 @@
 // handoffs that never overlap, standby and takeover.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MembershipView } from '../../src/core/membership.js';
-import { initOwnership, step, desiredOwner, type OwnershipEffect, type OwnershipEvent, type OwnershipState, type PeerAdvert } from '../../src/core/ownership.js';
+import { OwnershipNode, type AgentEffect } from '../helpers/ownership-node.js';
+import { initOwnership, desiredOwner, type OwnershipEffect, type PeerAdvert } from '../../src/core/ownership.js';
 
 const GROUPS = [
   { id: 'a IPaddr::10.0.0.10 apache2 mysql', preferredNode: 'a', resources: ['IPaddr::10.0.0.10', 'apache2', 'mysql'] },
@@ -29,38 +29,16 @@ function advert(phases: Phase[], extra: { standby?: number[]; failed?: number[];
   };
 }
 
-class Node {
-  state: OwnershipState;
-  effects: OwnershipEffect[] = [];
-  now = 0;
-  /** Membership's view, as membership would pass it in: a node is up since it was first seen live. */
-  view: MembershipView = { live: [], settled: false, since: {} };
+class Node extends OwnershipNode {
   constructor(me: string, autoFailback: 'on' | 'off' = 'on') {
-    this.state = initOwnership(me, ['a', 'b'], GROUPS, autoFailback);
+    super(initOwnership(me, ['a', 'b'], GROUPS, autoFailback));
   }
-  membership(live: string[], settled: boolean): OwnershipEffect[] {
-    this.view = { live, settled, since: Object.fromEntries(live.map((n) => [n, this.view.since[n] ?? this.now])) };
-    return this.on({ kind: 'membership' });
-  }
-  on(ev: OwnershipEvent): OwnershipEffect[] {
-    const r = step(this.state, ev, this.view, this.now);
-    this.state = r.state;
-    this.effects.push(...r.effects);
-    return r.effects;
+  override membership(live: string[], settled: boolean): OwnershipEffect[] {
+    return super.membership(live, settled);
   }
   /** Answers every agent call with `answer` until no call is pending. */
-  runAgents(answer: (e: Extract<OwnershipEffect, { kind: 'agent' }>) => { ok: boolean; running?: boolean } = () => ({ ok: true, running: false })): string[] {
-    const calls: string[] = [];
-    for (let guard = 0; guard < 100; guard++) {
-      const pending = this.effects.filter((e): e is Extract<OwnershipEffect, { kind: 'agent' }> => e.kind === 'agent');
-      this.effects = this.effects.filter((e) => e.kind !== 'agent');
-      if (pending.length === 0) break;
-      for (const p of pending) {
-        calls.push(`${GROUPS[p.group]!.resources[p.resource]} ${p.action}`);
-        this.on({ kind: 'agent-done', group: p.group, resource: p.resource, action: p.action, ...answer(p) });
-      }
-    }
-    return calls;
+  runAgents(answer?: (e: AgentEffect) => { ok: boolean; running?: boolean }): string[] {
+    return this.answerAgents(answer).map((p) => `${GROUPS[p.group]!.resources[p.resource]} ${p.action}`);
   }
   /** This node's phase for group g. */
   phase(g: number): string {

@@ -25,7 +25,8 @@ const AT_START: { what: string; why: string; fields: (ha: HaCf) => Record<string
     why: "hbd starts its ping processes and fence devices, and the core's view of the ping nodes, at start",
     fields: (ha) => ({
       ping: ha.pingNodes.map((p) => (p.kind === 'ping' ? p.name : `${p.name}(${p.addresses.join(' ')})`)),
-      deadping: `${ha.deadpingMs} ms`,
+      // deadping follows deadtime unless set, and means nothing without ping nodes.
+      deadping: ha.pingNodes.length > 0 ? `${ha.deadpingMs} ms` : null,
       ipfail: ipfailOn(ha) ? 'on' : 'off',
       stonith_host: ha.quorum.stonith.map((d) => [d.from, d.type, ...d.params].join(' ')),
       fence_agent: ha.quorum.fenceAgents.map((f) => [f.target, f.agent, ...f.args.map(([k, v]) => `${k}=${v}`)].join(' ')),

@@ -41,3 +41,9 @@ test('the same ping and fencing lines, moved or with a comment added: no refusal
   assert.deepEqual(refusals(moved), []);
   assert.deepEqual(shellChanges(config(BASE), config(moved), NO_LINKS), []);
 });
+
+test('without ping nodes deadping means nothing: a deadtime change (deadping follows it by default) is no ping change', () => {
+  const plain = ['node alpha beta', 'bcast eth0', 'auto_failback on', 'keepalive 100ms', 'deadtime 1'];
+  const out = shellRefusals(config(plain), config(plain.map((l) => (l === 'deadtime 1' ? 'deadtime 3' : l))), NO_LINKS, false);
+  assert.deepEqual(out, []);
+});

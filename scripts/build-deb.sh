@@ -39,6 +39,14 @@ find "$lib/node_modules" -name '.*' -type f -delete
 find "$lib/node_modules" -name '*.d.ts' -type f -delete
 find "$lib/node_modules" -type d \( -name dist-types -o -name dist-es \) -prune \
   -exec sh -c 'test -d "$(dirname "$1")/dist-cjs"' _ {} \; -exec rm -rf {} +
+# Nor are the commands a dependency ships for its developers (its package.json "bin", such as
+# grpc's proto-loader-gen-types): hbd never runs them, and they would be scripts without +x.
+find "$lib/node_modules" -name package.json -path '*/node_modules/*' -print0 | xargs -0 node -e '
+  const { dirname, join } = require("node:path"); const fs = require("node:fs");
+  for (const f of process.argv.slice(1)) {
+    let bin; try { bin = JSON.parse(fs.readFileSync(f, "utf8")).bin; } catch { continue; }
+    for (const rel of typeof bin === "string" ? [bin] : Object.values(bin ?? {})) fs.rmSync(join(dirname(f), rel), { force: true });
+  }'
 
 # Commands: small wrappers, so `ps` shows hbd's own title and Debian's node runs them.
 for cmd in hbd hbctl cl_status hb_standby hb_takeover; do

@@ -8,7 +8,7 @@ import * as L from './lease.js';
 import * as F from './node-fencing.js';
 import * as Mon from './monitor.js';
 import type { MembershipView } from './membership.js';
-import type * as P from './policy.js';
+import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
 import { dueAt, expired, type Deadline } from './timeout.js';
@@ -60,6 +60,12 @@ export interface OwnershipState {
   /** The newest advert read from each live peer, and when (failback stability). */
   peers: Record<string, PeerAdvert>;
   heardAt: Record<string, number>;
+  /**
+   * When we saw each peer lost (a run of it whose advert we had read died, shut down, was cut
+   * off or restarted), within the flap window: failback's hold-down grows with them
+   * (policy.ts failbackHoldMs). Kept while the peer is dead: that is the point.
+   */
+  lostAt: Record<string, number[]>;
   /** Peers whose adverts date from before a stall of ours: start nothing until they speak again. */
   stale: string[];
   /** After a stall, we start nothing before this: what we hear first may be old news. */
@@ -101,13 +107,28 @@ export interface OwnershipTuning {
   fenceMs: number;
   /**
    * A group goes back to its preferred node (auto_failback on), or to a node a standby
-   * holder yields to, only once the holder has heard that node continuously for this long,
-   * so a node that keeps crashing does not drag the group along. Default: the deadtime.
+   * holder yields to, only once the holder has heard that node continuously for its
+   * hold-down (policy.ts failbackHoldMs): quickFailbackMs after the one loss that sent the
+   * group away; failbackDelayMs after a second loss within flapWindowMs, doubled with each
+   * further one up to 8 times, so a node that keeps crashing does not drag the group along.
+   * Defaults: half a keepalive (at most the deadtime; see QUICK_FAILBACK_KEEPALIVES), the
+   * deadtime, and 5 minutes (at least twice the longest hold-down).
    */
+  quickFailbackMs: number;
   failbackDelayMs: number;
+  flapWindowMs: number;
 }
 
-export const DEFAULT_TUNING: Omit<OwnershipTuning, 'fenceMs' | 'failbackDelayMs'> = {
+/**
+ * Failback's first return: the holder lets go on the returning node's next heartbeat after the
+ * one that said it was active (it has then been heard 3 times: init, active and that one). The
+ * hold-down is that many keepalives less half of one, so the jitter of two arrivals never costs
+ * a keepalive more. One, not more: Heartbeat gives a group back at once (609 ms at keepalive
+ * 100 ms, 2.6 s at 1 s, in bench/RESULTS.md), and each keepalive waited adds a keepalive.
+ */
+export const QUICK_FAILBACK_KEEPALIVES = 1;
+
+export const DEFAULT_TUNING: Omit<OwnershipTuning, 'fenceMs' | 'failbackDelayMs' | 'quickFailbackMs' | 'flapWindowMs'> = {
   stopRetries: 3,
   stopRetryDelayMs: 1000,
   stopFailedRetryMs: 30_000,
@@ -138,7 +159,13 @@ export interface OwnershipEnv {
 export function tuningFor(nodes: readonly string[], tuning: Partial<OwnershipTuning>, deadtimeMs: number, keepaliveMs: number): OwnershipTuning {
   const fenceMs = tuning.fenceMs ?? L.defaultFenceMs(deadtimeMs, keepaliveMs);
   if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
-  return { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 };
+  const failbackDelayMs = tuning.failbackDelayMs ?? deadtimeMs;
+  const hold = {
+    failbackDelayMs,
+    quickFailbackMs: Math.min((QUICK_FAILBACK_KEEPALIVES - 0.5) * keepaliveMs, failbackDelayMs),
+    flapWindowMs: Math.max(300_000, 2 * P.HOLD_CAP_FACTOR * failbackDelayMs),
+  };
+  return { ...DEFAULT_TUNING, fenceMs, ...hold, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 };
 }
 
 /** This node's part in a group it has just learned of (at start, or added by a reload): nothing runs. */
@@ -158,6 +185,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     local: groups.map(newLocalGroup),
     peers: {},
     heardAt: {},
+    lostAt: {},
     stale: [],
     holdStartsUntil: null,
     switches: W.NO_SWITCHES,
@@ -177,6 +205,12 @@ export function forgetTheDead(s: OwnershipState, view: MembershipView): void {
     for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
   }
   s.stale = s.stale.filter((n) => view.live.includes(n));
+}
+
+/** A run of `node` whose advert we had read is gone: one more loss for failback's hold-down. */
+export function noteLoss(s: OwnershipState, node: string, now: number): void {
+  const recent = (s.lostAt[node] ?? []).filter((t) => now - t < s.config.flapWindowMs);
+  s.lostAt = { ...s.lostAt, [node]: [...recent, now] };
 }
 
 /** A group seen running on another node since we last ran it: our next start of it is a failback. */
@@ -258,7 +292,8 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
     peers: s.peers,
     mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
     autoFailback: s.autoFailback,
-    failbackDelayMs: s.config.failbackDelayMs,
+    lostAt: s.lostAt,
+    hold: s.config,
     ipfail: s.ipfail,
     now,
   };

@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
@@ -139,6 +139,8 @@ function onStalled(t: Turn, silentMs: number): void {
 function onNodeLost(t: Turn, node: string, reason: LostReason): void {
   const s = t.s;
   const had = s.peers[node];
+  // A node never heard (declared dead at initdead) lost no run of ours to count.
+  if (had) noteLoss(s, node, t.now);
   delete s.peers[node];
   delete s.lease.acks[node];
   delete s.heardAt[node];

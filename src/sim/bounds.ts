@@ -3,6 +3,7 @@
 import type { Timers } from '../core/membership.js';
 import { deriveTimers } from '../config/hacf-defaults.js';
 import { defaultFenceMs } from '../core/ownership.js';
+import { HOLD_CAP_FACTOR } from '../core/policy.js';
 import { faultEnd, type Fault, type Schedule, type SimConfig } from './schedule.js';
 
 /** The bounds the invariants are checked against, derived from a schedule's configuration. */
@@ -126,7 +127,8 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   const fenceMs = f ? Math.max(f.maxMs, f.timeoutMs) + f.retryMs + f.maxMs + f.rebootMs : 0;
   // Ping nodes: a route back counts after deadping without a gap (the hysteresis), found dead after deadping.
   const pingMs = config.ping ? 2 * config.ping.deadpingMs + 2 * config.ping.intervalMs : 0;
-  const settleMs = pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
+  // Failback waits out the longest hold-down of a node lost again and again (flap damping).
+  const settleMs = pingMs + maxInitdeadMs + maxDeadtimeMs + HOLD_CAP_FACTOR * failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
   const failoverMs = maxDeadtimeMs + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
   return {
     maxKeepaliveMs,

@@ -36,12 +36,15 @@ interface Args {
   fencing?: number;
   /** Probability (percent) of ping nodes (ipfail on) and ping-node losses in a schedule. */
   ping?: number;
+  /** Probability (percent) of a crash-looping preferred node in a schedule. */
+  crashLoops?: number;
   shrinkBudget: number;
 }
 
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
                       [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT]
-                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--shrink-budget RUNS]
+                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--crash-loops PERCENT]
+                      [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -115,6 +118,10 @@ function parse(argv: string[]): Args {
         a.ping = num(v());
         if (a.ping > 100) throw new Error(`--ping: a percentage, 0..100, not ${a.ping}`);
         break;
+      case '--crash-loops':
+        a.crashLoops = num(v());
+        if (a.crashLoops > 100) throw new Error(`--crash-loops: a percentage, 0..100, not ${a.crashLoops}`);
+        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -130,7 +137,7 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>): SimOptions {
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'crashLoops'>): SimOptions {
   return {
     ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
     ...(a.window ? { faultWindowMs: a.window } : {}),
@@ -140,6 +147,7 @@ function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 
     ...(a.witness !== undefined ? { witness: a.witness / 100 } : {}),
     ...(a.fencing !== undefined ? { fencing: a.fencing / 100 } : {}),
     ...(a.ping !== undefined ? { ping: a.ping / 100 } : {}),
+    ...(a.crashLoops !== undefined ? { crashLoops: a.crashLoops / 100 } : {}),
   };
 }
 
@@ -149,7 +157,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'crashLoops'>;
 }
 
 if (!isMainThread) {
@@ -196,7 +204,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}), ...(a.crashLoops !== undefined ? { crashLoops: a.crashLoops } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

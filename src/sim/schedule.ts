@@ -8,6 +8,7 @@ import { drawReloads } from './reloads.js';
 import { drawMonitors } from './monitors.js';
 import { drawWitness } from './quorum-sources.js';
 import { drawFencing, type SimFencing } from './fencing.js';
+import { drawCrashLoop } from './crash-loops.js';
 import { drawPings, type SimPing } from './pings.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
 
@@ -124,6 +125,8 @@ export interface GenerateOptions {
   fencing?: number;
   /** Probability of ping nodes (ipfail on) and ping-node loss faults (default 0; see pings.ts). */
   ping?: number;
+  /** Probability of a crash-looping preferred node (default 0.15; see crash-loops.ts). */
+  crashLoops?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -291,6 +294,7 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     bounds = boundsOf(partial, allConfigs(partial, faults));
     durationMs = windowMs + bounds.settleMs + 3000;
   }
+  faults.push(...drawCrashLoop(seed, partial, windowMs, opts.crashLoops ?? 0.15));
   const witness = drawWitness(seed, partial, windowMs, opts.witness ?? 0, reloads !== null);
   if (witness) {
     partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };

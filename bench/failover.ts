@@ -9,7 +9,10 @@
 // first answer from it again is the failback time.
 //
 // Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
-//        [--timers fast,slow] [--faults kill,kill-main,link] [--no-write]
+//        [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--no-write]
+// --fresh: a cold start of the pair before every trial, so each failback is the group's first
+// return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
+// and trials a few seconds apart are exactly that).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
@@ -178,6 +181,7 @@ async function main(): Promise<void> {
   const timerKeys = a.list('timers', ['fast', 'slow']);
   const faults = a.list('faults', ['kill', 'link']) as Fault[];
   const subnet = a.str('subnet', '10.231.41');
+  const fresh = a.flag('fresh');
   const results: Trial[] = [];
   const evidenceLines: string[] = [];
   const started = Date.now();
@@ -193,7 +197,12 @@ async function main(): Promise<void> {
       try {
         await pair.coldStart();
         evidenceLines.push(`${sys.label} @ ${ts.label}: node1 ${evidence(pair.d.node1!)} | node2 ${evidence(pair.d.node2!)}`);
-        for (const f of faults) for (let i = 1; i <= trials; i++) results.push(await pair.trial(f, i, tk));
+        for (const f of faults) {
+          for (let i = 1; i <= trials; i++) {
+            if (fresh && results.some((r) => r.system === sys.key && r.timers === tk)) await pair.coldStart();
+            results.push(await pair.trial(f, i, tk));
+          }
+        }
       } finally {
         await pair.stopAll();
         for (const n of NODES) await tb.dropVip(n);
@@ -215,6 +224,9 @@ async function main(): Promise<void> {
       '"Overhead" = median failover − the timer after which the standby acts (deadtime; for keepalived its master-down interval). It can be negative: the last heartbeat before the fault arrived up to one keepalive earlier, so the silence timer expires that much sooner.',
       '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"), as it arrived at the controller; "after dead" = failover − that.',
       'Failback = from starting the owner\'s daemon again (auto_failback on; keepalived: higher priority, preempt) to the first answer from node1 through the VIP.',
+      fresh
+        ? 'Each trial on a freshly started pair (`--fresh`): every failback is the group\'s first return. (Without it, trials come a few seconds apart: for heartbeat-ts a crash-looping owner, whose hold-down doubles with each loss within 5 minutes.)'
+        : 'Trials on the same pair, a few seconds apart: for heartbeat-ts the owner\'s losses within 5 minutes add up (flap damping), so failbacks after the first wait one deadtime and more; `--fresh` measures first returns.',
     ]),
   );
   const timerRows: string[][] = [];

@@ -37,6 +37,13 @@ interface Trial {
   /** When the survivor said it declared the owner dead (its own log line). */
   detectMs: number | null;
   failbackMs: number | null;
+  /**
+   * Failback counted from the standby's "Link node1:IFACE up." line (hbd and Heartbeat: the
+   * returning owner's first heartbeat heard), leaving out the owner's start-up, which a loaded
+   * host stretches (a Node process at nice 15 starts in seconds there, Heartbeat in
+   * milliseconds); null when the system prints no such line.
+   */
+  failbackHeardMs?: number | null;
   cableMs?: number;
   note?: string;
 }
@@ -155,16 +162,19 @@ class Pair {
     }
     await sleep(200);
     const t1 = mono();
+    const survivorLines = survivor.lines.length;
     this.d.node1 = this.sys.start(this.tb, 'node1');
     const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
     tr.failbackMs = tBack === null ? null : tBack - t1;
+    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && /Link node1:\S+ up/.test(l.text));
+    tr.failbackHeardMs = tBack !== null && heard ? tBack - heard.t : null;
     if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
     if (process.argv.includes('--debug') && tBack !== null) {
       const around = NODES.flatMap((n) => this.d[n]!.lines.filter((l) => l.t > t1 && l.t < tBack + 200).map((l) => ({ ...l, n })));
       around.sort((x, y) => x.t - y.t);
       log(`  failback timeline (answer at ${(tBack - t1).toFixed(0)}):\n${around.map((l) => `    ${(l.t - t1).toFixed(0).padStart(6)} ${l.n} ${l.text}`).join('\n')}`);
     }
-    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms`);
+    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms (${tr.failbackHeardMs == null ? '?' : ms(tr.failbackHeardMs)} after the standby heard it)`);
     return tr;
   }
 }
@@ -257,9 +267,14 @@ async function main(): Promise<void> {
       out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', `${systems[0]!.label} ÷ this`], rows));
       out.push('');
     }
-    const fbRows = systems.map((sys) => row(sys.label, results.filter((r) => r.system === sys.key && r.timers === tk && r.failbackMs !== null).map((r) => r.failbackMs!), []));
+    const fbRows = systems.map((sys) => {
+      const rs = results.filter((r) => r.system === sys.key && r.timers === tk && r.failbackMs !== null);
+      const heard = rs.filter((r) => r.failbackHeardMs != null).map((r) => r.failbackHeardMs!);
+      return row(sys.label, rs.map((r) => r.failbackMs!), heard.length ? [ms(summarize(heard).median), ms(summarize(heard).p95)] : ['—', '—']);
+    });
     out.push(`### ${ts.label}: failback, owner's daemon start → first answer from it (ms, both faults pooled)\n`);
-    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max'], fbRows));
+    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'after heard: median', 'after heard: p95'], fbRows));
+    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat) to the first answer from node1: the failback without the owner\'s start-up.\n');
     out.push('');
   }
   out.push('Processes seen running (evidence that each system really ran):\n');

@@ -60,11 +60,12 @@ export class FailbackStability {
    * later: a timeout, a goodbye, a restart). It may have seen more losses (a cut is one): the
    * hold-down checked is a lower bound of the one it applies.
    */
-  private owedHoldMs(b: SimNode, p: SimNode, at: number): number {
+  private owedHoldMs(b: SimNode, p: SimNode, at: number, knownGen: number | null): number {
     const hold = b.state!.ownership.config;
     const losses: number[] = [];
+    // Only runs before the one it knows: the end of that one may not have reached it yet.
     this.ended[p.idx]!.forEach((end, gen) => {
-      if (end !== undefined && end <= at && at - end < hold.flapWindowMs && this.heard[b.idx]!.has(`${p.name}/${gen}`)) losses.push(end);
+      if (end !== undefined && knownGen !== null && gen < knownGen && at - end < hold.flapWindowMs && this.heard[b.idx]!.has(`${p.name}/${gen}`)) losses.push(end);
     });
     return failbackHoldMs(losses, at, hold);
   }
@@ -84,9 +85,10 @@ export class FailbackStability {
       return;
     }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
-    const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now) : 0;
+    const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
+    const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now, knownGen) : 0;
     const firstHoldMs = n.state ? failbackHoldMs([], 0, n.state.ownership.config) : 0;
-    this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state?.membership.peers[preferred]?.generation ?? null, preferredHeld, holdMs, firstHoldMs };
+    this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen, preferredHeld, holdMs, firstHoldMs };
   }
 
   /** Node p begins to start group g: a failback needs a stable preferred node. */

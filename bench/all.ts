@@ -3,7 +3,7 @@
 //   full (default): failover 20 trials; stability 10 min per system; footprint 60 s; scale 5 min
 //   --quick:        failover 5 trials; stability 1 min; footprint 20 s; scale 30 s at 8/16
 //                   nodes; nothing written to RESULTS.md (printed only)
-// Usage: node dist/bench/all.js [--quick] [--only failover,stability,footprint,scale]
+// Usage: node dist/bench/all.js [--quick] [--only failover,stability,footprint,heartbeat-cost,scale]
 //        (--only orientation runs just the orientation check)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,7 +12,7 @@ import { DIST } from './lib/testbed.js';
 
 const a = args();
 const quick = a.flag('quick');
-const only = a.list('only', ['failover', 'stability', 'footprint', 'scale']);
+const only = a.list('only', ['failover', 'stability', 'footprint', 'heartbeat-cost', 'scale']);
 const plan: [string, string[]][] = [
   // First the check that the harness reproduces the orientation figures for the peers
   // (5 kill -9 trials at keepalive 200 ms / deadtime 1 s; keepalived advert_int 0.2).
@@ -20,8 +20,13 @@ const plan: [string, string[]][] = [
   ['failover', quick ? ['--trials', '5'] : ['--trials', '20']],
   // kill -9 of the main process alone: hbd's guard removes the VIP and sends the last words.
   ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '20']), '--timers', 'fast', '--faults', 'kill-main', '--systems', 'hbd,heartbeat,keepalived', '--section', '-kill-main']],
+  // Failback as a first return (a fresh pair per trial): trials seconds apart on one pair are a
+  // crash loop, which hbd's flap damping answers with a longer hold-down on purpose.
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--fresh', '--faults', 'kill', '--systems', 'hbd,heartbeat', '--section', '-failback-fresh']],
   ['stability', quick ? ['--duration', '60'] : ['--duration', '600']],
   ['footprint', quick ? ['--window', '20'] : ['--window', '60']],
+  // The work per heartbeat, without the wake-ups (prints only).
+  ['heartbeat-cost', []],
   ['scale', quick ? ['--stable', '30', '--sizes', '8,16'] : ['--stable', '300']],
 ];
 

@@ -9,7 +9,10 @@
 // first answer from it again is the failback time.
 //
 // Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
-//        [--timers fast,slow] [--faults kill,kill-main,link] [--no-write]
+//        [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--no-write]
+// --fresh: a cold start of the pair before every trial, so each failback is the group's first
+// return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
+// and trials a few seconds apart are exactly that).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
@@ -35,6 +38,13 @@ interface Trial {
   /** When the survivor said it declared the owner dead (its own log line). */
   detectMs: number | null;
   failbackMs: number | null;
+  /**
+   * Failback counted from the standby's "Link node1:IFACE up." line (hbd and Heartbeat: the
+   * returning owner's first heartbeat heard), leaving out the owner's start-up, which a loaded
+   * host stretches (a Node process at nice 15 starts in seconds there, Heartbeat in
+   * milliseconds); null when the system prints no such line.
+   */
+  failbackHeardMs?: number | null;
   cableMs?: number;
   note?: string;
 }
@@ -153,16 +163,19 @@ class Pair {
     }
     await sleep(200);
     const t1 = mono();
+    const survivorLines = survivor.lines.length;
     this.d.node1 = this.sys.start(this.tb, 'node1');
     const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
     tr.failbackMs = tBack === null ? null : tBack - t1;
+    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && /Link node1:\S+ up/.test(l.text));
+    tr.failbackHeardMs = tBack !== null && heard ? tBack - heard.t : null;
     if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
     if (process.argv.includes('--debug') && tBack !== null) {
       const around = NODES.flatMap((n) => this.d[n]!.lines.filter((l) => l.t > t1 && l.t < tBack + 200).map((l) => ({ ...l, n })));
       around.sort((x, y) => x.t - y.t);
       log(`  failback timeline (answer at ${(tBack - t1).toFixed(0)}):\n${around.map((l) => `    ${(l.t - t1).toFixed(0).padStart(6)} ${l.n} ${l.text}`).join('\n')}`);
     }
-    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms`);
+    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms (${tr.failbackHeardMs == null ? '?' : ms(tr.failbackHeardMs)} after the standby heard it)`);
     return tr;
   }
 }
@@ -179,6 +192,7 @@ async function main(): Promise<void> {
   const timerKeys = a.list('timers', ['fast', 'slow']);
   const faults = a.list('faults', ['kill', 'link']) as Fault[];
   const subnet = a.str('subnet', '10.231.41');
+  const fresh = a.flag('fresh');
   const results: Trial[] = [];
   const evidenceLines: string[] = [];
   const started = Date.now();
@@ -194,7 +208,12 @@ async function main(): Promise<void> {
       try {
         await pair.coldStart();
         evidenceLines.push(`${sys.label} @ ${ts.label}: node1 ${evidence(pair.d.node1!)} | node2 ${evidence(pair.d.node2!)}`);
-        for (const f of faults) for (let i = 1; i <= trials; i++) results.push(await pair.trial(f, i, tk));
+        for (const f of faults) {
+          for (let i = 1; i <= trials; i++) {
+            if (fresh && results.some((r) => r.system === sys.key && r.timers === tk)) await pair.coldStart();
+            results.push(await pair.trial(f, i, tk));
+          }
+        }
       } finally {
         await pair.stopAll();
         for (const n of NODES) await tb.dropVip(n);
@@ -216,6 +235,9 @@ async function main(): Promise<void> {
       '"Overhead" = median failover − the timer after which the standby acts (deadtime; for keepalived its master-down interval). It can be negative: the last heartbeat before the fault arrived up to one keepalive earlier, so the silence timer expires that much sooner.',
       '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"), as it arrived at the controller; "after dead" = failover − that.',
       'Failback = from starting the owner\'s daemon again (auto_failback on; keepalived: higher priority, preempt) to the first answer from node1 through the VIP.',
+      fresh
+        ? 'Each trial on a freshly started pair (`--fresh`): every failback is the group\'s first return. (Without it, trials come a few seconds apart: for heartbeat-ts a crash-looping owner, whose hold-down doubles with each loss within 5 minutes.)'
+        : 'Trials on the same pair, a few seconds apart: for heartbeat-ts the owner\'s losses within 5 minutes add up (flap damping), so failbacks after the first wait one deadtime and more; `--fresh` measures first returns.',
     ]),
   );
   const timerRows: string[][] = [];
@@ -246,9 +268,14 @@ async function main(): Promise<void> {
       out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', `${systems[0]!.label} ÷ this`], rows));
       out.push('');
     }
-    const fbRows = systems.map((sys) => row(sys.label, results.filter((r) => r.system === sys.key && r.timers === tk && r.failbackMs !== null).map((r) => r.failbackMs!), []));
+    const fbRows = systems.map((sys) => {
+      const rs = results.filter((r) => r.system === sys.key && r.timers === tk && r.failbackMs !== null);
+      const heard = rs.filter((r) => r.failbackHeardMs != null).map((r) => r.failbackHeardMs!);
+      return row(sys.label, rs.map((r) => r.failbackMs!), heard.length ? [ms(summarize(heard).median), ms(summarize(heard).p95)] : ['—', '—']);
+    });
     out.push(`### ${ts.label}: failback, owner's daemon start → first answer from it (ms, both faults pooled)\n`);
-    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max'], fbRows));
+    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'after heard: median', 'after heard: p95'], fbRows));
+    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat) to the first answer from node1: the failback without the owner\'s start-up.\n');
     out.push('');
   }
   out.push('Processes seen running (evidence that each system really ran):\n');

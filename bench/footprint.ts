@@ -6,12 +6,12 @@
 //
 // Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
 import { basename, join } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
 import { args, header, log, publish, table } from './lib/report.js';
-import { daemonPids, evidence, stop, systemByKey, type Running } from './lib/systems.js';
+import { daemonPids, evidence, stop, stopGently, systemByKey, type Running } from './lib/systems.js';
 import { createTestbed, DIST } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 
@@ -78,12 +78,15 @@ async function main(): Promise<void> {
         const r = rows.slice(-2);
         log(`  CPU ${r.map((x) => x.cpuPct.toFixed(3)).join(' / ')} %, RSS ${r.map((x) => x.rssMiB.toFixed(1)).join(' / ')} MiB`);
       } finally {
+        // Profiling (HBD_NODE_ARGS="--cpu-prof ..."): hbd writes its profile only on a clean exit.
+        if (process.env.HBD_NODE_ARGS) for (const n of NODES) if (d[n]) await stopGently(d[n]!);
         for (const n of NODES) if (d[n]) await stop(d[n]!);
         for (const n of NODES) await tb.dropVip(n);
       }
     }
   }
   await tb.destroy();
+  mkdirSync(join(DIST, '..', '..', 'bench', 'raw'), { recursive: true });
   writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'footprint.json'), JSON.stringify(rows, null, 1));
   const out = [
     await header('Footprint at idle', [

@@ -168,7 +168,9 @@ export function hbd(variant: HbdVariant = {}): System {
     start(tb, node) {
       const dir = join(tb.dir, 'hbd', node);
       const prefix = variant.prefix ?? spec?.prefix ?? [];
-      const argv = [...prefix, process.execPath, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : []), ...(variant.args ?? [])];
+      // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).
+      const nodeArgs = (process.env.HBD_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+      const argv = [...prefix, process.execPath, ...nodeArgs, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
       return finishStart(tb, node, tb.spawn(node, argv), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
@@ -435,6 +437,12 @@ export function killMain(r: Running, sys: System): number | null {
 export async function stop(r: Running): Promise<void> {
   crash(r);
   await pollUntil(() => !isLive(r.pid), { timeoutMs: 1000, pollMs: 20 });
+}
+
+/** SIGTERM, and up to 5 s for the daemon to exit by itself (a profile is written on a clean exit). */
+export async function stopGently(r: Running): Promise<void> {
+  if (isLive(r.pid)) process.kill(r.pid, 'SIGTERM');
+  await pollUntil(() => !isLive(r.pid), { timeoutMs: 5000, pollMs: 50 });
 }
 
 export function isRunning(r: Running): boolean {

@@ -97,7 +97,8 @@ export interface Testbed {
 }
 
 export async function createTestbed(opts: { subnet: string; servers: string[]; probe?: boolean; web?: boolean; vipOctet?: number }): Promise<Testbed> {
-  const lan = new Lan({ subnet: opts.subnet, prefix: 24 });
+  // BENCH_LABEL: the namespaces' name prefix (default hbt), to keep runs on a shared machine apart.
+  const lan = new Lan({ subnet: opts.subnet, prefix: 24, label: process.env.BENCH_LABEL ?? 'hbt' });
   const dir = lan.tempDir('hbt-bench-');
   const unregister = onCleanup(`testbed ${lan.tag}`, async () => void (await lan.destroy()));
   await lan.create();

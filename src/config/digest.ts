@@ -61,8 +61,20 @@ export function encodeParts(p: ConfigParts): string {
   return PART_KEYS.map(([k, c]) => `${c}:${p[k].slice(0, PART_HEX)}`).join(',');
 }
 
+/** Every heartbeat carries the same parts until a reload: read each text once (a few peers, a few reloads). */
+const partsRead = new Map<string, ConfigParts | null>();
+
 export function decodeParts(text: string | undefined): ConfigParts | null {
   if (!text) return null;
+  const known = partsRead.get(text);
+  if (known !== undefined) return known === null ? null : { ...known };
+  if (partsRead.size >= 32) partsRead.clear(); // a peer sending ever new texts: start afresh
+  const parts = readParts(text);
+  partsRead.set(text, parts);
+  return parts === null ? null : { ...parts };
+}
+
+function readParts(text: string): ConfigParts | null {
   const out: Partial<ConfigParts> = {};
   for (const item of text.split(',')) {
     const [c, hex] = item.split(':');

@@ -1,4 +1,4 @@
-// What ownership keeps: its state and tuning, the state it starts from, and what it shows of
+// What ownership keeps: its state (its tuning is ownership-tuning.ts), the state it starts from, and what it shows of
 // itself: the advert it sends, the views it gives the policy and the lease rules, and the
 // deadlines it holds.
 import type { AutoFailback } from '../config/types.js';
@@ -9,11 +9,14 @@ import * as L from './lease.js';
 import * as F from './node-fencing.js';
 import * as Mon from './monitor.js';
 import type { MembershipView } from './membership.js';
-import type * as P from './policy.js';
+import * as P from './policy.js';
 import * as S from './sequencer.js';
 import * as W from './switches.js';
 import { dueAt, expired, type Deadline } from './timeout.js';
 import { arbiterDeadlines, outOfArbiter } from './ownership-arbiter.js';
+import { tuningFor, type OwnershipTuning } from './ownership-tuning.js';
+
+export { DEFAULT_TUNING, QUICK_FAILBACK_KEEPALIVES, tuningFor, type OwnershipTuning } from './ownership-tuning.js';
 
 /** This node's part in one group. */
 export interface LocalGroup {
@@ -62,6 +65,12 @@ export interface OwnershipState {
   /** The newest advert read from each live peer, and when (failback stability). */
   peers: Record<string, PeerAdvert>;
   heardAt: Record<string, number>;
+  /**
+   * When we saw each peer lost (a run of it whose advert we had read died, shut down, was cut
+   * off or restarted), within the flap window: failback's hold-down grows with them
+   * (policy.ts failbackHoldMs). Kept while the peer is dead: that is the point.
+   */
+  lostAt: Record<string, number[]>;
   /** Peers whose adverts date from before a stall of ours: start nothing until they speak again. */
   stale: string[];
   /** After a stall, we start nothing before this: what we hear first may be old news. */
@@ -85,40 +94,6 @@ export interface OwnershipState {
   arbiter: A.ArbiterState | null;
 }
 
-export interface OwnershipTuning {
-  /** Retry a failed stop this many times (1 s apart) before declaring stop-failed. */
-  stopRetries: number;
-  stopRetryDelayMs: number;
-  /** After stop-failed, keep retrying at this interval. */
-  stopFailedRetryMs: number;
-  /** How long a failed start keeps this node out of the running for that group. */
-  failedStartHoldMs: number;
-  /** Require a strict majority of nodes to start anything (3+ node clusters). */
-  quorum: boolean;
-  /**
-   * Quorum clusters: the time reserved between the end of a lease and the earliest moment
-   * another node can start the group: the stop (pending agent call included) must fit in
-   * it. The lease itself lasts deadtime - fenceMs after the echo it rests on, and an echo
-   * comes back within about 2 keepalives: the lease needs 3. Default: half the deadtime, but
-   * at most deadtime - 3 keepalives. Must be below the deadtime.
-   */
-  fenceMs: number;
-  /**
-   * A group goes back to its preferred node (auto_failback on), or to a node a standby
-   * holder yields to, only once the holder has heard that node continuously for this long,
-   * so a node that keeps crashing does not drag the group along. Default: the deadtime.
-   */
-  failbackDelayMs: number;
-}
-
-export const DEFAULT_TUNING: Omit<OwnershipTuning, 'fenceMs' | 'failbackDelayMs'> = {
-  stopRetries: 3,
-  stopRetryDelayMs: 1000,
-  stopFailedRetryMs: 30_000,
-  failedStartHoldMs: 60_000,
-  quorum: true,
-};
-
 /** What initOwnership needs from outside ownership itself. */
 export interface OwnershipEnv {
   /** The time of initialisation (our start). */
@@ -134,17 +109,6 @@ export interface OwnershipEnv {
   fencing?: { retryMs: number };
   /** ha.cf `arbiter etcd`: its numbers (arbiter.ts). Our own quorum leases are off under it. */
   arbiter?: A.ArbiterTuning;
-}
-
-/**
- * The tuning in effect for these nodes and timers: what `tuning` sets, the defaults for the
- * rest (the fence and the failback delay follow the timers). Throws on a fence that is not
- * below the deadtime.
- */
-export function tuningFor(nodes: readonly string[], tuning: Partial<OwnershipTuning>, deadtimeMs: number, keepaliveMs: number): OwnershipTuning {
-  const fenceMs = tuning.fenceMs ?? L.defaultFenceMs(deadtimeMs, keepaliveMs);
-  if (!(fenceMs >= 0 && fenceMs < deadtimeMs)) throw new RangeError(`fenceMs (${fenceMs}) must be at least 0 and below the deadtime (${deadtimeMs} ms)`);
-  return { ...DEFAULT_TUNING, fenceMs, failbackDelayMs: deadtimeMs, ...tuning, quorum: (tuning.quorum ?? DEFAULT_TUNING.quorum) && nodes.length >= 3 };
 }
 
 /** This node's part in a group it has just learned of (at start, or added by a reload): nothing runs. */
@@ -164,6 +128,7 @@ export function initOwnership(me: string, nodes: string[], groups: GroupDef[], a
     local: groups.map(newLocalGroup),
     peers: {},
     heardAt: {},
+    lostAt: {},
     stale: [],
     holdStartsUntil: null,
     switches: W.NO_SWITCHES,
@@ -184,6 +149,12 @@ export function forgetTheDead(s: OwnershipState, view: MembershipView): void {
     for (const n of Object.keys(map)) if (!view.live.includes(n)) delete map[n];
   }
   s.stale = s.stale.filter((n) => view.live.includes(n));
+}
+
+/** A run of `node` whose advert we had read is gone: one more loss for failback's hold-down. */
+export function noteLoss(s: OwnershipState, node: string, now: number): void {
+  const recent = (s.lostAt[node] ?? []).filter((t) => now - t < s.config.flapWindowMs);
+  s.lostAt = { ...s.lostAt, [node]: [...recent, now] };
 }
 
 /** A group seen running on another node since we last ran it: our next start of it is a failback. */
@@ -265,7 +236,8 @@ export function policyView(s: OwnershipState, view: MembershipView, g: number, n
     peers: s.peers,
     mine: { phase: lg.run.phase, standby: s.switches.standby.has(g), standbySince: s.switches.standbySince[g], failed: inHold(lg, now) || outOfArbiter(s, now), leaving: s.leaving, ...(s.pings !== undefined ? { pings: s.pings } : {}) },
     autoFailback: s.autoFailback,
-    failbackDelayMs: s.config.failbackDelayMs,
+    lostAt: s.lostAt,
+    hold: s.config,
     ipfail: s.ipfail,
     now,
   };

@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { arbiterFence, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
@@ -133,6 +133,8 @@ function fenced(t: Turn, r: { state: F.NodeFencing; effects: F.FenceEffect[] }):
 function onNodeLost(t: Turn, node: string, reason: LostReason): void {
   const s = t.s;
   const had = s.peers[node];
+  // A node never heard (declared dead at initdead) lost no run of ours to count.
+  if (had) noteLoss(s, node, t.now);
   delete s.peers[node];
   delete s.lease.acks[node];
   delete s.heardAt[node];

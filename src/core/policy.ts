@@ -35,10 +35,40 @@ export interface PolicyView {
   peers: Readonly<Record<string, PeerAdvert>>;
   mine: OwnPart;
   autoFailback: AutoFailback;
-  failbackDelayMs: number;
+  /** When we saw each peer lost (dead, shut down, restarted), within the flap window. */
+  lostAt: Readonly<Record<string, readonly number[]>>;
+  hold: FailbackHold;
   /** ipfail: a node that reaches fewer ping nodes than another candidate is no candidate. */
   ipfail: boolean;
   now: number;
+}
+
+/** The hold-down rule's parameters (ownership's tuning; see failbackHoldMs). */
+export interface FailbackHold {
+  /** The hold-down after a node's first recent loss: its next heartbeat after it is active. */
+  quickFailbackMs: number;
+  /** After a second recent loss; doubled with each further one, up to 8 times this. */
+  failbackDelayMs: number;
+  /** A loss older than this is forgotten. */
+  flapWindowMs: number;
+}
+
+/** The longest hold-down: the second loss's, doubled three times. */
+export const HOLD_CAP_FACTOR = 8;
+
+/**
+ * Flap damping: how long a node must have been heard continuously before a group goes (back)
+ * to it, given the times we saw it lost. The loss that sent the group away is the first: the
+ * group returns on the returning node's next heartbeat. Each further loss within the window doubles the
+ * hold-down from failbackDelay on, up to 8 times it, so a crash-looping node drags the group
+ * along less and less often; once it has been quiet for the window, the first return is fast
+ * again. Every node that saw the same losses computes the same hold-down.
+ */
+export function failbackHoldMs(lostAt: readonly number[], now: number, h: FailbackHold): number {
+  let recent = 0;
+  for (const t of lostAt) if (now - t < h.flapWindowMs) recent++;
+  if (recent <= 1) return Math.min(h.quickFailbackMs, h.failbackDelayMs);
+  return h.failbackDelayMs * Math.min(2 ** (recent - 2), HOLD_CAP_FACTOR);
 }
 
 /** A node's phase for the group in our view: ours, or the one its advert says. */
@@ -99,14 +129,14 @@ export function desiredOwner(v: PolicyView): string | null {
     if (holder) return holder;
   }
   const first = list[0]!;
-  // A group moves to a node only once that node has been heard continuously for
-  // failbackDelayMs (failback, or a standby holder yielding): a node that keeps crashing must
+  // A group moves to a node only once that node has been heard continuously for its hold-down
+  // (failback, or a standby holder yielding; failbackHoldMs): a node that keeps crashing must
   // not drag the group along. (Being "up" in our view for a while proves little: a node is up
   // until a deadtime after its last heartbeat.) Only the holder applies this (it alone decides
   // when to let go); a node that holds too (after a partition) gets it at once. A standby
   // asked for while that node was already up is an operator's choice: at once.
   const since = v.since[first] ?? v.now;
-  const stable = (v.heardAt[first] ?? -Infinity) - since >= v.failbackDelayMs;
+  const stable = (v.heardAt[first] ?? -Infinity) - since >= failbackHoldMs(v.lostAt[first] ?? [], v.now, v.hold);
   const asked = v.mine.standby && (v.mine.standbySince ?? -Infinity) >= since;
   // (A holder that ipfail no longer counts among the best waits for that stability too.)
   if (first !== v.me && any.includes(v.me) && active(v.me) && !active(first) && !stable && !asked) return v.me;

@@ -3,6 +3,7 @@
 import type { Timers } from '../core/membership.js';
 import { deriveTimers } from '../config/hacf-defaults.js';
 import { defaultFenceMs } from '../core/ownership.js';
+import { HOLD_CAP_FACTOR } from '../core/policy.js';
 import { faultEnd, type Fault, type Schedule, type SimConfig } from './schedule.js';
 
 /** The bounds the invariants are checked against, derived from a schedule's configuration. */
@@ -129,7 +130,8 @@ export function boundsOf(config: SimConfig, cfgs: NodeCfg[]): Bounds {
   // The etcd arbiter: a lease outlives its silent holder by up to a TTL; then a watch, a read and a campaign.
   const arb = config.arbiter;
   const arbiterMs = arb ? arb.ttlMs + 3 * Math.floor(arb.ttlMs / 5) + 12 * arb.maxMs : 0;
-  const settleMs = arbiterMs + pingMs + maxInitdeadMs + maxDeadtimeMs + failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
+  // Failback waits out the longest hold-down of a node lost again and again (flap damping).
+  const settleMs = arbiterMs + pingMs + maxInitdeadMs + maxDeadtimeMs + HOLD_CAP_FACTOR * failbackDelayMs + stopFailedRetryMs + stopBudgetMs + startBudgetMs + 6 * maxKeepaliveMs + 6 * maxDelayMs + fenceMs;
   const failoverMs = Math.max(maxDeadtimeMs, arbiterMs) + 3 * maxDelayMs + startBudgetMs + 5 + (f ? f.maxMs : 0);
   return {
     maxKeepaliveMs,

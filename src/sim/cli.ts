@@ -38,12 +38,26 @@ interface Args {
   ping?: number;
   /** Probability (percent) of the etcd arbiter and its faults in a schedule. */
   arbiter?: number;
+  /** Probability (percent) of a crash-looping preferred node in a schedule. */
+  crashLoops?: number;
   shrinkBudget: number;
 }
 
+/** The options that give the percentage of schedules with a kind of fault or part, by flag. */
+const PERCENT_FLAGS: Record<string, 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'arbiter' | 'crashLoops'> = {
+  '--reloads': 'reloads',
+  '--monitors': 'monitors',
+  '--witness': 'witness',
+  '--fencing': 'fencing',
+  '--ping': 'ping',
+  '--arbiter': 'arbiter',
+  '--crash-loops': 'crashLoops',
+};
+
 const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [--workers W] [--journal FILE]
                       [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT]
-                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--arbiter PERCENT] [--shrink-budget RUNS]
+                      [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--arbiter PERCENT] [--crash-loops PERCENT]
+                      [--shrink-budget RUNS]
        npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
 
 function parse(argv: string[]): Args {
@@ -60,6 +74,13 @@ function parse(argv: string[]): Args {
       if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${k}: "${x}" is not a whole number\n${USAGE}`);
       return n;
     };
+    const percent = PERCENT_FLAGS[k];
+    if (percent) {
+      const n = num(v());
+      if (n > 100) throw new Error(`${k}: a percentage, 0..100, not ${n}`);
+      a[percent] = n;
+      continue;
+    }
     switch (k) {
       case '--schedules':
         a.schedules = num(v());
@@ -97,30 +118,6 @@ function parse(argv: string[]): Args {
       case '--max-faults':
         a.maxFaults = num(v());
         break;
-      case '--monitors':
-        a.monitors = num(v());
-        if (a.monitors > 100) throw new Error(`--monitors: a percentage, 0..100, not ${a.monitors}`);
-        break;
-      case '--reloads':
-        a.reloads = num(v());
-        if (a.reloads > 100) throw new Error(`--reloads: a percentage, 0..100, not ${a.reloads}`);
-        break;
-      case '--witness':
-        a.witness = num(v());
-        if (a.witness > 100) throw new Error(`--witness: a percentage, 0..100, not ${a.witness}`);
-        break;
-      case '--fencing':
-        a.fencing = num(v());
-        if (a.fencing > 100) throw new Error(`--fencing: a percentage, 0..100, not ${a.fencing}`);
-        break;
-      case '--ping':
-        a.ping = num(v());
-        if (a.ping > 100) throw new Error(`--ping: a percentage, 0..100, not ${a.ping}`);
-        break;
-      case '--arbiter':
-        a.arbiter = num(v());
-        if (a.arbiter > 100) throw new Error(`--arbiter: a percentage, 0..100, not ${a.arbiter}`);
-        break;
       case '--shrink-budget':
         a.shrinkBudget = num(v());
         break;
@@ -136,7 +133,7 @@ function parse(argv: string[]): Args {
   return a;
 }
 
-function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'arbiter'>): SimOptions {
+function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'arbiter' | 'crashLoops'>): SimOptions {
   return {
     ...(a.nodes !== undefined ? { nodes: a.nodes } : {}),
     ...(a.window ? { faultWindowMs: a.window } : {}),
@@ -147,6 +144,7 @@ function optionsOf(a: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 
     ...(a.fencing !== undefined ? { fencing: a.fencing / 100 } : {}),
     ...(a.ping !== undefined ? { ping: a.ping / 100 } : {}),
     ...(a.arbiter !== undefined ? { arbiter: a.arbiter / 100 } : {}),
+    ...(a.crashLoops !== undefined ? { crashLoops: a.crashLoops / 100 } : {}),
   };
 }
 
@@ -156,7 +154,7 @@ interface Job {
   from: number;
   count: number;
   stride: number;
-  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'arbiter'>;
+  opts: Pick<Args, 'nodes' | 'window' | 'maxFaults' | 'reloads' | 'monitors' | 'witness' | 'fencing' | 'ping' | 'arbiter' | 'crashLoops'>;
 }
 
 if (!isMainThread) {
@@ -203,7 +201,7 @@ async function main(): Promise<void> {
     const line = `schedules ${totals.schedules}/${schedules}  simulated ${(totals.simulatedMs / 3.6e6).toFixed(1)} h  violations ${totals.violations.length}  ${rate.toFixed(0)}/s  eta ${fmt(eta)}`;
     process.stderr.write(process.stderr.isTTY ? `\r${line}   ` : `${line}\n`);
   };
-  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}), ...(a.arbiter !== undefined ? { arbiter: a.arbiter } : {}) };
+  const jobOpts: Job['opts'] = { ...(a.nodes !== undefined ? { nodes: a.nodes } : {}), ...(a.window ? { window: a.window } : {}), ...(a.maxFaults !== undefined ? { maxFaults: a.maxFaults } : {}), ...(a.reloads !== undefined ? { reloads: a.reloads } : {}), ...(a.monitors !== undefined ? { monitors: a.monitors } : {}), ...(a.witness !== undefined ? { witness: a.witness } : {}), ...(a.fencing !== undefined ? { fencing: a.fencing } : {}), ...(a.ping !== undefined ? { ping: a.ping } : {}), ...(a.arbiter !== undefined ? { arbiter: a.arbiter } : {}), ...(a.crashLoops !== undefined ? { crashLoops: a.crashLoops } : {}) };
   /** Seeds [from, from + count) on the worker threads; their totals as they come in. */
   const runChunk = (from: number, count: number): Promise<Totals> => {
     const chunk = new Totals();

@@ -1,9 +1,12 @@
 // The failback half of the no-flap rule (statements.ts): a group released by a live node to its
 // preferred node only goes there if the run of that node the releaser had heard had been up
-// for failbackDelay when it let go. The checker tells it of each release and each start.
+// for the hold-down when it let go, the hold-down growing with the runs of that node the
+// releaser had heard end within the flap window (flap damping). The checker tells it of each
+// release, each start, each step and each node going down.
 import type { SimNode, World } from './world.js';
 import { viewOf } from '../core/membership.js';
 import { desiredOwner } from '../core/ownership.js';
+import { failbackHoldMs } from '../core/policy.js';
 
 interface Release {
   node: number;
@@ -11,6 +14,9 @@ interface Release {
   at: number;
   /** The run (generation) of the preferred node the releaser knew. */
   knownGen: number | null;
+  /** The hold-down the releaser owed the preferred node then, and the one after a single loss. */
+  holdMs: number;
+  firstHoldMs: number;
   /** The preferred node held the group too (a double ownership ending): no failback. */
   preferredHeld: boolean;
 }
@@ -20,6 +26,10 @@ export class FailbackStability {
   private readonly lastRelease: (Release | null)[];
   /** When a manual standby or takeover happened: failbacks near them are the operator's. */
   private readonly manualAt: number[] = [];
+  /** ended[node][generation]: when that run of the node ended (the world's truth). */
+  private readonly ended: number[][];
+  /** heard[node]: `peer/generation` of the runs of its peers whose adverts its current run read. */
+  private readonly heard: Set<string>[];
 
   constructor(
     private readonly w: World,
@@ -27,6 +37,37 @@ export class FailbackStability {
   ) {
     this.lastRelease = w.schedule.config.groups.map(() => null);
     for (const f of w.schedule.faults) if (f.kind === 'standby' || f.kind === 'takeover') this.manualAt.push(f.at);
+    this.ended = w.nodes.map(() => []);
+    this.heard = w.nodes.map(() => new Set());
+  }
+
+  /** Node n took a step: the runs of its peers it has read an advert of. */
+  stepped(n: SimNode): void {
+    const peers = n.state?.ownership.peers;
+    if (!peers) return;
+    for (const name in peers) this.heard[n.idx]!.add(`${name}/${peers[name]!.gen}`);
+  }
+
+  /** Node n's current run ended (a crash, a shutdown, a fence); its next run knows nothing. */
+  down(n: SimNode): void {
+    this.ended[n.idx]![n.gen] = this.w.now;
+    this.heard[n.idx]!.clear();
+  }
+
+  /**
+   * The hold-down the releaser owed node p at time `at`: from the runs of p it had read an
+   * advert of and that ended within the flap window (it saw each of them lost, at that time or
+   * later: a timeout, a goodbye, a restart). It may have seen more losses (a cut is one): the
+   * hold-down checked is a lower bound of the one it applies.
+   */
+  private owedHoldMs(b: SimNode, p: SimNode, at: number, knownGen: number | null): number {
+    const hold = b.state!.ownership.config;
+    const losses: number[] = [];
+    // Only runs before the one it knows: the end of that one may not have reached it yet.
+    this.ended[p.idx]!.forEach((end, gen) => {
+      if (end !== undefined && knownGen !== null && gen < knownGen && at - end < hold.flapWindowMs && this.heard[b.idx]!.has(`${p.name}/${gen}`)) losses.push(end);
+    });
+    return failbackHoldMs(losses, at, hold);
   }
 
   /** Node n began a handoff release of group g. */
@@ -44,7 +85,10 @@ export class FailbackStability {
       return;
     }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
-    this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen: n.state?.membership.peers[preferred]?.generation ?? null, preferredHeld };
+    const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
+    const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now, knownGen) : 0;
+    const firstHoldMs = n.state ? failbackHoldMs([], 0, n.state.ownership.config) : 0;
+    this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen, preferredHeld, holdMs, firstHoldMs };
   }
 
   /** Node p begins to start group g: a failback needs a stable preferred node. */
@@ -65,11 +109,11 @@ export class FailbackStability {
     if (boot === undefined || rel.at < boot) return;
     this.note('failback stability checks');
     const up = rel.at - boot;
-    const delay = w.schedule.config.tuning.failbackDelayMs ?? w.bounds.maxDeadtimeMs;
-    if (up < delay) {
+    this.note(rel.holdMs > rel.firstHoldMs ? 'failback hold-downs grown by repeated losses' : 'failback first returns');
+    if (up < rel.holdMs) {
       w.fail({
         invariant: 'no-flap',
-        message: `"${def.id}" fails back from ${b.name} to ${p.name}, released when ${p.name} had been up only ${Math.round(up)} ms (failbackDelay ${delay} ms)`,
+        message: `"${def.id}" fails back from ${b.name} to ${p.name}, released when ${p.name} had been up only ${Math.round(up)} ms (hold-down ${Math.round(rel.holdMs)} ms)`,
       });
     }
   }

@@ -92,6 +92,7 @@ export class Checker {
   }
 
   onDown(n: SimNode): void {
+    this.failback.down(n);
     for (let g = 0; g < this.G; g++) this.phase[n.idx]![g] = null;
     this.monitor.reset(n);
     this.refreshAll();
@@ -122,8 +123,7 @@ export class Checker {
   onFault(f: Fault, end: boolean): void {
     if (!end) {
       if (f.kind === 'crash') this.planFailover(f);
-      // Any fault ends the quiet period it falls into.
-      this.quiet = null;
+      this.quiet = null; // any fault ends the quiet period it falls into
       this.steady = false;
     }
   }
@@ -179,6 +179,7 @@ export class Checker {
 
   afterStep(n: SimNode, effects: NodeEffect[]): void {
     if (!n.state) return;
+    this.failback.stepped(n);
     this.monitor.afterStep(n, effects);
     const local = n.state.ownership.local;
     const changed: number[] = [];
@@ -337,8 +338,7 @@ export class Checker {
     this.note('liveness checks');
     const owners = this.owners[g]!;
     const id = this.gid(g);
-    // The owner may run it under another line of the same resources (the files differ after a
-    // partial reload): the resources then run once, which is what liveness asks; no placement rule applies.
+    // The owner may run it under another line of the same resources (the files differ after a partial reload): the resources then run once, which is what liveness asks; no placement rule applies.
     const runs = (o: number) => this.related[g]!.some((h) => this.phase[o]![h] === 'running');
     if (owners.length !== 1 || !runs(owners[0]!)) {
       w.fail({

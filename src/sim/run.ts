@@ -89,6 +89,7 @@ export function replayCommand(seed: number, opts: SimOptions, reduction?: Reduct
   if (opts.fencing !== undefined) parts.push(`--fencing ${Math.round(opts.fencing * 100)}`);
   if (opts.ping !== undefined) parts.push(`--ping ${Math.round(opts.ping * 100)}`);
   if (opts.arbiter !== undefined) parts.push(`--arbiter ${Math.round(opts.arbiter * 100)}`);
+  if (opts.crashLoops !== undefined) parts.push(`--crash-loops ${Math.round(opts.crashLoops * 100)}`);
   if (reduction) {
     parts.push(`--keep ${reduction.keep.length ? reduction.keep.join(',') : 'none'}`);
     if (reduction.untilMs !== undefined) parts.push(`--until ${reduction.untilMs}`);

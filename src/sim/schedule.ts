@@ -8,6 +8,7 @@ import { drawReloads } from './reloads.js';
 import { drawMonitors } from './monitors.js';
 import { drawWitness } from './quorum-sources.js';
 import { drawFencing, type SimFencing } from './fencing.js';
+import { drawCrashLoop } from './crash-loops.js';
 import { drawPings, type SimPing } from './pings.js';
 import { describeEtcdFault, drawArbiter, type SimArbiter } from './etcd.js';
 import { chance, derive, int, mulberry32, pick, shuffled, uniform, type Rng } from './prng.js';
@@ -131,6 +132,8 @@ export interface GenerateOptions {
   ping?: number;
   /** Probability of the etcd arbiter and its faults (default 0; see etcd.ts). */
   arbiter?: number;
+  /** Probability of a crash-looping preferred node (default 0.15; see crash-loops.ts). */
+  crashLoops?: number;
 }
 
 const NODE_WEIGHTS: [number, number][] = [
@@ -284,27 +287,20 @@ export function generateSchedule(seed: number, opts: GenerateOptions = {}): Sche
     faults.push(...mon.faults);
     durationMs = Math.max(durationMs, ...mon.faults.map((f) => faultEnd(f) + bounds.settleMs + 3000));
   }
+  // A part that widens the bounds (fence devices, ping nodes, the arbiter): its faults, then the bounds again.
+  const widen = (part: Partial<SimConfig>, more: Fault[]): void => {
+    partial = { ...partial, ...part };
+    faults.push(...more);
+    bounds = boundsOf(partial, allConfigs(partial, faults));
+    durationMs = windowMs + bounds.settleMs + 3000;
+  };
   const fence = drawFencing(seed, nodes, maxDead, windowMs, opts.fencing ?? 0);
-  if (fence) {
-    partial = { ...partial, fencing: fence.fencing };
-    faults.push(...fence.faults);
-    bounds = boundsOf(partial, allConfigs(partial, faults));
-    durationMs = windowMs + bounds.settleMs + 3000;
-  }
+  if (fence) widen({ fencing: fence.fencing }, fence.faults);
   const ping = drawPings(seed, partial, windowMs, opts.ping ?? 0);
-  if (ping) {
-    partial = { ...partial, ping: ping.ping };
-    faults.push(...ping.faults);
-    bounds = boundsOf(partial, allConfigs(partial, faults));
-    durationMs = windowMs + bounds.settleMs + 3000;
-  }
+  if (ping) widen({ ping: ping.ping }, ping.faults);
+  faults.push(...drawCrashLoop(seed, partial, windowMs, opts.crashLoops ?? 0.15));
   const arb = drawArbiter(seed, partial, windowMs, opts.arbiter ?? 0);
-  if (arb) {
-    partial = { ...partial, arbiter: arb.arbiter };
-    faults.push(...arb.faults);
-    bounds = boundsOf(partial, allConfigs(partial, faults));
-    durationMs = windowMs + bounds.settleMs + 3000;
-  }
+  if (arb) widen({ arbiter: arb.arbiter }, arb.faults);
   const witness = drawWitness(seed, partial, windowMs, arb ? 0 : (opts.witness ?? 0), reloads !== null);
   if (witness) {
     partial = { ...partial, nodes: [...nodes, witness.witness], witness: witness.witness, bootAt: [...bootAt, witness.bootAt] };

@@ -43,3 +43,17 @@ export function skipRelease(core: Core = realCore): Core {
     },
   };
 }
+
+/**
+ * "No flap damping": a node forgets every loss of its peers it saw, so a group goes back to a
+ * crash-looping node each time after the first, short hold-down (core/policy.ts failbackHoldMs).
+ */
+export function forgetLosses(core: Core = realCore): Core {
+  return {
+    ...core,
+    step(prev: Node.NodeState, event: Node.NodeEvent, now: number): Node.NodeStepResult {
+      const r = core.step(prev, event, now);
+      return { ...r, state: { ...r.state, ownership: { ...r.state.ownership, lostAt: {} } } };
+    },
+  };
+}

@@ -9,13 +9,13 @@
 // on classic ones. We check every digest a packet carries: a present but wrong digest is
 // never a good sign.
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { AuthKey, AuthKeys, AuthMethod } from '../config/types.js';
 import {
   classicLines,
   decode,
   encodeClassic,
-  encodeNetstring,
+  netstringPacket,
   netstringPayload,
   type DecodeResult,
   type WireErrorCode,
@@ -42,7 +42,23 @@ export type VerifyResult =
  */
 export function authDigest(method: AuthMethod, secret: string, data: Uint8Array): string {
   if (method === 'crc') return crc(data).toString(16);
-  return createHmac(method, Buffer.from(secret, 'utf8')).update(data).digest('hex');
+  return createHmac(method, secretKey(secret)).update(data).digest('hex');
+}
+
+/**
+ * The secret as a key object, made once per secret: preparing a key for every digest was the
+ * largest single cost of a heartbeat (4 digests per heartbeat sent and received). Authkeys
+ * hold a handful of secrets; a reload's new ones are added, and kept (a few bytes each).
+ */
+const keyObjects = new Map<string, KeyObject>();
+function secretKey(secret: string): KeyObject {
+  let k = keyObjects.get(secret);
+  if (!k) {
+    if (keyObjects.size >= 64) keyObjects.clear(); // many reloads with new secrets: start afresh
+    k = createSecretKey(Buffer.from(secret, 'utf8'));
+    keyObjects.set(secret, k);
+  }
+  return k;
 }
 
 /** What the inner auth field signs: the classic lines of every field but "auth". */
@@ -59,8 +75,8 @@ export function sign(message: HbMessage, key: AuthKey, format: WireFormat = 'net
   const signed = message.clone();
   signed.set(F_AUTH, `${key.index} ${authDigest(key.method, key.secret, authText(signed))}`);
   if (format === 'classic') return encodeClassic(signed);
-  const digest = authDigest(key.method, key.secret, netstringPayload(signed));
-  return encodeNetstring(signed, { keyIndex: key.index, digest });
+  const payload = netstringPayload(signed);
+  return netstringPacket(payload, { keyIndex: key.index, digest: authDigest(key.method, key.secret, payload) });
 }
 
 /**

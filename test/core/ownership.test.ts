@@ -3,7 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OwnershipNode, type AgentEffect } from '../helpers/ownership-node.js';
-import { initOwnership, desiredOwner, type OwnershipEffect, type PeerAdvert } from '../../src/core/ownership.js';
+import type { MembershipView } from '../../src/core/membership.js';
+import { failbackHoldMs } from '../../src/core/policy.js';
+import { initOwnership, step, desiredOwner, type OwnershipEffect, type OwnershipEvent, type OwnershipState, type PeerAdvert } from '../../src/core/ownership.js';
 
 const GROUPS = [
   { id: 'a IPaddr::10.0.0.10 apache2 mysql', preferredNode: 'a', resources: ['IPaddr::10.0.0.10', 'apache2', 'mysql'] },
@@ -100,13 +102,71 @@ test('takeover when the owner dies, with Heartbeat\'s log lines; failback stops 
   // a comes back: b gives the group back (auto_failback on), in reverse order.
   b.membership(['a'], true);
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
-  assert.deepEqual(b.runAgents(), [], 'not before a has been heard for failbackDelayMs (default: the deadtime)');
-  b.now += 30_000;
+  assert.deepEqual(b.runAgents(), [], 'not before a has been heard for its hold-down (its first loss: its next heartbeat)');
+  b.now += 1000;
   b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
   const calls = b.runAgents();
   assert.deepEqual(calls.filter((c) => c.startsWith('IPaddr::10.0.0.10') || c.startsWith('apache2') || c.startsWith('mysql')), ['mysql stop', 'apache2 stop', 'IPaddr::10.0.0.10 stop']);
   assert.equal(b.phase(0), 'stopped');
   assert.ok(b.logs().includes('Releasing resource group: a IPaddr::10.0.0.10 apache2 mysql'));
+});
+
+/**
+ * b runs a's group after a was lost once more (`lost` ms after b's clock now); a returns and is
+ * heard every second: how long b heard it before giving the group back.
+ */
+function lossAndReturn(b: Node, lostAfterMs: number): number {
+  b.now += lostAfterMs;
+  b.on({ kind: 'node-lost', node: 'a', reason: 'timeout' });
+  b.membership([], true);
+  b.runAgents();
+  assert.equal(b.phase(0), 'running', 'b took the group over');
+  b.membership(['a'], true);
+  const back = b.now;
+  for (;;) {
+    b.on({ kind: 'advert', node: 'a', advert: advert(['stopped', 'stopped']) });
+    b.runAgents();
+    if (b.phase(0) === 'stopped') return b.now - back;
+    b.now += 1000;
+    assert.ok(b.now - back <= 300_000, 'b gave the group back at last');
+  }
+}
+
+test('flap damping: the first return after a loss is fast; each further recent loss doubles the hold-down, up to 8 deadtimes', () => {
+  const b = new Node('b');
+  b.membership(['a'], true);
+  b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
+  // Keepalive 1 s, deadtime 30 s (the defaults): the next heartbeat, then 30, 60, 120, 240 s.
+  const holds = [0, 1, 2, 3, 4].map(() => {
+    const held = lossAndReturn(b, 1000);
+    b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
+    return held;
+  });
+  assert.deepEqual(holds, [1000, 30_000, 60_000, 120_000, 240_000]);
+  const hold = { quickFailbackMs: 500, failbackDelayMs: 30_000, flapWindowMs: 480_000 };
+  assert.equal(failbackHoldMs([1, 2, 3, 4, 5, 6, 7, 8], 10, hold), 240_000, 'capped at 8 deadtimes');
+  assert.equal(failbackHoldMs([0, 470_000], 480_000, hold), 500, 'the hold-down shrinks as losses leave the window');
+  assert.equal(failbackHoldMs([5], 10, { ...hold, failbackDelayMs: 300 }), 300, 'the first hold-down is never longer than the old one');
+});
+
+test('flap damping: losses older than the flap window are forgotten, and the first return is fast again', () => {
+  const b = new Node('b');
+  b.membership(['a'], true);
+  b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
+  assert.equal(lossAndReturn(b, 1000), 1000);
+  b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
+  assert.equal(lossAndReturn(b, 1000), 30_000, 'a second loss soon after: a deadtime');
+  b.on({ kind: 'advert', node: 'a', advert: advert(['running', 'stopped']) });
+  // The window: 5 minutes, but at least twice the longest hold-down (16 deadtimes: 480 s).
+  assert.equal(lossAndReturn(b, 481_000), 1000, 'quiet for the window: the earlier losses no longer count');
+});
+
+test('flap damping: a node declared dead before it was ever heard (initdead) is no loss', () => {
+  const b = new Node('b');
+  b.membership([], true);
+  b.on({ kind: 'node-lost', node: 'a', reason: 'timeout' });
+  b.runAgents();
+  assert.deepEqual(b.state.lostAt, {}, 'no run of a was heard: nothing was lost');
 });
 
 test('the preferred node waits while the other still holds the group: never two at once', () => {

@@ -72,7 +72,8 @@ function view(me: string, mine: { phase: 'running' | 'stopped'; pings?: number }
     peers: { [other]: peer },
     mine: { phase: mine.phase, standby: false, standbySince: undefined, failed: false, leaving: false, ...(mine.pings === undefined ? {} : { pings: mine.pings }) },
     autoFailback,
-    failbackDelayMs: 1000,
+    lostAt: {},
+    hold: { quickFailbackMs: 300, failbackDelayMs: 1000, flapWindowMs: 300_000 },
     ipfail,
     now: 100_000,
   };

@@ -4,6 +4,7 @@
 // for real processes. Pure: a history and its schedule in, violations and figures out, so
 // each rule is tested on hand-made histories (checker.test.ts) as well as on real runs.
 import { DEFAULT_TUNING } from '../../src/core/ownership-state.js';
+import { HOLD_CAP_FACTOR } from '../../src/core/policy.js';
 import type { Fault, FaultKind, Schedule } from './schedule.js';
 
 /** A span of wall time [from, to). */
@@ -73,8 +74,9 @@ export function boundsOf(s: Schedule): { resolveMs: number; settleMs: number } {
     // which may take its whole timeout (the simulator's resolve bound is the same stop budget).
     resolveMs: 2 * t.keepaliveMs + t.deadtimeMs + s.stopTimeoutMs,
     // Served again once every fault is over: a restarted node's initdead, a deadtime for a
-    // silent peer, the failback delay, a stop and a start (a hung one runs to its timeout).
-    settleMs: t.initdeadMs + 3 * t.deadtimeMs + s.stopTimeoutMs + 2 * s.startTimeoutMs + 3000,
+    // silent peer, the longest failback hold-down (flap damping after repeated losses: 8
+    // deadtimes), a stop and a start (a hung one runs to its timeout).
+    settleMs: t.initdeadMs + (2 + HOLD_CAP_FACTOR) * t.deadtimeMs + s.stopTimeoutMs + 2 * s.startTimeoutMs + 3000,
   };
 }
 

@@ -3,6 +3,7 @@
 // real processes is not, so a rerun reproduces the schedule, not the exact interleaving.
 import { derive, int, mulberry32, pick, shuffled, uniform, type Rng } from '../../src/sim/prng.js';
 import { PASS_THROUGH, type Impairment } from './impairment.js';
+import { HOLD_CAP_FACTOR } from '../../src/core/policy.js';
 
 export type Fault =
   /** The node's outgoing heartbeats lost, delayed, duplicated, reordered or corrupted. */
@@ -191,9 +192,9 @@ export function scheduleOf(seed: number, opts: ScheduleOptions): Schedule {
   const startTimeoutMs = 3000;
   const stopTimeoutMs = 10_000;
   // The quiet tail covers the slowest recovery: a node started at the end of the window waits
-  // initdead, then a deadtime for a silent peer, a failback delay, a stop and the starts.
+  // initdead, then a deadtime for a silent peer, the longest failback hold-down, a stop and the starts.
   const lastEnd = Math.max(0, ...faults.map(faultEnd));
-  const tailMs = Math.max(0, lastEnd - windowMs) + timers.initdeadMs + 3 * timers.deadtimeMs + stopTimeoutMs + 2 * startTimeoutMs + 6000;
+  const tailMs = Math.max(0, lastEnd - windowMs) + timers.initdeadMs + (2 + HOLD_CAP_FACTOR) * timers.deadtimeMs + stopTimeoutMs + 2 * startTimeoutMs + 6000;
   return { seed, nodes, redundantMedia, timers, startTimeoutMs, stopTimeoutMs, windowMs, tailMs, faults };
 }
 

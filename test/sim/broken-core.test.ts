@@ -1,10 +1,11 @@
 // The invariants can fail: a core that skips the release step (a node never lets go of a
 // group it holds, except for its own shutdown or a failed start) is caught by the
-// simulator within the suite's schedules, shrunk, and replayed exactly from its seed.
+// simulator within the suite's schedules, shrunk, and replayed exactly from its seed. A core
+// without flap damping is caught by crash-loop schedules.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed, scheduleOf, shrink, type SimOptions } from '../../src/sim/run.js';
-import { skipRelease } from '../../src/sim/variants.js';
+import { forgetLosses, skipRelease } from '../../src/sim/variants.js';
 import { THREE_NODES, TWO_NODES } from './suite.js';
 import type { Range } from './parallel.js';
 
@@ -38,3 +39,12 @@ for (const range of [TWO_NODES, THREE_NODES]) {
     assert.ok(a.trace.some((l) => l.includes('VIOLATION')));
   });
 }
+
+test('a core without flap damping is caught by crash-loop schedules (no-flap)', (t) => {
+  const range: Range = { from: 700_000, count: 60, opts: { crashLoops: 1 } };
+  const caught = firstCaught(range, forgetLosses());
+  assert.ok(caught, `the core without flap damping passed all ${range.count} crash-loop schedules`);
+  t.diagnostic(`caught by seed ${caught.seed} (${caught.invariant}) after ${caught.tried} schedule(s)`);
+  assert.equal(caught.invariant, 'no-flap');
+  assert.equal(runSeed(caught.seed, range.opts).violation, null, 'the real core passes the same schedule');
+});

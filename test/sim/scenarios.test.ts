@@ -144,9 +144,9 @@ test('2 nodes: a frozen owner that resumes after the other took over lets go at 
   const release = ch.find((c) => c.node === 'n1' && c.to === 'stopping' && c.t >= 7000)!;
   assert.equal(release.t, 7000, 'n1 begins stopping in its first step after the resume');
   assert.ok(r.trace.some((l) => /n1: WARN This node was not scheduled for longer than the deadtime/.test(l)));
-  // auto_failback on: n1 gets its group back once it has been up again for failbackDelay.
+  // auto_failback on: n1 gets its group back once n2 has heard it for a keepalive (its first loss).
   const back = ch.find((c) => c.node === 'n1' && c.to === 'running' && c.t > 7000)!;
-  assert.ok(back.t >= 7000 + 600, `failback at ${back.t}, not before n1 was stable`);
+  assert.ok(back.t >= 7000 + 100, `failback at ${back.t}, not before n1 was heard for its hold-down`);
 });
 
 test('3 nodes: a frozen owner resumes with its lease long gone: it stops at once', () => {
@@ -159,15 +159,27 @@ test('3 nodes: a frozen owner resumes with its lease long gone: it stops at once
   assert.ok((r.excused.pause ?? 0) > 0, 'the overlap after the resume is the excused frozen-VM case');
 });
 
-test('auto_failback on: a preferred node that keeps crashing does not drag the group along', () => {
+/** n1 crashes every `everyMs` from 3 s to 12 s, down 700 ms each time; what the group did meanwhile. */
+function crashLoop(everyMs: number): PhaseChange[] {
   const faults: Fault[] = [];
-  // n1 crashes every 1.2 s (up ~0.5 s each time, below failbackDelay = deadtime 600 ms + settle).
-  for (let t = 3000; t < 12_000; t += 1200) faults.push({ kind: 'crash', at: t, node: 'n1', downMs: 700 });
-  const r = run({ nodes: 2, faults, durationMs: 20_000 });
-  const ch = phases(r).filter((c) => c.t > 3000 && c.t < 12_500);
-  const n2Starts = ch.filter((c) => c.node === 'n2' && c.from === 'stopped').length;
-  assert.equal(n2Starts, 1, `n2 took the group once and kept it (${JSON.stringify(ch)})`);
-  assert.ok(!ch.some((c) => c.node === 'n1' && c.from === 'stopped'), 'n1 never got it back while crash-looping');
+  for (let t = 3000; t < 12_000; t += everyMs) faults.push({ kind: 'crash', at: t, node: 'n1', downMs: 700 });
+  return phases(run({ nodes: 2, faults, durationMs: 25_000 })).filter((c) => c.t > 3000 && c.t < 12_500);
+}
+
+test('auto_failback on: a preferred node that keeps crashing does not drag the group along (flap damping)', () => {
+  // Up ~0.5 s each time: the first return is fast (a keepalive), the second waits a
+  // failbackDelay (deadtime 600 ms) of n1 alive, which it never lives to see.
+  const ch = crashLoop(1200);
+  const n1Starts = ch.filter((c) => c.node === 'n1' && c.from === 'stopped');
+  assert.equal(n1Starts.length, 1, `n1 got the group back once, after its first crash (${JSON.stringify(ch)})`);
+  assert.ok(n1Starts[0]!.t < 4200, 'that first return came within its 0.5 s of life');
+  assert.equal(ch.filter((c) => c.node === 'n2' && c.from === 'stopped').length, 2, 'n2 took the group twice and then kept it');
+});
+
+test('flap damping: each further crash doubles the hold-down, so a node up 0.9 s each time gets the group back twice', () => {
+  // Hold-downs: 50 ms after the first crash, 600 after the second, 1200 after the third (> 0.9 s).
+  const ch = crashLoop(1600);
+  assert.equal(ch.filter((c) => c.node === 'n1' && c.from === 'stopped').length, 2, JSON.stringify(ch));
 });
 
 test('a stop that keeps failing on a connected node keeps every other node from starting the group', () => {

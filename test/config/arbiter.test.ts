@@ -2,17 +2,12 @@
 // they give (file:line, what to do).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IssueList } from '../../src/config/issues.js';
-import { parseHaCf } from '../../src/config/hacf.js';
+import { parseHaCfLines } from '../helpers/hacf.js';
 import { quorumSourceWarning } from '../../src/config/hacf-quorum.js';
 
 const BASE = ['node alpha beta', 'bcast eth0', 'auto_failback on', 'logfacility daemon'];
 
-function parse(...lines: string[]) {
-  const issues = new IssueList();
-  const cf = parseHaCf([...BASE, ...lines].join('\n'), 'ha.cf', issues);
-  return { cf, errors: issues.errors.map((i) => `${i.line}: ${i.message}`), warnings: issues.warnings.map((i) => `${i.line}: ${i.message}`) };
-}
+const parse = (...lines: string[]) => parseHaCfLines([...BASE, ...lines]);
 
 test('arbiter etcd and its settings are read', () => {
   const { cf, errors, warnings } = parse('arbiter etcd', 'arbiter_endpoints https://10.0.0.1:2379,https://10.0.0.2:2379 https://[fd00::3]:2379', 'arbiter_tls_ca /etc/ha.d/ca.pem', 'arbiter_tls_cert /etc/ha.d/c.pem', 'arbiter_tls_key /etc/ha.d/k.pem', 'arbiter_prefix /hb/web/', 'arbiter_ttl 6');

@@ -5,15 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { IssueList } from '../../src/config/issues.js';
 import { parseHaCf } from '../../src/config/hacf.js';
+import { parseHaCfLines } from '../helpers/hacf.js';
 import { fencingFor, ipfailOn, quorumSourceWarning } from '../../src/config/hacf-quorum.js';
 
 const BASE = ['node alpha beta', 'bcast eth0', 'auto_failback on', 'logfacility daemon'];
 
-function parse(...lines: string[]) {
-  const issues = new IssueList();
-  const cf = parseHaCf([...BASE, ...lines].join('\n'), 'ha.cf', issues);
-  return { cf, errors: issues.errors.map((i) => `${i.line}: ${i.message}`), warnings: issues.warnings.map((i) => `${i.line}: ${i.message}`) };
-}
+const parse = (...lines: string[]) => parseHaCfLines([...BASE, ...lines]);
 
 test('witness, ipfail, stonith_host, fence_agent and fence_timeout are read', () => {
   const { cf, errors, warnings } = parse('witness arbiter', 'ipfail on', 'ping 10.0.0.254', 'deadping 5', 'stonith_host * external/ssh hostlist=alpha,beta', 'fence_agent beta fence_ipmilan ip=10.0.0.12 username=admin', 'fence_timeout 30');

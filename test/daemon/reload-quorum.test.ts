@@ -4,8 +4,7 @@
 // "changed"). Moving a line or changing a comment is no change.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IssueList } from '../../src/config/issues.js';
-import { parseHaCf } from '../../src/config/hacf.js';
+import { parseHaCfLines } from '../helpers/hacf.js';
 import { shellChanges, shellRefusals } from '../../src/daemon/reload.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 
@@ -13,10 +12,9 @@ const BASE = ['node alpha beta', 'bcast eth0', 'auto_failback on', 'ping 10.0.0.
 const NO_LINKS = { kept: [{ key: 'bcast eth0' }], added: [], removed: [] } as unknown as Parameters<typeof shellRefusals>[2];
 
 function config(lines: string[]): ClusterConfig {
-  const issues = new IssueList();
-  const ha = parseHaCf(lines.join('\n'), 'ha.cf', issues);
-  assert.deepEqual(issues.errors, []);
-  return { ha, partDigests: { authkeys: 'a' } } as unknown as ClusterConfig;
+  const { cf, errors } = parseHaCfLines(lines);
+  assert.deepEqual(errors, []);
+  return { ha: cf, partDigests: { authkeys: 'a' } } as unknown as ClusterConfig;
 }
 
 const refusals = (next: string[]) => shellRefusals(config(BASE), config(next), NO_LINKS, false);

@@ -387,6 +387,13 @@ export function viewOf(state: MembershipState): MembershipView {
   return { live, settled: state.settled, since };
 }
 
+/** The view with what `before` knew of `nodes` (lost since, their losses not yet handled). */
+export function viewWith(state: MembershipState, nodes: readonly string[], before: MembershipState): MembershipView {
+  const peers = { ...state.peers };
+  for (const n of nodes) if (before.peers[n]) peers[n] = before.peers[n]!;
+  return viewOf({ ...state, peers });
+}
+
 export function viewWithout(view: MembershipView, node: string): MembershipView {
   return { ...view, live: view.live.filter((n) => n !== node) };
 }

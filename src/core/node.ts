@@ -236,12 +236,26 @@ function hbAfterStep(t: Turn, prev: NodeState): void {
 }
 
 function membershipStep(t: Turn, ev: M.MembershipEvent): void {
+  const before = t.state.membership;
   const r = M.step(t.state.membership, ev, t.now);
   t.state.membership = r.state;
-  t.view = null;
+  // Ownership handles each loss in a step of its own. Nodes lost in the same instant as another
+  // stay in the view until their own step, so what ownership knew of them (their adverts, the
+  // groups they held, the loss that counts for failback's hold-down) reaches that step.
+  const lostLater = r.effects.flatMap((e) => (isLoss(e) ? [e.node] : []));
   let viewChanged = false;
-  for (const e of r.effects) viewChanged = onMembershipEffect(t, e) || viewChanged;
+  for (const e of r.effects) {
+    if (isLoss(e)) lostLater.shift();
+    t.view = lostLater.length > 0 ? M.viewWith(t.state.membership, lostLater, before) : null;
+    viewChanged = onMembershipEffect(t, e) || viewChanged;
+  }
+  t.view = null;
   if (viewChanged) ownershipStep(t, { kind: 'membership' });
+}
+
+/** A peer's run ends: ownership's node-lost. */
+function isLoss(e: M.MembershipEffect): e is Extract<M.MembershipEffect, { node: string }> {
+  return (e.kind === 'node-status' && e.to === 'dead') || e.kind === 'node-restarted';
 }
 
 /** Passes one effect of membership on; true when it changed the view ownership decides from. */

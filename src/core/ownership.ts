@@ -350,7 +350,10 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   if (!quorate) return 'quorum';
   if (arbiterStop(t, g)) return 'fence';
   if (yieldsTo(s, t.view, g)) return 'conflict';
-  if (desired !== s.me && desired !== null) return 'release';
+  // A restart step sees the peer dead only to count its loss; it is alive, and its new run joins
+  // in the next step. Letting go now would hand the group past it (to the next node in ha.cf
+  // order) and let the new run start it at once, its failback hold-down never applied.
+  if (desired !== s.me && desired !== null && !t.newRun) return 'release';
   const lease = leaseDeadline(s, t.view, g);
   return lease && expired(lease, t.now) ? 'fence' : null;
 }

@@ -15,6 +15,14 @@
 //           n2's hold ended and, with n1's advert still delayed, n2 started it too. Fencing stops
 //           takeovers from a lost node, not two live nodes starting at once: a start there now
 //           needs the live peer's grant (core/lease.ts, consented).
+//   1600443 (6 nodes, every fault family): n2 held n4's group through n4's growing hold-down;
+//           n4 restarted, and in the step that counted that loss n2 let go for n1 (first in
+//           ha.cf with n4 out of the view). n4's new run joined 60 ms later, found the group
+//           unheld and started it: the hold-down was bypassed. A restart step releases nothing.
+//   1602560 (7 nodes): n5 and n6 were declared dead in the same instant. Ownership handled
+//           n5's loss first, on a view without n6 either, and forgot n6's advert there; n6's own
+//           loss then counted for nothing, and n6's group came back after one keepalive instead
+//           of a grown hold-down. Nodes lost together stay in the view until their own step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -28,5 +36,15 @@ for (const seed of [900052, 610232, 600010, 604394]) {
 
 test('seed 9002764 (2 nodes with fencing, held to the strict safety rule) replays without a violation', () => {
   const r = runSeed(9002764, { nodes: 2, fencing: 1 });
+  assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
+});
+
+test('seed 1600443 (a holder let go in the step of a restart, bypassing the hold-down) replays without a violation', () => {
+  const r = runSeed(1600443, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
+  assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
+});
+
+test('seed 1602560 (two nodes lost in one instant: the second loss was not counted) replays without a violation', () => {
+  const r = runSeed(1602560, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
   assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
 });

@@ -11,7 +11,7 @@
 // 20 MB per start/stop (and 63 KB of "not ok" lines per status), moved between the nodes every few seconds so node1's daemon keeps
 // reading agent output. Any main-thread stall would show as a late heartbeat.
 //
-// Usage: node dist/bench/stability.js [--duration 600] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
+// Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
 //        [--selfload-stress] [--no-write]
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -24,12 +24,12 @@ import { args, header, log, publish, table } from './lib/report.js';
 import { ms } from './lib/stats.js';
 import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
+import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
 import { run } from './lib/proc.js';
 import { judgeStatusOutput } from '../src/agents/run.js';
 import { performance } from 'node:perf_hooks';
 
-const TIMERS: Timers = { keepaliveMs: 100, deadtimeMs: 1000, warntimeMs: 200 };
 const NODES = ['node1', 'node2'];
 const HAMMER_JS = join(DIST, 'lib', 'hammer.js');
 
@@ -75,7 +75,8 @@ async function hbdSupportsHttp(): Promise<boolean> {
   return r.stdout.includes('--http-listen');
 }
 
-async function soak(tb: Testbed, sys: System, key: string, durationS: number, opts: { stress: boolean; selfload: boolean; parts: string[] }): Promise<SoakResult> {
+async function soak(tb: Testbed, sys: System, key: string, durationS: number, opts: { stress: boolean; selfload: boolean; parts: string[]; timers: Timers }): Promise<SoakResult> {
+  const TIMERS = opts.timers;
   const spec: ClusterSpec = { nodes: NODES, timers: TIMERS };
   if (opts.selfload && opts.parts.includes('agent')) {
     spec.extraHaresources = [`node2 noisy::${tb.dir}`];
@@ -242,6 +243,10 @@ function selfloaded(key: string): System {
 async function main(): Promise<void> {
   const a = args();
   const durationS = a.num('duration', 600);
+  const timersKey = a.str('timers', 'soak');
+  const timers = TIMER_SETS[timersKey];
+  if (!timers) throw new Error(`unknown timer set ${timersKey} (${Object.keys(TIMER_SETS).join(', ')})`);
+  const warntimeMs = timers.warntimeMs ?? timers.deadtimeMs / 2;
   const keys = a.list('systems', ['hbd', 'hbd-nort', 'heartbeat', 'keepalived', 'keepalived-dt', 'hbd-selfload', 'hbd-nort-selfload']);
   const tb = await createTestbed({ subnet: a.str('subnet', '10.231.42'), servers: NODES });
   onCleanup('testbed', () => tb.destroy());
@@ -251,7 +256,7 @@ async function main(): Promise<void> {
     const selfload = key.endsWith('-selfload');
     const sys = selfload ? selfloaded(key) : systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
-    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']) });
+    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);
     results.push(r);
   }
@@ -275,9 +280,9 @@ async function main(): Promise<void> {
   ]);
   const out = [
     await header('Stability under load', [
-      `Timers: keepalive 100 ms, deadtime 1 s, warntime 200 ms (keepalived: \`keepalived\` = advert_int 0.1 s, master-down 361 ms; \`keepalived-dt\` = advert_int ${(systemByKey('keepalived-dt').detectionMs(TIMERS) / 3.609 / 1000).toFixed(2)} s, master-down ≈ 1 s). Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+      `Timers: ${timers.label}, warntime ${warntimeMs} ms. ${keys.filter((k) => k.startsWith('keepalived')).map((k) => `\`${k}\`: ${systemByKey(k).timerNote(timers)}.`).join(' ')} Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
       'Gaps: time between consecutive heartbeat packets (any UDP to port 694 from the peer; keepalived: VRRP) at the receiving host\'s interface, from tcpdump\'s kernel timestamps. "node1→node2" = the owner\'s heartbeats as the standby got them (what a false failover would come from).',
-      '"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime 200 ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes.',
+      `"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime ${warntimeMs} ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes.`,
       '"Gaps over the dead timer" = gaps (both directions) longer than deadtime (keepalived: its master-down interval): here both daemons share one loaded machine, so a stall that silences the sender often stalls the receiver too, and its stall detection forgives the silence; on two machines with only the sender loaded, each such gap is a false failover.',
       '"False failovers" = lines declaring a node dead (hbd, Heartbeat: "node X: is dead"; keepalived: "Entering MASTER STATE" after start). "VIP on standby / client saw standby" = 4-per-second checks of node2\'s addresses / answers from node2 seen by the client polling every 5 ms.',
     ]),

@@ -1,6 +1,7 @@
 // Processes: run a command, find and end a process tree by PID, read CPU and memory from /proc.
 import { execFile } from 'node:child_process';
 import { readFileSync, readlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readProcStat, readRssKiB } from '../../src/lib/proc-stat.js';
 import { commandLine } from '../../src/lib/proc-tree.js';
 
@@ -59,10 +60,18 @@ export function parentOf(pid: number): number {
 }
 
 /** What a PID runs: its executable and command line (evidence that a peer really ran). */
+/** This checkout's root: evidence names its files relative to it, as any checkout would. */
+const CHECKOUT = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
+
+/** A command line as evidence: files of the checkout by relative path, scratch files under $TMPDIR. */
+export function portablePaths(text: string): string {
+  return text.split(`${CHECKOUT}/`).join('').split(`${tmpdir()}/`).join('$TMPDIR/');
+}
+
 export function describePid(pid: number): string {
   try {
     const exe = readlinkSync(`/proc/${pid}/exe`);
-    return `pid ${pid} exe ${exe}: ${commandLine(pid)}`;
+    return `pid ${pid} exe ${exe}: ${portablePaths(commandLine(pid))}`;
   } catch {
     return `pid ${pid} (gone)`;
   }

@@ -13,12 +13,12 @@
 // --fresh: a cold start of the pair before every trial, so each failback is the group's first
 // return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
 // and trials a few seconds apart are exactly that).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { mono } from './lib/proc.js';
-import { args, header, log, publish, REPO, table } from './lib/report.js';
+import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms, ratio, summarize } from './lib/stats.js';
 import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
@@ -222,8 +222,7 @@ async function main(): Promise<void> {
   }
   await tb.destroy();
 
-  mkdirSync(join(REPO, 'bench', 'raw'), { recursive: true });
-  writeFileSync(join(REPO, 'bench', 'raw', 'failover.json'), JSON.stringify({ args: process.argv.slice(2), results }, null, 1));
+  writeRaw('failover', { args: process.argv.slice(2), results });
 
   // ---- report
   const out: string[] = [];

@@ -5,14 +5,13 @@
 // divided by the window: percent of one core.
 //
 // Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
-import { basename, join } from 'node:path';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
-import { args, header, log, publish, table } from './lib/report.js';
+import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { daemonPids, evidence, stop, stopGently, systemByKey, type Running } from './lib/systems.js';
-import { createTestbed, DIST } from './lib/testbed.js';
+import { createTestbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 
 const NODES = ['node1', 'node2'];
@@ -86,8 +85,7 @@ async function main(): Promise<void> {
     }
   }
   await tb.destroy();
-  mkdirSync(join(DIST, '..', '..', 'bench', 'raw'), { recursive: true });
-  writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'footprint.json'), JSON.stringify(rows, null, 1));
+  writeRaw('footprint', rows);
   const out = [
     await header('Footprint at idle', [
       `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons.`,

@@ -7,14 +7,13 @@
 //
 // Usage: node dist/bench/scale.js [--sizes 8,16,32] [--stable 300] [--timers slow] [--media bcast] [--no-write]
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
 import { pollUntil, sleep } from '../src/lib/wait.js';
 import { mono, must, usage } from './lib/proc.js';
-import { args, header, log, publish, table } from './lib/report.js';
+import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms, summarize } from './lib/stats.js';
 import { daemonPids, hbd, stop, type Running } from './lib/systems.js';
-import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
+import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
 import type { StatusSnapshot } from '../src/status/snapshot.js';
@@ -127,7 +126,7 @@ async function main(): Promise<void> {
     log(`scale: ${n} nodes, ${TIMER_SETS[timerKey]!.label}, ${media}, ${stableS} s stable window`);
     rows.push(await runSize(n, { stableS, timerKey, media, subnet: a.str('subnet', '10.231.44') }));
   }
-  writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'scale.json'), JSON.stringify(rows, null, 1));
+  writeRaw('scale', rows);
   const mean = (v: number[]) => summarize(v).mean;
   const out = [
     await header('Scale (heartbeat-ts only)', [

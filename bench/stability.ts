@@ -15,12 +15,11 @@
 //        [--selfload-stress] [--no-write]
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { runMain, onCleanup } from './lib/cleanup.js';
 import { Capture, heartbeatFilter } from './lib/capture.js';
 import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
-import { args, header, log, publish, table } from './lib/report.js';
+import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms } from './lib/stats.js';
 import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
@@ -261,7 +260,7 @@ async function main(): Promise<void> {
     results.push(r);
   }
   await tb.destroy();
-  writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'stability.json'), JSON.stringify(results.map((r) => ({ ...r, rx12: { ...r.rx12, over: r.rx12.over(r.deadtime) }, rx21: { ...r.rx21, over: r.rx21.over(r.deadtime) } })), null, 1));
+  writeRaw('stability', results.map((r) => ({ ...r, rx12: { ...r.rx12, over: r.rx12.over(r.deadtime) }, rx21: { ...r.rx21, over: r.rx21.over(r.deadtime) } })));
 
   const rows = results.map((r) => [
     r.label,

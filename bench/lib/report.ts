@@ -1,7 +1,7 @@
 // Where figures go: printed as Markdown tables and written to bench/RESULTS.md, one section
 // per benchmark, each with the date, the machine, the peers' versions and the exact command.
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from './proc.js';
 
@@ -100,6 +100,12 @@ export function publish(name: string, markdown: string): void {
   }
   writeSection(name, markdown);
   process.stdout.write(`(written to ${RESULTS}, section ${name})\n`);
+}
+
+/** A benchmark's raw figures, as JSON in bench/raw/ (not committed; made on first use, as in a fresh checkout). */
+export function writeRaw(name: string, data: unknown): void {
+  mkdirSync(join(REPO, 'bench', 'raw'), { recursive: true });
+  writeFileSync(join(REPO, 'bench', 'raw', `${name}.json`), JSON.stringify(data, null, 1));
 }
 
 /** Tiny argv parser: --name value, --flag. */

@@ -24,6 +24,10 @@ const plan: [string, string[]][] = [
   // crash loop, which hbd's flap damping answers with a longer hold-down on purpose.
   ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--fresh', '--faults', 'kill', '--systems', 'hbd,heartbeat', '--section', '-failback-fresh']],
   ['stability', quick ? ['--duration', '60'] : ['--duration', '600']],
+  // The sub-quarter-second tier: keepalive 50 ms / deadtime 200 ms (keepalived advert_int 0.05),
+  // its failover, and whether it holds (no false failover) under stress-ng and under self-load.
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--timers', 'tier', '--faults', 'kill,link', '--systems', 'hbd,keepalived', '--section', '-tier']],
+  ['stability', [...(quick ? ['--duration', '60'] : ['--duration', '600']), '--timers', 'tier', '--systems', 'hbd,keepalived,hbd-selfload', '--section', '-tier']],
   ['footprint', quick ? ['--window', '20'] : ['--window', '60']],
   // The work per heartbeat, without the wake-ups (prints only).
   ['heartbeat-cost', []],

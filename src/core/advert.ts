@@ -58,6 +58,12 @@ export interface PeerAdvert {
    * it has none. With ipfail on, a node that reaches fewer than another is no candidate.
    */
   pings?: number;
+  /**
+   * A synthetic advert, read from a peer that speaks Heartbeat's protocol alone
+   * (core/heartbeat-peer.ts): it sends no claims, grants nor acks, and negotiates each move of
+   * a group by messages instead. Never on the wire.
+   */
+  heartbeatPeer?: true;
 }
 
 /** A node in this phase may have some of the group's resources running: it holds the group. */

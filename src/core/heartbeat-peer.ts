@@ -241,5 +241,6 @@ export function advertOfPeer(p: HbPeer, node: string, groups: readonly GroupDef[
     deadtimeMs,
     acks: [],
     resources: groups.filter((g) => held.has(g.id)).flatMap((g) => g.resources),
+    heartbeatPeer: true,
   };
 }

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { GroupPhase } from '../../src/core/advert.js';
 import type { GroupDef } from '../../src/core/group.js';
+import { initOwnership } from '../../src/core/ownership.js';
+import { OwnershipNode } from '../helpers/ownership-node.js';
 import { advertOfPeer, afterStep, groupsOf, holdOf, mirror, newPeer, onPeerEvent, type HbPeer, type OurSide } from '../../src/core/heartbeat-peer.js';
 
 const G1: GroupDef = { id: 'node1 IPaddr::10.0.0.50', preferredNode: 'node1', resources: ['IPaddr::10.0.0.50'] };
@@ -89,4 +91,23 @@ test('a new run of the peer is greeted with starting; leaving says shutdown, nev
   assert.deepEqual(fields(bye.sends), [{ t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '0', info: 'shutdown' }]);
   // Not active in our view yet: nothing is said to it.
   assert.deepEqual(afterStep(newPeer(9), 'node1', side(['stopped', 'stopped'], ['stopped', 'stopped'], ['node1', 'node2'], { peerActive: false })).sends, []);
+});
+
+test('with fencing, a Heartbeat peer neither acks our run nor grants our starts: its negotiation decides, as without fencing', () => {
+  // node2 (ours) prefers G2; node1 is a real Heartbeat that holds nothing. With fencing on, an
+  // hbd peer must ack our run and grant our claim first; a Heartbeat peer sends neither.
+  const fencingNode = () => new OwnershipNode(initOwnership('node2', ['node1', 'node2'], [G2], 'on', {}, { deadtimeMs: 6000, fencing: { retryMs: 5000 } }));
+  const told = onPeerEvent(newPeer(3), { kind: 'resource', hold: 'none', full: true, stable: true, info: null }, [G2], 'node1').peer;
+  const synthetic = advertOfPeer(told, 'node1', [G2], 6000, 0)!;
+  const n = fencingNode();
+  n.membership(['node1']);
+  n.on({ kind: 'advert', node: 'node1', advert: synthetic });
+  assert.deepEqual(n.answerAgents().map((c) => c.action), ['status', 'start'], 'ours starts its group while the Heartbeat peer is up');
+  assert.equal(n.state.local[0]!.run.phase, 'running');
+  // The same advert from an hbd peer (no mark): no ack of our run, no grant, so no start (issue 16's rules hold).
+  const { heartbeatPeer: _, ...plain } = synthetic;
+  const m = fencingNode();
+  m.membership(['node1']);
+  m.on({ kind: 'advert', node: 'node1', advert: plain });
+  assert.deepEqual(m.answerAgents(), []);
 });

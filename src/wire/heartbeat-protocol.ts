@@ -134,7 +134,7 @@ export class HeartbeatProtocol {
       return;
     }
     if (seq > s.last + RESET_GAP) {
-      // A jump no retransmission can fill (hbd's last words have the highest seq there is).
+      // A jump no retransmission can fill: start over from it, as Heartbeat does.
       s.missing.clear();
       s.last = seq;
     } else if (seq > s.last) {

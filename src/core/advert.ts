@@ -64,6 +64,8 @@ export interface PeerAdvert {
    * a group by messages instead. Never on the wire.
    */
   heartbeatPeer?: true;
+  /** Such a peer's answer (`other`) to our `me`: the groups it is ready to take from us now. */
+  accepts?: string[];
 }
 
 /** A node in this phase may have some of the group's resources running: it holds the group. */

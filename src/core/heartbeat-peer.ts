@@ -15,8 +15,11 @@
 // Here those messages become a synthetic advert the rest of the core reads like any other
 // (policy.ts and ownership.ts do not know the difference), and our own moves become the
 // messages such a peer expects: the resources we hold after each step, `me` and `done` around
-// a group we give to it, `other` and `done` around one it gives to us. Pure: state in, state
-// and messages out. Heartbeat's haresources mode is a two-node protocol; so is this.
+// a group we give to it, `other` and `done` around one it gives to us. A group we give it keeps
+// running here until it answered `other`: Heartbeat ignores a `me` while a move is in flight
+// ("Standby in progress", "Other side is in flux"), and a group stopped on an ignored `me`
+// would run nowhere. Pure: state in, state and messages out. Heartbeat's haresources mode is
+// a two-node protocol; so is this.
 import type { GroupPhase, PeerAdvert } from './advert.js';
 import type { GroupDef } from './group.js';
 import { holds } from './advert.js';
@@ -51,6 +54,11 @@ export interface HbPeer {
   taken: Hold | null;
   /** We give it these (our words): `me` sent, `done` due once they are stopped here. */
   releasing: Hold | null;
+  /** The groups (ids) `releasing` covers; it answered `other` for them: we may stop them now. */
+  releasingGroups: string[];
+  accepted: boolean;
+  /** When we last sent `me` for `releasing`: asked again after ASK_AGAIN_MS without an answer. */
+  askedAt: number;
   /** We said `starting` to this run of it. */
   greeted: boolean;
   /**
@@ -65,8 +73,11 @@ export interface HbPeer {
 }
 
 export function newPeer(gen: number): HbPeer {
-  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, greeted: false, emptyClaim: null, lastSent: null };
+  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, releasingGroups: [], accepted: false, askedAt: 0, greeted: false, emptyClaim: null, lastSent: null };
 }
+
+/** A `me` the peer ignored (it was in flux) is sent again after this long. */
+export const ASK_AGAIN_MS = 3000;
 
 const LOCAL = 1;
 const FOREIGN = 2;
@@ -128,6 +139,9 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
         for (const g of groupsOf(groups, node, ev.hold)) if (g.preferredNode === node && !peer.standby.includes(g.id)) peer.standby.push(g.id);
         peer.giving = ev.hold;
         sends.push(ask(ev.hold, 'other'));
+      } else if (ev.info === 'other' && peer.releasing !== null) {
+        // Ready to take what we give it: now we stop it here (ownership reads `accepts`).
+        peer.accepted = true;
       } else if (ev.info === 'done' && peer.giving !== null) {
         // Released: what it held of those is stopped there (its resource message says so too).
         peer.hold = word((peer.hold === null ? 0 : bits(peer.hold)) & ~bits(peer.giving));
@@ -156,18 +170,18 @@ export interface OurSide {
   me: string;
   groups: readonly GroupDef[];
   phase: (g: number) => GroupPhase;
-  /** The phase of each group before this step. */
-  before: (g: number) => GroupPhase;
   desired: (g: number) => string | null;
   leaving: boolean;
   /** The peer is alive and active in our view. */
   peerActive: boolean;
+  now: number;
 }
 
 /**
  * After each step of ours: the resource message when what we hold or our stability changed,
- * `starting` to a new run of the peer, `me` when we begin to give it a group, `done` when
- * that group is stopped here, and `done` when we run what it gave us.
+ * `starting` to a new run of the peer, `done` when we run what it gave us, `me` when the
+ * policy gives it a group we run (again if it did not answer), and `done` once that group is
+ * stopped here, after its `other`.
  */
 export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer; sends: HbSend[] } {
   const peer: HbPeer = { ...p };
@@ -183,32 +197,30 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
   // At first our own empty half is ours, unless the peer claims it (it took over from us).
   peer.emptyClaim ??= emptyHalves(us.groups, us.me) & LOCAL & ~bits(mirror(peer.hold));
   const gs = us.groups.map((_, g) => g);
-  // Giving a group to the peer: it is stopping here for it (a standby, a failback).
-  const given = gs.filter((g) => us.phase(g) === 'stopping' && us.before(g) !== 'stopping' && us.desired(g) === node);
-  if (given.length > 0 && !us.leaving && peer.releasing === null) {
-    // Giving up every group we hold gives our empty halves with them (a standby of all).
-    const keep = gs.some((g) => !given.includes(g) && holds(us.phase(g)));
-    const empty = keep ? 0 : peer.emptyClaim ?? 0;
-    peer.releasing = word(bits(holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'))) | empty);
-    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~empty;
-    sends.push(ask(peer.releasing, 'me'));
+  // First what ends a move: a move after it then finds the peer settled, not "in flux".
+  if (peer.taken !== null) {
+    const mine = groupsOf(us.groups, node, peer.taken).filter((d) => us.desired(us.groups.indexOf(d)) === us.me);
+    if (mine.every((d) => us.phase(us.groups.indexOf(d)) === 'running')) {
+      sends.push(ask(peer.taken, 'done'));
+      peer.taken = null;
+      peer.lastSent = null; // Heartbeat says what it holds after each completed standby: so do we
+    }
   }
-  if (peer.releasing !== null && groupsOf(us.groups, us.me, peer.releasing).every((d) => us.phase(us.groups.indexOf(d)) === 'stopped')) {
-    sends.push(ask(peer.releasing, 'done'));
-    peer.releasing = null;
-  }
+  giveToPeer(peer, node, us, gs, sends);
   // Stable, as Heartbeat means it: taking or giving up nothing now. A group we want while the
   // peer holds it is no transition of ours (the peer gives it back, auto_failback, when it
-  // hears we are stable); one we want that nobody holds is about to start here.
+  // hears we are stable); one we want that nobody holds is about to start here; one the peer
+  // is to have moves only once it accepted.
   const peerHolds = new Set(groupsOf(us.groups, node, peer.hold ?? 'none').map((d) => d.id));
   const transitioning = gs.some((g) => {
     const ph = us.phase(g);
     const want = us.desired(g);
     const starting = ph === 'stopped' && want === us.me && !peerHolds.has(us.groups[g]!.id);
-    return (ph !== 'stopped' && ph !== 'running') || starting || (ph === 'running' && want !== us.me && want !== null);
+    const leaving = ph === 'running' && want !== us.me && want !== null && (want !== node || peer.accepted);
+    return (ph !== 'stopped' && ph !== 'running') || starting || leaving;
   });
   const hold = word(bits(holdOf(us.groups, us.me, us.phase)) | (us.leaving ? 0 : peer.emptyClaim ?? 0));
-  const stable = !us.leaving && !transitioning && peer.releasing === null;
+  const stable = !us.leaving && !transitioning && !peer.accepted;
   const text = `${hold}:${stable ? 1 : 0}:${us.leaving ? 'shutdown' : ''}`;
   if (text !== peer.lastSent) {
     peer.lastSent = text;
@@ -216,14 +228,35 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
     if (us.leaving) fields.push(['info', 'shutdown']);
     sends.push({ kind: 'send-hb', fields });
   }
-  if (peer.taken !== null) {
-    const mine = groupsOf(us.groups, node, peer.taken).filter((d) => us.desired(us.groups.indexOf(d)) === us.me);
-    if (mine.every((d) => us.phase(us.groups.indexOf(d)) === 'running')) {
-      sends.push(ask(peer.taken, 'done'));
-      peer.taken = null;
-    }
-  }
   return { peer, sends };
+}
+
+/** Our part of a group moving to the peer (hb_resource.c's standby): `me`, its `other`, our stop, `done`. */
+function giveToPeer(peer: HbPeer, node: string, us: OurSide, gs: number[], sends: HbSend[]): void {
+  const given = gs.filter((g) => us.phase(g) === 'running' && us.desired(g) === node);
+  const phases = peer.releasingGroups.map((id) => us.phase(us.groups.findIndex((d) => d.id === id)));
+  const stopping = phases.some((ph) => ph === 'stopping' || ph === 'stop-failed');
+  const stopped = phases.every((ph) => ph === 'stopped');
+  // Wanted here again before its stop began: nothing moved (the peer forgets an unfinished standby by itself).
+  if (peer.releasing !== null && given.length === 0 && !stopping && !(peer.accepted && stopped)) Object.assign(peer, { releasing: null, releasingGroups: [], accepted: false });
+  if (peer.releasing === null && given.length > 0 && !us.leaving) {
+    // Giving up every group we hold gives our empty halves with them (a standby of all).
+    const keep = gs.some((g) => !given.includes(g) && holds(us.phase(g)));
+    const empty = keep ? 0 : peer.emptyClaim ?? 0;
+    peer.releasing = word(bits(holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'))) | empty);
+    peer.releasingGroups = given.map((g) => us.groups[g]!.id);
+    peer.accepted = false;
+    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~empty;
+    peer.askedAt = -Infinity;
+  }
+  if (peer.releasing !== null && !peer.accepted && us.now - peer.askedAt >= ASK_AGAIN_MS) {
+    sends.push(ask(peer.releasing, 'me'));
+    peer.askedAt = us.now;
+  }
+  if (peer.releasing !== null && peer.accepted && stopped) {
+    sends.push(ask(peer.releasing, 'done'));
+    Object.assign(peer, { releasing: null, releasingGroups: [], accepted: false, lastSent: null });
+  }
 }
 
 /** The advert our core reads for the peer: its groups held or not, its standby, its leaving. */
@@ -242,5 +275,6 @@ export function advertOfPeer(p: HbPeer, node: string, groups: readonly GroupDef[
     acks: [],
     resources: groups.filter((g) => held.has(g.id)).flatMap((g) => g.resources),
     heartbeatPeer: true,
+    accepts: p.accepted ? p.releasingGroups : [],
   };
 }

@@ -166,7 +166,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       reconfigure(t, event.options);
       break;
   }
-  if (Object.keys(t.state.hbPeers).length > 0) hbAfterStep(t, prev);
+  if (Object.keys(t.state.hbPeers).length > 0) hbAfterStep(t);
   const { state, effects } = t;
   if (t.sendNow && !state.membership.leaving) {
     effects.unshift({ kind: 'send-status', payload: { st: state.membership.myStatus, advert: O.advertOf(state.ownership, now), digest: state.digest } });
@@ -212,7 +212,7 @@ function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void
 }
 
 /** After a step: what each Heartbeat peer must hear of it (core/heartbeat-peer.ts). */
-function hbAfterStep(t: Turn, prev: NodeState): void {
+function hbAfterStep(t: Turn): void {
   const s = t.state;
   const view = M.viewOf(s.membership);
   for (const [node, p] of Object.entries(s.hbPeers)) {
@@ -225,10 +225,10 @@ function hbAfterStep(t: Turn, prev: NodeState): void {
       me: s.ownership.me,
       groups: s.ownership.groups,
       phase: (g) => s.ownership.local[g]?.run.phase ?? 'stopped',
-      before: (g) => prev.ownership.local[g]?.run.phase ?? 'stopped',
       desired: (g) => O.desiredOwner(s.ownership, view, g, t.now),
       leaving: s.ownership.leaving,
       peerActive: status === 'active',
+      now: t.now,
     });
     s.hbPeers[node] = r.peer;
     t.effects.push(...r.sends);

@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, handoverWaits, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { arbiterFence, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
@@ -350,7 +350,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   if (!quorate) return 'quorum';
   if (arbiterStop(t, g)) return 'fence';
   if (yieldsTo(s, t.view, g)) return 'conflict';
-  if (desired !== s.me && desired !== null) return 'release';
+  if (desired !== s.me && desired !== null && !handoverWaits(s, desired, g)) return 'release';
   const lease = leaseDeadline(s, t.view, g);
   return lease && expired(lease, t.now) ? 'fence' : null;
 }

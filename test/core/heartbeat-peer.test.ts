@@ -7,15 +7,15 @@ import type { GroupPhase } from '../../src/core/advert.js';
 import type { GroupDef } from '../../src/core/group.js';
 import { initOwnership } from '../../src/core/ownership.js';
 import { OwnershipNode } from '../helpers/ownership-node.js';
-import { advertOfPeer, afterStep, groupsOf, holdOf, mirror, newPeer, onPeerEvent, type HbPeer, type OurSide } from '../../src/core/heartbeat-peer.js';
+import { ASK_AGAIN_MS, advertOfPeer, afterStep, groupsOf, holdOf, mirror, newPeer, onPeerEvent, type HbPeer, type OurSide } from '../../src/core/heartbeat-peer.js';
 
 const G1: GroupDef = { id: 'node1 IPaddr::10.0.0.50', preferredNode: 'node1', resources: ['IPaddr::10.0.0.50'] };
 const G2: GroupDef = { id: 'node2 web', preferredNode: 'node2', resources: ['web'] };
 const GROUPS = [G1, G2];
 const fields = (sends: { fields: [string, string][] }[]) => sends.map((s) => Object.fromEntries(s.fields));
 
-function side(phases: GroupPhase[], before: GroupPhase[], desired: (string | null)[], extra: Partial<OurSide> = {}): OurSide {
-  return { me: 'node2', groups: GROUPS, phase: (g) => phases[g]!, before: (g) => before[g]!, desired: (g) => desired[g]!, leaving: false, peerActive: true, ...extra };
+function side(phases: GroupPhase[], desired: (string | null)[], extra: Partial<OurSide> = {}): OurSide {
+  return { me: 'node2', groups: GROUPS, phase: (g) => phases[g]!, desired: (g) => desired[g]!, leaving: false, peerActive: true, now: 0, ...extra };
 }
 
 test('a hold names halves by preferred node, in the holder\'s words', () => {
@@ -52,45 +52,94 @@ test('the peer gives us a group: other at once, its done frees the group, ours w
   assert.equal(p.hold, 'local');
   assert.equal(p.taken, 'foreign');
   // Starting it here: no done yet, and we are not stable.
-  let r = afterStep(p, 'node1', side(['stopped', 'starting'], ['stopped', 'stopped'], ['node1', 'node2']));
+  let r = afterStep(p, 'node1', side(['stopped', 'starting'], ['node1', 'node2']));
   assert.deepEqual(fields(r.sends), [{ t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '0' }]);
-  r = afterStep(r.peer, 'node1', side(['stopped', 'running'], ['stopped', 'starting'], ['node1', 'node2']));
+  r = afterStep(r.peer, 'node1', side(['stopped', 'running'], ['node1', 'node2']));
+  // done first, then what we hold (as Heartbeat after a standby it completed).
   assert.deepEqual(fields(r.sends), [
-    { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' },
     { t: 'ask_resources', rsc_hold: 'foreign', info: 'done' },
+    { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' },
   ]);
   assert.equal(r.peer.taken, null);
   // Nothing changed: nothing sent.
-  assert.deepEqual(afterStep(r.peer, 'node1', side(['stopped', 'running'], ['stopped', 'running'], ['node1', 'node2'])).sends, []);
+  assert.deepEqual(afterStep(r.peer, 'node1', side(['stopped', 'running'], ['node1', 'node2'])).sends, []);
 });
 
-test('we give the peer a group: me when its stop begins, done when it is stopped', () => {
+test('we give the peer a group: me while it still runs here, the stop only after its other, done when it is stopped', () => {
   const p: HbPeer = { ...newPeer(7), hold: 'none', stable: true, greeted: true, lastSent: 'all:1:' };
-  let r = afterStep(p, 'node1', side(['stopping', 'running'], ['running', 'running'], ['node1', 'node2']));
-  assert.deepEqual(fields(r.sends), [
-    { t: 'ask_resources', rsc_hold: 'foreign', info: 'me' },
-    { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '0' },
-  ]);
-  r = afterStep(r.peer, 'node1', side(['stopped', 'running'], ['stopping', 'running'], ['node1', 'node2']));
+  // The policy gives G1 to node1: `me`, and we stay stable (Heartbeat ignores a `me` from a node in flux).
+  let r = afterStep(p, 'node1', side(['running', 'running'], ['node1', 'node2']));
+  assert.deepEqual(fields(r.sends), [{ t: 'ask_resources', rsc_hold: 'foreign', info: 'me' }]);
+  assert.deepEqual(advertOfPeer(r.peer, 'node1', GROUPS, 6000, 0)!.accepts, [], 'not accepted yet: ownership keeps it running');
+  const ok = onPeerEvent(r.peer, { kind: 'ask', hold: 'foreign', info: 'other' }, GROUPS, 'node1');
+  assert.deepEqual(ok.sends, []);
+  assert.deepEqual(advertOfPeer(ok.peer, 'node1', GROUPS, 6000, 0)!.accepts, [G1.id], 'accepted: ownership may stop it');
+  r = afterStep(ok.peer, 'node1', side(['stopping', 'running'], ['node1', 'node2']));
+  assert.deepEqual(fields(r.sends), [{ t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '0' }]);
+  r = afterStep(r.peer, 'node1', side(['stopped', 'running'], ['node1', 'node2']));
   assert.deepEqual(fields(r.sends), [
     { t: 'ask_resources', rsc_hold: 'foreign', info: 'done' },
     // Stable again: the peer, told done, takes the group now.
     { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' },
   ]);
+  assert.equal(r.peer.releasing, null);
+});
+
+test('a me the peer ignores: the group keeps running here, me again later; wanted here again, nothing moves', () => {
+  const p: HbPeer = { ...newPeer(7), hold: 'none', stable: true, greeted: true, lastSent: 'all:1:' };
+  let r = afterStep(p, 'node1', side(['running', 'running'], ['node1', 'node2'], { now: 1000 }));
+  assert.deepEqual(fields(r.sends), [{ t: 'ask_resources', rsc_hold: 'foreign', info: 'me' }]);
+  assert.deepEqual(afterStep(r.peer, 'node1', side(['running', 'running'], ['node1', 'node2'], { now: 1000 + ASK_AGAIN_MS - 1 })).sends, []);
+  r = afterStep(r.peer, 'node1', side(['running', 'running'], ['node1', 'node2'], { now: 1000 + ASK_AGAIN_MS }));
+  assert.deepEqual(fields(r.sends), [{ t: 'ask_resources', rsc_hold: 'foreign', info: 'me' }]);
+  // hb_takeover here: G1 is ours again before the peer answered.
+  r = afterStep(r.peer, 'node1', side(['running', 'running'], ['node2', 'node2'], { now: 9000 }));
+  assert.deepEqual(r.sends, []);
+  assert.equal(r.peer.releasing, null);
+  // Its late `other` is for nothing: no group is accepted.
+  const late = onPeerEvent(r.peer, { kind: 'ask', hold: 'foreign', info: 'other' }, GROUPS, 'node1').peer;
+  assert.deepEqual(advertOfPeer(late, 'node1', GROUPS, 6000, 0)!.accepts, []);
+});
+
+test('what the peer gave us is done before we give it anything: a quick move back finds it settled', () => {
+  // It gave us G1 (its hb_standby), then asks for it back at once (its hb_takeover: our standby).
+  const p: HbPeer = { ...newPeer(7), hold: 'none', stable: true, greeted: true, lastSent: 'all:1:', taken: 'local' };
+  const r = afterStep(p, 'node1', side(['running', 'running'], ['node1', 'node2']));
+  assert.deepEqual(fields(r.sends), [
+    { t: 'ask_resources', rsc_hold: 'local', info: 'done' },
+    { t: 'ask_resources', rsc_hold: 'foreign', info: 'me' },
+    // Heartbeat says what it holds after a completed standby; without it the peer stays "in flux" to us.
+    { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1' },
+  ]);
+});
+
+test('ownership keeps a group it gives a Heartbeat peer running until the peer accepted it', () => {
+  const n = new OwnershipNode(initOwnership('node2', ['node1', 'node2'], [G2], 'on', {}, { deadtimeMs: 6000 }));
+  const told = onPeerEvent(newPeer(3), { kind: 'resource', hold: 'none', full: true, stable: true, info: null }, [G2], 'node1').peer;
+  const synthetic = advertOfPeer(told, 'node1', [G2], 6000, 0)!;
+  n.membership(['node1']);
+  n.on({ kind: 'advert', node: 'node1', advert: synthetic });
+  n.answerAgents();
+  assert.equal(n.state.local[0]!.run.phase, 'running');
+  // hb_standby here: the group is node1's to take, but node1 has not said `other` yet.
+  n.on({ kind: 'standby', scope: 'all' });
+  assert.equal(n.state.local[0]!.run.phase, 'running', 'no stop before the peer accepted');
+  n.on({ kind: 'advert', node: 'node1', advert: { ...synthetic, accepts: [G2.id] } });
+  assert.equal(n.state.local[0]!.run.phase, 'stopping', 'accepted: the stop begins');
 });
 
 test('a new run of the peer is greeted with starting; leaving says shutdown, never stable', () => {
-  const r = afterStep(newPeer(8), 'node1', side(['stopped', 'running'], ['stopped', 'running'], ['node1', 'node2']));
+  const r = afterStep(newPeer(8), 'node1', side(['stopped', 'running'], ['node1', 'node2']));
   // Only starting, until it says what it holds: what we claim depends on it.
   assert.deepEqual(fields(r.sends), [{ t: 'starting' }]);
   const told = onPeerEvent(r.peer, { kind: 'resource', hold: 'local', full: true, stable: true, info: null }, GROUPS, 'node1').peer;
-  assert.deepEqual(fields(afterStep(told, 'node1', side(['stopped', 'running'], ['stopped', 'running'], ['node1', 'node2'])).sends), [
+  assert.deepEqual(fields(afterStep(told, 'node1', side(['stopped', 'running'], ['node1', 'node2'])).sends), [
     { t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '1' },
   ]);
-  const bye = afterStep(told, 'node1', side(['stopped', 'stopping'], ['stopped', 'running'], ['node1', null], { leaving: true }));
+  const bye = afterStep(told, 'node1', side(['stopped', 'stopping'], ['node1', null], { leaving: true }));
   assert.deepEqual(fields(bye.sends), [{ t: 'resource', rsc_hold: 'local', rtype: 'full', isstable: '0', info: 'shutdown' }]);
   // Not active in our view yet: nothing is said to it.
-  assert.deepEqual(afterStep(newPeer(9), 'node1', side(['stopped', 'stopped'], ['stopped', 'stopped'], ['node1', 'node2'], { peerActive: false })).sends, []);
+  assert.deepEqual(afterStep(newPeer(9), 'node1', side(['stopped', 'stopped'], ['node1', 'node2'], { peerActive: false })).sends, []);
 });
 
 test('with fencing, a Heartbeat peer neither acks our run nor grants our starts: its negotiation decides, as without fencing', () => {

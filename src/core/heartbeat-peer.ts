@@ -11,6 +11,11 @@
 //                                 rsc_hold, in its own words), other (the receiver is ready to
 //                                 take them), done (released, or taken)
 //   hb_takeover rsc_hold          "run hb_standby with the other half of rsc_hold"
+//   ip-request ipaddr             auto_failback legacy (rc.d/ip-request, ResourceManager): a node
+//                                 coming up asks for each of its groups by its first resource;
+//                                 the holder stops the group, then answers ip-request-resp
+//                                 (weown yes or no, ok=OK) and the asker takes it. Such a peer
+//                                 sends no resource messages: it holds its groups once answered
 //
 // Here those messages become a synthetic advert the rest of the core reads like any other
 // (policy.ts and ownership.ts do not know the difference), and our own moves become the
@@ -38,7 +43,8 @@ export type HbPeerEvent =
   | { kind: 'starting' }
   | { kind: 'resource'; hold: Hold; full: boolean; stable: boolean | null; info: string | null }
   | { kind: 'ask'; hold: Hold; info: 'me' | 'other' | 'done' }
-  | { kind: 'hb-takeover'; hold: Hold };
+  | { kind: 'hb-takeover'; hold: Hold }
+  | { kind: 'ip-request'; key: string };
 
 export interface HbPeer {
   gen: number;
@@ -54,6 +60,10 @@ export interface HbPeer {
   taken: Hold | null;
   /** We give it these (our words): `me` sent, `done` due once they are stopped here. */
   releasing: Hold | null;
+  /** We said `done` for these (our words): it acquires them now, and says `done` when it runs them. */
+  handing: Hold | null;
+  /** Since when a move is in flight (inFlight); one that never ends is forgotten after MOVE_TIMEOUT_MS. */
+  flightSince: number | null;
   /** The groups (ids) `releasing` covers; it answered `other` for them: we may stop them now. */
   releasingGroups: string[];
   accepted: boolean;
@@ -70,14 +80,18 @@ export interface HbPeer {
   emptyClaim: number | null;
   /** The last resource message we sent it, to send again only on a change. */
   lastSent: string | null;
+  /** Its ip-requests not answered yet (a group we hold answers once stopped), and whether we held it. */
+  asked: { key: string; held: boolean }[];
 }
 
 export function newPeer(gen: number): HbPeer {
-  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, releasingGroups: [], accepted: false, askedAt: 0, greeted: false, emptyClaim: null, lastSent: null };
+  return { gen, hold: null, stable: false, leaving: false, standby: [], giving: null, taken: null, releasing: null, handing: null, flightSince: null, releasingGroups: [], accepted: false, askedAt: 0, greeted: false, emptyClaim: null, lastSent: null, asked: [] };
 }
 
 /** A `me` the peer ignored (it was in flux) is sent again after this long. */
 export const ASK_AGAIN_MS = 3000;
+/** A move whose end never came (a peer that cancelled its standby, a start that failed here) stops blocking the next after this long. */
+export const MOVE_TIMEOUT_MS = 60_000;
 
 const LOCAL = 1;
 const FOREIGN = 2;
@@ -111,10 +125,16 @@ function emptyHalves(groups: readonly GroupDef[], node: string): number {
   return b;
 }
 
-/** One message of the peer: its new state, and what we answer at once. */
-export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDef[], node: string): { peer: HbPeer; sends: HbSend[] } {
+/** A move between us is under way: begun by either side, not yet done on both. */
+export function inFlight(p: HbPeer): boolean {
+  return p.giving !== null || p.taken !== null || p.releasing !== null || p.handing !== null;
+}
+
+/** One message of the peer: its new state, what we answer at once, and whether we ignored it (a `me` while a move is in flight). */
+export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDef[], node: string): { peer: HbPeer; sends: HbSend[]; ignored: boolean } {
   const peer: HbPeer = { ...p, standby: [...p.standby] };
   const sends: HbSend[] = [];
+  let ignored = false;
   switch (ev.kind) {
     case 'starting':
       // A run that has just come up holds nothing and asks what we hold: answered after this step.
@@ -133,7 +153,10 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
       break;
     }
     case 'ask':
-      if (ev.info === 'me') {
+      if (ev.info === 'me' && inFlight(peer)) {
+        // A move is under way between us: as Heartbeat, we ignore a new one ("Standby in progress").
+        ignored = true;
+      } else if (ev.info === 'me') {
         // It stands by for its own groups until it holds them again (hb_standby is sticky);
         // giving back ours (its auto_failback) needs no such note: our policy prefers us anyway.
         for (const g of groupsOf(groups, node, ev.hold)) if (g.preferredNode === node && !peer.standby.includes(g.id)) peer.standby.push(g.id);
@@ -149,12 +172,20 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
         // Its empty halves among them are ours now.
         if (peer.emptyClaim !== null) peer.emptyClaim |= bits(mirror(peer.giving)) & bits(mirror(word(emptyHalves(groups, node))));
         peer.giving = null;
+      } else if (ev.info === 'done' && peer.handing !== null) {
+        // It runs what we gave it: that move is over.
+        peer.handing = null;
       }
       break;
     case 'hb-takeover':
       break; // the caller turns it into our standby (rc.d/hb_takeover runs hb_standby here)
+    case 'ip-request':
+      // It asks before it holds anything of its own (req_resource); answered after this step.
+      peer.hold ??= 'none';
+      if (!peer.asked.some((a) => a.key === ev.key)) peer.asked = [...peer.asked, { key: ev.key, held: false }];
+      break;
   }
-  return { peer, sends };
+  return { peer, sends, ignored };
 }
 
 export function ask(hold: Hold, info: 'me' | 'other' | 'done'): HbSend {
@@ -206,6 +237,10 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
       peer.lastSent = null; // Heartbeat says what it holds after each completed standby: so do we
     }
   }
+  answerRequests(peer, node, us, sends);
+  if (!inFlight(peer)) peer.flightSince = null;
+  else if (peer.flightSince === null) peer.flightSince = us.now;
+  else if (us.now - peer.flightSince >= MOVE_TIMEOUT_MS) Object.assign(peer, { giving: null, taken: null, handing: null, flightSince: null });
   giveToPeer(peer, node, us, gs, sends);
   // Stable, as Heartbeat means it: taking or giving up nothing now. A group we want while the
   // peer holds it is no transition of ours (the peer gives it back, auto_failback, when it
@@ -231,22 +266,44 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
   return { peer, sends };
 }
 
+/** The group an ip-request names: the haresources line whose first resource it is (ResourceManager's key). */
+export function groupByKey(groups: readonly GroupDef[], key: string): GroupDef | undefined {
+  return groups.find((g) => g.resources[0] === key);
+}
+
+/**
+ * rc.d/ip-request's answer: a group we do not hold (or do not know), at once with weown=no; one
+ * we hold once its stop here is over (ownership stops it: the advert accepts it), with
+ * weown=yes. Either way ok=OK, and the peer takes the group: it holds it from then on.
+ */
+function answerRequests(peer: HbPeer, node: string, us: OurSide, sends: HbSend[]): void {
+  peer.asked = peer.asked.flatMap((a) => {
+    const def = groupByKey(us.groups, a.key);
+    const ph = def ? us.phase(us.groups.indexOf(def)) : 'stopped';
+    if (ph !== 'stopped') return [{ ...a, held: true }];
+    sends.push({ kind: 'send-hb', fields: [['t', 'ip-request-resp'], ['dest', node], ['ipaddr', a.key], ['weown', a.held ? 'yes' : 'no'], ['ok', 'OK']] });
+    if (def) peer.hold = word(bits(peer.hold ?? 'none') | (def.preferredNode === node ? LOCAL : FOREIGN));
+    return [];
+  });
+}
+
 /** Our part of a group moving to the peer (hb_resource.c's standby): `me`, its `other`, our stop, `done`. */
 function giveToPeer(peer: HbPeer, node: string, us: OurSide, gs: number[], sends: HbSend[]): void {
-  const given = gs.filter((g) => us.phase(g) === 'running' && us.desired(g) === node);
+  // (A group it asked for by ip-request is not negotiated again: ownership stops it already.)
+  const requested = new Set(peer.asked.map((a) => a.key));
+  const given = gs.filter((g) => us.phase(g) === 'running' && us.desired(g) === node && !requested.has(us.groups[g]!.resources[0]!));
   const phases = peer.releasingGroups.map((id) => us.phase(us.groups.findIndex((d) => d.id === id)));
   const stopping = phases.some((ph) => ph === 'stopping' || ph === 'stop-failed');
   const stopped = phases.every((ph) => ph === 'stopped');
   // Wanted here again before its stop began: nothing moved (the peer forgets an unfinished standby by itself).
   if (peer.releasing !== null && given.length === 0 && !stopping && !(peer.accepted && stopped)) Object.assign(peer, { releasing: null, releasingGroups: [], accepted: false });
-  if (peer.releasing === null && given.length > 0 && !us.leaving) {
+  if (peer.releasing === null && given.length > 0 && !us.leaving && !inFlight(peer)) {
     // Giving up every group we hold gives our empty halves with them (a standby of all).
     const keep = gs.some((g) => !given.includes(g) && holds(us.phase(g)));
     const empty = keep ? 0 : peer.emptyClaim ?? 0;
     peer.releasing = word(bits(holdOf(us.groups, us.me, (g) => (given.includes(g) ? 'running' : 'stopped'))) | empty);
     peer.releasingGroups = given.map((g) => us.groups[g]!.id);
     peer.accepted = false;
-    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~empty;
     peer.askedAt = -Infinity;
   }
   if (peer.releasing !== null && !peer.accepted && us.now - peer.askedAt >= ASK_AGAIN_MS) {
@@ -255,7 +312,12 @@ function giveToPeer(peer: HbPeer, node: string, us: OurSide, gs: number[], sends
   }
   if (peer.releasing !== null && peer.accepted && stopped) {
     sends.push(ask(peer.releasing, 'done'));
-    Object.assign(peer, { releasing: null, releasingGroups: [], accepted: false, lastSent: null });
+    // It acquires them now: held there as far as we know, until it says otherwise. Our empty
+    // halves among them go with them only now: claimed until then, or its audit finds them
+    // owned by no one while we still say we are stable.
+    peer.hold = word(bits(peer.hold ?? 'none') | bits(mirror(peer.releasing)));
+    peer.emptyClaim = (peer.emptyClaim ?? 0) & ~bits(peer.releasing);
+    Object.assign(peer, { handing: peer.releasing, releasing: null, releasingGroups: [], accepted: false, lastSent: null });
   }
 }
 
@@ -275,6 +337,6 @@ export function advertOfPeer(p: HbPeer, node: string, groups: readonly GroupDef[
     acks: [],
     resources: groups.filter((g) => held.has(g.id)).flatMap((g) => g.resources),
     heartbeatPeer: true,
-    accepts: p.accepted ? p.releasingGroups : [],
+    accepts: [...(p.accepted ? p.releasingGroups : []), ...p.asked.flatMap((a) => groupByKey(groups, a.key)?.id ?? [])],
   };
 }

@@ -201,8 +201,9 @@ function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void
   t.state.hbPeers[event.from] = r.peer;
   t.effects.push(...r.sends);
   const ev = event.event;
+  if (r.ignored) t.effects.push({ kind: 'log', level: 'warn', text: `Standby in progress: new request from ${event.from} ignored.` });
   // It gives us what it stands by for: we stand by for none of it any more (hb_standby is one move, not a mode, in Heartbeat).
-  if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none') ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
+  if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none' && !r.ignored) ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
   if (ev.kind === 'hb-takeover' && ev.hold !== 'none') {
     t.effects.push({ kind: 'log', level: 'info', text: `${event.from} asked to take over (hb_takeover ${ev.hold}).` });
     ownershipStep(t, { kind: 'standby', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign' });

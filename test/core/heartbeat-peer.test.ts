@@ -160,3 +160,44 @@ test('with fencing, a Heartbeat peer neither acks our run nor grants our starts:
   m.on({ kind: 'advert', node: 'node1', advert: plain });
   assert.deepEqual(m.answerAgents(), []);
 });
+
+test('a move in flight: the peer\'s new me is ignored until the peer said done for what we gave it', () => {
+  // We gave it G1 (our `done` sent): it acquires it, and its hb_standby a second later must not make us start G1 too.
+  let p: HbPeer = { ...newPeer(7), hold: 'none', stable: true, greeted: true, lastSent: 'all:1:' };
+  let r = afterStep(p, 'node1', side(['running', 'running'], ['node1', 'node2']));
+  p = onPeerEvent(r.peer, { kind: 'ask', hold: 'foreign', info: 'other' }, GROUPS, 'node1').peer;
+  r = afterStep(p, 'node1', side(['stopped', 'running'], ['node1', 'node2']));
+  assert.deepEqual(fields(r.sends)[0], { t: 'ask_resources', rsc_hold: 'foreign', info: 'done' });
+  assert.equal(r.peer.hold, 'local', 'it acquires G1 now: held there, as far as we know');
+  assert.equal(advertOfPeer(r.peer, 'node1', GROUPS, 6000, 0)!.groups[G1.id]!.phase, 'running');
+  const early = onPeerEvent(r.peer, { kind: 'ask', hold: 'all', info: 'me' }, GROUPS, 'node1');
+  assert.equal(early.ignored, true);
+  assert.deepEqual(early.sends, [], 'no other: as Heartbeat, "Standby in progress"');
+  // Its done (it runs G1): the move is over, and a me is answered again.
+  p = onPeerEvent(r.peer, { kind: 'ask', hold: 'local', info: 'done' }, GROUPS, 'node1').peer;
+  const later = onPeerEvent(p, { kind: 'ask', hold: 'all', info: 'me' }, GROUPS, 'node1');
+  assert.equal(later.ignored, false);
+  assert.deepEqual(fields(later.sends), [{ t: 'ask_resources', rsc_hold: 'all', info: 'other' }]);
+});
+
+test('ip-request (auto_failback legacy): a group we do not hold is answered at once; one we hold once stopped here', () => {
+  // node1 comes up and asks for its group by its first resource.
+  const asks = onPeerEvent(newPeer(4), { kind: 'ip-request', key: 'IPaddr::10.0.0.50' }, GROUPS, 'node1');
+  assert.deepEqual(asks.sends, []);
+  assert.equal(asks.peer.hold, 'none', 'it asks before it holds anything of its own');
+  assert.deepEqual(advertOfPeer(asks.peer, 'node1', GROUPS, 6000, 0)!.accepts, [G1.id], 'ownership may stop it for node1 at once');
+  const greeted = { ...asks.peer, greeted: true };
+  // We run G1: no answer until it is stopped.
+  let r = afterStep(greeted, 'node1', side(['running', 'running'], ['node1', 'node2']));
+  assert.ok(!fields(r.sends).some((f) => f.t === 'ip-request-resp' || f.t === 'ask_resources'), 'no answer yet, and no standby exchange');
+  r = afterStep(r.peer, 'node1', side(['stopped', 'running'], ['node1', 'node2']));
+  assert.deepEqual(fields(r.sends).find((f) => f.t === 'ip-request-resp'), { t: 'ip-request-resp', dest: 'node1', ipaddr: 'IPaddr::10.0.0.50', weown: 'yes', ok: 'OK' });
+  assert.equal(r.peer.hold, 'local', 'it takes its group on our answer');
+  assert.deepEqual(r.peer.asked, []);
+  // A group we do not hold, or no group of ours at all: weown=no, at once.
+  for (const key of ['IPaddr::10.0.0.50', '10.9.9.9']) {
+    const q = onPeerEvent({ ...newPeer(5), greeted: true }, { kind: 'ip-request', key }, GROUPS, 'node1').peer;
+    const a = afterStep(q, 'node1', side(['stopped', 'running'], ['node1', 'node2']));
+    assert.deepEqual(fields(a.sends).find((f) => f.t === 'ip-request-resp'), { t: 'ip-request-resp', dest: 'node1', ipaddr: key, weown: 'no', ok: 'OK' });
+  }
+});

@@ -255,7 +255,8 @@ export function afterStep(p: HbPeer, node: string, us: OurSide): { peer: HbPeer;
     return (ph !== 'stopped' && ph !== 'running') || starting || leaving;
   });
   const hold = word(bits(holdOf(us.groups, us.me, us.phase)) | (us.leaving ? 0 : peer.emptyClaim ?? 0));
-  const stable = !us.leaving && !transitioning && !peer.accepted;
+  // A move it began is not over before our done (it audits what each side holds once both are stable).
+  const stable = !us.leaving && !transitioning && !peer.accepted && peer.giving === null && peer.taken === null;
   const text = `${hold}:${stable ? 1 : 0}:${us.leaving ? 'shutdown' : ''}`;
   if (text !== peer.lastSent) {
     peer.lastSent = text;
@@ -324,7 +325,8 @@ function giveToPeer(peer: HbPeer, node: string, us: OurSide, gs: number[], sends
 /** The advert our core reads for the peer: its groups held or not, its standby, its leaving. */
 export function advertOfPeer(p: HbPeer, node: string, groups: readonly GroupDef[], deadtimeMs: number, now: number): PeerAdvert | null {
   if (p.hold === null) return null;
-  const held = new Set(groupsOf(groups, node, p.hold).map((g) => g.id));
+  // What it gives us is held there until its done: it says it holds nothing before its stop (go_standby).
+  const held = new Set([...groupsOf(groups, node, p.hold), ...(p.giving === null ? [] : groupsOf(groups, node, p.giving))].map((g) => g.id));
   return {
     groups: Object.fromEntries(groups.map((g) => [g.id, { phase: held.has(g.id) ? 'running' : 'stopped', claim: null, grant: null }])),
     standby: p.standby,

@@ -201,3 +201,21 @@ test('ip-request (auto_failback legacy): a group we do not hold is answered at o
     assert.deepEqual(fields(a.sends).find((f) => f.t === 'ip-request-resp'), { t: 'ip-request-resp', dest: 'node1', ipaddr: key, weown: 'no', ok: 'OK' });
   }
 });
+
+test('a group the peer gives us is held there until its done, whatever its resource message says; we are not stable before our done', () => {
+  // Its hb_standby: me, and at once "resource none, isstable 0, info standby" (go_standby), then its stop, then done.
+  let p: HbPeer = { ...newPeer(7), hold: 'local', stable: true, greeted: true, lastSent: 'foreign:1:' };
+  p = onPeerEvent(p, { kind: 'ask', hold: 'local', info: 'me' }, GROUPS, 'node1').peer;
+  p = onPeerEvent(p, { kind: 'resource', hold: 'none', full: true, stable: false, info: 'standby' }, GROUPS, 'node1').peer;
+  assert.equal(advertOfPeer(p, 'node1', GROUPS, 6000, 0)!.groups[G1.id]!.phase, 'running', 'still stopping there: we may not start it yet');
+  p = onPeerEvent(p, { kind: 'ask', hold: 'local', info: 'done' }, GROUPS, 'node1').peer;
+  assert.equal(advertOfPeer(p, 'node1', GROUPS, 6000, 0)!.groups[G1.id]!.phase, 'stopped');
+  // Running it here, the move is not over for the peer until our done: not stable before it.
+  let r = afterStep(p, 'node1', side(['starting', 'running'], ['node2', 'node2']));
+  assert.deepEqual(fields(r.sends), [{ t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '0' }]);
+  r = afterStep(r.peer, 'node1', side(['running', 'running'], ['node2', 'node2']));
+  assert.deepEqual(fields(r.sends), [
+    { t: 'ask_resources', rsc_hold: 'local', info: 'done' },
+    { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1' },
+  ]);
+});

@@ -125,9 +125,14 @@ function emptyHalves(groups: readonly GroupDef[], node: string): number {
   return b;
 }
 
-/** A move between us is under way: begun by either side, not yet done on both. */
+/** A group is moving between us: given, accepted or handed, and not yet done on both sides. */
+export function moving(p: HbPeer): boolean {
+  return p.giving !== null || p.taken !== null || p.handing !== null || (p.releasing !== null && p.accepted);
+}
+
+/** A move is under way, or asked for (our `me` not answered yet): the peer's new requests wait. */
 export function inFlight(p: HbPeer): boolean {
-  return p.giving !== null || p.taken !== null || p.releasing !== null || p.handing !== null;
+  return moving(p) || p.releasing !== null;
 }
 
 /** One message of the peer: its new state, what we answer at once, and whether we ignored it (a `me` while a move is in flight). */
@@ -178,7 +183,10 @@ export function onPeerEvent(p: HbPeer, ev: HbPeerEvent, groups: readonly GroupDe
       }
       break;
     case 'hb-takeover':
-      break; // the caller turns it into our standby (rc.d/hb_takeover runs hb_standby here)
+      // The caller turns it into our standby (rc.d/hb_takeover runs hb_standby here), which
+      // Heartbeat ignores while a move is under way.
+      ignored = inFlight(peer);
+      break;
     case 'ip-request':
       // It asks before it holds anything of its own (req_resource); answered after this step.
       peer.hold ??= 'none';

@@ -144,13 +144,20 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       break;
     case 'agent-done':
     case 'fence-done':
-    case 'standby':
     case 'clear':
     case 'arbiter':
       ownershipStep(t, event);
       break;
+    case 'standby':
     case 'takeover':
+      // As Heartbeat's hb_standby: no new move while one with a Heartbeat peer is under way
+      // (one only asked for, not accepted yet, may still be called off).
+      if (Object.values(t.state.hbPeers).some(H.moving)) {
+        t.effects.push({ kind: 'log', level: 'warn', text: `Standby in progress: ${event.kind === 'standby' ? 'hb_standby' : 'hb_takeover'} ignored; issue it again once the move is over.` });
+        break;
+      }
       ownershipStep(t, event);
+      if (event.kind === 'standby') break;
       // A Heartbeat peer is asked as its hb_takeover asks: it runs hb_standby for the other half.
       if (Object.keys(t.state.hbPeers).length > 0) t.effects.push(H.takeoverRequest(event.scope));
       break;
@@ -204,7 +211,7 @@ function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void
   if (r.ignored) t.effects.push({ kind: 'log', level: 'warn', text: `Standby in progress: new request from ${event.from} ignored.` });
   // It gives us what it stands by for: we stand by for none of it any more (hb_standby is one move, not a mode, in Heartbeat).
   if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none' && !r.ignored) ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
-  if (ev.kind === 'hb-takeover' && ev.hold !== 'none') {
+  if (ev.kind === 'hb-takeover' && ev.hold !== 'none' && !r.ignored) {
     t.effects.push({ kind: 'log', level: 'info', text: `${event.from} asked to take over (hb_takeover ${ev.hold}).` });
     ownershipStep(t, { kind: 'standby', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign' });
   }

@@ -7,7 +7,7 @@ import type { GroupPhase } from '../../src/core/advert.js';
 import type { GroupDef } from '../../src/core/group.js';
 import { initOwnership } from '../../src/core/ownership.js';
 import { OwnershipNode } from '../helpers/ownership-node.js';
-import { ASK_AGAIN_MS, advertOfPeer, afterStep, groupsOf, holdOf, mirror, newPeer, onPeerEvent, type HbPeer, type OurSide } from '../../src/core/heartbeat-peer.js';
+import { ASK_AGAIN_MS, advertOfPeer, afterStep, inFlight, moving, groupsOf, holdOf, mirror, newPeer, onPeerEvent, type HbPeer, type OurSide } from '../../src/core/heartbeat-peer.js';
 
 const G1: GroupDef = { id: 'node1 IPaddr::10.0.0.50', preferredNode: 'node1', resources: ['IPaddr::10.0.0.50'] };
 const G2: GroupDef = { id: 'node2 web', preferredNode: 'node2', resources: ['web'] };
@@ -218,4 +218,16 @@ test('a group the peer gives us is held there until its done, whatever its resou
     { t: 'ask_resources', rsc_hold: 'local', info: 'done' },
     { t: 'resource', rsc_hold: 'all', rtype: 'full', isstable: '1' },
   ]);
+});
+
+test('a move in flight: the peer\'s hb_takeover is ignored as its hb_standby would be; ours wait too, unless only asked for', () => {
+  // It gave us G1 (our other sent); its hb_takeover now would make us give back what we never ran.
+  let p: HbPeer = { ...newPeer(7), hold: 'local', stable: true, greeted: true, lastSent: 'foreign:1:' };
+  p = onPeerEvent(p, { kind: 'ask', hold: 'local', info: 'me' }, GROUPS, 'node1').peer;
+  const r = onPeerEvent(p, { kind: 'hb-takeover', hold: 'all' }, GROUPS, 'node1');
+  assert.equal(r.ignored, true);
+  assert.ok(moving(p), 'our operator\'s hb_standby waits as well');
+  // Our me not answered yet: nothing moved, an hb_takeover here may call it off.
+  const asked: HbPeer = { ...newPeer(7), hold: 'none', releasing: 'local', releasingGroups: [G2.id] };
+  assert.ok(inFlight(asked) && !moving(asked));
 });

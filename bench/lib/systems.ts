@@ -189,6 +189,8 @@ export interface HeartbeatFiles {
   haresources: string;
   /** Extra files for resource.d: name -> script text. */
   resourceScripts?: Record<string, string>;
+  /** cluster-glue `external/` stonith plugins (name -> script text): the node sees only these there. */
+  stonithPlugins?: Record<string, string>;
 }
 
 /**
@@ -211,6 +213,11 @@ export function prepareHeartbeatDir(dir: string, files: HeartbeatFiles): void {
     writeFileSync(join(dir, 'etc', 'resource.d', name), text);
     chmodSync(join(dir, 'etc', 'resource.d', name), 0o755);
   }
+  for (const [name, text] of Object.entries(files.stonithPlugins ?? {})) {
+    mkdirSync(join(dir, 'stonith'), { recursive: true });
+    writeFileSync(join(dir, 'stonith', name), text);
+    chmodSync(join(dir, 'stonith', name), 0o755);
+  }
   writeFileSync(join(dir, 'log', 'ha-log'), '');
 }
 
@@ -222,6 +229,7 @@ const NS_SETUP = [
   'mount --bind "$1/etc" /etc/ha.d',
   'mount --bind "$1/lib" /var/lib/heartbeat',
   'mount --bind "$1/log" /var/log',
+  'if [ -d "$1/stonith" ]; then mount --bind "$1/stonith" /usr/lib/stonith/plugins/external; fi',
   'mount -t tmpfs -o mode=755 tmpfs /run',
   'mkdir -p /run/lock /run/resource-agents && chmod 1755 /run/resource-agents',
   'for d in heartbeat heartbeat/ccm heartbeat/crm heartbeat/dopd crm; do mkdir -p /run/$d; chown hacluster:haclient /run/$d; chmod 750 /run/$d; done',

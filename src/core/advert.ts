@@ -58,6 +58,14 @@ export interface PeerAdvert {
    * it has none. With ipfail on, a node that reaches fewer than another is no candidate.
    */
   pings?: number;
+  /**
+   * A synthetic advert, read from a peer that speaks Heartbeat's protocol alone
+   * (core/heartbeat-peer.ts): it sends no claims, grants nor acks, and negotiates each move of
+   * a group by messages instead. Never on the wire.
+   */
+  heartbeatPeer?: true;
+  /** Such a peer's answer (`other`) to our `me`: the groups it is ready to take from us now. */
+  accepts?: string[];
 }
 
 /** A node in this phase may have some of the group's resources running: it holds the group. */

@@ -107,10 +107,15 @@ export function leaseEnd(gl: GroupLease, v: LeaseView): number {
   return ends[majority(v.nodes) - 1] ?? -Infinity;
 }
 
-/** Two nodes with fencing: every live peer grants our current claim on the group (none alive: its fence decides). */
+/**
+ * Two nodes with fencing: every live peer grants our current claim on the group (none alive: its
+ * fence decides). A real Heartbeat peer grants nothing: its own resource negotiation
+ * (heartbeat-peer.ts) hands groups over with us, as it does without fencing.
+ */
 export function consented(gl: GroupLease, v: LeaseView): boolean {
   if (gl.claim === null) return false;
   return v.live.every((n) => {
+    if (v.peers[n]?.heartbeatPeer) return true;
     const gr = v.peers[n]?.groups[v.group]?.grant;
     return gr !== undefined && gr !== null && gr.node === v.me && gr.gen === v.gen && gr.claim === gl.claim;
   });

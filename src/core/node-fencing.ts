@@ -91,9 +91,11 @@ export function onTick(prev: NodeFencing, live: readonly string[], now: number):
  * (no ack of our generation in the peer's advert). Found by the simulator (seed 8001413): a
  * node fenced across a one-way cut booted again, heard its peer, and started a group the peer,
  * which could still not hear it, started too. The peer may fence us; it cannot see us start.
+ * A real Heartbeat peer acks no runs: Heartbeat's resource negotiation (heartbeat-peer.ts)
+ * decides with it, as without fencing; waiting for its ack would start nothing, ever.
  */
-export function unheardBy(f: NodeFencing, me: string, gen: number, live: readonly string[], peers: Readonly<Record<string, { acks: readonly { node: string; gen: number }[] }>>): boolean {
-  return f.on && live.some((n) => !peers[n]?.acks.some((k) => k.node === me && k.gen === gen));
+export function unheardBy(f: NodeFencing, me: string, gen: number, live: readonly string[], peers: Readonly<Record<string, { acks: readonly { node: string; gen: number }[]; heartbeatPeer?: true }>>): boolean {
+  return f.on && live.some((n) => !peers[n]?.heartbeatPeer && !peers[n]?.acks.some((k) => k.node === me && k.gen === gen));
 }
 
 export function fenceDeadlines(f: NodeFencing): Deadline[] {

@@ -144,13 +144,20 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       break;
     case 'agent-done':
     case 'fence-done':
-    case 'standby':
     case 'clear':
     case 'arbiter':
       ownershipStep(t, event);
       break;
+    case 'standby':
     case 'takeover':
+      // As Heartbeat's hb_standby: no new move while one with a Heartbeat peer is under way
+      // (one only asked for, not accepted yet, may still be called off).
+      if (Object.values(t.state.hbPeers).some(H.moving)) {
+        t.effects.push({ kind: 'log', level: 'warn', text: `Standby in progress: ${event.kind === 'standby' ? 'hb_standby' : 'hb_takeover'} ignored; issue it again once the move is over.` });
+        break;
+      }
       ownershipStep(t, event);
+      if (event.kind === 'standby') break;
       // A Heartbeat peer is asked as its hb_takeover asks: it runs hb_standby for the other half.
       if (Object.keys(t.state.hbPeers).length > 0) t.effects.push(H.takeoverRequest(event.scope));
       break;
@@ -166,7 +173,7 @@ export function step(prev: NodeState, event: NodeEvent, now: number): NodeStepRe
       reconfigure(t, event.options);
       break;
   }
-  if (Object.keys(t.state.hbPeers).length > 0) hbAfterStep(t, prev);
+  if (Object.keys(t.state.hbPeers).length > 0) hbAfterStep(t);
   const { state, effects } = t;
   if (t.sendNow && !state.membership.leaving) {
     effects.unshift({ kind: 'send-status', payload: { st: state.membership.myStatus, advert: O.advertOf(state.ownership, now), digest: state.digest } });
@@ -201,9 +208,10 @@ function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void
   t.state.hbPeers[event.from] = r.peer;
   t.effects.push(...r.sends);
   const ev = event.event;
+  if (r.ignored) t.effects.push({ kind: 'log', level: 'warn', text: `Standby in progress: new request from ${event.from} ignored.` });
   // It gives us what it stands by for: we stand by for none of it any more (hb_standby is one move, not a mode, in Heartbeat).
-  if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none') ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
-  if (ev.kind === 'hb-takeover' && ev.hold !== 'none') {
+  if (ev.kind === 'ask' && ev.info === 'me' && ev.hold !== 'none' && !r.ignored) ownershipStep(t, { kind: 'takeover', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign', from: event.from });
+  if (ev.kind === 'hb-takeover' && ev.hold !== 'none' && !r.ignored) {
     t.effects.push({ kind: 'log', level: 'info', text: `${event.from} asked to take over (hb_takeover ${ev.hold}).` });
     ownershipStep(t, { kind: 'standby', scope: H.mirror(ev.hold) as 'all' | 'local' | 'foreign' });
   }
@@ -212,7 +220,7 @@ function onHbPeer(t: Turn, event: Extract<NodeEvent, { kind: 'hb-peer' }>): void
 }
 
 /** After a step: what each Heartbeat peer must hear of it (core/heartbeat-peer.ts). */
-function hbAfterStep(t: Turn, prev: NodeState): void {
+function hbAfterStep(t: Turn): void {
   const s = t.state;
   const view = M.viewOf(s.membership);
   for (const [node, p] of Object.entries(s.hbPeers)) {
@@ -225,10 +233,10 @@ function hbAfterStep(t: Turn, prev: NodeState): void {
       me: s.ownership.me,
       groups: s.ownership.groups,
       phase: (g) => s.ownership.local[g]?.run.phase ?? 'stopped',
-      before: (g) => prev.ownership.local[g]?.run.phase ?? 'stopped',
       desired: (g) => O.desiredOwner(s.ownership, view, g, t.now),
       leaving: s.ownership.leaving,
       peerActive: status === 'active',
+      now: t.now,
     });
     s.hbPeers[node] = r.peer;
     t.effects.push(...r.sends);

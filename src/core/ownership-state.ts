@@ -274,6 +274,16 @@ export function deadlines(s: OwnershipState, view: MembershipView): Deadline[] {
   return all;
 }
 
+/**
+ * A real Heartbeat peer takes a group from us by its standby exchange (core/heartbeat-peer.ts):
+ * we keep running group g for it until it answered our `me` with `other`, which it withholds
+ * while a move is in flight. Stopping sooner could leave g running nowhere.
+ */
+export function handoverWaits(s: OwnershipState, to: string, g: number): boolean {
+  const a = s.peers[to];
+  return a?.heartbeatPeer === true && !(a.accepts ?? []).includes(s.groups[g]!.id);
+}
+
 /** Two nodes with fencing and no witness: a start needs the live peer's grant, with no lease (lease.ts). */
 export function startsByConsent(s: OwnershipState): boolean {
   return !s.config.quorum && s.nodeFencing.on;

@@ -10,7 +10,7 @@ import { holds, type PeerAdvert } from './advert.js';
 import { groupLabel } from './group.js';
 import * as L from './lease.js';
 import { viewWithout, type MembershipView } from './membership.js';
-import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
+import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, handoverWaits, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
 import { arbiterFence, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
@@ -353,7 +353,7 @@ function mustStop(t: Turn, g: number, desired: string | null, quorate: boolean):
   // A restart step sees the peer dead only to count its loss; it is alive, and its new run joins
   // in the next step. Letting go now would hand the group past it (to the next node in ha.cf
   // order) and let the new run start it at once, its failback hold-down never applied.
-  if (desired !== s.me && desired !== null && !t.newRun) return 'release';
+  if (desired !== s.me && desired !== null && !t.newRun && !handoverWaits(s, desired, g)) return 'release';
   const lease = leaseDeadline(s, t.view, g);
   return lease && expired(lease, t.now) ? 'fence' : null;
 }

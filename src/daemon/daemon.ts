@@ -54,6 +54,7 @@ export class Daemon {
   /** Reloads run one after the other: a SIGHUP during one waits for it. */
   private reloading: Promise<void> = Promise.resolve();
   private guard: AddressGuard | null = null;
+  private lastWordsUpTo = Infinity; // the last seq of ours the guard's last words cover
   /** The copy of each virtual IP its resource last reported. */
   private readonly addresses: GroupAddresses;
   private readonly agents: AgentCalls;
@@ -183,7 +184,6 @@ export class Daemon {
     };
   }
 
-
   /** Who we are on the wire: our heartbeats carry the deadtime and the config part digests. */
   private senderFor(config: ClusterConfig): Sender {
     const id = this.identity;
@@ -214,6 +214,7 @@ export class Daemon {
     const bytes = this.signed(message);
     const transports = this.links.transports;
     for (const t of transports) t.send(bytes);
+    if (this.lastWordsUpTo - 2 <= (this.runtime?.lastSeq ?? 0)) this.giveGuardLastWords();
     if (message.getString('t') === 'status') for (const t of transports) this.view.count('heartbeats_sent', t.linkName);
   }
 
@@ -265,11 +266,13 @@ export class Daemon {
     this.addresses.forget((id) => ours.has(id));
   }
 
-  /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts). */
+  /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts); renewed as our seq nears their end. */
   private giveGuardLastWords(): void {
     if (!this.guard) return;
     const routes = this.links.transports.flatMap((t) => t.sendRoute?.() ?? []);
-    this.guard.lastWords(this.signed(this.runtime.lastWords()), routes);
+    const words = this.runtime.lastWords();
+    this.lastWordsUpTo = words.coversUpTo;
+    this.guard.lastWords(words.messages.map((m) => this.signed(m)), routes);
   }
 
   private signed(m: HbMessage): Buffer {

@@ -1,7 +1,8 @@
 // The address guard: a tiny process that outlives hbd for one purpose. hbd tells it, on its
 // stdin, exactly which copies of virtual IPs it holds (address, prefix, device), and gives it
-// its last words: a goodbye signed in advance (`hts_why=crash`) and the routes its IP media
-// send on. If hbd dies without saying goodbye (kill -9, a crash, the OOM killer), stdin
+// its last words: packets signed in advance, sent in order, that end in a goodbye
+// (`hts_why=crash`; wire/messages.ts says why there are several), and the routes its IP
+// media send on. If hbd dies without saying goodbye (kill -9, a crash, the OOM killer), stdin
 // reaches EOF and the guard
 //   1. removes those copies at once, and checks that they are gone, so a dead daemon never
 //      leaves a virtual IP configured next to the survivor's (Heartbeat's split brain after
@@ -40,13 +41,13 @@ function readHeld(x: unknown): HeldAddress | null {
   if (typeof a.prefix !== 'number' || !Number.isInteger(a.prefix) || a.prefix < 0 || a.prefix > 128) return null;
   return { ip: a.ip, prefix: a.prefix, dev: a.dev };
 }
-let lastWords: { packet: Buffer; routes: SendRoute[] } | null = null;
+let lastWords: { packets: Buffer[]; routes: SendRoute[] } | null = null;
 let clean = false;
 
 process.stdin.setEncoding('utf8');
 onLines(process.stdin, (line) => {
   try {
-    const msg = JSON.parse(line) as { held?: unknown; exit?: unknown; lastWords?: { packet?: unknown; routes?: unknown } };
+    const msg = JSON.parse(line) as { held?: unknown; exit?: unknown; lastWords?: { packets?: unknown; routes?: unknown } };
     if (Array.isArray(msg.held)) {
       held.clear();
       for (const x of msg.held) {
@@ -55,9 +56,9 @@ onLines(process.stdin, (line) => {
       }
     }
     const lw = msg.lastWords;
-    if (lw && typeof lw.packet === 'string' && Array.isArray(lw.routes)) {
+    if (lw && Array.isArray(lw.packets) && lw.packets.every((p) => typeof p === 'string') && Array.isArray(lw.routes)) {
       const routes = lw.routes.map(readSendRoute).filter((r): r is SendRoute => r !== null);
-      lastWords = { packet: Buffer.from(lw.packet, 'base64'), routes };
+      lastWords = { packets: (lw.packets as string[]).map((p) => Buffer.from(p, 'base64')), routes };
     }
     if (msg.exit === true) clean = true;
   } catch {
@@ -113,10 +114,10 @@ async function release(): Promise<boolean> {
   return false;
 }
 
-/** Twice on every route, as hbd sends its goodbye: one lost copy must not cost a deadtime. */
+/** Twice on every route, in order, as hbd sends its goodbye: one lost copy must not cost a deadtime. */
 async function sayLastWords(): Promise<void> {
   if (!lastWords || lastWords.routes.length === 0) return;
-  const { packet, routes } = lastWords;
+  const { packets, routes } = lastWords;
   let sent = 0;
   await Promise.all(
     routes.map(async (route) => {
@@ -129,13 +130,15 @@ async function sayLastWords(): Promise<void> {
         });
         prepareSendSocket(socket, route);
         for (let copy = 0; copy < 2; copy++) {
-          for (const d of route.destinations) {
-            await new Promise<void>((resolve) =>
-              socket.send(packet, d.port, d.address, (err) => {
-                if (!err) sent++;
-                resolve();
-              }),
-            );
+          for (const packet of packets) {
+            for (const d of route.destinations) {
+              await new Promise<void>((resolve) =>
+                socket.send(packet, d.port, d.address, (err) => {
+                  if (!err) sent++;
+                  resolve();
+                }),
+              );
+            }
           }
         }
       } catch (err) {

@@ -57,9 +57,9 @@ export class AddressGuard {
     if (this.held.delete(keyOf(a))) this.send();
   }
 
-  /** The signed packet the guard sends on these routes after hbd died and its addresses are gone. */
-  lastWords(packet: Buffer, routes: SendRoute[]): void {
-    this.write({ lastWords: { packet: packet.toString('base64'), routes } });
+  /** The signed packets the guard sends, in order, on these routes after hbd died and its addresses are gone. */
+  lastWords(packets: Buffer[], routes: SendRoute[]): void {
+    this.write({ lastWords: { packets: packets.map((p) => p.toString('base64')), routes } });
   }
 
   private send(extra: Record<string, unknown> = {}): void {

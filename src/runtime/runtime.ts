@@ -5,7 +5,7 @@
 import * as Node from '../core/node.js';
 import { HbMessage } from '../wire/message.js';
 import { GroupKeys, readAdvert } from '../wire/advert.js';
-import { lastWordsMessage, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
+import { LAST_WORDS_SPAN, lastWordsMessages, readIncoming, shutdoneMessage, stampMessage, statusMessage, type Sender } from '../wire/messages.js';
 import { HeartbeatProtocol, readNegotiation, type Outgoing } from '../wire/heartbeat-protocol.js';
 import { ReplayWindow } from '../wire/replay.js';
 import type { AgentResult, NodePort } from './port.js';
@@ -120,9 +120,17 @@ export class NodeRuntime {
     this.dispatch(event, now);
   }
 
-  /** hbd's last words: a goodbye signed in advance, for its address guard to send if hbd dies. */
-  lastWords(): HbMessage {
-    return lastWordsMessage(this.sender, this.port.wallSeconds());
+  /**
+   * hbd's last words from our next message on, for its address guard to send if hbd dies
+   * (wire/messages.ts), and the last seq of ours they cover: renew them before we send it.
+   */
+  lastWords(): { messages: HbMessage[]; coversUpTo: number } {
+    return { messages: lastWordsMessages(this.sender, this.seq, this.port.wallSeconds()), coversUpTo: this.seq + LAST_WORDS_SPAN };
+  }
+
+  /** The seq of our newest sequenced message. */
+  get lastSeq(): number {
+    return this.seq;
   }
 
   /** A verified message from `link`. */

@@ -134,7 +134,7 @@ export class HeartbeatProtocol {
       return;
     }
     if (seq > s.last + RESET_GAP) {
-      // A jump no retransmission can fill (hbd's last words have the highest seq there is).
+      // A jump no retransmission can fill: start over from it, as Heartbeat does.
       s.missing.clear();
       s.last = seq;
     } else if (seq > s.last) {
@@ -212,7 +212,7 @@ function decimal(text: string | undefined): number | undefined {
 }
 
 /** The message types of haresources mode's resource negotiation (hb_resource.c). */
-export const NEGOTIATION_TYPES = new Set(['starting', 'resource', 'ask_resources', 'hb_takeover']);
+export const NEGOTIATION_TYPES = new Set(['starting', 'resource', 'ask_resources', 'hb_takeover', 'ip-request']);
 
 /** Heartbeat's four words for what a node holds (hb_resource.c rsc_msg). */
 const HOLD_WORDS: readonly string[] = ['none', 'local', 'foreign', 'all'] satisfies Hold[];
@@ -239,5 +239,8 @@ export function readNegotiation(m: HbMessage): HbPeerEvent | null {
     const hold = text === 'failback' ? 'local' : holdOf(text);
     return hold === null ? null : { kind: 'hb-takeover', hold };
   }
+  // auto_failback legacy: a node coming up asks for each of its groups by its first resource.
+  const key = m.getString('ipaddr');
+  if (type === 'ip-request' && key) return { kind: 'ip-request', key };
   return null;
 }

@@ -43,21 +43,32 @@ export function shutdoneMessage(from: Sender, seq: number, wallSeconds: number, 
 }
 
 /**
- * Sequence number of hbd's last words: above any a run reaches, so peers take it as the
- * newest message of the run whenever it comes (at most 13 hex digits, as parseHex reads).
+ * How many sequence numbers one set of hbd's last words covers. A real Heartbeat takes a
+ * message whose seq is one above the last it read from that sender; one further ahead is a
+ * loss to it (a warning, retransmission requests, and past 250 "lost a lot of packets!":
+ * heartbeat.c, should_drop_message), one below is an old copy it drops in silence. The guard
+ * cannot know which seq hbd reached when it died, so the last words are a run of messages:
+ * a pass for every seq from the next one on, then the goodbye. Whatever seq hbd reached
+ * within the span, the passes up to it are old copies, those above it fill the stream in
+ * order, and the goodbye comes exactly next. hbd renews them before it sends the span's end.
  */
-export const LAST_WORDS_SEQ = 0xf_ffff_ffff_ffff;
+export const LAST_WORDS_SPAN = 64;
+
+/** A message for no one: addressed to its own sender, so a peer only counts its seq (Heartbeat drops what is not to it). */
+const PASS = 'hts_pass';
 
 /**
- * hbd's last words, signed in advance and kept by its address guard: a goodbye marked
- * `hts_why=crash`, which the guard sends only after hbd died and the guard removed its
- * virtual IPs. Peers take over at once instead of after deadtime (a real Heartbeat peer
- * takes it as the goodbye it is).
+ * hbd's last words after our message `lastSeq`, signed in advance and kept by its address
+ * guard: the passes, then a goodbye marked `hts_why=crash`, which the guard sends only after
+ * hbd died and the guard removed its virtual IPs. Peers take over at once instead of after
+ * deadtime (a real Heartbeat peer takes it as the goodbye it is). They cover our messages up
+ * to lastSeq + LAST_WORDS_SPAN.
  */
-export function lastWordsMessage(from: Sender, wallSeconds: number): HbMessage {
-  const m = shutdoneMessage(from, LAST_WORDS_SEQ, wallSeconds);
-  m.set('hts_why', 'crash');
-  return m;
+export function lastWordsMessages(from: Sender, lastSeq: number, wallSeconds: number): HbMessage[] {
+  const passes = Array.from({ length: LAST_WORDS_SPAN }, (_, i) => stampMessage(HbMessage.of([['t', PASS], ['dest', from.node]]), from, lastSeq + 1 + i, wallSeconds));
+  const bye = shutdoneMessage(from, lastSeq + LAST_WORDS_SPAN + 1, wallSeconds);
+  bye.set('hts_why', 'crash');
+  return [...passes, bye];
 }
 
 /** The fields after `src` that every Heartbeat message carries, in its order (seq and `ld`: sequenced ones only). */

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import type { AuthKeys } from '../../src/config/types.js';
-import { LAST_WORDS_SEQ, lastWordsMessage, readIncoming, shutdoneMessage } from '../../src/wire/messages.js';
+import { LAST_WORDS_SPAN, lastWordsMessages, readIncoming, shutdoneMessage } from '../../src/wire/messages.js';
 import { readSendRoute } from '../../src/media/send-route.js';
 import { sign, verify } from '../../src/wire/auth.js';
 import { ReplayWindow } from '../../src/wire/replay.js';
@@ -21,18 +21,48 @@ function read(packet: Buffer) {
   return readIncoming(v.message);
 }
 
-test('last words read as a goodbye marked crashed, newer than anything the run sent', () => {
-  const inc = read(sign(lastWordsMessage(SENDER, 1_700_000_000), KEYS.active));
-  assert.deepEqual(inc, { kind: 'shutdone', src: 'alpha', generation: 42, seq: LAST_WORDS_SEQ, crashed: true });
-  const bye = read(sign(shutdoneMessage(SENDER, 17, 1_700_000_000), KEYS.active));
-  assert.deepEqual(bye, { kind: 'shutdone', src: 'alpha', generation: 42, seq: 17, crashed: false });
+/**
+ * How a real Heartbeat places a sequenced message of a peer it has read up to `last`
+ * (heartbeat.c, should_drop_message): the next one is taken, the same one again or an older
+ * one is dropped in silence, and a later one is a loss (warnings, retransmission requests,
+ * and past 250 "lost a lot of packets!").
+ */
+function heartbeatPlaces(last: number, seq: number): 'next' | 'old' | 'gap' {
+  return seq === last + 1 ? 'next' : seq <= last ? 'old' : 'gap';
+}
 
+test('last words: passes to no one, then a goodbye marked crashed, that a real Heartbeat reads without a gap wherever our seq reached', () => {
+  const words = lastWordsMessages(SENDER, 17, 1_700_000_000).map((m) => read(sign(m, KEYS.active)));
+  assert.equal(words.length, LAST_WORDS_SPAN + 1);
+  const bye = words.at(-1);
+  assert.deepEqual(bye, { kind: 'shutdone', src: 'alpha', generation: 42, seq: 17 + LAST_WORDS_SPAN + 1, crashed: true });
+  const messages = lastWordsMessages(SENDER, 17, 1_700_000_000);
+  for (const m of messages.slice(0, -1)) {
+    assert.equal(m.getString('dest'), 'alpha', 'a pass is addressed to its sender: no peer acts on it');
+    assert.equal(readIncoming(m).kind, 'other');
+  }
+  // hbd died after sending any seq from 17 (the words were just renewed) to 17 + SPAN (it renews them before).
+  for (let reached = 17; reached <= 17 + LAST_WORDS_SPAN; reached++) {
+    let last = reached;
+    const placed = messages.map((m) => {
+      const seq = m.getHex('seq')!;
+      const p = heartbeatPlaces(last, seq);
+      if (p !== 'old') last = seq;
+      return p;
+    });
+    assert.ok(!placed.includes('gap'), `no loss seen after seq ${reached}`);
+    assert.equal(placed.at(-1), 'next', `the goodbye is read in sequence after seq ${reached}`);
+  }
+  const plain = read(sign(shutdoneMessage(SENDER, 17, 1_700_000_000), KEYS.active));
+  assert.deepEqual(plain, { kind: 'shutdone', src: 'alpha', generation: 42, seq: 17, crashed: false });
+
+  // An hbd peer: the passes are not its business; the goodbye is the newest message of the run.
   const replay = new ReplayWindow();
-  for (let seq = 1; seq <= 1000; seq++) assert.equal(replay.accept('alpha', 42, seq), 'new');
-  assert.equal(replay.accept('alpha', 42, LAST_WORDS_SEQ), 'new', 'accepted after a long run');
-  assert.equal(replay.accept('alpha', 42, LAST_WORDS_SEQ), 'duplicate', 'its second copy is a duplicate');
-  assert.equal(replay.accept('alpha', 42, 1001), 'too-old', 'nothing of that run counts after it');
-  assert.equal(replay.accept('alpha', 43, 1), 'new', 'the next run does');
+  for (let seq = 1; seq <= 40; seq++) assert.equal(replay.accept('alpha', 42, seq), 'new');
+  const byeSeq = 17 + LAST_WORDS_SPAN + 1;
+  assert.equal(replay.accept('alpha', 42, byeSeq), 'new');
+  assert.equal(replay.accept('alpha', 42, byeSeq), 'duplicate', 'its second copy is a duplicate');
+  assert.equal(replay.accept('alpha', 43, 1), 'new', 'the next run counts');
 });
 
 test('send routes from a pipe: only well-formed IPv4 routes are taken', () => {
@@ -50,7 +80,7 @@ async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: str
   await new Promise<void>((resolve) => rx.bind(0, '127.0.0.1', () => resolve()));
   const copies: Buffer[] = [];
   rx.on('message', (m) => copies.push(m));
-  const packet = sign(lastWordsMessage(SENDER, 1_700_000_000), KEYS.active);
+  const packets = lastWordsMessages(SENDER, 5, 1_700_000_000).map((m) => sign(m, KEYS.active));
   const guard = spawn(process.execPath, [GUARD_MAIN], { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   guard.stderr.setEncoding('utf8');
@@ -58,13 +88,13 @@ async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: str
   try {
     const routes = [{ local: '127.0.0.1', destinations: [{ address: '127.0.0.1', port: rx.address().port }] }];
     guard.stdin.write(`${JSON.stringify({ held: [] })}\n`);
-    guard.stdin.write(`${JSON.stringify({ lastWords: { packet: packet.toString('base64'), routes } })}\n`);
+    guard.stdin.write(`${JSON.stringify({ lastWords: { packets: packets.map((p) => p.toString('base64')), routes } })}\n`);
     if (clean) guard.stdin.write(`${JSON.stringify({ held: [], exit: true })}\n`);
     guard.stdin.end();
     const code = await new Promise<number | null>((resolve) => guard.on('exit', (c) => resolve(c)));
     assert.equal(code, 0);
     await new Promise((r) => setTimeout(r, 100)); // datagrams on loopback arrive at once; be generous
-    for (const c of copies) assert.ok(c.equals(packet), 'the guard sends the exact bytes hbd signed');
+    if (copies.length > 0) assert.deepEqual(copies, [...packets, ...packets], 'the guard sends the exact bytes hbd signed, in order, twice');
     return { copies, stderr };
   } finally {
     if (guard.exitCode === null) guard.kill('SIGKILL');
@@ -74,8 +104,8 @@ async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: str
 
 test('the guard sends the last words (twice) when hbd\'s side of the pipe ends without a clean exit', async () => {
   const { copies, stderr } = await guardRun(false);
-  assert.equal(copies.length, 2);
-  assert.match(stderr, /told the peers that hbd died \(2 packets\)/);
+  assert.equal(copies.length, 2 * (LAST_WORDS_SPAN + 1));
+  assert.match(stderr, new RegExp(`told the peers that hbd died \\(${2 * (LAST_WORDS_SPAN + 1)} packets\\)`));
 });
 
 test('after a clean exit the guard sends nothing', async () => {

@@ -122,3 +122,52 @@ export function pingVip(c: RealCluster, client: string, vip: string): { child: C
   };
   return { child, answers, longestGapMs };
 }
+
+/** The benchmarks' web service on each server host (bench/lib/web.ts: it answers with the host's name on port 80, on any address the host has). */
+export function serveHttp(c: RealCluster, servers: string[]): ChildProcess[] {
+  return servers.map((n) => c.lan.spawnIn(n, [process.execPath, join(REPO, 'dist', 'bench', 'lib', 'web.js'), n, '80']));
+}
+
+export interface HttpAnswer {
+  sent: number;
+  t: number;
+  body: string;
+}
+
+/**
+ * A client's HTTP requests to the VIP every 100 ms, each on a fresh connection with a 500 ms
+ * timeout, overlapping (src/lib/http-probe.ts): the answers, the longest time between two
+ * answered requests, and the times two nodes answered at once (an answer from one node
+ * between answers from another within `withinMs`: the VIP on both, clients split by ARP).
+ */
+export function probeHttp(c: RealCluster, client: string, vip: string): { child: ChildProcess; answers: HttpAnswer[]; longestGapMs: () => number; bothAnswered: (withinMs?: number) => string[] } {
+  const answers: HttpAnswer[] = [];
+  const child = c.lan.spawnIn(client, [process.execPath, join(REPO, 'dist', 'src', 'lib', 'http-probe.js'), `http://${vip}/`, '100', '500', '--overlap']);
+  onOutputLines(child, (line) => {
+    try {
+      const r = JSON.parse(line) as Partial<HttpAnswer>;
+      if (typeof r.body === 'string' && typeof r.sent === 'number' && typeof r.t === 'number') answers.push({ sent: r.sent, t: r.t, body: r.body });
+    } catch {
+      /* not a report line */
+    }
+  });
+  const sorted = () => [...answers].sort((a, b) => a.sent - b.sent);
+  const longestGapMs = () => {
+    const a = sorted();
+    let gap = 0;
+    for (let i = 1; i < a.length; i++) gap = Math.max(gap, a[i]!.sent - a[i - 1]!.sent);
+    return Math.round(gap);
+  };
+  const bothAnswered = (withinMs = 2000) => {
+    const a = sorted();
+    const out: string[] = [];
+    for (let i = 1; i < a.length; i++) {
+      if (a[i]!.body === a[i - 1]!.body) continue;
+      // A change of node; back to the node before within withinMs: both were answering.
+      const back = a.slice(i + 1).find((x) => x.sent - a[i]!.sent <= withinMs && x.body === a[i - 1]!.body);
+      if (back) out.push(`${new Date(a[i - 1]!.sent).toISOString()} ${a[i - 1]!.body} -> ${a[i]!.body} -> ${back.body}`);
+    }
+    return out;
+  };
+  return { child, answers, longestGapMs, bothAnswered };
+}

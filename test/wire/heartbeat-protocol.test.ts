@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HbMessage, toHex } from '../../src/wire/message.js';
-import { HeartbeatProtocol, type Outgoing } from '../../src/wire/heartbeat-protocol.js';
+import { HeartbeatProtocol, readNegotiation, type Outgoing } from '../../src/wire/heartbeat-protocol.js';
 import { shutdoneMessage, stampMessage, statusMessage, type Sender } from '../../src/wire/messages.js';
 import { advertOf, initOwnership } from '../../src/core/ownership.js';
 
@@ -107,4 +107,10 @@ test('our status and goodbye carry Heartbeat\'s fields in its order (capture sam
   assert.deepEqual(names(shutdoneMessage(US, 32, 1, '0.26 0.31 0.24 1/116 14931')), ['t', 'st', 'src', 'srcuuid', 'seq', 'hg', 'ts', 'ld', 'ttl']);
   // Unsequenced (NS_) messages carry no seq and no ld.
   assert.deepEqual(names(stampMessage(HbMessage.of([['t', 'NS_ackmsg'], ['dest', 'node1'], ['ackseq', '9']]), US, null, 1, PEER_UUID, '0.1 0.1 0.1 1/1 1')), ['t', 'dest', 'ackseq', 'destuuid', 'src', 'srcuuid', 'hg', 'ts', 'ttl']);
+});
+
+test('ip-request (rc.d/ip-request\'s message: t and ipaddr) reads as the group key it asks for; its response is not a request', () => {
+  assert.deepEqual(readNegotiation(fromPeer('ip-request', 9, [['ipaddr', 'IPaddr::10.0.0.50/24/eth0']])), { kind: 'ip-request', key: 'IPaddr::10.0.0.50/24/eth0' });
+  assert.equal(readNegotiation(fromPeer('ip-request', 9)), null, 'no ipaddr: malformed');
+  assert.equal(readNegotiation(fromPeer('ip-request-resp', 9, [['dest', 'node1'], ['ipaddr', '10.0.0.50'], ['weown', 'yes'], ['ok', 'OK']])), null);
 });

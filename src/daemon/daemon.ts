@@ -265,7 +265,7 @@ export class Daemon {
     this.addresses.forget((id) => ours.has(id));
   }
 
-  /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts). */
+  /** Signed now, sent by the guard only if we die without a goodbye (see guard-perl.ts). */
   private giveGuardLastWords(): void {
     if (!this.guard) return;
     const routes = this.links.transports.flatMap((t) => t.sendRoute?.() ?? []);

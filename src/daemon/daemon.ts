@@ -30,7 +30,7 @@ import { GroupAddresses } from './group-addresses.js';
 import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
-import { loadAverage } from '../lib/proc-stat.js';
+import { loadAverageEvery } from '../lib/proc-stat.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
 import type { Incoming, Sender } from '../wire/messages.js';
 
@@ -40,6 +40,8 @@ export { DEFAULT_AGENT_TIMEOUTS };
 
 /** Heartbeat's `ts` field: wall-clock seconds (liveness itself runs on the monotonic clock). */
 const wallSeconds = (): number => Math.floor(Date.now() / 1000);
+/** Heartbeat's `ld` field, read once a second at most (the kernel updates it every 5 s). */
+const loadAverage = loadAverageEvery(1000);
 
 export class Daemon {
   private config: ClusterConfig;

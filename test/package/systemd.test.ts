@@ -136,6 +136,11 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
     await waitUntil('the VIP back on primary', async () => (await holds(primary)) && !(await holds(secondary)), 90_000, dump);
     const journal = await primary.journal();
     assert.match(journal, /heartbeat\.service: Main process exited, code=killed, status=9\/KILL/, journal);
+    // The guard (Perl, from the image's perl-base) did it, not deadtime; journald read its
+    // lines' priorities ("<6>"), so they show without them.
+    assert.match(journal, /hbd guard: hbd died; removed 10\.231\.61\.100 from eth0 \(\/24\)/, journal);
+    assert.match(journal, /hbd guard: told the peers that hbd died \(\d+ packets\)/, journal);
+    assert.doesNotMatch(journal, /<\d>hbd guard/, journal);
 
     // systemctl stop hands the group over cleanly.
     await primary.sh(['systemctl', 'stop', 'heartbeat'], 200_000);

@@ -134,8 +134,8 @@ sub ip {
   if ($pid == 0) {
     open(STDERR, '>&', \*STDOUT);
     open(STDIN, '<', '/dev/null');
-    exec { 'ip' } 'ip', @args;
-    print "cannot run ip: $!\n";
+    # Not in void context: exec followed by a statement warns at compile time, on every start.
+    exec { 'ip' } 'ip', @args or print "cannot run ip: $!\n";
     exit 127;
   }
   my $text = '';

@@ -49,6 +49,8 @@ export class AddressGuard {
       };
       const timer = setTimeout(() => done(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
       child.once('exit', (code, signal) => done(new Error(`exited (${signal ?? code}) before it was ready`)));
+      // No perl on the PATH (not Debian, where perl-base is Essential): say so now, not after the timeout.
+      child.once('error', (err) => done(new Error(`cannot run ${cmd}: ${err.message}`)));
       stdout?.setEncoding('utf8');
       stdout?.on('data', (chunk: string) => {
         if (chunk.includes('ready')) done();

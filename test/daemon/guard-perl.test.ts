@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { chmodSync, closeSync, existsSync, fstatSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GUARD_ARGV, heldLine, lastWordsLine } from '../../src/daemon/guard.js';
+import { AddressGuard, GUARD_ARGV, heldLine, lastWordsLine } from '../../src/daemon/guard.js';
 import { GUARD_PERL } from '../../src/daemon/guard-perl.js';
 import { sleep } from '../../src/lib/wait.js';
 
@@ -81,7 +81,10 @@ async function guard(o: Options): Promise<Run> {
     assert.equal(code, 0);
     await sleep(100);
     const calls = existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').filter((l) => l !== '') : [];
-    return { ipCalls: calls, stderr: readFileSync(errFile, 'utf8'), packets };
+    const stderr = readFileSync(errFile, 'utf8');
+    // Nothing but its own lines: no warning from perl itself (at compile time, on every start).
+    for (const line of stderr.split('\n').filter((l) => l !== '')) assert.match(line, /^(<\d>)?hbd guard: /);
+    return { ipCalls: calls, stderr, packets };
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     rx.close();
@@ -156,4 +159,18 @@ test('it needs nothing beyond perl-base, which Debian marks Essential', async ()
   assert.equal(r.packets, 2);
   const owner = execFileSync('dpkg', ['-S', execFileSync('perl', ['-e', 'print $^X'], { encoding: 'utf8' })], { encoding: 'utf8' });
   assert.match(owner, /^perl-base: /);
+});
+
+test('hbd\'s side: a guard that cannot start (no perl on the PATH) is said at once, not after the timeout', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cg-guard-'));
+  const path = process.env.PATH;
+  process.env.PATH = dir;
+  try {
+    const started = Date.now();
+    await assert.rejects(new AddressGuard().start(10_000), /cannot run perl: .*ENOENT/);
+    assert.ok(Date.now() - started < 5000, 'long before the 10 s timeout');
+  } finally {
+    process.env.PATH = path;
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

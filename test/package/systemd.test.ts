@@ -102,6 +102,10 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
       // Type=notify: active means hbd said READY=1.
       assert.equal((await b.exec(['systemctl', 'is-active', 'heartbeat'])).stdout.trim(), 'active', await dump());
       assert.equal((await b.exec(['systemctl', 'is-active', 'heartbeat-ts'])).stdout.trim(), 'active', 'the alias names the same unit');
+      // The address guard runs (secondary's under the hardened drop-in too), and perl said nothing of its own.
+      const pids = (await b.exec(['pgrep', '-x', '-f', 'heartbeat: address guard'])).stdout.trim();
+      assert.match(pids, /^\d+$/, `${b.name}: one address guard: ${await b.journal()}`);
+      assert.doesNotMatch(await b.journal(), /address guard did not start| at -e line \d+/);
     }
     await waitUntil('the VIP on primary', () => holds(primary), 60_000, dump);
     await waitUntil('both nodes up in the unit status', async () => (await primary.exec(['systemctl', 'show', '-p', 'StatusText', '--value', 'heartbeat'])).stdout.includes('2/2 nodes up'), 30_000, dump);

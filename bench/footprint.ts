@@ -2,17 +2,29 @@
 // Footprint at idle: resident memory and CPU share of each system's daemon (all its processes)
 // on a steady two-node pair, at keepalive 1 s / deadtime 5 s and keepalive 100 ms / deadtime
 // 500 ms. CPU share = CPU time (user + system, from /proc/PID/stat) used over the window,
-// divided by the window: percent of one core.
+// divided by the window: percent of one core. RSS and PSS are summed over all the daemon's
+// processes on a node (hbd and its address guard; Heartbeat's master, FIFO reader, read and
+// write processes; keepalived's parent and VRRP child), and shown per process.
 //
-// Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
+// A change side by side (issue 19): `--rounds N` runs the systems one after the other, N
+// times over (hbd, baseline, Heartbeat, hbd, baseline, ...), so that each sees the same load
+// on a shared machine; the summary gives each system's median over rounds and nodes and its
+// ratio to the first system of --systems.
+//
+// `--together` runs all systems at once instead, each pair on its own testbed (subnets
+// --subnet, +1, +2...), measured over the same window; `--settle S` waits S s after the starts
+// (default 12: the start-up announcements; hbd's JIT needs 2-3 minutes to reach its steady cost).
+//
+// Usage: node dist/bench/footprint.js [--window 60] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
 import { basename } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
-import { daemonPids, evidence, stop, stopGently, systemByKey, type Running } from './lib/systems.js';
-import { createTestbed } from './lib/testbed.js';
+import { daemonPids, evidence, stop, stopGently, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
+import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
+import { median } from './lib/stats.js';
 
 const NODES = ['node1', 'node2'];
 
@@ -25,6 +37,8 @@ function procName(pid: number): string {
 }
 
 interface Row {
+  round: number;
+  key: string;
   system: string;
   timers: string;
   node: string;
@@ -33,74 +47,128 @@ interface Row {
   rssMiB: number;
   pssMiB: number;
   sched: string;
-  /** Each process: its name and RSS (MiB), largest first. */
+  /** Each process: its name, RSS and PSS (MiB), largest first. */
   perProcess: string;
 }
+
+/** One system on its own testbed, with its daemons once started. */
+interface Run {
+  key: string;
+  sys: System;
+  tb: Testbed;
+  d: Record<string, Running>;
+}
+
+/**
+ * Measures these systems at the same time (each on its own testbed): all started, each steady,
+ * then `settleS` after the last start (JIT warm-up, start-up announcements), one window for all.
+ */
+async function measure(runs: Run[], timers: Timers & { label: string }, windowS: number, settleS: number, round: number, rows: Row[], ev: string[]): Promise<void> {
+  try {
+    for (const r of runs) {
+      await r.sys.prepare(r.tb, { nodes: NODES, timers });
+      for (const n of NODES) await r.tb.dropVip(n);
+      for (const n of NODES) r.d[n] = r.sys.start(r.tb, n);
+    }
+    await Promise.all(runs.map(async (r) => {
+      if (!(await r.tb.probe.steady('node1', 3000, 120_000))) throw new Error(`${r.sys.label}: never steady`);
+    }));
+    const age = Math.min(...runs.map((r) => mono() - r.d.node1!.startedAt));
+    if (age < settleS * 1000) await sleep(settleS * 1000 - age);
+    const u0 = runs.map((r) => NODES.map((n) => usage(daemonPids(r.d[n]!))));
+    const t0 = mono();
+    await sleep(windowS * 1000);
+    const dt = mono() - t0;
+    for (const [k, r] of runs.entries()) {
+      for (const [i, n] of NODES.entries()) {
+        const pids = daemonPids(r.d[n]!);
+        const u1 = usage(pids);
+        const each = pids
+          .map((p) => ({ name: procName(p), rss: usage([p]).rssKiB / 1024, pss: pss([p]) / 1024 }))
+          .filter((x) => x.rss > 0)
+          .sort((x, y) => y.rss - x.rss)
+          .map((x) => `${x.name} ${x.rss.toFixed(1)} / ${x.pss.toFixed(1)}`)
+          .join(', ');
+        rows.push({ round, key: r.key, system: r.sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[k]![i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(r.d[n]!.pid), perProcess: each });
+      }
+      ev.push(`${r.sys.label} @ ${timers.label}: ${evidence(r.d.node1!)}`);
+      const two = rows.slice(-2);
+      log(`  ${r.sys.label}: CPU ${two.map((x) => x.cpuPct.toFixed(3)).join(' / ')} %, RSS ${two.map((x) => x.rssMiB.toFixed(1)).join(' / ')} MiB`);
+    }
+  } finally {
+    for (const r of runs) {
+      // Profiling (HBD_NODE_ARGS="--cpu-prof ..."): hbd writes its profile only on a clean exit.
+      if (process.env.HBD_NODE_ARGS) for (const n of NODES) if (r.d[n]) await stopGently(r.d[n]!);
+      for (const n of NODES) if (r.d[n]) await stop(r.d[n]!);
+      for (const n of NODES) await r.tb.dropVip(n);
+    }
+  }
+}
+
+/** "10.231.43" and 2 -> "10.231.45": a testbed's own subnet. */
+const nthSubnet = (base: string, i: number): string => base.replace(/\.(\d+)$/, (_, x: string) => `.${Number(x) + i}`);
 
 async function main(): Promise<void> {
   const a = args();
   const windowS = a.num('window', 60);
+  const settleS = a.num('settle', 12);
   const keys = a.list('systems', ['hbd', 'heartbeat', 'keepalived']);
   const timerKeys = a.list('timers', ['slow', 'fast']);
-  const tb = await createTestbed({ subnet: a.str('subnet', '10.231.43'), servers: NODES });
+  const rounds = a.num('rounds', 1);
+  // --together: every system at once, each on its own testbed, so all see the same load.
+  const together = a.flag('together');
+  const subnet = a.str('subnet', '10.231.43');
+  const beds = await Promise.all((together ? keys : [keys[0]!]).map((_, i) => createTestbed({ subnet: nthSubnet(subnet, i), servers: NODES })));
   const rows: Row[] = [];
   const ev: string[] = [];
-  for (const tk of timerKeys) {
-    const timers = TIMER_SETS[tk]!;
-    for (const key of keys) {
-      const sys = systemByKey(key);
-      log(`${sys.label} @ ${timers.label}: ${windowS} s idle`);
-      await sys.prepare(tb, { nodes: NODES, timers });
-      for (const n of NODES) await tb.dropVip(n);
-      const d: Record<string, Running> = {};
-      try {
-        for (const n of NODES) d[n] = sys.start(tb, n);
-        if (!(await tb.probe.steady('node1', 3000, 120_000))) throw new Error(`${sys.label}: never steady`);
-        const age = mono() - d.node1!.startedAt;
-        if (age < 12_000) await sleep(12_000 - age);
-        const u0 = NODES.map((n) => usage(daemonPids(d[n]!)));
-        const t0 = mono();
-        await sleep(windowS * 1000);
-        const dt = mono() - t0;
-        for (const [i, n] of NODES.entries()) {
-          const pids = daemonPids(d[n]!);
-          const u1 = usage(pids);
-          const each = pids
-            .map((p) => ({ name: procName(p), rss: usage([p]).rssKiB / 1024 }))
-            .filter((x) => x.rss > 0)
-            .sort((x, y) => y.rss - x.rss)
-            .map((x) => `${x.name} ${x.rss.toFixed(1)}`)
-            .join(', ');
-          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), perProcess: each });
-        }
-        ev.push(`${sys.label} @ ${timers.label}: ${evidence(d.node1!)}`);
-        const r = rows.slice(-2);
-        log(`  CPU ${r.map((x) => x.cpuPct.toFixed(3)).join(' / ')} %, RSS ${r.map((x) => x.rssMiB.toFixed(1)).join(' / ')} MiB`);
-      } finally {
-        // Profiling (HBD_NODE_ARGS="--cpu-prof ..."): hbd writes its profile only on a clean exit.
-        if (process.env.HBD_NODE_ARGS) for (const n of NODES) if (d[n]) await stopGently(d[n]!);
-        for (const n of NODES) if (d[n]) await stop(d[n]!);
-        for (const n of NODES) await tb.dropVip(n);
+  for (let round = 1; round <= rounds; round++) {
+    for (const tk of timerKeys) {
+      const timers = TIMER_SETS[tk]!;
+      const runs = keys.map((key, i): Run => ({ key, sys: systemByKey(key), tb: beds[together ? i : 0]!, d: {} }));
+      for (const group of together ? [runs] : runs.map((r) => [r])) {
+        log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${group.map((r) => r.sys.label).join(' + ')} @ ${timers.label}: ${windowS} s idle after ${settleS} s`);
+        await measure(group, timers, windowS, settleS, round, rows, ev);
       }
     }
   }
-  await tb.destroy();
+  for (const tb of beds) await tb.destroy();
   writeRaw('footprint', rows);
   const out = [
     await header('Footprint at idle', [
-      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons.`,
+      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), ${settleS} s after the daemons started${together ? ', every system at the same time, each pair on its own testbed (namespaces, bridge, client), so all see the same load' : ''}. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons.`,
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
-      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'RSS MiB per process'],
-      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, r.perProcess]),
+      [...(rounds > 1 ? ['round'] : []), 'system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'RSS / PSS MiB per process'],
+      rows.map((r) => [...(rounds > 1 ? [String(r.round)] : []), r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, r.perProcess]),
     ),
+    ...(keys.length > 1 || rounds > 1 ? ['', sideBySide(rows, keys, timerKeys.map((k) => TIMER_SETS[k]!.label))] : []),
     '',
     'Processes seen running:',
     '',
     ...ev.map((e) => `- ${e}`),
   ];
   publish(`footprint${a.str('section', '')}`, out.join('\n'));
+}
+
+/** Per timers and system: medians over rounds and both nodes, and the ratio to the first system. */
+function sideBySide(rows: Row[], keys: string[], timerLabels: string[]): string {
+  const med = (rs: Row[], f: (r: Row) => number): number => median(rs.map(f));
+  const out: (string | number)[][] = [];
+  for (const timers of timerLabels) {
+    const of = (key: string) => rows.filter((r) => r.key === key && r.timers === timers);
+    const first = of(keys[0]!);
+    for (const key of keys) {
+      const rs = of(key);
+      if (rs.length === 0) continue;
+      const cpu = med(rs, (r) => r.cpuPct);
+      const rss = med(rs, (r) => r.rssMiB);
+      const p = med(rs, (r) => r.pssMiB);
+      const ratio = (x: number, f: (r: Row) => number) => (first.length ? `${(x / med(first, f)).toFixed(2)}×` : '');
+      out.push([rs[0]!.system, timers, rs.length, cpu.toFixed(3), ratio(cpu, (r) => r.cpuPct), `${Math.min(...rs.map((r) => r.cpuPct)).toFixed(3)}–${Math.max(...rs.map((r) => r.cpuPct)).toFixed(3)}`, rss.toFixed(1), ratio(rss, (r) => r.rssMiB), p.toFixed(1), ratio(p, (r) => r.pssMiB)]);
+    }
+  }
+  return [`Side by side: median per node over ${new Set(rows.map((r) => r.round)).size} round(s) × 2 nodes (ratios to ${rows.find((r) => r.key === keys[0])?.system ?? keys[0]}).`, '', table(['system', 'timers', 'samples', 'CPU %', 'CPU ratio', 'CPU % range', 'RSS MiB', 'RSS ratio', 'PSS MiB', 'PSS ratio'], out)].join('\n');
 }
 
 void runMain(main);

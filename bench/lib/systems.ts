@@ -129,6 +129,8 @@ export interface HbdVariant {
   hbdJs?: string;
   /** More arguments for hbd. */
   args?: string[];
+  /** Options for node itself, before hbd.js (V8 experiments). */
+  nodeArgs?: string[];
 }
 
 /** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
@@ -139,6 +141,8 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   'hbd-rt-rof': { key: 'hbd-rt-rof', label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] },
   // The build of another checkout, named by HBD_BASELINE (its root, built with `npm run build`).
   'hbd-baseline': { key: 'hbd-baseline', label: 'heartbeat-ts (baseline build)', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js') },
+  // Issue 19's experiment: V8's garbage collector on the main thread alone (no wake-ups of its helper threads).
+  'hbd-stgc': { key: 'hbd-stgc', label: 'heartbeat-ts, --single-threaded-gc', nodeArgs: ['--single-threaded-gc'] },
 };
 
 export function hbd(variant: HbdVariant = {}): System {
@@ -170,7 +174,7 @@ export function hbd(variant: HbdVariant = {}): System {
       const prefix = variant.prefix ?? spec?.prefix ?? [];
       // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).
       const nodeArgs = (process.env.HBD_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
-      const argv = [...prefix, process.execPath, ...nodeArgs, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
+      const argv = [...prefix, process.execPath, ...(variant.nodeArgs ?? []), ...nodeArgs, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
       return finishStart(tb, node, tb.spawn(node, argv), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),

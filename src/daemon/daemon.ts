@@ -30,7 +30,7 @@ import { GroupAddresses } from './group-addresses.js';
 import { Respawner } from './respawn.js';
 import { ClusterView } from '../status/cluster-view.js';
 import { NodeRuntime } from '../runtime/runtime.js';
-import { loadAverage } from '../lib/proc-stat.js';
+import { loadAverageEvery } from '../lib/proc-stat.js';
 import type { AgentCall, NodePort } from '../runtime/port.js';
 import type { Incoming, Sender } from '../wire/messages.js';
 
@@ -203,7 +203,7 @@ export class Daemon {
       log: (level, text, tag) => this.logAt(level, text, tag),
       wakeIn: (delayMs) => this.armTimer(delayMs),
       wallSeconds,
-      loadAverage,
+      loadAverage: loadAverageEvery(1000), // Heartbeat's `ld` field; the kernel updates it every 5 s
       received: (incoming, link) => this.onReceived(incoming, link),
       observe: (effects, state) => this.onStep(effects, state),
       exit: () => void this.shutdownIo(),
@@ -266,7 +266,7 @@ export class Daemon {
     this.addresses.forget((id) => ours.has(id));
   }
 
-  /** Signed now, sent by the guard only if we die without a goodbye (see guard-main.ts); renewed as our seq nears their end. */
+  /** Signed now, sent by the guard only if we die without a goodbye (see guard-perl.ts); renewed as our seq nears their end. */
   private giveGuardLastWords(): void {
     if (!this.guard) return;
     const routes = this.links.transports.flatMap((t) => t.sendRoute?.() ?? []);

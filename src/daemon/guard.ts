@@ -1,12 +1,23 @@
-// hbd's side of the address guard (see guard-main.ts): keeps the guard told exactly which
+// hbd's side of the address guard (see guard-perl.ts): keeps the guard told exactly which
 // copies of virtual IPs this node holds and what to tell the peers if hbd dies, and dismisses
 // it on a clean exit.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { SendRoute } from '../media/send-route.js';
 import type { HeldAddress } from '../agents/types.js';
+import { GUARD_PERL } from './guard-perl.js';
 
-const GUARD_MAIN = fileURLToPath(new URL('./guard-main.js', import.meta.url));
+/** The guard's command line: Debian's perl-base (Essential), the program given inline. */
+export const GUARD_ARGV: readonly string[] = ['perl', '-e', GUARD_PERL];
+
+/** A `held` line of the guard's input: every copy hbd holds now. */
+export const heldLine = (held: Iterable<HeldAddress>): string => ['held', ...[...held].map((a) => `${a.ip}/${a.prefix}/${a.dev}`)].join(' ');
+
+/** A `lastwords` line: the packets in hex, comma-separated, in the order they go out; then each route as LOCAL,to=ADDR:PORT,...[,bcast][,mcast=TTL:LOOP]. */
+export function lastWordsLine(packets: readonly Buffer[], routes: readonly SendRoute[]): string {
+  const route = (r: SendRoute): string =>
+    [r.local, ...r.destinations.map((d) => `to=${d.address}:${d.port}`), ...(r.broadcast ? ['bcast'] : []), ...(r.multicast ? [`mcast=${r.multicast.ttl}:${r.multicast.loop ? 1 : 0}`] : [])].join(',');
+  return ['lastwords', packets.map((p) => p.toString('hex')).join(','), ...routes.map(route)].join(' ');
+}
 
 export class AddressGuard {
   private child: ChildProcess | null = null;
@@ -15,11 +26,12 @@ export class AddressGuard {
   /**
    * Starts the guard and resolves once it is ready: its signal handlers are in place, so a
    * SIGTERM from the service manager can no longer kill it before it has done its job (a
-   * loaded host can take a second to start a Node process). Rejects after `timeoutMs`.
+   * loaded host can take a while to start a process). Rejects after `timeoutMs`.
    */
   start(timeoutMs = 10_000): Promise<void> {
+    const [cmd, ...args] = GUARD_ARGV;
     // Detached: a signal to hbd's process group must not take the guard with it.
-    const child = spawn(process.execPath, [GUARD_MAIN], { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
+    const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'inherit'], detached: true });
     child.unref();
     child.stdin?.on('error', () => undefined);
     child.on('error', () => undefined);
@@ -37,6 +49,8 @@ export class AddressGuard {
       };
       const timer = setTimeout(() => done(new Error(`not ready after ${timeoutMs} ms`)), timeoutMs);
       child.once('exit', (code, signal) => done(new Error(`exited (${signal ?? code}) before it was ready`)));
+      // No perl on the PATH (not Debian, where perl-base is Essential): say so now, not after the timeout.
+      child.once('error', (err) => done(new Error(`cannot run ${cmd}: ${err.message}`)));
       stdout?.setEncoding('utf8');
       stdout?.on('data', (chunk: string) => {
         if (chunk.includes('ready')) done();
@@ -58,17 +72,17 @@ export class AddressGuard {
   }
 
   /** The signed packets the guard sends, in order, on these routes after hbd died and its addresses are gone. */
-  lastWords(packets: Buffer[], routes: SendRoute[]): void {
-    this.write({ lastWords: { packets: packets.map((p) => p.toString('base64')), routes } });
+  lastWords(packets: readonly Buffer[], routes: SendRoute[]): void {
+    this.write(lastWordsLine(packets, routes));
   }
 
-  private send(extra: Record<string, unknown> = {}): void {
-    this.write({ held: [...this.held.values()], ...extra });
+  private send(): void {
+    this.write(heldLine(this.held.values()));
   }
 
-  /** One JSON line on the guard's stdin (guard-main.ts reads them). */
-  private write(msg: Record<string, unknown>): void {
-    this.child?.stdin?.write(`${JSON.stringify(msg)}\n`);
+  /** One line on the guard's stdin (guard-perl.ts reads them). */
+  private write(line: string): void {
+    this.child?.stdin?.write(`${line}\n`);
   }
 
   /** As if hbd had died: the guard removes what it was told we hold. */
@@ -80,7 +94,7 @@ export class AddressGuard {
   /** A clean exit: whatever is still configured stays (a stop that failed is the operator's call). */
   close(): void {
     if (!this.child) return;
-    this.send({ exit: true });
+    this.write('exit');
     this.child.stdin?.end();
     this.child = null;
   }

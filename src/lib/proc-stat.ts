@@ -102,3 +102,21 @@ export function loadAverage(): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * `read` (by default /proc/loadavg), at most once per `maxAgeMs` of `clock`: hbd's heartbeats
+ * ask for the load average up to ten times a second, and each read is four system calls
+ * (open, read, read, close) while the kernel recomputes the averages only every 5 s.
+ */
+export function loadAverageEvery(maxAgeMs: number, read: () => string | undefined = loadAverage, clock: () => number = () => performance.now()): () => string | undefined {
+  let at = -Infinity;
+  let last: string | undefined;
+  return () => {
+    const now = clock();
+    if (now - at >= maxAgeMs) {
+      last = read();
+      at = now;
+    }
+    return last;
+  };
+}

@@ -4,14 +4,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { fileURLToPath } from 'node:url';
 import type { AuthKeys } from '../../src/config/types.js';
 import { LAST_WORDS_SPAN, lastWordsMessages, readIncoming, shutdoneMessage } from '../../src/wire/messages.js';
-import { readSendRoute } from '../../src/media/send-route.js';
+import { GUARD_ARGV, heldLine, lastWordsLine } from '../../src/daemon/guard.js';
+import type { SendRoute } from '../../src/media/send-route.js';
 import { sign, verify } from '../../src/wire/auth.js';
 import { ReplayWindow } from '../../src/wire/replay.js';
 
-const GUARD_MAIN = fileURLToPath(new URL('../../src/daemon/guard-main.js', import.meta.url));
 const KEYS: AuthKeys = { active: { index: 1, method: 'sha1', secret: 'last-words-test' }, keys: [{ index: 1, method: 'sha1', secret: 'last-words-test' }] };
 const SENDER = { node: 'alpha', uuid: Buffer.alloc(16, 7), generation: 42, deadtimeMs: 5000 };
 
@@ -65,31 +64,26 @@ test('last words: passes to no one, then a goodbye marked crashed, that a real H
   assert.equal(replay.accept('alpha', 43, 1), 'new', 'the next run counts');
 });
 
-test('send routes from a pipe: only well-formed IPv4 routes are taken', () => {
-  assert.deepEqual(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 694 }] }), { local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 694 }] });
-  assert.deepEqual(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '239.0.0.1', port: 694 }], multicast: { ttl: 1, loop: false } })?.multicast, { ttl: 1, loop: false });
-  assert.equal(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2', port: 70000 }] }), null);
-  assert.equal(readSendRoute({ local: 'eth0', destinations: [] }), null);
-  assert.equal(readSendRoute({ local: '10.0.0.1', destinations: [{ address: '10.0.0.2; reboot', port: 694 }] }), null);
-  assert.equal(readSendRoute('10.0.0.1'), null);
-});
+const route = (port: number, extra: Partial<SendRoute> = {}): SendRoute => ({ local: '127.0.0.1', destinations: [{ address: '127.0.0.1', port }], ...extra });
+/** A route as guard.ts writes it. */
+const routeWord = (r: SendRoute): string => lastWordsLine([], [r]).split(' ')[2]!;
 
-/** Starts the real guard, tells it the last words and a route to a socket of ours, then ends hbd's side of the pipe. */
-async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: string }> {
+/** Starts the real guard, tells it the last words and routes to a socket of ours, then ends hbd's side of the pipe. */
+async function guardRun(clean: boolean, routesTo: (port: number) => string[] = (port) => [routeWord(route(port))]): Promise<{ copies: Buffer[]; stderr: string }> {
   const rx = createSocket('udp4');
   await new Promise<void>((resolve) => rx.bind(0, '127.0.0.1', () => resolve()));
   const copies: Buffer[] = [];
   rx.on('message', (m) => copies.push(m));
   const packets = lastWordsMessages(SENDER, 5, 1_700_000_000).map((m) => sign(m, KEYS.active));
-  const guard = spawn(process.execPath, [GUARD_MAIN], { stdio: ['pipe', 'ignore', 'pipe'] });
+  const [cmd, ...args] = GUARD_ARGV;
+  const guard = spawn(cmd!, args, { stdio: ['pipe', 'ignore', 'pipe'] });
   let stderr = '';
   guard.stderr.setEncoding('utf8');
   guard.stderr.on('data', (c: string) => (stderr += c));
   try {
-    const routes = [{ local: '127.0.0.1', destinations: [{ address: '127.0.0.1', port: rx.address().port }] }];
-    guard.stdin.write(`${JSON.stringify({ held: [] })}\n`);
-    guard.stdin.write(`${JSON.stringify({ lastWords: { packets: packets.map((p) => p.toString('base64')), routes } })}\n`);
-    if (clean) guard.stdin.write(`${JSON.stringify({ held: [], exit: true })}\n`);
+    guard.stdin.write(`${heldLine([])}\n`);
+    guard.stdin.write(`${['lastwords', packets.map((p) => p.toString('hex')).join(','), ...routesTo(rx.address().port)].join(' ')}\n`);
+    if (clean) guard.stdin.write('exit\n');
     guard.stdin.end();
     const code = await new Promise<number | null>((resolve) => guard.on('exit', (c) => resolve(c)));
     assert.equal(code, 0);
@@ -101,6 +95,16 @@ async function guardRun(clean: boolean): Promise<{ copies: Buffer[]; stderr: str
     rx.close();
   }
 }
+
+test('send routes from a pipe: only well-formed IPv4 routes are taken', async () => {
+  assert.equal(routeWord(route(694)), '127.0.0.1,to=127.0.0.1:694');
+  assert.equal(routeWord(route(694, { broadcast: true })), '127.0.0.1,to=127.0.0.1:694,bcast');
+  assert.equal(routeWord({ local: '10.0.0.1', destinations: [{ address: '239.0.0.1', port: 694 }], multicast: { ttl: 1, loop: false } }), '10.0.0.1,to=239.0.0.1:694,mcast=1:0');
+  const bad = ['127.0.0.1,to=127.0.0.1:70000', 'eth0,to=127.0.0.1:694', '127.0.0.1,to=127.0.0.1;reboot:694', '127.0.0.1,to=127.0.0.1:694,mcast=300:1', '127.0.0.1,to=$(reboot):694', '127.0.0.1,rm'];
+  const { copies, stderr } = await guardRun(false, (port) => [...bad, routeWord(route(port))]);
+  assert.equal(copies.length, 2 * (LAST_WORDS_SPAN + 1), 'the one good route is used');
+  for (const b of bad) assert.ok(stderr.includes(`ignored a malformed route from hbd: ${b}\n`), `refused: ${b}`);
+});
 
 test('the guard sends the last words (twice) when hbd\'s side of the pipe ends without a clean exit', async () => {
   const { copies, stderr } = await guardRun(false);

@@ -23,14 +23,16 @@ const TIMERS = { keepalive: '200ms', warntime: '5', deadtime: String(DEADTIME_S)
 /** Whether the VIP was ever on both hosts from now until stop(), by the kernel's address events. */
 async function watchBoth(c: NsCluster): Promise<{ stop(): Promise<boolean> }> {
   // The holders now, then every change: a host that holds it already is held from the start.
+  // Read before the fault, not beside it: with the guard quick to say the last words, a
+  // survivor could take the VIP before a reading still under way got to it, and be counted as
+  // holding it from the start, next to the loser.
   const monitors = c.names.map((n) => new AddressMonitor(c.lan, n, VIP));
   await Promise.all(monitors.map((m) => m.ready()));
-  const startHeld = c.holders(VIP);
+  const held = await c.holders(VIP);
   return {
     async stop() {
       // Let the last events arrive before reading them.
       await sleep(200);
-      const held = await startHeld;
       const end = Date.now();
       for (const m of monitors) m.stop();
       return heldByTwo(monitors.flatMap((m) => m.holdings(end, held.includes(m.host))));

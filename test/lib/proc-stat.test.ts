@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isLive, parseProcStat, readProcStat } from '../../src/lib/proc-stat.js';
+import { isLive, loadAverageEvery, parseProcStat, readProcStat } from '../../src/lib/proc-stat.js';
 
 test('fields are counted from the last ")": a command name may hold spaces and parentheses', () => {
   const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
@@ -20,4 +20,17 @@ test('this process reads as itself and is live; a PID that does not exist is nei
   assert.equal(isLive(process.pid), true);
   assert.equal(readProcStat(2 ** 22 + 1), null);
   assert.equal(isLive(2 ** 22 + 1), false);
+});
+
+test('the load average is read at most once per interval, and again after it', () => {
+  let reads = 0;
+  let now = 0;
+  const ld = loadAverageEvery(1000, () => `0.0${++reads} 0.00 0.00 1/100 42`, () => now);
+  assert.equal(ld(), '0.01 0.00 0.00 1/100 42');
+  for (now = 100; now < 1000; now += 100) assert.equal(ld(), '0.01 0.00 0.00 1/100 42');
+  assert.equal(reads, 1, 'ten heartbeats a second, one read');
+  now = 1000;
+  assert.equal(ld(), '0.02 0.00 0.00 1/100 42');
+  assert.equal(reads, 2);
+  assert.match(loadAverageEvery(1000)() ?? '', /^\d+\.\d+ \d+\.\d+ \d+\.\d+ \d+\/\d+ \d+$/, 'the real /proc/loadavg');
 });

@@ -102,6 +102,10 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
       // Type=notify: active means hbd said READY=1.
       assert.equal((await b.exec(['systemctl', 'is-active', 'heartbeat'])).stdout.trim(), 'active', await dump());
       assert.equal((await b.exec(['systemctl', 'is-active', 'heartbeat-ts'])).stdout.trim(), 'active', 'the alias names the same unit');
+      // The address guard runs (secondary's under the hardened drop-in too), and perl said nothing of its own.
+      const pids = (await b.exec(['pgrep', '-x', '-f', 'heartbeat: address guard'])).stdout.trim();
+      assert.match(pids, /^\d+$/, `${b.name}: one address guard: ${await b.journal()}`);
+      assert.doesNotMatch(await b.journal(), /address guard did not start| at -e line \d+/);
     }
     await waitUntil('the VIP on primary', () => holds(primary), 60_000, dump);
     await waitUntil('both nodes up in the unit status', async () => (await primary.exec(['systemctl', 'show', '-p', 'StatusText', '--value', 'heartbeat'])).stdout.includes('2/2 nodes up'), 30_000, dump);
@@ -136,6 +140,11 @@ test('the .deb under a real systemd: enable --now, reload, kill -9 with restart,
     await waitUntil('the VIP back on primary', async () => (await holds(primary)) && !(await holds(secondary)), 90_000, dump);
     const journal = await primary.journal();
     assert.match(journal, /heartbeat\.service: Main process exited, code=killed, status=9\/KILL/, journal);
+    // The guard (Perl, from the image's perl-base) did it, not deadtime; journald read its
+    // lines' priorities ("<6>"), so they show without them.
+    assert.match(journal, /hbd guard: hbd died; removed 10\.231\.61\.100 from eth0 \(\/24\)/, journal);
+    assert.match(journal, /hbd guard: told the peers that hbd died \(\d+ packets\)/, journal);
+    assert.doesNotMatch(journal, /<\d>hbd guard/, journal);
 
     // systemctl stop hands the group over cleanly.
     await primary.sh(['systemctl', 'stop', 'heartbeat'], 200_000);

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import type { AuthKey, AuthKeys, AuthMethod } from '../../src/config/types.js';
 import {
   authDigest,
@@ -161,4 +162,28 @@ test('a crc key listed beside a keyed active method verifies nothing: forged crc
   assert.equal(codeOf(verify(forged, keys)), 'E_AUTH_UNKEYED');
   assert.equal(verify(sign(message(), sha1), keys).ok, true, 'the active key still verifies');
   assert.equal(verify(forged, { active: crcKey, keys: [sha1, crcKey] }).ok, true, 'crc as the active method: no authentication, as chosen');
+});
+
+test('HMAC digests are RFC 2104\'s: RFC 2202 and 4231 vectors, long keys, every method, against node:crypto', () => {
+  // RFC 2202 test cases 2 and 6 (sha1, md5: a short key; an 80-byte key, longer than a block, hashed first).
+  assert.equal(authDigest('sha1', 'Jefe', Buffer.from('what do ya want for nothing?')), 'effcdf6ae5eb2fa2d27416d5f184df9c259a7c79');
+  assert.equal(authDigest('md5', 'Jefe', Buffer.from('what do ya want for nothing?')), '750c783e6ab0b503eaa86e310a5db738');
+  const long = '\xaa'.repeat(80);
+  const longBytes = Buffer.alloc(80, 0xaa);
+  const msg = Buffer.from('Test Using Larger Than Block-Size Key - Hash Key First');
+  // Our secrets are UTF-8 text, so the vector's raw 0xaa key is checked against node:crypto with the same bytes.
+  assert.equal(authDigest('sha1', long, msg), createHmac('sha1', Buffer.from(long, 'utf8')).update(msg).digest('hex'));
+  assert.equal(createHmac('sha1', longBytes).update(msg).digest('hex'), 'aa4ae5e15272d00e95705637ce8a3b55ed402112');
+  // RFC 4231 test case 2 (sha256, sha512).
+  assert.equal(authDigest('sha256', 'Jefe', Buffer.from('what do ya want for nothing?')), '5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843');
+  assert.equal(authDigest('sha512', 'Jefe', Buffer.from('what do ya want for nothing?')).slice(0, 32), '164b7a7bfcf819e2e395fbe73b56e0a3');
+  for (const method of ['md5', 'sha1', 'sha256', 'sha512'] as const) {
+    for (const keyLen of [0, 1, 63, 64, 65, 127, 128, 129, 300]) {
+      const secret = 'k€y'.repeat(keyLen).slice(0, keyLen);
+      for (const size of [0, 1, 55, 64, 530, 4000]) {
+        const data = Buffer.alloc(size, size % 251);
+        assert.equal(authDigest(method, secret, data), createHmac(method, Buffer.from(secret, 'utf8')).update(data).digest('hex'), `${method}, key of ${keyLen} characters, ${size} bytes`);
+      }
+    }
+  }
 });

@@ -10,6 +10,7 @@
 //
 // Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
 //        [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--no-write]
+//        (also pacemaker: Pacemaker 2.1 + Corosync 3.1; pacemaker-tNN: with a corosync token of NN ms)
 // --fresh: a cold start of the pair before every trial, so each failback is the group's first
 // return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
 // and trials a few seconds apart are exactly that).
@@ -24,6 +25,7 @@ import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey,
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { hbdEtcd } from './lib/etcd-system.js';
+import { runnableKeys } from './lib/pacemaker.js';
 
 
 type Fault = 'kill' | 'kill-main' | 'link';
@@ -63,6 +65,8 @@ class Pair {
 
   settleOverrideMs: number | null = null;
   coldRestarts = 0;
+  /** Each cold start: from starting both daemons to node1's first answer on the VIP (ms). */
+  coldStarts: number[] = [];
 
   get settleMs(): number {
     return this.settleOverrideMs ?? Math.max(2000, 2 * this.sys.detectionMs(this.timers));
@@ -72,8 +76,11 @@ class Pair {
     await this.stopAll();
     await this.sys.prepare(this.tb, { nodes: NODES, timers: this.timers });
     for (const n of NODES) await this.tb.dropVip(n);
+    const t0 = mono();
     for (const n of NODES) this.d[n] = this.sys.start(this.tb, n);
     const ok = await this.tb.probe.steady('node1', this.settleMs, 120_000);
+    const first = this.tb.probe.events.find((e) => e.t > t0 && e.who === 'node1');
+    if (ok && first) this.coldStarts.push(first.t - t0);
     for (const n of NODES) learnIdentity(this.d[n]!);
     if (!ok) throw new Error(`${this.sys.label}: node1 never answered steadily on the VIP after a cold start\n${this.tail()}`);
   }
@@ -167,7 +174,8 @@ class Pair {
     this.d.node1 = this.sys.start(this.tb, 'node1');
     const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
     tr.failbackMs = tBack === null ? null : tBack - t1;
-    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && /Link node1:\S+ up/.test(l.text));
+    const rejoined = this.sys.rejoinPattern?.('node1') ?? /Link node1:\S+ up/;
+    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && rejoined.test(l.text));
     tr.failbackHeardMs = tBack !== null && heard ? tBack - heard.t : null;
     if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
     if (process.argv.includes('--debug') && tBack !== null) {
@@ -188,12 +196,13 @@ function row(label: string, values: number[], extra: string[]): string[] {
 async function main(): Promise<void> {
   const a = args();
   const trials = a.num('trials', 20);
-  const systems = a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt']).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
+  const systems = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker']), log).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
   const timerKeys = a.list('timers', ['fast', 'slow']);
   const faults = a.list('faults', ['kill', 'link']) as Fault[];
   const subnet = a.str('subnet', '10.231.41');
   const fresh = a.flag('fresh');
   const results: Trial[] = [];
+  const colds: { system: string; timers: string; ms: number[] }[] = [];
   const evidenceLines: string[] = [];
   const started = Date.now();
 
@@ -215,6 +224,7 @@ async function main(): Promise<void> {
           }
         }
       } finally {
+        colds.push({ system: sys.key, timers: tk, ms: pair.coldStarts });
         await pair.stopAll();
         for (const n of NODES) await tb.dropVip(n);
       }
@@ -223,7 +233,7 @@ async function main(): Promise<void> {
   await tb.destroy();
 
   mkdirSync(join(REPO, 'bench', 'raw'), { recursive: true });
-  writeFileSync(join(REPO, 'bench', 'raw', 'failover.json'), JSON.stringify({ args: process.argv.slice(2), results }, null, 1));
+  writeFileSync(join(REPO, 'bench', 'raw', 'failover.json'), JSON.stringify({ args: process.argv.slice(2), results, coldStarts: colds }, null, 1));
 
   // ---- report
   const out: string[] = [];
@@ -275,7 +285,10 @@ async function main(): Promise<void> {
     });
     out.push(`### ${ts.label}: failback, owner's daemon start → first answer from it (ms, both faults pooled)\n`);
     out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'after heard: median', 'after heard: p95'], fbRows));
-    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat) to the first answer from node1: the failback without the owner\'s start-up.\n');
+    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat; Pacemaker: its controller\'s `Node node1 state is now member`) to the first answer from node1: the failback without the owner\'s start-up.\n');
+    const coldRows = systems.map((sys) => row(sys.label, colds.filter((c) => c.system === sys.key && c.timers === tk).flatMap((c) => c.ms), []));
+    out.push(`### ${ts.label}: cold start, both daemons started → first answer from node1 (ms)\n`);
+    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max'], coldRows));
     out.push('');
   }
   out.push('Processes seen running (evidence that each system really ran):\n');

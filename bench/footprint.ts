@@ -4,7 +4,8 @@
 // 500 ms. CPU share = CPU time (user + system, from /proc/PID/stat) used over the window,
 // divided by the window: percent of one core.
 //
-// Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
+// Usage: node dist/bench/footprint.js [--window 60] [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--no-write]
+// (Pacemaker: every process of the node's stack, corosync and pacemakerd's six daemons.)
 import { basename, join } from 'node:path';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { runMain } from './lib/cleanup.js';
@@ -14,6 +15,7 @@ import { args, header, log, publish, table } from './lib/report.js';
 import { daemonPids, evidence, stop, stopGently, systemByKey, type Running } from './lib/systems.js';
 import { createTestbed, DIST } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
+import { runnableKeys } from './lib/pacemaker.js';
 
 const NODES = ['node1', 'node2'];
 
@@ -41,7 +43,7 @@ interface Row {
 async function main(): Promise<void> {
   const a = args();
   const windowS = a.num('window', 60);
-  const keys = a.list('systems', ['hbd', 'heartbeat', 'keepalived']);
+  const keys = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'pacemaker']), log);
   const timerKeys = a.list('timers', ['slow', 'fast']);
   const tb = await createTestbed({ subnet: a.str('subnet', '10.231.43'), servers: NODES });
   const rows: Row[] = [];

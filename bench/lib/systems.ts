@@ -70,6 +70,8 @@ export interface System {
   start(tb: Testbed, node: string): Running;
   /** A line the survivor prints when it has declared the owner dead / becomes master. */
   deadPattern(owner: string): RegExp;
+  /** The survivor's line when the returning owner is heard again (default: `Link OWNER:IF up`). */
+  rejoinPattern?(owner: string): RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
   /** The command line of the daemon's main process: what `kill -9 $(pidof ...)` would hit. */

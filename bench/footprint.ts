@@ -36,6 +36,8 @@ interface Row {
   rssMiB: number;
   pssMiB: number;
   sched: string;
+  /** The node's lines declaring its peer dead during the window (a steady pair should have none). */
+  falseAlarms: number;
   /** Each process: its name and RSS (MiB), largest first. */
   perProcess: string;
 }
@@ -62,6 +64,7 @@ async function main(): Promise<void> {
         const age = mono() - d.node1!.startedAt;
         if (age < 12_000) await sleep(12_000 - age);
         const u0 = NODES.map((n) => usage(daemonPids(d[n]!)));
+        const linesAt = NODES.map((n) => d[n]!.lines.length);
         const t0 = mono();
         await sleep(windowS * 1000);
         const dt = mono() - t0;
@@ -74,7 +77,7 @@ async function main(): Promise<void> {
             .sort((x, y) => y.rss - x.rss)
             .map((x) => `${x.name} ${x.rss.toFixed(1)}`)
             .join(', ');
-          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), perProcess: each });
+          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), falseAlarms: d[n]!.lines.slice(linesAt[i]).filter((l) => sys.falseAlarm(l.text, n)).length, perProcess: each });
         }
         ev.push(`${sys.label} @ ${timers.label}: ${evidence(d.node1!)}`);
         const r = rows.slice(-2);
@@ -92,12 +95,12 @@ async function main(): Promise<void> {
   writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'footprint.json'), JSON.stringify(rows, null, 1));
   const out = [
     await header('Footprint at idle', [
-      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons.`,
+      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
-      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'RSS MiB per process'],
-      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, r.perProcess]),
+      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'peer declared dead', 'RSS MiB per process'],
+      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, String(r.falseAlarms), r.perProcess]),
     ),
     '',
     'Processes seen running:',

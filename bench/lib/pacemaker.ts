@@ -23,11 +23,14 @@ export function pacemakerMissing(): string | null {
  * (no new membership agreed): 2.2 × token with consensus at its default 1.2 × token. An
  * explicit token overrides it (the sub-quarter-second experiment). Corosync refuses a token
  * whose retransmit interval, token / (retransmits + 0.2), is under 30 ms: below 126 ms the
- * retransmits before loss go down from the default 4 to what fits (3 from 96 ms, 2 from 66 ms).
+ * retransmits before loss go down from the default 4 to what fits (3 above 96 ms, 2 above 66 ms,
+ * else 1).
  */
 export function corosyncTimers(t: Timers, tokenMs?: number): { token: number; consensus: number; retransmits: number } {
   const token = tokenMs ?? Math.round(t.deadtimeMs / 2.2);
-  const retransmits = Math.max(1, Math.min(4, Math.floor(token / 30 - 0.2)));
+  // token / (r + 0.2) > 30  <=>  token > 30 r + 6 (in whole ms; 66 ms at r = 2 is refused).
+  let retransmits = 4;
+  while (retransmits > 1 && token <= 30 * retransmits + 6) retransmits--;
   return { token, consensus: Math.round(1.2 * token), retransmits };
 }
 

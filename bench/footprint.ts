@@ -33,6 +33,8 @@ interface Row {
   node: string;
   processes: number;
   cpuPct: number;
+  /** CPU of the processes' children that exited during the window (agents run by the daemon). */
+  childCpuPct: number;
   rssMiB: number;
   pssMiB: number;
   sched: string;
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
             .sort((x, y) => y.rss - x.rss)
             .map((x) => `${x.name} ${x.rss.toFixed(1)}`)
             .join(', ');
-          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), falseAlarms: d[n]!.lines.slice(linesAt[i]).filter((l) => sys.falseAlarm(l.text, n)).length, perProcess: each });
+          rows.push({ system: sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[i]!.cpuMs) / dt) * 100, childCpuPct: ((u1.childCpuMs - u0[i]!.childCpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(d[n]!.pid), falseAlarms: d[n]!.lines.slice(linesAt[i]).filter((l) => sys.falseAlarm(l.text, n)).length, perProcess: each });
         }
         ev.push(`${sys.label} @ ${timers.label}: ${evidence(d.node1!)}`);
         const r = rows.slice(-2);
@@ -95,12 +97,12 @@ async function main(): Promise<void> {
   writeFileSync(join(DIST, '..', '..', 'bench', 'raw', 'footprint.json'), JSON.stringify(rows, null, 1));
   const out = [
     await header('Footprint at idle', [
-      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
+      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), after the start-up announcements ended. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core ("+ exited children": the CPU time of their children that exited meanwhile, such as a resource agent's monitor runs, which /proc counts apart); RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
-      ['system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'peer declared dead', 'RSS MiB per process'],
-      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, String(r.falseAlarms), r.perProcess]),
+      ['system', 'timers', 'node', 'processes', 'CPU % of a core', '+ exited children %', 'RSS MiB', 'PSS MiB', 'scheduling', 'peer declared dead', 'RSS MiB per process'],
+      rows.map((r) => [r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.childCpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, String(r.falseAlarms), r.perProcess]),
     ),
     '',
     'Processes seen running:',

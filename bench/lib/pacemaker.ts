@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killTree, must } from './proc.js';
+import { killTree, mono, must } from './proc.js';
 import { collectLines, type Testbed } from './testbed.js';
 import type { ClusterSpec, Running, System, Timers } from './systems.js';
 
@@ -176,8 +176,7 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
       const dir = join(tb.dir, 'pacemaker', node);
       const child = tb.spawn(node, ['unshare', '--uts', '--mount', '--propagation', 'private', 'bash', '-c', NS_SCRIPT, 'pacemaker-ns', dir, node]);
       if (!child.pid) throw new Error(`could not start Pacemaker on ${node}`);
-      const r: Running = { node, child, pid: child.pid, startedAt: 0, lines: [], dir };
-      r.startedAt = Number(process.hrtime.bigint()) / 1e6;
+      const r: Running = { node, child, pid: child.pid, startedAt: mono(), lines: [], dir };
       collectLines(child, r.lines);
       const tail = tb.spawn(node, ['tail', '-n', '+1', '-F', join(dir, 'log', 'pacemaker', 'pacemaker.log')]);
       collectLines(tail, r.lines);

@@ -217,6 +217,7 @@ async function main(): Promise<void> {
       try {
         await pair.coldStart();
         evidenceLines.push(`${sys.label} @ ${ts.label}: node1 ${evidence(pair.d.node1!)} | node2 ${evidence(pair.d.node2!)}`);
+        if (sys.settings) evidenceLines.push(`${sys.label} @ ${ts.label}, as node2 reports it: ${await sys.settings(pair.d.node2!)}`);
         for (const f of faults) {
           for (let i = 1; i <= trials; i++) {
             if (fresh && results.some((r) => r.system === sys.key && r.timers === tk)) await pair.coldStart();

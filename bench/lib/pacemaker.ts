@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { killTree, mono, must } from './proc.js';
+import { killTree, mono, must, run } from './proc.js';
 import { collectLines, type Testbed } from './testbed.js';
 import type { ClusterSpec, Running, System, Timers } from './systems.js';
 
@@ -141,6 +141,24 @@ async function prepareNode(dir: string, conf: string, authkey: Buffer, cib: stri
   chmodSync(join(dir, 'lib-pacemaker', 'cib'), 0o750);
 }
 
+const CMAP_KEYS = ['runtime.config.totem.token', 'runtime.config.totem.consensus', 'runtime.config.totem.token_retransmit', 'totem.transport', 'runtime.votequorum.two_node'];
+
+/**
+ * The timers corosync runs with and Pacemaker's view of the pair, read inside the node's
+ * namespaces (corosync-cmapctl, crm_mon): evidence that the settings were taken as written.
+ */
+async function effectiveSettings(r: Running): Promise<string> {
+  const inNode = (argv: string[]) => run(['nsenter', '-t', String(r.pid), '-m', '-u', '-n', ...argv]);
+  const cmap: string[] = [];
+  for (const key of CMAP_KEYS) {
+    const out = await inNode(['corosync-cmapctl', '-g', key]);
+    cmap.push(out.code === 0 ? out.stdout.trim().replace(/ \(\w+\) = /, ' = ') : `${key}: ?`);
+  }
+  const mon = await inNode(['crm_mon', '-1', '-r']);
+  const view = mon.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => /^\* (Online|OFFLINE|vip)\b/.test(l) || /^\* Current DC/.test(l));
+  return `\`${[...cmap, ...view].join('; ')}\``;
+}
+
 export interface PacemakerVariant {
   key?: string;
   label?: string;
@@ -185,6 +203,7 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
       };
       return r;
     },
+    settings: effectiveSettings,
     // The survivor's controller learns from corosync that the peer left the membership.
     deadPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now lost`),
     rejoinPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now member`),

@@ -74,6 +74,8 @@ export interface System {
   rejoinPattern?(owner: string): RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
+  /** What the running daemon says its effective settings are, for the report (optional). */
+  settings?(r: Running): Promise<string>;
   /** The command line of the daemon's main process: what `kill -9 $(pidof ...)` would hit. */
   mainProcess: RegExp;
 }

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { args, commandLine, log } from './lib/report.js';
 import { DIST } from './lib/testbed.js';
+import { pacemakerMissing } from './lib/pacemaker.js';
 
 const a = args();
 const quick = a.flag('quick');
@@ -16,13 +17,13 @@ const only = a.list('only', ['failover', 'stability', 'footprint', 'heartbeat-co
 const plan: [string, string[]][] = [
   // First the check that the harness reproduces the issue's orientation figures for the peers
   // (5 kill -9 trials at keepalive 200 ms / deadtime 1 s; keepalived advert_int 0.2).
-  ['failover', ['--trials', '5', '--timers', 'orient', '--faults', 'kill', '--systems', 'hbd,heartbeat,keepalived', '--section', '-orientation']],
+  ['failover', ['--trials', '5', '--timers', 'orient', '--faults', 'kill', '--systems', 'hbd,heartbeat,keepalived,pacemaker', '--section', '-orientation']],
   ['failover', quick ? ['--trials', '5'] : ['--trials', '20']],
   // kill -9 of the main process alone: hbd's guard removes the VIP and sends the last words.
-  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '20']), '--timers', 'fast', '--faults', 'kill-main', '--systems', 'hbd,heartbeat,keepalived', '--section', '-kill-main']],
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '20']), '--timers', 'fast', '--faults', 'kill-main', '--systems', 'hbd,heartbeat,keepalived,pacemaker', '--section', '-kill-main']],
   // Failback as a first return (a fresh pair per trial): trials seconds apart on one pair are a
   // crash loop, which hbd's flap damping answers with a longer hold-down on purpose.
-  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--fresh', '--faults', 'kill', '--systems', 'hbd,heartbeat', '--section', '-failback-fresh']],
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--fresh', '--faults', 'kill', '--systems', 'hbd,heartbeat,pacemaker', '--section', '-failback-fresh']],
   ['stability', quick ? ['--duration', '60'] : ['--duration', '600']],
   // The sub-quarter-second tier: keepalive 50 ms / deadtime 200 ms (keepalived advert_int 0.05),
   // its failover, and whether it holds (no false failover) under stress-ng and under self-load.
@@ -36,6 +37,9 @@ const plan: [string, string[]][] = [
 
 async function main(): Promise<void> {
   let failed = 0;
+  // Each benchmark skips Pacemaker by itself when it is missing; say so once up front too.
+  const missing = pacemakerMissing();
+  if (missing) log(`Pacemaker will be skipped: ${missing}`);
   const parent = commandLine();
   for (const [name, extra] of plan) {
     if (!only.includes(name) && !(name === 'failover' && extra.includes('-orientation') && only.includes('orientation'))) continue;

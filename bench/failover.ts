@@ -10,6 +10,7 @@
 //
 // Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
 //        [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--no-write]
+//        (also pacemaker: Pacemaker 2.1 + Corosync 3.1; pacemaker-tNN: with a corosync token of NN ms)
 // --fresh: a cold start of the pair before every trial, so each failback is the group's first
 // return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
 // and trials a few seconds apart are exactly that).
@@ -24,6 +25,7 @@ import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey,
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { hbdEtcd } from './lib/etcd-system.js';
+import { runnableKeys } from './lib/pacemaker.js';
 
 
 type Fault = 'kill' | 'kill-main' | 'link';
@@ -63,6 +65,8 @@ class Pair {
 
   settleOverrideMs: number | null = null;
   coldRestarts = 0;
+  /** Each cold start: from starting both daemons to node1's first answer on the VIP (ms). */
+  coldStarts: number[] = [];
 
   get settleMs(): number {
     return this.settleOverrideMs ?? Math.max(2000, 2 * this.sys.detectionMs(this.timers));
@@ -72,8 +76,14 @@ class Pair {
     await this.stopAll();
     await this.sys.prepare(this.tb, { nodes: NODES, timers: this.timers });
     for (const n of NODES) await this.tb.dropVip(n);
+    const t0 = mono();
     for (const n of NODES) this.d[n] = this.sys.start(this.tb, n);
-    const ok = await this.tb.probe.steady('node1', this.settleMs, 120_000);
+    // The first answer after the start, then a steady one: a steady check alone can pass at
+    // once on the answers of the instance just stopped (Pacemaker's prepare takes seconds, so
+    // the last change seen is older than the settle time when the new pair starts).
+    const first = await this.tb.probe.firstAnswer('node1', t0, 120_000);
+    const ok = first !== null && (await this.tb.probe.steady('node1', this.settleMs, 120_000));
+    if (ok) this.coldStarts.push(first - t0);
     for (const n of NODES) learnIdentity(this.d[n]!);
     if (!ok) throw new Error(`${this.sys.label}: node1 never answered steadily on the VIP after a cold start\n${this.tail()}`);
   }
@@ -167,7 +177,8 @@ class Pair {
     this.d.node1 = this.sys.start(this.tb, 'node1');
     const tBack = await this.tb.probe.firstAnswer('node1', t1, 120_000);
     tr.failbackMs = tBack === null ? null : tBack - t1;
-    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && /Link node1:\S+ up/.test(l.text));
+    const rejoined = this.sys.rejoinPattern?.('node1') ?? /Link node1:\S+ up/;
+    const heard = survivor.lines.slice(survivorLines).find((l) => l.t >= t1 && rejoined.test(l.text));
     tr.failbackHeardMs = tBack !== null && heard ? tBack - heard.t : null;
     if (tBack === null) log(`  ${fault} #${i}: no failback within 120 s\n${this.tail()}`);
     if (process.argv.includes('--debug') && tBack !== null) {
@@ -188,12 +199,13 @@ function row(label: string, values: number[], extra: string[]): string[] {
 async function main(): Promise<void> {
   const a = args();
   const trials = a.num('trials', 20);
-  const systems = a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt']).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
+  const systems = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker']), log).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
   const timerKeys = a.list('timers', ['fast', 'slow']);
   const faults = a.list('faults', ['kill', 'link']) as Fault[];
   const subnet = a.str('subnet', '10.231.41');
   const fresh = a.flag('fresh');
   const results: Trial[] = [];
+  const colds: { system: string; timers: string; ms: number[] }[] = [];
   const evidenceLines: string[] = [];
   const started = Date.now();
 
@@ -208,6 +220,7 @@ async function main(): Promise<void> {
       try {
         await pair.coldStart();
         evidenceLines.push(`${sys.label} @ ${ts.label}: node1 ${evidence(pair.d.node1!)} | node2 ${evidence(pair.d.node2!)}`);
+        if (sys.settings) evidenceLines.push(`${sys.label} @ ${ts.label}, as node2 reports it: ${await sys.settings(pair.d.node2!)}`);
         for (const f of faults) {
           for (let i = 1; i <= trials; i++) {
             if (fresh && results.some((r) => r.system === sys.key && r.timers === tk)) await pair.coldStart();
@@ -215,6 +228,7 @@ async function main(): Promise<void> {
           }
         }
       } finally {
+        colds.push({ system: sys.key, timers: tk, ms: pair.coldStarts });
         await pair.stopAll();
         for (const n of NODES) await tb.dropVip(n);
       }
@@ -222,7 +236,7 @@ async function main(): Promise<void> {
   }
   await tb.destroy();
 
-  writeRaw('failover', { args: process.argv.slice(2), results });
+  writeRaw('failover', { args: process.argv.slice(2), results, coldStarts: colds });
 
   // ---- report
   const out: string[] = [];
@@ -230,9 +244,9 @@ async function main(): Promise<void> {
     await header('Failover', [
       `Trials: ${trials} per system × timer set × fault; total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
       'Topology: node1 (owner), node2 (standby), client: three network namespaces on one bridge. The client polls `http://VIP/` every 5 ms (new connection each time, 100 ms timeout); every server host runs the same tiny web server answering its name, bound to 0.0.0.0:80.',
-      'Failover = from the fault (CLOCK_MONOTONIC, taken by the controller just before kill(2) / `ip link set down`) to the first HTTP answer from node2 through the VIP (client side, same clock). Faults: `kill` = SIGSTOP+SIGKILL of node1\'s daemon and every process it started (as if the daemon and all its helpers crashed at once); `kill-main` = SIGKILL of the daemon\'s main process alone (an operator\'s `kill -9 PID`, the OOM killer, a crash): hbd\'s `hbd.js` process, Heartbeat\'s master control process, keepalived\'s parent process — what it leaves running does what it was built to do; `link` = node1\'s veth set down at the bridge.',
+      'Failover = from the fault (CLOCK_MONOTONIC, taken by the controller just before kill(2) / `ip link set down`) to the first HTTP answer from node2 through the VIP (client side, same clock). Faults: `kill` = SIGSTOP+SIGKILL of node1\'s daemon and every process it started (as if the daemon and all its helpers crashed at once); `kill-main` = SIGKILL of the daemon\'s main process alone (an operator\'s `kill -9 PID`, the OOM killer, a crash): hbd\'s `hbd.js` process, Heartbeat\'s master control process, keepalived\'s parent process, Pacemaker\'s corosync — what it leaves running does what it was built to do; `link` = node1\'s veth set down at the bridge.',
       '"Overhead" = median failover − the timer after which the standby acts (deadtime; for keepalived its master-down interval). It can be negative: the last heartbeat before the fault arrived up to one keepalive earlier, so the silence timer expires that much sooner.',
-      '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"), as it arrived at the controller; "after dead" = failover − that.',
+      '"Declared dead" = median time from the fault to the survivor\'s own log line ("node node1: is dead"; keepalived: "Entering MASTER STATE"; Pacemaker: its controller\'s "Node node1 state is now lost"), as it arrived at the controller; "after dead" = failover − that.',
       'Failback = from starting the owner\'s daemon again (auto_failback on; keepalived: higher priority, preempt) to the first answer from node1 through the VIP.',
       fresh
         ? 'Each trial on a freshly started pair (`--fresh`): every failback is the group\'s first return. (Without it, trials come a few seconds apart: for heartbeat-ts a crash-looping owner, whose hold-down doubles with each loss within 5 minutes.)'
@@ -274,7 +288,10 @@ async function main(): Promise<void> {
     });
     out.push(`### ${ts.label}: failback, owner's daemon start → first answer from it (ms, both faults pooled)\n`);
     out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'after heard: median', 'after heard: p95'], fbRows));
-    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat) to the first answer from node1: the failback without the owner\'s start-up.\n');
+    out.push('"After heard": from the standby\'s `Link node1:eth0 up.` line (the returning owner\'s first heartbeat; Pacemaker: its controller\'s `Node node1 state is now member`) to the first answer from node1: the failback without the owner\'s start-up.\n');
+    const coldRows = systems.map((sys) => row(sys.label, colds.filter((c) => c.system === sys.key && c.timers === tk).flatMap((c) => c.ms), []));
+    out.push(`### ${ts.label}: cold start, both daemons started → first answer from node1 (ms)\n`);
+    out.push(table(['system', 'n', 'min', 'median', 'p95', 'max'], coldRows));
     out.push('');
   }
   out.push('Processes seen running (evidence that each system really ran):\n');

@@ -15,7 +15,8 @@
 // --subnet, +1, +2...), measured over the same window; `--settle S` waits S s after the starts
 // (default 12: the start-up announcements; hbd's JIT needs 2-3 minutes to reach its steady cost).
 //
-// Usage: node dist/bench/footprint.js [--window 60] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived] [--timers slow,fast] [--no-write]
+// Usage: node dist/bench/footprint.js [--window 60] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--no-write]
+// (Pacemaker: every process of the node's stack, corosync and pacemakerd's six daemons.)
 import { basename } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
@@ -25,6 +26,7 @@ import { daemonPids, evidence, stop, stopGently, systemByKey, type Running, type
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { median } from './lib/stats.js';
+import { runnableKeys } from './lib/pacemaker.js';
 
 const NODES = ['node1', 'node2'];
 
@@ -44,9 +46,13 @@ interface Row {
   node: string;
   processes: number;
   cpuPct: number;
+  /** CPU of children that exited during the window (a resource agent's monitor runs). */
+  childCpuPct: number;
   rssMiB: number;
   pssMiB: number;
   sched: string;
+  /** The node's lines declaring its peer dead during the window (a steady pair should have none). */
+  falseAlarms: number;
   /** Each process: its name, RSS and PSS (MiB), largest first. */
   perProcess: string;
 }
@@ -76,6 +82,7 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
     const age = Math.min(...runs.map((r) => mono() - r.d.node1!.startedAt));
     if (age < settleS * 1000) await sleep(settleS * 1000 - age);
     const u0 = runs.map((r) => NODES.map((n) => usage(daemonPids(r.d[n]!))));
+    const linesAt = runs.map((r) => NODES.map((n) => r.d[n]!.lines.length));
     const t0 = mono();
     await sleep(windowS * 1000);
     const dt = mono() - t0;
@@ -89,7 +96,7 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
           .sort((x, y) => y.rss - x.rss)
           .map((x) => `${x.name} ${x.rss.toFixed(1)} / ${x.pss.toFixed(1)}`)
           .join(', ');
-        rows.push({ round, key: r.key, system: r.sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[k]![i]!.cpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(r.d[n]!.pid), perProcess: each });
+        rows.push({ round, key: r.key, system: r.sys.label, timers: timers.label, node: n === 'node1' ? 'node1 (owner)' : 'node2 (standby)', processes: u1.count, cpuPct: ((u1.cpuMs - u0[k]![i]!.cpuMs) / dt) * 100, childCpuPct: ((u1.childCpuMs - u0[k]![i]!.childCpuMs) / dt) * 100, rssMiB: u1.rssKiB / 1024, pssMiB: pss(pids) / 1024, sched: schedOf(r.d[n]!.pid), falseAlarms: r.d[n]!.lines.slice(linesAt[k]![i]).filter((l) => r.sys.falseAlarm(l.text, n)).length, perProcess: each });
       }
       ev.push(`${r.sys.label} @ ${timers.label}: ${evidence(r.d.node1!)}`);
       const two = rows.slice(-2);
@@ -112,7 +119,7 @@ async function main(): Promise<void> {
   const a = args();
   const windowS = a.num('window', 60);
   const settleS = a.num('settle', 12);
-  const keys = a.list('systems', ['hbd', 'heartbeat', 'keepalived']);
+  const keys = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'pacemaker']), log);
   const timerKeys = a.list('timers', ['slow', 'fast']);
   const rounds = a.num('rounds', 1);
   // --together: every system at once, each on its own testbed, so all see the same load.
@@ -135,12 +142,12 @@ async function main(): Promise<void> {
   writeRaw('footprint', rows);
   const out = [
     await header('Footprint at idle', [
-      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), ${settleS} s after the daemons started${together ? ', every system at the same time, each pair on its own testbed (namespaces, bridge, client), so all see the same load' : ''}. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core; RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons.`,
+      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), ${settleS} s after the daemons started${together ? ', every system at the same time, each pair on its own testbed (namespaces, bridge, client), so all see the same load' : ''}. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core ("+ exited children": the CPU time of their children that exited meanwhile, such as a resource agent's monitor runs, which /proc counts apart); RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
-      [...(rounds > 1 ? ['round'] : []), 'system', 'timers', 'node', 'processes', 'CPU % of a core', 'RSS MiB', 'PSS MiB', 'scheduling', 'RSS / PSS MiB per process'],
-      rows.map((r) => [...(rounds > 1 ? [String(r.round)] : []), r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, r.perProcess]),
+      [...(rounds > 1 ? ['round'] : []), 'system', 'timers', 'node', 'processes', 'CPU % of a core', '+ exited children %', 'RSS MiB', 'PSS MiB', 'scheduling', 'peer declared dead', 'RSS / PSS MiB per process'],
+      rows.map((r) => [...(rounds > 1 ? [String(r.round)] : []), r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.childCpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, String(r.falseAlarms), r.perProcess]),
     ),
     ...(keys.length > 1 || rounds > 1 ? ['', sideBySide(rows, keys, timerKeys.map((k) => TIMER_SETS[k]!.label))] : []),
     '',

@@ -21,6 +21,7 @@ import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms } from './lib/stats.js';
+import { runnableKeys } from './lib/pacemaker.js';
 import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
@@ -246,7 +247,7 @@ async function main(): Promise<void> {
   const timers = TIMER_SETS[timersKey];
   if (!timers) throw new Error(`unknown timer set ${timersKey} (${Object.keys(TIMER_SETS).join(', ')})`);
   const warntimeMs = timers.warntimeMs ?? timers.deadtimeMs / 2;
-  const keys = a.list('systems', ['hbd', 'hbd-nort', 'heartbeat', 'keepalived', 'keepalived-dt', 'hbd-selfload', 'hbd-nort-selfload']);
+  const keys = runnableKeys(a.list('systems', ['hbd', 'hbd-nort', 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker', 'hbd-selfload', 'hbd-nort-selfload']), log);
   const tb = await createTestbed({ subnet: a.str('subnet', '10.231.42'), servers: NODES });
   onCleanup('testbed', () => tb.destroy());
   const results: SoakResult[] = [];

@@ -67,6 +67,9 @@ BENCH=(
   net-tools         # ifconfig: what resource-agents' IPaddr uses
   util-linux        # unshare, nsenter
   etcd-server       # the failover benchmark's row with the etcd arbiter
+  corosync          # Pacemaker's cluster layer (knet); the benchmarks run it per node in a namespace
+  pacemaker         # Pacemaker 2.1: the third peer (bench/lib/pacemaker.ts), IPaddr2 as its VIP
+  crmsh             # crm: writes the benchmark's CIB (offline, CIB_file)
 )
 if [ "$bench" = 1 ]; then PKGS=("${COMMON[@]}" "${BENCH[@]}"); else PKGS=("${COMMON[@]}" "${TESTS[@]}"); fi
 missing=()
@@ -96,6 +99,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if printf '%s\n' "${missing[@]}" | grep -qx etcd-server; then
     systemctl disable --now etcd.service >/dev/null 2>&1 || systemctl disable etcd.service >/dev/null 2>&1 || true
   fi
+  # corosync and pacemaker enable their units for the next boot: a host-level cluster stack
+  # would join nothing and hold no address, but the benchmarks run their own nodes in
+  # namespaces; keep both off (and stopped, had anything started them).
+  for unit in pacemaker corosync; do
+    if printf '%s\n' "${missing[@]}" | grep -qx "$unit"; then
+      systemctl disable --now "$unit.service" >/dev/null 2>&1 || systemctl disable "$unit.service" >/dev/null 2>&1 || true
+    fi
+  done
 fi
 if [ "$bench" = 0 ]; then
   # moto in server mode is the EC2 of the AWS cloud IP tests and demo. Debian packages it from
@@ -121,5 +132,5 @@ if [ "$bench" = 1 ]; then
     echo "install-deps: the benchmarks create network namespaces: run them as root" >&2
     exit 1
   fi
-  echo "bench: peers: $(/usr/libexec/heartbeat/heartbeat -V 2>&1 | head -1 | sed 's/^/Heartbeat /'), $(keepalived --version 2>&1 | head -1), $(stress-ng --version 2>&1 | head -1)"
+  echo "bench: peers: $(/usr/libexec/heartbeat/heartbeat -V 2>&1 | head -1 | sed 's/^/Heartbeat /'), $(keepalived --version 2>&1 | head -1), $(pacemakerd --version 2>&1 | head -1), $(corosync -v 2>&1 | head -1), $(stress-ng --version 2>&1 | head -1)"
 fi

@@ -56,5 +56,8 @@ export class Capture {
 }
 
 export function heartbeatFilter(system: string, from: string): string {
-  return system.startsWith('keepalived') ? `ip proto 112 and src host ${from}` : `udp and dst port 694 and src host ${from}`;
+  if (system.startsWith('keepalived')) return `ip proto 112 and src host ${from}`;
+  // Corosync's knet: the token, messages and knet's link pings, all on UDP port 5405.
+  if (system.startsWith('pacemaker')) return `udp and dst port 5405 and src host ${from}`;
+  return `udp and dst port 694 and src host ${from}`;
 }

@@ -39,9 +39,14 @@ export { allProcesses, argvOf, commandLine, killTree, processTree } from '../../
 
 export const CLK_TCK = 100;
 
-/** CPU time (ms, user+system) and resident memory (KiB) of a set of processes. */
-export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: number } {
+/**
+ * CPU time (ms, user+system) and resident memory (KiB) of a set of processes; childCpuMs is
+ * the CPU time of their children that have exited (a resource agent run by the daemon, e.g.
+ * Pacemaker's IPaddr2 monitor every second), which the processes' own time leaves out.
+ */
+export function usage(pids: number[]): { cpuMs: number; childCpuMs: number; rssKiB: number; count: number } {
   let cpuMs = 0;
+  let childCpuMs = 0;
   let rssKiB = 0;
   let count = 0;
   for (const pid of pids) {
@@ -49,9 +54,10 @@ export function usage(pids: number[]): { cpuMs: number; rssKiB: number; count: n
     if (!st) continue;
     count++;
     cpuMs += ((st.utime + st.stime) * 1000) / CLK_TCK;
+    childCpuMs += ((st.cutime + st.cstime) * 1000) / CLK_TCK;
     rssKiB += readRssKiB(pid) ?? 0;
   }
-  return { cpuMs, rssKiB, count };
+  return { cpuMs, childCpuMs, rssKiB, count };
 }
 
 /** Its parent's PID (0 when gone). */

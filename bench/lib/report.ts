@@ -42,6 +42,7 @@ export async function machine(): Promise<string> {
 export interface PeerVersions {
   heartbeat: string;
   keepalived: string;
+  pacemaker: string;
   stressNg: string;
 }
 
@@ -57,6 +58,7 @@ export async function peerVersions(): Promise<PeerVersions> {
   return {
     heartbeat: `${(hb.stdout + hb.stderr).trim().split('\n')[0] ?? '?'} (Debian package heartbeat ${await dpkgVersion('heartbeat')})`,
     keepalived: `${(ka.stdout + ka.stderr).trim().split('\n')[0] ?? '?'} (Debian package keepalived ${await dpkgVersion('keepalived')})`,
+    pacemaker: `Debian packages pacemaker ${await dpkgVersion('pacemaker')}, corosync ${await dpkgVersion('corosync')}, crmsh ${await dpkgVersion('crmsh')}, resource-agents ${await dpkgVersion('resource-agents')}`,
     stressNg: `${(sn.stdout + sn.stderr).trim().split('\n')[0] ?? '?'}`,
   };
 }
@@ -69,7 +71,7 @@ export async function header(title: string, extra: string[] = []): Promise<strin
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${await machine()}`,
     `- Command: \`${commandLine()}\``,
-    `- Peers: Heartbeat \`${v.heartbeat}\`; keepalived \`${v.keepalived}\`; load: \`${v.stressNg}\``,
+    `- Peers: Heartbeat \`${v.heartbeat}\`; keepalived \`${v.keepalived}\`; Pacemaker/Corosync: ${v.pacemaker}; load: \`${v.stressNg}\``,
     `- Load average when written (1/5/15 min): ${loadavg().map((x) => x.toFixed(2)).join(' / ')} (the machine is shared: other work may have run meanwhile)`,
     ...extra.map((e) => `- ${e}`),
     '',

@@ -16,6 +16,7 @@ import { pollUntil } from '../../src/lib/wait.js';
 import { REPO } from './report.js';
 import { commandLine, describePid, killTree, mono, parentOf, processTree } from './proc.js';
 import { collectLines, type Line, type Testbed } from './testbed.js';
+import { pacemaker } from './pacemaker.js';
 
 export interface Timers {
   keepaliveMs: number;
@@ -69,8 +70,12 @@ export interface System {
   start(tb: Testbed, node: string): Running;
   /** A line the survivor prints when it has declared the owner dead / becomes master. */
   deadPattern(owner: string): RegExp;
+  /** The survivor's line when the returning owner is heard again (default: `Link OWNER:IF up`). */
+  rejoinPattern?(owner: string): RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
+  /** What the running daemon says its effective settings are, for the report (optional). */
+  settings?(r: Running): Promise<string>;
   /** The command line of the daemon's main process: what `kill -9 $(pidof ...)` would hit. */
   mainProcess: RegExp;
 }
@@ -368,8 +373,14 @@ export function systemByKey(key: string): System {
       return keepalived('keepalive');
     case 'keepalived-dt':
       return keepalived('deadtime');
-    default:
-      throw new Error(`unknown system ${key} (${[...Object.keys(HBD_VARIANTS), 'heartbeat', 'keepalived', 'keepalived-dt'].join(', ')})`);
+    case 'pacemaker':
+      return pacemaker();
+    default: {
+      // pacemaker-tNN: Pacemaker with a fixed corosync token of NN ms (the fastest-token experiment).
+      const token = /^pacemaker-t(\d+)$/.exec(key)?.[1];
+      if (token) return pacemaker({ key, label: `Pacemaker + Corosync, token ${token} ms`, tokenMs: Number(token) });
+      throw new Error(`unknown system ${key} (${[...Object.keys(HBD_VARIANTS), 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker', 'pacemaker-tNN'].join(', ')})`);
+    }
   }
 }
 

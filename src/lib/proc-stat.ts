@@ -14,6 +14,9 @@ export interface ProcStat {
   /** CPU time in clock ticks. */
   utime: number;
   stime: number;
+  /** CPU time of its children that have exited and been waited for, in clock ticks. */
+  cutime: number;
+  cstime: number;
   nice: number;
   rtPriority: number;
   policy: number;
@@ -34,6 +37,8 @@ export function parseProcStat(text: string): ProcStat | null {
     pgrp: n(5),
     utime: n(14),
     stime: n(15),
+    cutime: n(16),
+    cstime: n(17),
     nice: n(19),
     rtPriority: n(40),
     policy: n(41),

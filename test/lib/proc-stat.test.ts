@@ -10,7 +10,7 @@ test('fields are counted from the last ")": a command name may hold spaces and p
   assert.equal(st.pid, 4242);
   assert.equal(st.comm, 'a) b (c) d');
   assert.equal(st.state, 'S');
-  assert.deepEqual([st.ppid, st.pgrp, st.utime, st.stime, st.nice, st.rtPriority, st.policy], [4, 5, 14, 15, 19, 40, 41]);
+  assert.deepEqual([st.ppid, st.pgrp, st.utime, st.stime, st.cutime, st.cstime, st.nice, st.rtPriority, st.policy], [4, 5, 14, 15, 16, 17, 19, 40, 41]);
 });
 
 test('this process reads as itself and is live; a PID that does not exist is neither', () => {

@@ -372,7 +372,10 @@ export interface MembershipView {
   live: string[];
   /** Every peer heard or declared dead: only then can ownership be decided. */
   settled: boolean;
-  /** For each live peer, since when it has been up in its current run (failback stability). */
+  /**
+   * For each active peer, since when (failback stability). A peer still joining (`up`: heard,
+   * not yet active) has none: it cannot run a group yet, so no holder lets one go to it.
+   */
   since: Record<string, number>;
 }
 
@@ -382,7 +385,7 @@ export function viewOf(state: MembershipState): MembershipView {
   for (const p of Object.values(state.peers)) {
     if (p.status !== 'up' && p.status !== 'active') continue;
     live.push(p.name);
-    since[p.name] = p.since;
+    if (p.status === 'active') since[p.name] = p.since;
   }
   return { live, settled: state.settled, since };
 }

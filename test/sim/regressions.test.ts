@@ -23,6 +23,10 @@
 //           n5's loss first, on a view without n6 either, and forgot n6's advert there; n6's own
 //           loss then counted for nothing, and n6's group came back after one keepalive instead
 //           of a grown hold-down. Nodes lost together stay in the view until their own step.
+//   1608881 (5 nodes, auto_failback off): n3, in standby since an hb_takeover on n1, yielded
+//           n1's group to n2, whose new run was heard but still joining (up, not active) and
+//           could not start it; n1, crash-looping, came back and started the unheld group at
+//           once. A node is stable (for failback or a standby's yield) only once it is active.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -46,5 +50,10 @@ test('seed 1600443 (a holder let go in the step of a restart, bypassing the hold
 
 test('seed 1602560 (two nodes lost in one instant: the second loss was not counted) replays without a violation', () => {
   const r = runSeed(1602560, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
+  assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
+});
+
+test('seed 1608881 (a standby holder yielded to a node still joining) replays without a violation', () => {
+  const r = runSeed(1608881, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
   assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
 });

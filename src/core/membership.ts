@@ -372,10 +372,7 @@ export interface MembershipView {
   live: string[];
   /** Every peer heard or declared dead: only then can ownership be decided. */
   settled: boolean;
-  /**
-   * For each active peer, since when (failback stability). A peer still joining (`up`: heard,
-   * not yet active) has none: it cannot run a group yet, so no holder lets one go to it.
-   */
+  /** For each active peer, since when (failback stability); none for a peer still joining (`up`). */
   since: Record<string, number>;
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite (npm test, after the build). Two lanes run side by side, each one file at a
-# time: the simulator's seeded schedules (pure CPU, no sockets, no namespaces: about 7 minutes)
+# time: the simulator's seeded schedules (pure CPU, no sockets, no namespaces: about 12 minutes in CI)
 # and everything else (real namespaces, daemons and packages: mostly waiting on timers). The
 # simulator lane's report is printed after the other's; the suite fails if either lane does.
 set -uo pipefail

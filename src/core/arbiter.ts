@@ -62,9 +62,12 @@ export type ArbiterNews =
 /** What the shell is asked to do in etcd, for group `group` (an index into the groups). */
 export type ArbiterEffect =
   /** Take the group's key when it is free, with our lease, and say so (news `key`). */
-  | { kind: 'arbiter-campaign'; group: number }
-  /** Stop campaigning for the group, and delete its key if it is ours. */
-  | { kind: 'arbiter-resign'; group: number };
+  | { kind: 'arbiter-campaign'; group: number; id: string }
+  /**
+   * Stop campaigning for the group, and delete its key if it is ours. By its id: a group a
+   * reload removed is resigned in the step that forgets it, where its number no longer holds.
+   */
+  | { kind: 'arbiter-resign'; group: number; id: string };
 
 /** The clock-rate margin: a share of the TTL, plus a fixed part for a late timer and the fence. */
 export const CLOCK_RATE = 0.01;
@@ -140,7 +143,7 @@ export function onNews(a: ArbiterState, news: ArbiterNews): ArbiterState {
 /** Ask for the key of group `id` (index g): nothing when we hold it or campaign already. */
 export function campaign(a: ArbiterState, id: string, g: number): { state: ArbiterState; effect: ArbiterEffect | null } {
   if (a.held[id] !== undefined || a.campaigning.includes(id)) return { state: a, effect: null };
-  return { state: { ...a, campaigning: [...a.campaigning, id] }, effect: { kind: 'arbiter-campaign', group: g } };
+  return { state: { ...a, campaigning: [...a.campaigning, id] }, effect: { kind: 'arbiter-campaign', group: g, id } };
 }
 
 /** Give up the key of group `id` (stopped here) and any campaign for it: nothing when neither. */
@@ -148,5 +151,5 @@ export function resign(a: ArbiterState, id: string, g: number): { state: Arbiter
   if (a.held[id] === undefined && !a.campaigning.includes(id)) return { state: a, effect: null };
   const held = { ...a.held };
   delete held[id];
-  return { state: { ...a, held, campaigning: a.campaigning.filter((x) => x !== id) }, effect: { kind: 'arbiter-resign', group: g } };
+  return { state: { ...a, held, campaigning: a.campaigning.filter((x) => x !== id) }, effect: { kind: 'arbiter-resign', group: g, id } };
 }

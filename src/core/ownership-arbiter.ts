@@ -52,6 +52,20 @@ export function arbiterStopped(t: ArbiterTurn, g: number, want: boolean, start: 
   return true;
 }
 
+/**
+ * Groups a reload removed, forgotten in this step: their keys and campaigns are given up. A
+ * group stopped here when it was removed never reached arbiterStopped again, so a campaign
+ * begun before the reload would have gone on and kept the key from the nodes that run it.
+ */
+export function arbiterForget(t: ArbiterTurn, ids: readonly string[]): void {
+  for (const id of ids) {
+    if (!t.s.arbiter) return;
+    const r = A.resign(t.s.arbiter, id, -1);
+    t.s.arbiter = r.state;
+    if (r.effect) t.effects.push(r.effect);
+  }
+}
+
 /** Why a group we hold (starting or running) must stop under the arbiter, for the log; null when it may go on. */
 export function arbiterStop(t: ArbiterTurn, g: number): string | null {
   const s = t.s;

@@ -13,7 +13,7 @@ import { viewWithout, type MembershipView } from './membership.js';
 import { afterStall, deadlines, forgetTheDead, grantsOpening, groupGrantsOpening, handoverWaits, heldUnderOldLine, holdEnd, leaseDeadline, leaseView, noteHeldElsewhere, noteLoss, policyView, runningElsewhere, startsByConsent, startsHeld, yieldsTo, type OwnershipState } from './ownership-state.js';
 import { forgetRemoved, knownEverywhere } from './reload.js';
 import { keepFence, leaseOverWhy, updateGrant } from './ownership-lease.js';
-import { arbiterFence, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
+import { arbiterFence, arbiterForget, arbiterStop, arbiterStopped, arbiterView, onArbiterNews } from './ownership-arbiter.js';
 import { checkMonitors, onClear, onMonitorDone, restartCutShort } from './ownership-monitor.js';
 import * as Mon from './monitor.js';
 import * as P from './policy.js';
@@ -67,10 +67,11 @@ export function step(prev: OwnershipState, event: OwnershipEvent, view: Membersh
     heardAt: { ...prev.heardAt },
     lease: { ...prev.lease, acks: { ...prev.lease.acks } },
   };
-  forgetRemoved(s);
+  const forgotten = forgetRemoved(s);
   // A lost node is dead for the step that handles its loss, even when membership already counts
   // its next run (a restart is a death, then a new run): the new run is seen from the next step.
   const t: Turn = { s, view: event.kind === 'node-lost' ? viewWithout(view, event.node) : view, now, effects: [], advertise: false, newRun: event.kind === 'node-lost' && event.reason === 'restart' };
+  arbiterForget(t, forgotten);
   switch (event.kind) {
     case 'stalled':
       afterStall(s, t.view, now, event.silentMs);

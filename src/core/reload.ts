@@ -24,7 +24,7 @@ import { groupLabel, sharesResource, type GroupDef } from './group.js';
 import type { MembershipState, MembershipView, Timers } from './membership.js';
 import { newLocalGroup, tuningFor, type LocalGroup, type OwnershipState, type OwnershipTuning } from './ownership-state.js';
 import { renumbered } from './switches.js';
-import type { ArbiterTuning } from './arbiter.js';
+import { resign, type ArbiterEffect, type ArbiterTuning } from './arbiter.js';
 
 /** What a reload may change: everything of the node's options but who it is. */
 export interface Reconfiguration {
@@ -40,6 +40,8 @@ export interface Reconfiguration {
 
 /** What a reload says of itself: one log line per change. */
 export type ReloadLog = { kind: 'log'; level: 'info'; text: string };
+/** What a reload says, and the keys it gives up (groups it forgot at once, under the arbiter). */
+export type ReloadEffect = ReloadLog | ArbiterEffect;
 
 /** The parts of a node's state a refusal depends on. */
 export interface ReloadSubject {
@@ -112,8 +114,8 @@ export function knownEverywhere(s: OwnershipState, view: MembershipView, id: str
  * haresources order, then the removed groups still held here; their local state carried over
  * by id. The effects are the log lines that say what changed.
  */
-export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration, view: MembershipView, now: number): { state: OwnershipState; effects: ReloadLog[] } {
-  const effects: ReloadLog[] = [];
+export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration, view: MembershipView, now: number): { state: OwnershipState; effects: ReloadEffect[] } {
+  const effects: ReloadEffect[] = [];
   const log = (text: string) => effects.push({ kind: 'log', level: 'info', text });
   const before = new Map(prev.groups.map((def, g) => [def.id, g]));
   const after = new Set(next.groups.map((def) => def.id));
@@ -122,6 +124,7 @@ export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration
   /** Old index -> new index of each group that stays (-1: removed or forgotten). */
   const renumber = prev.groups.map(() => -1);
   const quorum = prev.config.quorum;
+  let arbiter = prev.arbiter;
   for (const def of next.groups) {
     const g = before.get(def.id);
     const old = g === undefined ? undefined : prev.local[g];
@@ -135,7 +138,13 @@ export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration
     const lg = prev.local[g]!;
     const held = lg.run.phase !== 'stopped';
     if (!lg.removed) log(`reload: resource group ${groupLabel(def)} removed (${held ? 'stopping it here' : 'not running here'})`);
-    if (!held) return; // forgotten now
+    if (!held) {
+      // Forgotten now: a campaign for its key (begun before this reload) ends with it.
+      const r = arbiter ? resign(arbiter, def.id, -1) : null;
+      if (r) arbiter = r.state;
+      if (r?.effect) effects.push(r.effect);
+      return;
+    }
     groups.push(def);
     local.push({ ...lg, removed: true, waitsForPeers: false, noGrantUntil: null });
   });
@@ -144,6 +153,7 @@ export function reconfigureOwnership(prev: OwnershipState, next: Reconfiguration
     ...prev,
     groups,
     local,
+    arbiter,
     autoFailback: next.autoFailback,
     config: tuningFor(prev.nodes, prev.arbiter ? { ...next.tuning, quorum: false } : (next.tuning ?? {}), next.timers.deadtimeMs, next.timers.keepaliveMs),
     deadtimeMs: next.timers.deadtimeMs,
@@ -177,12 +187,14 @@ function timerLogs(prev: OwnershipState, next: Reconfiguration, log: (text: stri
  * so no other group changes its number; and none has an agent call in flight. Called on the
  * step's copy, before anything else: that step's effects never name a forgotten group.
  */
-export function forgetRemoved(s: OwnershipState): void {
-  if (!s.local.some((lg) => lg.removed) || s.local.some((lg) => lg.removed && lg.run.phase !== 'stopped')) return;
+export function forgetRemoved(s: OwnershipState): string[] {
+  if (!s.local.some((lg) => lg.removed) || s.local.some((lg) => lg.removed && lg.run.phase !== 'stopped')) return [];
   const keep = s.local.flatMap((lg, g) => (lg.removed ? [] : [g]));
+  const gone = s.groups.filter((_, g) => !keep.includes(g)).map((def) => def.id);
   s.switches = renumbered(s.switches, s.groups.map((_, g) => (keep.includes(g) ? g : -1)));
   s.groups = keep.map((g) => s.groups[g]!);
   s.local = keep.map((g) => s.local[g]!);
+  return gone;
 }
 
 /** The timer lines of a reload, in Heartbeat's names: "reload: deadtime 2000 ms -> 5000 ms". */

@@ -97,8 +97,8 @@ export class EtcdArbiter {
   /** The core's campaign and resign effects (group numbers are the step's). */
   effect(e: Node.NodeEffect, state: Node.NodeState): void {
     if (e.kind !== 'arbiter-campaign' && e.kind !== 'arbiter-resign') return;
-    const id = state.ownership.groups[e.group]?.id;
-    if (id === undefined || this.closed) return;
+    const id = e.id;
+    if (this.closed) return;
     if (e.kind === 'arbiter-campaign') {
       this.campaigns.add(id);
       this.round();

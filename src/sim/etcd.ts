@@ -189,8 +189,8 @@ export class SimEtcd {
   effect(n: SimNode, e: Node.NodeEffect, state: Node.NodeState): void {
     if (e.kind !== 'arbiter-campaign' && e.kind !== 'arbiter-resign') return;
     const s = this.shells.get(n.idx);
-    const id = state.ownership.groups[e.group]?.id;
-    if (!s || !this.live(s) || id === undefined) return;
+    const id = e.id;
+    if (!s || !this.live(s)) return;
     if (e.kind === 'arbiter-campaign') s.campaigns.add(id);
     else {
       s.campaigns.delete(id);

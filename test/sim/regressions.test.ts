@@ -27,6 +27,10 @@
 //           n1's group to n2, whose new run was heard but still joining (up, not active) and
 //           could not start it; n1, crash-looping, came back and started the unheld group at
 //           once. A node is stable (for failback or a standby's yield) only once it is active.
+//   1607334 (3 nodes, etcd arbiter): n1 campaigned for n3's group while n3 was down, then a reload
+//           removed that group from n1's haresources. The group was stopped there, so it was
+//           forgotten without resigning: n1's campaign took the key when n3's lease expired, and
+//           n3 never got it back. A group forgotten after a reload resigns its key by id.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -55,5 +59,10 @@ test('seed 1602560 (two nodes lost in one instant: the second loss was not count
 
 test('seed 1608881 (a standby holder yielded to a node still joining) replays without a violation', () => {
   const r = runSeed(1608881, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
+  assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
+});
+
+test('seed 1607334 (a reload removed a group whose key campaign went on) replays without a violation', () => {
+  const r = runSeed(1607334, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
   assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
 });

@@ -72,6 +72,9 @@ test('a node that is alone declares never-heard peers dead after initdead, not d
   try {
     const startedAt = performance.now();
     c.start('alpha');
+    // A loaded host can take seconds to start a Node process: the 6 s for the verdict count from
+    // the daemon's first line (the lower bound below still counts from before the start).
+    await c.waitFor('alpha to start', () => c.firstLog('alpha', /Starting heartbeat-ts/), 30_000);
     const dead = await c.waitFor('bravo declared dead', () => c.firstLog('alpha', /node bravo: is dead/), 6000);
     assert.ok(dead.at - startedAt >= 1900, `bravo declared dead after ${Math.round(dead.at - startedAt)} ms; initdead is 2000 ms`);
     const st = await c.status('alpha');

@@ -261,7 +261,7 @@ export class NsCluster {
     const h = this.host(node);
     const child = this.lan.spawnIn(node, [process.execPath, BIN.web, node, h.address, '80'], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.track(`web:${node}`, child);
-    await this.waitFor(`the web service on ${node} to listen`, () => (this.logs.get(`web:${node}`) ?? []).some((l) => l.text.startsWith('listening')), 10_000);
+    await this.waitFor(`the web service on ${node} to listen`, () => (this.logs.get(`web:${node}`) ?? []).some((l) => l.text.startsWith('listening')), 30_000);
     return child;
   }
 

@@ -99,7 +99,9 @@ export async function withRealHeartbeat<T>(
         const argv = opts.hbd?.(name) ? hbdInPlaceArgv(join(dir, name), name) : heartbeatArgv(join(dir, name), name);
         const child = lan.spawnIn(name, argv, { env: { ...process.env, LC_ALL: 'C' } });
         onOutputLines(child, (line) => {
-          if (out.length < 2000) out.push(`[${name}] ${line}`);
+          // The latest lines explain a failure: keep those, not the first ones.
+          out.push(`[${name}] ${line}`);
+          if (out.length > 2000) out.shift();
         });
         daemons.set(name, child);
       },

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { fromRoot } from '../helpers/repo.js';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { signalPid } from '../../src/lib/signal.js';
+import { waitFor } from '../../src/lib/wait.js';
 
 interface Line {
   sent: number;
@@ -17,7 +18,11 @@ interface Line {
   err?: string;
 }
 
-async function probeAgainstSlowThird(extra: string[], runMs: number): Promise<Line[]> {
+/**
+ * Runs the probe against the server until `enough` holds for its lines (a loaded host may take a
+ * second or more just to start the probe's Node process, so no fixed window), then stops it.
+ */
+async function probeAgainstSlowThird(extra: string[], enough: (lines: Line[]) => boolean): Promise<Line[]> {
   let n = 0;
   const server = createServer((_req, res) => {
     const k = ++n;
@@ -28,7 +33,7 @@ async function probeAgainstSlowThird(extra: string[], runMs: number): Promise<Li
   const child = spawn(process.execPath, [fromRoot('dist', 'src', 'lib', 'http-probe.js'), `http://127.0.0.1:${port}/`, '50', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   const lines: Line[] = [];
   onOutputLines(child, (l) => lines.push(JSON.parse(l) as Line));
-  await new Promise((r) => setTimeout(r, runMs));
+  await waitFor('the probe to report enough answers', () => enough(lines), { timeoutMs: 30_000, pollMs: 50, detail: () => JSON.stringify(lines) });
   if (child.pid) signalPid(child.pid);
   await new Promise((r) => child.once('exit', r));
   server.closeAllConnections();
@@ -37,12 +42,13 @@ async function probeAgainstSlowThird(extra: string[], runMs: number): Promise<Li
 }
 
 test('one after the other: a request slower than the timeout is a failure', async () => {
-  const lines = await probeAgainstSlowThird(['300'], 1500);
+  // One after the other, the third request's line is the third line: then two more.
+  const lines = await probeAgainstSlowThird(['300'], (ls) => ls.length >= 5);
   assert.ok(lines.some((l) => l.err === 'timeout'), JSON.stringify(lines));
 });
 
 test('--overlap: a slow answer is late, not failed, and later requests overtake it', async () => {
-  const lines = await probeAgainstSlowThird(['2000', '--overlap'], 1500);
+  const lines = await probeAgainstSlowThird(['2000', '--overlap'], (ls) => ls.length >= 10 && ls.some((l) => l.body === 'answer 3'));
   assert.ok(lines.length >= 10, JSON.stringify(lines));
   assert.ok(lines.every((l) => l.body !== undefined), JSON.stringify(lines));
   const slow = lines.find((l) => l.body === 'answer 3')!;

@@ -21,7 +21,7 @@ import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms } from './lib/stats.js';
-import { runnableKeys } from './lib/pacemaker.js';
+import { corosyncTrouble, runnableKeys } from './lib/pacemaker.js';
 import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
@@ -31,6 +31,12 @@ import { judgeStatusOutput } from '../src/agents/run.js';
 import { performance } from 'node:perf_hooks';
 
 const NODES = ['node1', 'node2'];
+/**
+ * A daemon's own report of a late heartbeat, with its length: hbd's and Heartbeat's "Late
+ * heartbeat" (gap > warntime), corosync's token warning (no token for token_warning, 75 % of
+ * the token by default).
+ */
+const LATE = /Late heartbeat: Node \S+: interval (\d+) ms|\[TOTEM ?\] Token has not been received in (\d+) ms/;
 const HAMMER_JS = join(DIST, 'lib', 'hammer.js');
 
 const NOISY = `#!/bin/sh
@@ -178,14 +184,15 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
       for (const l of d[n]!.lines.slice(linesAt[n as 'node1' | 'node2'])) {
         if (l.t < t0) continue;
         if (sys.falseAlarm(l.text, n)) falseAlarms.push(`${n}: ${l.text}`);
-        const m = /Late heartbeat: Node \S+: interval (\d+) ms/.exec(l.text);
+        const m = LATE.exec(l.text);
         if (m) {
           lateCount++;
-          lateMax = Math.max(lateMax ?? 0, Number(m[1]));
+          lateMax = Math.max(lateMax ?? 0, Number(m[1] ?? m[2]));
         }
       }
     }
     const clientSawStandby = tb.probe.events.slice(probeAt).filter((e) => e.who === 'node2').length;
+    if (sys.key.startsWith('pacemaker')) extra = corosyncTrouble(NODES.flatMap((n) => d[n]!.lines.slice(linesAt[n as 'node1' | 'node2']).filter((l) => l.t >= t0)));
     if (opts.selfload) {
       const last = hammerLines[hammerLines.length - 1];
       extra = `${cycles} agent moves; requests served: ${last ?? '?'}`;
@@ -268,7 +275,8 @@ async function main(): Promise<void> {
     r.sched,
     r.load.startsWith('stress') ? r.load : 'self-load (below)',
     `${(r.durationS / 60).toFixed(1)} min`,
-    `${ms(r.interval)}`,
+    // Corosync sends no heartbeat at a fixed interval: the token circulates, knet pings every 50 ms.
+    r.system.startsWith('pacemaker') ? '—' : `${ms(r.interval)}`,
     String(r.rx12.count),
     ms(r.rx12.p999),
     ms(r.rx12.max),
@@ -280,11 +288,11 @@ async function main(): Promise<void> {
   ]);
   const out = [
     await header('Stability under load', [
-      `Timers: ${timers.label}, warntime ${warntimeMs} ms. ${keys.filter((k) => k.startsWith('keepalived')).map((k) => `\`${k}\`: ${systemByKey(k).timerNote(timers)}.`).join(' ')} Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
-      'Gaps: time between consecutive heartbeat packets (any UDP to port 694 from the peer; keepalived: VRRP) at the receiving host\'s interface, from tcpdump\'s kernel timestamps. "node1→node2" = the owner\'s heartbeats as the standby got them (what a false failover would come from).',
-      `"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime ${warntimeMs} ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes.`,
+      `Timers: ${timers.label}, warntime ${warntimeMs} ms. ${keys.filter((k) => k.startsWith('keepalived') || k.startsWith('pacemaker')).map((k) => `\`${k}\`: ${systemByKey(k).timerNote(timers)}.`).join(' ')} Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+      'Gaps: time between consecutive heartbeat packets (any UDP to port 694 from the peer; keepalived: VRRP; Pacemaker: corosync\'s knet, UDP port 5405: token, messages, knet pings) at the receiving host\'s interface, from tcpdump\'s kernel timestamps. "node1→node2" = the owner\'s heartbeats as the standby got them (what a false failover would come from).',
+      `"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime ${warntimeMs} ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes; corosync: its "Token has not been received in N ms" warnings (no token for 75 % of the token timeout).`,
       '"Gaps over the dead timer" = gaps (both directions) longer than deadtime (keepalived: its master-down interval): here both daemons share one loaded machine, so a stall that silences the sender often stalls the receiver too, and its stall detection forgives the silence; on two machines with only the sender loaded, each such gap is a false failover.',
-      '"False failovers" = lines declaring a node dead (hbd, Heartbeat: "node X: is dead"; keepalived: "Entering MASTER STATE" after start). "VIP on standby / client saw standby" = 4-per-second checks of node2\'s addresses / answers from node2 seen by the client polling every 5 ms.',
+      '"False failovers" = lines declaring a node dead (hbd, Heartbeat: "node X: is dead"; keepalived: "Entering MASTER STATE" after start; Pacemaker: its controller\'s "Node X state is now lost"). "VIP on standby / client saw standby" = 4-per-second checks of node2\'s addresses / answers from node2 seen by the client polling every 5 ms.',
     ]),
     table(['system', 'scheduling (node1)', 'load', 'duration', 'interval', 'heartbeats node1→node2', 'p99.9 gap', 'max gap node1→node2', 'gaps over the dead timer', 'max gap node2→node1', 'late logged', 'false failovers', 'VIP on standby / client saw standby'], rows),
     '',

@@ -224,6 +224,21 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
 }
 
 /**
+ * What corosync said about its ring during a soak, beyond membership changes (which count as
+ * false failovers): token warnings, failed processors (a new membership being formed), knet
+ * links going down.
+ */
+export function corosyncTrouble(lines: { text: string }[]): string {
+  const count = (re: RegExp) => lines.filter((l) => re.test(l.text)).length;
+  return [
+    `corosync: ${count(/Token has not been received in/)} token warnings`,
+    `${count(/A processor failed, forming new configuration/)} "processor failed" (new membership forming)`,
+    `${count(/link: host: \d+ link: \d+ is down/)} knet link-down lines`,
+    `${count(/retransmit list/i)} retransmit lists`,
+  ].join(', ');
+}
+
+/**
  * `pacemaker`, `pacemaker-tNN` (a corosync token of NN ms: the fastest-token experiment),
  * `pacemaker-tdMM` / `pacemaker-tNN-tdMM` (transition-delay MM ms), or null for other keys.
  */

@@ -12,7 +12,8 @@
 // reading agent output. Any main-thread stall would show as a late heartbeat.
 //
 // Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
-//        [--selfload-stress] [--no-write]
+//        [--selfload-stress] [--no-stress] [--no-write]
+// --no-stress: the soak without stress-ng (a check of the soak itself, or of a system at rest).
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { runMain, onCleanup } from './lib/cleanup.js';
@@ -263,7 +264,7 @@ async function main(): Promise<void> {
     const selfload = key.endsWith('-selfload');
     const sys = selfload ? selfloaded(key) : systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
-    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
+    const r = await soak(tb, sys, key, durationS, { stress: (!selfload && !a.flag('no-stress')) || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);
     results.push(r);
   }
@@ -273,7 +274,7 @@ async function main(): Promise<void> {
   const rows = results.map((r) => [
     r.label,
     r.sched,
-    r.load.startsWith('stress') ? r.load : 'self-load (below)',
+    r.load.startsWith('stress') || r.load === 'none' ? r.load : 'self-load (below)',
     `${(r.durationS / 60).toFixed(1)} min`,
     // Corosync sends no heartbeat at a fixed interval: the token circulates, knet pings every 50 ms.
     r.system.startsWith('pacemaker') ? '—' : `${ms(r.interval)}`,

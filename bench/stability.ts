@@ -14,6 +14,7 @@
 // Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
 //        [--selfload-stress] [--no-stress] [--no-write]
 // --no-stress: the soak without stress-ng (a check of the soak itself, or of a system at rest).
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { runMain, onCleanup } from './lib/cleanup.js';
@@ -23,7 +24,7 @@ import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms } from './lib/stats.js';
 import { corosyncTrouble, runnableKeys } from './lib/pacemaker.js';
-import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
+import { daemonPids, evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
@@ -77,6 +78,14 @@ interface SoakResult {
   evidence: string;
 }
 
+function readProcComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 async function hbdSupportsHttp(): Promise<boolean> {
   const r = await run([process.execPath, join(DIST, '..', 'src', 'cli', 'hbd.js'), '--help']);
   return r.stdout.includes('--http-listen');
@@ -99,7 +108,9 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
     const age = mono() - d.node1!.startedAt;
     if (age < 11_000) await sleep(11_000 - age);
     const ev = `node1 ${evidence(d.node1!)} | node2 ${evidence(d.node2!)}`;
-    const sched = schedOf(d.node1!.pid);
+    // Pacemaker: pacemakerd's (the node's PID) and corosync's, which sets itself SCHED_RR.
+    const corosync = sys.key.startsWith('pacemaker') ? daemonPids(d.node1!).find((p) => readProcComm(p) === 'corosync') : undefined;
+    const sched = schedOf(d.node1!.pid) + (corosync ? `; corosync ${schedOf(corosync)}` : '');
     const cap12 = new Capture(tb, 'node2', heartbeatFilter(sys.key, tb.lan.host('node1').address));
     const cap21 = new Capture(tb, 'node1', heartbeatFilter(sys.key, tb.lan.host('node2').address));
     cleanups.push(async () => {

@@ -217,6 +217,8 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
     // The survivor's controller learns from corosync that the peer left the membership.
     deadPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now lost`),
     rejoinPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now member`),
+    // Between the loss and this line the controller may wait a whole second for CIB updates.
+    decidedPattern: /pacemaker-schedulerd.*Actions: Start\s+vip\b/,
     falseAlarm: (line) => /pacemaker-controld.*Node \S+ state is now lost/.test(line),
     // corosync alone: the node's Pacemaker loses its cluster layer with it.
     mainProcess: /^corosync\b/,

@@ -72,6 +72,8 @@ export interface System {
   deadPattern(owner: string): RegExp;
   /** The survivor's line when the returning owner is heard again (default: `Link OWNER:IF up`). */
   rejoinPattern?(owner: string): RegExp;
+  /** The survivor's line when it has decided to take the group over (Pacemaker: its scheduler's plan). */
+  decidedPattern?: RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
   /** What the running daemon says its effective settings are, for the report (optional). */

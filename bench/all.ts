@@ -29,6 +29,12 @@ const plan: [string, string[]][] = [
   // its failover, and whether it holds (no false failover) under stress-ng and under self-load.
   ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--timers', 'tier', '--faults', 'kill,link', '--systems', 'hbd,keepalived', '--section', '-tier']],
   ['stability', [...(quick ? ['--duration', '60'] : ['--duration', '600']), '--timers', 'tier', '--systems', 'hbd,keepalived,hbd-selfload', '--section', '-tier']],
+  // Pacemaker in the tier: at Pacemaker's defaults and with transition-delay 50 ms (which takes
+  // the controller's one-second re-ask of the CIB out of its failover), token 91 (= deadtime)
+  // and 42 (the smallest corosync takes); first returns; both tokens under stress-ng.
+  ['failover', [...(quick ? ['--trials', '5'] : ['--trials', '10']), '--timers', 'tier', '--faults', 'kill,link', '--systems', 'hbd,pacemaker,pacemaker-td50,pacemaker-t42-td50', '--section', '-pacemaker-tier']],
+  ['failover', [...(quick ? ['--trials', '3'] : ['--trials', '5']), '--fresh', '--timers', 'tier', '--faults', 'kill,link', '--systems', 'hbd,pacemaker,pacemaker-td50', '--section', '-pacemaker-tier-fresh']],
+  ['stability', [...(quick ? ['--duration', '60'] : ['--duration', '600']), '--timers', 'tier', '--systems', 'pacemaker-td50,pacemaker-t42-td50', '--section', '-pacemaker-tier']],
   ['footprint', quick ? ['--window', '20'] : ['--window', '60']],
   // The work per heartbeat, without the wake-ups (prints only).
   ['heartbeat-cost', []],

@@ -39,6 +39,8 @@ interface Trial {
   failoverMs: number | null;
   /** When the survivor said it declared the owner dead (its own log line). */
   detectMs: number | null;
+  /** When the survivor logged its decision to take over (systems with a decidedPattern). */
+  decideMs?: number | null;
   failbackMs: number | null;
   /**
    * Failback counted from the standby's "Link node1:IFACE up." line (hbd and Heartbeat: the
@@ -140,6 +142,9 @@ class Pair {
     const pat = this.sys.deadPattern('node1');
     const dead = survivor.lines.slice(linesBefore).find((l) => l.t >= t0 && pat.test(l.text));
     tr.detectMs = dead ? dead.t - t0 : null;
+    const decided = this.sys.decidedPattern;
+    if (decided) tr.decideMs = survivor.lines.slice(linesBefore).find((l) => l.t >= t0 && decided.test(l.text))?.t ?? null;
+    if (tr.decideMs != null) tr.decideMs -= t0;
     if (process.argv.includes('--debug')) {
       const around = survivor.lines.filter((l) => l.t > t0 - 3000 && l.t < t0 + 4000);
       log(around.map((l) => `    ${(l.t - t0).toFixed(0).padStart(6)} ${l.text}`).join('\n'));
@@ -186,9 +191,17 @@ class Pair {
       around.sort((x, y) => x.t - y.t);
       log(`  failback timeline (answer at ${(tBack - t1).toFixed(0)}):\n${around.map((l) => `    ${(l.t - t1).toFixed(0).padStart(6)} ${l.n} ${l.text}`).join('\n')}`);
     }
-    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms (${tr.failbackHeardMs == null ? '?' : ms(tr.failbackHeardMs)} after the standby heard it)`);
+    log(`  ${fault} #${i}: failover ${ms(tr.failoverMs!)} ms (dead declared at ${tr.detectMs === null ? '?' : ms(tr.detectMs)}${tr.decideMs == null ? '' : `, decided at ${ms(tr.decideMs)}`}), failback ${tr.failbackMs === null ? 'none' : ms(tr.failbackMs)} ms (${tr.failbackHeardMs == null ? '?' : ms(tr.failbackHeardMs)} after the standby heard it)`);
     return tr;
   }
+}
+
+/** Median / max of the time from the loss line to the decision line, over the trials that have both. */
+function decidedAfterDead(rs: Trial[]): string {
+  const v = rs.filter((r) => r.detectMs != null && r.decideMs != null).map((r) => r.decideMs! - r.detectMs!);
+  if (!v.length) return '—';
+  const s = summarize(v);
+  return `${ms(s.median)} / ${ms(s.max)}`;
 }
 
 function row(label: string, values: number[], extra: string[]): string[] {
@@ -257,6 +270,8 @@ async function main(): Promise<void> {
   for (const tk of timerKeys) for (const sys of systems) timerRows.push([TIMER_SETS[tk]!.label, sys.label, sys.timerNote(TIMER_SETS[tk]!)]);
   out.push('Timer settings:\n', table(['timers', 'system', 'as configured'], timerRows, ['l', 'l', 'l']), '');
 
+  const withDecided = systems.some((sys) => sys.decidedPattern);
+  if (withDecided) out.push('"Dead → decided" = from the survivor\'s "declared dead" line to its decision to take over (Pacemaker: the scheduler\'s `Actions: Start vip`); the rest of "after dead" is starting the address (IPaddr2).\n');
   for (const tk of timerKeys) {
     const ts = TIMER_SETS[tk]!;
     for (const f of faults) {
@@ -273,12 +288,13 @@ async function main(): Promise<void> {
           ms(s.median - sys.detectionMs(ts)),
           ms(det.median),
           ms(after.median),
+          ...(withDecided ? [decidedAfterDead(rs)] : []),
           sys === systems[0] ? '1.00×' : ratio(oursMedian, s.median),
         ]);
       });
       const faultLabel = { kill: 'kill -9 of the owner\'s daemon and all its processes', 'kill-main': 'kill -9 of the owner\'s main daemon process', link: 'owner\'s link down' }[f];
       out.push(`### ${ts.label}, fault: ${faultLabel} (ms)\n`);
-      out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', `${systems[0]!.label} ÷ this`], rows));
+      out.push(table(['system', 'n', 'min', 'median', 'p95', 'max', 'overhead', 'declared dead', 'after dead', ...(withDecided ? ['dead → decided: median / max'] : []), `${systems[0]!.label} ÷ this`], rows));
       out.push('');
     }
     const fbRows = systems.map((sys) => {

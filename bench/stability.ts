@@ -12,7 +12,9 @@
 // reading agent output. Any main-thread stall would show as a late heartbeat.
 //
 // Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
-//        [--selfload-stress] [--no-write]
+//        [--selfload-stress] [--no-stress] [--no-write]
+// --no-stress: the soak without stress-ng (a check of the soak itself, or of a system at rest).
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { runMain, onCleanup } from './lib/cleanup.js';
@@ -21,8 +23,8 @@ import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { ms } from './lib/stats.js';
-import { runnableKeys } from './lib/pacemaker.js';
-import { evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
+import { corosyncTrouble, runnableKeys } from './lib/pacemaker.js';
+import { daemonPids, evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
@@ -31,6 +33,12 @@ import { judgeStatusOutput } from '../src/agents/run.js';
 import { performance } from 'node:perf_hooks';
 
 const NODES = ['node1', 'node2'];
+/**
+ * A daemon's own report of a late heartbeat, with its length: hbd's and Heartbeat's "Late
+ * heartbeat" (gap > warntime), corosync's token warning (no token for token_warning, 75 % of
+ * the token by default).
+ */
+const LATE = /Late heartbeat: Node \S+: interval (\d+) ms|\[TOTEM ?\] Token has not been received in (\d+) ms/;
 const HAMMER_JS = join(DIST, 'lib', 'hammer.js');
 
 const NOISY = `#!/bin/sh
@@ -70,6 +78,14 @@ interface SoakResult {
   evidence: string;
 }
 
+function readProcComm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
 async function hbdSupportsHttp(): Promise<boolean> {
   const r = await run([process.execPath, join(DIST, '..', 'src', 'cli', 'hbd.js'), '--help']);
   return r.stdout.includes('--http-listen');
@@ -92,7 +108,9 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
     const age = mono() - d.node1!.startedAt;
     if (age < 11_000) await sleep(11_000 - age);
     const ev = `node1 ${evidence(d.node1!)} | node2 ${evidence(d.node2!)}`;
-    const sched = schedOf(d.node1!.pid);
+    // Pacemaker: pacemakerd's (the node's PID) and corosync's, which sets itself SCHED_RR.
+    const corosync = sys.key.startsWith('pacemaker') ? daemonPids(d.node1!).find((p) => readProcComm(p) === 'corosync') : undefined;
+    const sched = schedOf(d.node1!.pid) + (corosync ? `; corosync ${schedOf(corosync)}` : '');
     const cap12 = new Capture(tb, 'node2', heartbeatFilter(sys.key, tb.lan.host('node1').address));
     const cap21 = new Capture(tb, 'node1', heartbeatFilter(sys.key, tb.lan.host('node2').address));
     cleanups.push(async () => {
@@ -178,14 +196,15 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
       for (const l of d[n]!.lines.slice(linesAt[n as 'node1' | 'node2'])) {
         if (l.t < t0) continue;
         if (sys.falseAlarm(l.text, n)) falseAlarms.push(`${n}: ${l.text}`);
-        const m = /Late heartbeat: Node \S+: interval (\d+) ms/.exec(l.text);
+        const m = LATE.exec(l.text);
         if (m) {
           lateCount++;
-          lateMax = Math.max(lateMax ?? 0, Number(m[1]));
+          lateMax = Math.max(lateMax ?? 0, Number(m[1] ?? m[2]));
         }
       }
     }
     const clientSawStandby = tb.probe.events.slice(probeAt).filter((e) => e.who === 'node2').length;
+    if (sys.key.startsWith('pacemaker')) extra = corosyncTrouble(NODES.flatMap((n) => d[n]!.lines.slice(linesAt[n as 'node1' | 'node2']).filter((l) => l.t >= t0)));
     if (opts.selfload) {
       const last = hammerLines[hammerLines.length - 1];
       extra = `${cycles} agent moves; requests served: ${last ?? '?'}`;
@@ -256,7 +275,7 @@ async function main(): Promise<void> {
     const selfload = key.endsWith('-selfload');
     const sys = selfload ? selfloaded(key) : systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
-    const r = await soak(tb, sys, key, durationS, { stress: !selfload || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
+    const r = await soak(tb, sys, key, durationS, { stress: (!selfload && !a.flag('no-stress')) || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);
     results.push(r);
   }
@@ -266,9 +285,10 @@ async function main(): Promise<void> {
   const rows = results.map((r) => [
     r.label,
     r.sched,
-    r.load.startsWith('stress') ? r.load : 'self-load (below)',
+    r.load.startsWith('stress') || r.load === 'none' ? r.load : 'self-load (below)',
     `${(r.durationS / 60).toFixed(1)} min`,
-    `${ms(r.interval)}`,
+    // Corosync sends no heartbeat at a fixed interval: the token circulates, knet pings every 50 ms.
+    r.system.startsWith('pacemaker') ? '—' : `${ms(r.interval)}`,
     String(r.rx12.count),
     ms(r.rx12.p999),
     ms(r.rx12.max),
@@ -280,11 +300,11 @@ async function main(): Promise<void> {
   ]);
   const out = [
     await header('Stability under load', [
-      `Timers: ${timers.label}, warntime ${warntimeMs} ms. ${keys.filter((k) => k.startsWith('keepalived')).map((k) => `\`${k}\`: ${systemByKey(k).timerNote(timers)}.`).join(' ')} Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
-      'Gaps: time between consecutive heartbeat packets (any UDP to port 694 from the peer; keepalived: VRRP) at the receiving host\'s interface, from tcpdump\'s kernel timestamps. "node1→node2" = the owner\'s heartbeats as the standby got them (what a false failover would come from).',
-      `"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime ${warntimeMs} ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes.`,
+      `Timers: ${timers.label}, warntime ${warntimeMs} ms. ${keys.filter((k) => k.startsWith('keepalived') || k.startsWith('pacemaker')).map((k) => `\`${k}\`: ${systemByKey(k).timerNote(timers)}.`).join(' ')} Total wall time ${((Date.now() - started) / 60000).toFixed(1)} min.`,
+      'Gaps: time between consecutive heartbeat packets (any UDP to port 694 from the peer; keepalived: VRRP; Pacemaker: corosync\'s knet, UDP port 5405: token, messages, knet pings) at the receiving host\'s interface, from tcpdump\'s kernel timestamps. "node1→node2" = the owner\'s heartbeats as the standby got them (what a false failover would come from).',
+      `"Late logged" = the receiving daemon\'s own "Late heartbeat ... interval N ms" lines (gap > warntime ${warntimeMs} ms as the daemon saw it, i.e. including any delay in reading its socket), both nodes; corosync: its "Token has not been received in N ms" warnings (no token for 75 % of the token timeout).`,
       '"Gaps over the dead timer" = gaps (both directions) longer than deadtime (keepalived: its master-down interval): here both daemons share one loaded machine, so a stall that silences the sender often stalls the receiver too, and its stall detection forgives the silence; on two machines with only the sender loaded, each such gap is a false failover.',
-      '"False failovers" = lines declaring a node dead (hbd, Heartbeat: "node X: is dead"; keepalived: "Entering MASTER STATE" after start). "VIP on standby / client saw standby" = 4-per-second checks of node2\'s addresses / answers from node2 seen by the client polling every 5 ms.',
+      '"False failovers" = lines declaring a node dead (hbd, Heartbeat: "node X: is dead"; keepalived: "Entering MASTER STATE" after start; Pacemaker: its controller\'s "Node X state is now lost"). "VIP on standby / client saw standby" = 4-per-second checks of node2\'s addresses / answers from node2 seen by the client polling every 5 ms.',
     ]),
     table(['system', 'scheduling (node1)', 'load', 'duration', 'interval', 'heartbeats node1→node2', 'p99.9 gap', 'max gap node1→node2', 'gaps over the dead timer', 'max gap node2→node1', 'late logged', 'false failovers', 'VIP on standby / client saw standby'], rows),
     '',

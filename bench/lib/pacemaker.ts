@@ -85,10 +85,11 @@ function corosyncConf(tb: Testbed, spec: ClusterSpec, tokenMs?: number): string 
 }
 
 /** The CIB commands (crmsh) for the VIP, as a crm configure script. */
-function crmScript(tb: Testbed, owner: string): string {
+function crmScript(tb: Testbed, owner: string, transitionDelayMs?: number): string {
+  const delay = transitionDelayMs === undefined ? '' : ` transition-delay=${transitionDelayMs}ms`;
   return [
     'configure',
-    'property stonith-enabled=false no-quorum-policy=ignore',
+    `property stonith-enabled=false no-quorum-policy=ignore${delay}`,
     'rsc_defaults resource-stickiness=0',
     `primitive vip IPaddr2 params ip=${tb.vip} cidr_netmask=${tb.prefix} nic=eth0 op monitor interval=1s`,
     `location vip-prefers-${owner} vip 100: ${owner}`,
@@ -101,11 +102,11 @@ function crmScript(tb: Testbed, owner: string): string {
  * The CIB as crmsh writes it, made offline (CIB_file: crm edits an XML file instead of a
  * running cluster), so that both nodes start with it as their on-disk CIB.
  */
-async function makeCib(tb: Testbed, dir: string, owner: string): Promise<string> {
+async function makeCib(tb: Testbed, dir: string, owner: string, transitionDelayMs?: number): Promise<string> {
   const file = join(dir, 'cib.xml');
   writeFileSync(file, await must(['cibadmin', '--empty']));
   const script = join(dir, 'cib.crm');
-  writeFileSync(script, crmScript(tb, owner));
+  writeFileSync(script, crmScript(tb, owner, transitionDelayMs));
   await must(['env', `CIB_file=${file}`, 'crm', '-f', script], { timeoutMs: 60_000 });
   return file;
 }
@@ -154,6 +155,9 @@ async function effectiveSettings(r: Running): Promise<string> {
     const out = await inNode(['corosync-cmapctl', '-g', key]);
     cmap.push(out.code === 0 ? out.stdout.trim().replace(/ \(\w+\) = /, ' = ') : `${key}: ?`);
   }
+  // Absent from the CIB = Pacemaker's default (0s).
+  const delay = await inNode(['crm_attribute', '--type', 'crm_config', '--name', 'transition-delay', '--query', '--quiet']);
+  cmap.push(`transition-delay = ${delay.code === 0 ? delay.stdout.trim() : '0s (default)'}`);
   const mon = await inNode(['crm_mon', '-1', '-r']);
   const view = mon.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' ')).filter((l) => /^\* (Online|OFFLINE|vip)\b/.test(l) || /^\* Current DC/.test(l));
   return `\`${[...cmap, ...view].join('; ')}\``;
@@ -164,6 +168,11 @@ export interface PacemakerVariant {
   label?: string;
   /** A fixed corosync token (ms) instead of deadtime / 2.2. */
   tokenMs?: number;
+  /**
+   * The cluster property transition-delay (ms): the DC waits this long after the last change
+   * before it runs the scheduler. Unset = Pacemaker's default, 0.
+   */
+  transitionDelayMs?: number;
 }
 
 export function pacemaker(variant: PacemakerVariant = {}): System {
@@ -177,7 +186,8 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
     timerNote: (t) => {
       const c = corosyncTimers(t, variant.tokenMs);
       const rt = c.retransmits === 4 ? '' : `, token_retransmits_before_loss_const ${c.retransmits}`;
-      return `corosync token ${c.token} ms, consensus ${c.consensus} ms (token + consensus ${c.token + c.consensus} ms${rt}); knet on eth0, two_node; IPaddr2 monitor 1 s`;
+      const td = variant.transitionDelayMs === undefined ? '' : `; transition-delay ${variant.transitionDelayMs} ms`;
+      return `corosync token ${c.token} ms, consensus ${c.consensus} ms (token + consensus ${c.token + c.consensus} ms${rt}); knet on eth0, two_node; IPaddr2 monitor 1 s${td}`;
     },
     async prepare(tb, spec) {
       const missing = pacemakerMissing();
@@ -185,7 +195,7 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
       const base = join(tb.dir, 'pacemaker');
       rmSync(base, { recursive: true, force: true });
       mkdirSync(base, { recursive: true });
-      const cib = await makeCib(tb, base, spec.nodes[0]!);
+      const cib = await makeCib(tb, base, spec.nodes[0]!, variant.transitionDelayMs);
       const conf = corosyncConf(tb, spec, variant.tokenMs);
       const authkey = randomBytes(256);
       for (const n of spec.nodes) await prepareNode(join(base, n), conf, authkey, cib);
@@ -207,10 +217,41 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
     // The survivor's controller learns from corosync that the peer left the membership.
     deadPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now lost`),
     rejoinPattern: (owner) => new RegExp(`pacemaker-controld.*Node ${owner} state is now member`),
+    // Between the loss and this line the controller may wait a whole second for CIB updates.
+    decidedPattern: /pacemaker-schedulerd.*Actions: Start\s+vip\b/,
     falseAlarm: (line) => /pacemaker-controld.*Node \S+ state is now lost/.test(line),
     // corosync alone: the node's Pacemaker loses its cluster layer with it.
     mainProcess: /^corosync\b/,
   };
+}
+
+/**
+ * What corosync said about its ring during a soak, beyond membership changes (which count as
+ * false failovers): token warnings, failed processors (a new membership being formed), knet
+ * links going down.
+ */
+export function corosyncTrouble(lines: { text: string }[]): string {
+  const count = (re: RegExp) => lines.filter((l) => re.test(l.text)).length;
+  return [
+    `corosync: ${count(/Token has not been received in/)} token warnings`,
+    `${count(/A processor failed, forming new configuration/)} "processor failed" (new membership forming)`,
+    `${count(/link: host: \d+ link: \d+ is down/)} knet link-down lines`,
+    `${count(/retransmit list/i)} retransmit lists`,
+  ].join(', ');
+}
+
+/**
+ * `pacemaker`, `pacemaker-tNN` (a corosync token of NN ms: the fastest-token experiment),
+ * `pacemaker-tdMM` / `pacemaker-tNN-tdMM` (transition-delay MM ms), or null for other keys.
+ */
+export function pacemakerByKey(key: string): System | null {
+  const m = /^pacemaker(?:-t(\d+))?(?:-td(\d+))?$/.exec(key);
+  if (!m) return null;
+  if (!m[1] && !m[2]) return pacemaker();
+  const tokenMs = m[1] ? Number(m[1]) : undefined;
+  const transitionDelayMs = m[2] ? Number(m[2]) : undefined;
+  const parts = [tokenMs === undefined ? '' : `token ${tokenMs} ms`, transitionDelayMs === undefined ? '' : `transition-delay ${transitionDelayMs} ms`].filter(Boolean);
+  return pacemaker({ key, label: `Pacemaker + Corosync, ${parts.join(', ')}`, tokenMs, transitionDelayMs });
 }
 
 /**

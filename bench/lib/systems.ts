@@ -16,7 +16,7 @@ import { pollUntil } from '../../src/lib/wait.js';
 import { REPO } from './report.js';
 import { commandLine, describePid, killTree, mono, parentOf, processTree } from './proc.js';
 import { collectLines, type Line, type Testbed } from './testbed.js';
-import { pacemaker } from './pacemaker.js';
+import { pacemakerByKey } from './pacemaker.js';
 
 export interface Timers {
   keepaliveMs: number;
@@ -72,6 +72,8 @@ export interface System {
   deadPattern(owner: string): RegExp;
   /** The survivor's line when the returning owner is heard again (default: `Link OWNER:IF up`). */
   rejoinPattern?(owner: string): RegExp;
+  /** The survivor's line when it has decided to take the group over (Pacemaker: its scheduler's plan). */
+  decidedPattern?: RegExp;
   /** Lines that mean a node was wrongly declared dead / a VRRP instance wrongly took over. */
   falseAlarm(line: string, node: string): boolean;
   /** What the running daemon says its effective settings are, for the report (optional). */
@@ -373,13 +375,10 @@ export function systemByKey(key: string): System {
       return keepalived('keepalive');
     case 'keepalived-dt':
       return keepalived('deadtime');
-    case 'pacemaker':
-      return pacemaker();
     default: {
-      // pacemaker-tNN: Pacemaker with a fixed corosync token of NN ms (the fastest-token experiment).
-      const token = /^pacemaker-t(\d+)$/.exec(key)?.[1];
-      if (token) return pacemaker({ key, label: `Pacemaker + Corosync, token ${token} ms`, tokenMs: Number(token) });
-      throw new Error(`unknown system ${key} (${[...Object.keys(HBD_VARIANTS), 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker', 'pacemaker-tNN'].join(', ')})`);
+      const pcmk = pacemakerByKey(key);
+      if (pcmk) return pcmk;
+      throw new Error(`unknown system ${key} (${[...Object.keys(HBD_VARIANTS), 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker', 'pacemaker-tNN', 'pacemaker[-tNN]-tdMM'].join(', ')})`);
     }
   }
 }

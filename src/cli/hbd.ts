@@ -27,7 +27,6 @@ import { groupsToClear } from '../control/clear.js';
 import { followView, ServiceManager, statusLine } from '../daemon/service-manager.js';
 import { USAGE } from './hbd-usage.js';
 import { statusLineInputs } from '../status/snapshot.js';
-import { tuneJit } from './jit-tuning.js';
 
 
 function main(argv: string[]): number | Promise<number> {
@@ -236,8 +235,6 @@ async function runForeground(
   nodeName: string,
   agentTimeoutMs: AgentTimeouts,
 ): Promise<number> {
-  // The daemon runs for months on a light, steady load: its code is worth optimising early.
-  tuneJit();
   // What ps, pidof, netstat -p and monitoring checks find a Heartbeat by (see lib/proc-title.ts).
   const title = setProcessTitle(['heartbeat: master control process', 'heartbeat: master', 'heartbeat'], 'heartbeat');
   const loaded = Daemon.load({

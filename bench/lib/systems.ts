@@ -138,6 +138,8 @@ export interface HbdVariant {
   args?: string[];
   /** Options for node itself, before hbd.js (V8 experiments). */
   nodeArgs?: string[];
+  /** More environment for hbd (NOTIFY_SOCKET: as under systemd's Type=notify). */
+  env?: Record<string, string>;
 }
 
 /** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
@@ -150,6 +152,17 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   'hbd-baseline': { key: 'hbd-baseline', label: 'heartbeat-ts (baseline build)', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js') },
   // Issue 19's experiment: V8's garbage collector on the main thread alone (no wake-ups of its helper threads).
   'hbd-stgc': { key: 'hbd-stgc', label: 'heartbeat-ts, --single-threaded-gc', nodeArgs: ['--single-threaded-gc'] },
+  // Issue 19, second cut (tried, not kept: bench/RESULTS.md): no V8 background threads at all (no
+  // futex wake-ups to hand them work), and an earlier tier-up (a daemon that runs 10 times a
+  // second spends minutes in unoptimised code).
+  'hbd-st': { key: 'hbd-st', label: 'heartbeat-ts, --single-threaded', nodeArgs: ['--single-threaded'] },
+  'hbd-ib': { key: 'hbd-ib', label: 'heartbeat-ts, --interrupt-budget=16384', nodeArgs: ['--interrupt-budget=16384'] },
+  'hbd-ib4': { key: 'hbd-ib4', label: 'heartbeat-ts, --interrupt-budget=4096', nodeArgs: ['--interrupt-budget=4096'] },
+  'hbd-st-ib': { key: 'hbd-st-ib', label: 'heartbeat-ts, --single-threaded --interrupt-budget=16384', nodeArgs: ['--single-threaded', '--interrupt-budget=16384'] },
+  // As under systemd (Type=notify, the package's unit): hbd keeps a STATUS= line for systemctl.
+  // No manager listens here; what differs is the work hbd does to keep the line current.
+  'hbd-notify': { key: 'hbd-notify', label: 'heartbeat-ts, NOTIFY_SOCKET set (as under systemd)', env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
+  'hbd-baseline-notify': { key: 'hbd-baseline-notify', label: 'heartbeat-ts (baseline build), NOTIFY_SOCKET set', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js'), env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
 };
 
 export function hbd(variant: HbdVariant = {}): System {
@@ -182,7 +195,7 @@ export function hbd(variant: HbdVariant = {}): System {
       // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).
       const nodeArgs = (process.env.HBD_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
       const argv = [...prefix, process.execPath, ...(variant.nodeArgs ?? []), ...nodeArgs, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
-      return finishStart(tb, node, tb.spawn(node, argv), dir);
+      return finishStart(tb, node, tb.spawn(node, argv, variant.env ? { env: variant.env } : {}), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
     falseAlarm: (line) => /node \S+: is dead/.test(line),

@@ -106,7 +106,8 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
   for (const [i, name] of opts.servers.entries()) servers.push(await lan.addHost(name, i + 1));
   const client = await lan.addHost('client', 200);
   const env = { ...process.env, PATH: `${SYSTEM_PATH}:${process.env.PATH ?? ''}`, LC_ALL: 'C' };
-  const spawn = (host: string, argv: string[], o: SpawnOptions = {}) => lan.spawnIn(host, argv, { env, ...o });
+  // A caller's env adds to the testbed's (the PATH with sbin, the C locale).
+  const spawn = (host: string, argv: string[], o: SpawnOptions = {}) => lan.spawnIn(host, argv, { ...o, env: { ...env, ...o.env } });
   const vip = `${opts.subnet}.${opts.vipOctet ?? 100}`;
 
   // Many short connections: widen the client's port range, reuse TIME_WAIT ports.

@@ -26,6 +26,7 @@ import { classicInfo } from '../control/classic-info.js';
 import { groupsToClear } from '../control/clear.js';
 import { followView, ServiceManager, statusLine } from '../daemon/service-manager.js';
 import { USAGE } from './hbd-usage.js';
+import { statusLineInputs } from '../status/snapshot.js';
 
 
 function main(argv: string[]): number | Promise<number> {
@@ -340,7 +341,7 @@ async function runForeground(
   // The cluster matters more than its dashboard: a busy port is logged, and hbd runs on without it.
   await http?.listen().catch((err: Error) => daemon.log.error(`HTTP API could not listen on ${httpListen}: ${err.message}; running without it.`));
   startupDone();
-  const unfollow = manager ? followView(manager, (l) => daemon.view.onUpdate(l), () => daemon.view.snapshot()) : () => undefined;
+  const unfollow = manager ? followView(manager, (l) => daemon.view.onUpdate((_, state) => l(statusLineInputs(state))), () => daemon.view.snapshot()) : () => undefined;
   void manager?.ready(statusLine(daemon.view.snapshot()));
 
   await daemon.exited;

@@ -73,11 +73,18 @@ export function statusLine(s: StatusSnapshot): string {
 
 /**
  * Keeps the manager's STATUS= line current as the view changes: at most one snapshot every
- * `everyMs` (views update on every heartbeat; the line changes only when a node or group does).
+ * `everyMs`, and none while what the line reads stays the same (`inputs`, given by each
+ * update: status/snapshot.ts `statusLineInputs`). Views update on every heartbeat; the line
+ * changes only when a node or group does, and a timer per heartbeat would wake an idle hbd
+ * twice a second for nothing.
  */
-export function followView(sm: ServiceManager, onUpdate: (listener: () => void) => void, snapshot: () => StatusSnapshot, everyMs = 500): () => void {
+export function followView(sm: ServiceManager, onUpdate: (listener: (inputs: string) => void) => void, snapshot: () => StatusSnapshot, everyMs = 500): () => void {
   let timer: NodeJS.Timeout | null = null;
-  onUpdate(() => {
+  let seen: string | null = null;
+  onUpdate((inputs) => {
+    if (inputs === seen) return;
+    seen = inputs;
+    // Already armed: it takes its snapshot when it fires, which sees this change too.
     timer ??= setTimeout(() => {
       timer = null;
       void sm.status(statusLine(snapshot()));

@@ -1,5 +1,6 @@
 // What a simulated world runs on and what a run reports: the events of its queue (one
 // timeline for every node's timer, packets, agent calls, faults and checks) and the result.
+import type { NodeEffect, NodeState } from '../core/node.js';
 import type { Core } from '../runtime/runtime.js';
 import type { Packet } from './sim-node.js';
 import type { Violation } from './statements.js';
@@ -35,4 +36,6 @@ export interface RunResult {
 export interface WorldOptions {
   core?: Core;
   trace?: boolean;
+  /** Every step of every node, in order (bench/sim-digest.ts hashes them to show two builds behave the same). */
+  onStep?: (node: string, now: number, effects: readonly NodeEffect[], state: NodeState) => void;
 }

@@ -45,6 +45,7 @@ export class World {
   /** The global index of each group id. */
   private readonly gindex: ReadonlyMap<string, number>;
   readonly trace: string[] | null;
+  private readonly onStep: WorldOptions['onStep'];
   private readonly counts: FaultCounts = {};
   private violation: Violation | null = null;
   /** The packet being handed to a runtime, for the checker's note of fresh heartbeats. */
@@ -57,6 +58,7 @@ export class World {
     const { config } = schedule;
     this.core = opts.core ?? realCore;
     this.trace = opts.trace ? [] : null;
+    this.onStep = opts.onStep;
     this.network = new VirtualNetwork(schedule, mulberry32(derive(schedule.seed, 2)));
     this.agents = new VirtualAgents(schedule, mulberry32(derive(schedule.seed, 3)));
     this.miscRng = mulberry32(derive(schedule.seed, 4));
@@ -221,6 +223,7 @@ export class World {
       observe: (effects, state) => {
         this.steps += 1;
         n.state = state;
+        this.onStep?.(n.name, this.now, effects, state);
         if (regroup(n, this.gindex)) this.checker.onRegroup(n);
         if (this.trace) for (const line of traceLines(n, effects)) this.log(line);
         this.checker.afterStep(n, [...effects]);

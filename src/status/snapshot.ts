@@ -156,3 +156,23 @@ function pingViews(state: NodeState, config: ClusterConfig, now: number): Pick<S
   });
   return { pingNodes, pings: { reachable: state.ownership.pings ?? 0, ipfail: state.ownership.ipfail } };
 }
+
+/**
+ * Everything of `state` that the STATUS= line (daemon/service-manager.ts `statusLine`) can
+ * read, as one string: who is up, each group's phase here and in each peer's advert, whether
+ * we are settled. While it stays the same so does the line, so hbd need not take a snapshot
+ * on every heartbeat (each one would cost a timer wake-up of its own).
+ */
+export function statusLineInputs(state: NodeState): string {
+  const m = state.membership;
+  const o = state.ownership;
+  let key = `${m.myStatus} ${m.settled}`;
+  for (const n in m.peers) key += ` ${n}=${m.peers[n]!.status}`;
+  for (let g = 0; g < o.groups.length; g++) key += ` | ${o.groups[g]!.id} ${o.groups[g]!.resources[0]} ${o.local[g]?.removed} ${o.local[g]?.run.phase}`;
+  for (const n in o.peers) {
+    key += ` | ${n}:`;
+    const groups = o.peers[n]!.groups;
+    for (const id in groups) key += ` ${id}=${groups[id]!.phase}`;
+  }
+  return key;
+}

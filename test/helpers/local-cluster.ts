@@ -97,7 +97,8 @@ export class LocalCluster {
     chmodSync(script, 0o755);
   }
 
-  start(node: string, extraArgs: string[] = []): ChildProcess {
+  /** `env`: more environment for this node's hbd (NOTIFY_SOCKET, as under systemd). */
+  start(node: string, extraArgs: string[] = [], env: Record<string, string> = {}): ChildProcess {
     const child = spawn(
       process.execPath,
       [
@@ -117,7 +118,7 @@ export class LocalCluster {
         join(this.dir, node, 'init.d'),
         ...extraArgs,
       ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
     );
     this.procs.set(node, child);
     const lines = this.logs.get(node) ?? [];

@@ -34,3 +34,16 @@ test('a reduction (kept faults, earlier end) is itself a schedule that replays e
   assert.deepEqual(a.trace, b.trace);
   assert.match(replayCommand(seed, { nodes: 4 }, { keep, untilMs: 20_000 }), /^npm run sim -- --seed 99 --nodes 4 --keep [0-9,]+ --until 20000$/);
 });
+
+test('onStep sees every step of every node, in order, the same on every run of a seed (bench/sim-digest.ts)', () => {
+  const record = () => {
+    const steps: string[] = [];
+    const r = runSchedule(scheduleOf(7, { nodes: 3 }), { onStep: (node, now, effects) => steps.push(`${node} ${now} ${JSON.stringify(effects)}`) });
+    return { steps, r };
+  };
+  const a = record();
+  const b = record();
+  assert.equal(a.steps.length, a.r.steps);
+  assert.ok(new Set(a.steps.map((s) => s.split(' ')[0])).size === 3, 'steps of all three nodes');
+  assert.deepEqual(a.steps, b.steps);
+});

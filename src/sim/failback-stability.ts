@@ -85,6 +85,14 @@ export class FailbackStability {
       return;
     }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
+    // Likewise a holder that lets go while it sees the preferred node dead: it lets go to another
+    // node, and a later run of the preferred node that finds the group free places it as at a
+    // start. (A restart is not a death: the restart step sees the new run up, and is judged.)
+    if (n.state?.membership.peers[preferred]?.status === 'dead') {
+      this.lastRelease[g] = null;
+      this.note('releases while the preferred node is dead');
+      return;
+    }
     const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
     const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now, knownGen) : 0;
     const firstHoldMs = n.state ? failbackHoldMs([], 0, n.state.ownership.config) : 0;

@@ -31,6 +31,12 @@
 //           removed that group from n1's haresources. The group was stopped there, so it was
 //           forgotten without resigning: n1's campaign took the key when n3's lease expired, and
 //           n3 never got it back. A group forgotten after a reload resigns its key by id.
+//   1613627 (7 nodes, crash loop): n2 held n4's group through n4's hold-down while n1, first in
+//           ha.cf, was back. n4 crashed; in the step of its death n2 let go for n1, and n4's next
+//           run booted 87 ms later, found the group unheld and started it. The checker took that
+//           for a failback n2 released to n4, judged on the run of n4 that had just died. A
+//           release while the releaser sees the preferred node dead is for another node (as an
+//           ipfail release is); the core is unchanged. Found by the long run on 5acd759.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -64,5 +70,10 @@ test('seed 1608881 (a standby holder yielded to a node still joining) replays wi
 
 test('seed 1607334 (a reload removed a group whose key campaign went on) replays without a violation', () => {
   const r = runSeed(1607334, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
+  assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
+});
+
+test('seed 1613627 (a holder let go for another node as the preferred node died; its next run found the group unheld) replays without a violation', () => {
+  const r = runSeed(1613627, { monitors: 0.3, witness: 0.3, fencing: 0.3, ping: 0.3, arbiter: 0.2 });
   assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
 });

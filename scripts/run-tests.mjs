@@ -76,9 +76,12 @@ async function lane(queues) {
   }
 }
 
-// Ctrl-C or a CI timeout: the children get it too (each test cleans up its namespaces on SIGTERM).
+// Ctrl-C or a CI timeout: no file starts any more, and the running ones get the signal too
+// (each test cleans up its namespaces on SIGTERM).
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
+    sim.length = 0;
+    rest.length = 0;
     for (const c of running) c.kill(sig);
     process.exitCode = 130;
   });

@@ -76,8 +76,8 @@ async function lane(queues) {
   }
 }
 
-// Ctrl-C or a CI timeout: no file starts any more, and the running ones get the signal too
-// (each test cleans up its namespaces on SIGTERM).
+// Ctrl-C or a CI timeout: no file starts any more, and the running ones get the signal too.
+// (A test file ended by a signal does not reach its cleanup: its namespaces and daemons stay.)
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     sim.length = 0;

@@ -77,7 +77,8 @@ async function lane(queues) {
 }
 
 // Ctrl-C or a CI timeout: no file starts any more, and the running ones get the signal too.
-// (A test file ended by a signal does not reach its cleanup: its namespaces and daemons stay.)
+// (node:test then exits without the tests' finally blocks: the LANs and loopback clusters a file
+// made are removed by their exit hooks, src/lib/netns.ts and test/helpers/local-cluster.ts.)
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => {
     sim.length = 0;

@@ -7,7 +7,7 @@
 // the namespaces is ours, since we made them), the namespaces and with them every link and
 // address, the temp dirs. Names carry a random tag, so parallel runs never collide and a
 // crashed run's leftovers are recognisable by their prefix.
-import { execFile, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,22 @@ import { waitGone } from './proc-stat.js';
 import { signalPid } from './signal.js';
 
 const run = promisify(execFile);
+
+/**
+ * LANs not destroyed yet. A process that exits without destroying its LAN (a test file ended by
+ * SIGTERM: node:test's handler exits without running the tests' finally blocks) still removes
+ * it, in the exit event, synchronously: its processes by PID, its namespaces, its temp dirs.
+ */
+const live = new Set<Lan>();
+let exitHookArmed = false;
+
+function armExitHook(): void {
+  if (exitHookArmed) return;
+  exitHookArmed = true;
+  process.on('exit', () => {
+    for (const lan of live) lan.destroyNow();
+  });
+}
 
 export function isRoot(): boolean {
   return typeof process.getuid === 'function' && process.getuid() === 0;
@@ -143,6 +159,8 @@ export class Lan {
   private async addNs(ns: string): Promise<void> {
     await run('ip', ['netns', 'add', ns]);
     this.namespaces.push(ns);
+    live.add(this);
+    armExitHook();
   }
 
   /**
@@ -244,6 +262,7 @@ export class Lan {
   async destroy(): Promise<{ processes: number; namespaces: string[] }> {
     if (this.destroyed) return { processes: 0, namespaces: [] };
     this.destroyed = true;
+    live.delete(this);
     // Processes started without our handle (daemonised ones, a daemon's children) are found
     // by namespace, so deleting the namespaces leaves nothing running behind.
     const pids = new Set<number>();
@@ -263,6 +282,32 @@ export class Lan {
     this.namespaces.length = 0;
     for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
     return { processes: pids.size, namespaces: removed };
+  }
+
+  /** destroy() for the exit event, where nothing can be awaited: SIGKILL, then the namespaces. */
+  destroyNow(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    live.delete(this);
+    const pids = new Set<number>();
+    for (const c of this.children) if (c.pid && c.exitCode === null && c.signalCode === null) pids.add(c.pid);
+    for (const ns of this.namespaces) {
+      try {
+        for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean)) pids.add(Number(pid));
+      } catch {
+        /* gone already */
+      }
+    }
+    for (const pid of pids) signalPid(pid, 'SIGKILL');
+    for (const ns of [...this.namespaces].reverse()) {
+      try {
+        execFileSync('ip', ['netns', 'delete', ns], { stdio: 'ignore' });
+      } catch {
+        /* gone already */
+      }
+    }
+    this.namespaces.length = 0;
+    for (const d of this.dirs) rmSync(d, { recursive: true, force: true });
   }
 }
 

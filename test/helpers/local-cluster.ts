@@ -44,6 +44,15 @@ export function randomPort(): number {
   return 20000 + Math.floor(Math.random() * 20000);
 }
 
+/**
+ * Clusters not cleaned up yet: a test file ended by a signal (node:test exits without running
+ * finally blocks) still kills their daemons and removes their dirs as it exits.
+ */
+const live = new Set<LocalCluster>();
+process.on('exit', () => {
+  for (const c of live) c.cleanupNow();
+});
+
 export class LocalCluster {
   readonly dir = mkdtempSync(join(tmpdir(), 'hbts-cluster-'));
   readonly port: number;
@@ -55,6 +64,7 @@ export class LocalCluster {
     this.port = opts.port ?? randomPort();
     opts.nodes.forEach((n, i) => this.addr.set(n, `127.0.0.${i + (opts.firstOctet ?? 1)}`));
     for (const n of opts.nodes) this.writeConfig(n);
+    live.add(this);
   }
 
   configDir(node: string): string {
@@ -197,7 +207,15 @@ export class LocalCluster {
     return [...this.logs.entries()].map(([n, lines]) => `--- ${n}\n${lines.slice(-40).map((l) => l.text).join('\n')}`).join('\n');
   }
 
+  /** cleanup() for the exit event, where nothing can be awaited. */
+  cleanupNow(): void {
+    live.delete(this);
+    for (const p of this.procs.values()) if (p.pid && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
   async cleanup(): Promise<void> {
+    live.delete(this);
     for (const p of this.procs.values()) {
       if (p.pid && p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     }

@@ -4,7 +4,7 @@
 // product) that the same checker must catch.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { netnsUnavailableReason } from '../../src/lib/netns.js';
@@ -77,5 +77,7 @@ test('nemesis: a daemon that never fails back is caught', { skip, timeout: 150_0
     rmSync(r.keptIn, { recursive: true, force: true });
   } finally {
     broken.remove();
+    // The keep dir goes too, unless a real violation's evidence is in it.
+    if (existsSync(keepDir) && readdirSync(keepDir).length === 0) rmdirSync(keepDir);
   }
 });

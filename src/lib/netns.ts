@@ -265,8 +265,7 @@ export class Lan {
     live.delete(this);
     // Processes started without our handle (daemonised ones, a daemon's children) are found
     // by namespace, so deleting the namespaces leaves nothing running behind.
-    const pids = new Set<number>();
-    for (const c of this.children) if (c.pid && c.exitCode === null && c.signalCode === null) pids.add(c.pid);
+    const pids = new Set<number>(this.runningChildPids());
     for (const ns of this.namespaces) for (const pid of await nsPids(ns)) pids.add(pid);
     for (const pid of pids) signalPid(pid);
     await waitGone([...pids], 3000);
@@ -284,13 +283,17 @@ export class Lan {
     return { processes: pids.size, namespaces: removed };
   }
 
+  /** The processes this LAN started that still run (others are found by namespace). */
+  private runningChildPids(): number[] {
+    return [...this.children].flatMap((c) => (c.pid && c.exitCode === null && c.signalCode === null ? [c.pid] : []));
+  }
+
   /** destroy() for the exit event, where nothing can be awaited: SIGKILL, then the namespaces. */
   destroyNow(): void {
     if (this.destroyed) return;
     this.destroyed = true;
     live.delete(this);
-    const pids = new Set<number>();
-    for (const c of this.children) if (c.pid && c.exitCode === null && c.signalCode === null) pids.add(c.pid);
+    const pids = new Set<number>(this.runningChildPids());
     for (const ns of this.namespaces) {
       try {
         for (const pid of execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8' }).split(/\s+/).filter(Boolean)) pids.add(Number(pid));

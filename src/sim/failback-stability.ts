@@ -28,8 +28,8 @@ export class FailbackStability {
   private readonly manualAt: number[] = [];
   /** ended[node][generation]: when that run of the node ended (the world's truth). */
   private readonly ended: number[][];
-  /** heard[node]: `peer/generation` of the runs of its peers whose adverts its current run read. */
-  private readonly heard: Set<string>[];
+  /** heard[node]: `peer/generation` of the runs of its peers whose adverts its current run read, and when it first did. */
+  private readonly heard: Map<string, number>[];
 
   constructor(
     private readonly w: World,
@@ -38,14 +38,18 @@ export class FailbackStability {
     this.lastRelease = w.schedule.config.groups.map(() => null);
     for (const f of w.schedule.faults) if (f.kind === 'standby' || f.kind === 'takeover') this.manualAt.push(f.at);
     this.ended = w.nodes.map(() => []);
-    this.heard = w.nodes.map(() => new Set());
+    this.heard = w.nodes.map(() => new Map());
   }
 
   /** Node n took a step: the runs of its peers it has read an advert of. */
   stepped(n: SimNode): void {
     const peers = n.state?.ownership.peers;
     if (!peers) return;
-    for (const name in peers) this.heard[n.idx]!.add(`${name}/${peers[name]!.gen}`);
+    const heard = this.heard[n.idx]!;
+    for (const name in peers) {
+      const run = `${name}/${peers[name]!.gen}`;
+      if (!heard.has(run)) heard.set(run, this.w.now);
+    }
   }
 
   /** Node n's current run ended (a crash, a shutdown, a fence); its next run knows nothing. */
@@ -85,6 +89,18 @@ export class FailbackStability {
       return;
     }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
+    // An operator's switch: a holder asked to stand by for the group (its own hb_standby, or a
+    // peer's hb_takeover, however late a partition delivered it) after it had heard the
+    // preferred node's run lets go because it was asked to, at once, as Heartbeat's hb_takeover
+    // does: no failback to damp. (A standby from before that run stays judged: seed 1608881.)
+    const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
+    const standbySince = o && l >= 0 && o.switches.standby.has(l) ? o.switches.standbySince[l] : undefined;
+    const heardAt = this.heard[n.idx]!.get(`${preferred}/${knownGen}`);
+    if (standbySince !== undefined && heardAt !== undefined && standbySince >= heardAt) {
+      this.lastRelease[g] = null;
+      this.note('releases for a standby asked for after the preferred node was heard');
+      return;
+    }
     // Likewise a holder that lets go while it sees the preferred node dead: it lets go to another
     // node, and a later run of the preferred node that finds the group free places it as at a
     // start. (A restart is not a death: the restart step sees the new run up, and is judged.)
@@ -93,7 +109,6 @@ export class FailbackStability {
       this.note('releases while the preferred node is dead');
       return;
     }
-    const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
     const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now, knownGen) : 0;
     const firstHoldMs = n.state ? failbackHoldMs([], 0, n.state.ownership.config) : 0;
     this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen, preferredHeld, holdMs, firstHoldMs };

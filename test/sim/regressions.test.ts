@@ -37,6 +37,13 @@
 //           for a failback n2 released to n4, judged on the run of n4 that had just died. A
 //           release while the releaser sees the preferred node dead is for another node (as an
 //           ipfail release is); the core is unchanged. Found by the long run on 5acd759.
+//   1628211 (3 nodes, crash loop): n2, crash-looping, booted inside a partition and an operator
+//           ran hb_takeover on it. When the partition healed, n1 read the request in n2's first
+//           advert, stood by and let go at once, as the core means an operator's switch to act.
+//           The checker excused switches only within a few deadtimes of the command, and took
+//           the late-delivered one for a failback inside the hold-down. A release by a holder
+//           asked to stand by after it heard the preferred node's run is the operator's; the
+//           core is unchanged. Found by the long run on 46d05ca.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -54,6 +61,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1608881, what: 'a standby holder yielded to a node still joining', opts: EVERY_FAMILY },
   { seed: 1607334, what: 'a reload removed a group whose key campaign went on', opts: EVERY_FAMILY },
   { seed: 1613627, what: 'a holder let go for another node as the preferred node died; its next run found the group unheld', opts: EVERY_FAMILY },
+  { seed: 1628211, what: 'an hb_takeover delivered after a partition: the holder let go at once, as asked', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {

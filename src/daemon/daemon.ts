@@ -203,7 +203,7 @@ export class Daemon {
       log: (level, text, tag) => this.logAt(level, text, tag),
       wakeIn: (delayMs) => this.armTimer(delayMs),
       wallSeconds,
-      loadAverage: loadAverageEvery(1000), // Heartbeat's `ld` field; the kernel updates it every 5 s
+      loadAverage: loadAverageEvery(5000), // Heartbeat's `ld` field: the kernel recomputes the averages every 5 s
       received: (incoming, link) => this.onReceived(incoming, link),
       observe: (effects, state) => this.onStep(effects, state),
       exit: () => void this.shutdownIo(),

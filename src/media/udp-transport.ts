@@ -3,6 +3,8 @@
 // 694). What differs between ucast, bcast and mcast is only the plan: which addresses to
 // bind, where copies go and which socket options to set (see udp.ts).
 import dgram from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIPv4 } from 'node:net';
 import { TransportBase, codeOf, messageOf } from './base.js';
 import { prepareSendSocket, type SendRoute } from './send-route.js';
 import type { TransportKind } from './transport.js';
@@ -13,6 +15,16 @@ export interface UdpPlan extends SendRoute {
   prepareReceiver?(socket: dgram.Socket): void;
   /** What to change in ha.cf when the listening port is taken. */
   portHint: string;
+}
+
+/**
+ * The plan's addresses are IPv4 literals (a host name is resolved when the link opens), so
+ * they are answered at once. dgram's default, dns.lookup, answers even a literal only on the
+ * next tick: every packet sent went through a deferred callback and its bookkeeping.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  if (isIPv4(hostname)) callback(null, hostname, 4);
+  else dnsLookup(hostname, options, callback);
 }
 
 /** Heartbeat bursts (startup, resource messages) must not overflow the default 208 KiB buffer. */
@@ -73,7 +85,7 @@ export class UdpTransport extends TransportBase {
     const plan = await this.makePlan();
     const { listen } = plan;
     const rx = dgram.createSocket({ type: 'udp4', reuseAddr: listen.reuseAddr });
-    const tx = dgram.createSocket({ type: 'udp4' });
+    const tx = dgram.createSocket({ type: 'udp4', lookup: literalLookup });
     // Errors after open are reported, never thrown: an 'error' event without a listener
     // would end the process.
     const isLive = (): boolean => this.live?.rx === rx;

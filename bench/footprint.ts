@@ -14,8 +14,10 @@
 // `--together` runs all systems at once instead, each pair on its own testbed (subnets
 // --subnet, +1, +2...), measured over the same window; `--settle S` waits S s after the starts
 // (default 12: the start-up announcements; hbd's JIT needs 2-3 minutes to reach its steady cost).
+// `--windows N`: N windows in a row after the settle, each system's CPU in each (the JIT's
+// warm-up, which at keepalive 1 s lasts far longer than at 100 ms); the table gives the last.
 //
-// Usage: node dist/bench/footprint.js [--window 60] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--no-write]
+// Usage: node dist/bench/footprint.js [--window 60] [--windows 1] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--no-write]
 // (Pacemaker: every process of the node's stack, corosync and pacemakerd's six daemons.)
 import { basename } from 'node:path';
 import { runMain } from './lib/cleanup.js';
@@ -57,6 +59,16 @@ interface Row {
   perProcess: string;
 }
 
+/** One system's CPU (median of its nodes) in one of several windows in a row. */
+interface WindowCpu {
+  system: string;
+  timers: string;
+  /** Minutes since node1's daemon started, at the window's start and end. */
+  fromMin: number;
+  toMin: number;
+  cpuPct: number;
+}
+
 /** One system on its own testbed, with its daemons once started. */
 interface Run {
   key: string;
@@ -69,7 +81,7 @@ interface Run {
  * Measures these systems at the same time (each on its own testbed): all started, each steady,
  * then `settleS` after the last start (JIT warm-up, start-up announcements), one window for all.
  */
-async function measure(runs: Run[], timers: Timers & { label: string }, windowS: number, settleS: number, round: number, rows: Row[], ev: string[]): Promise<void> {
+async function measure(runs: Run[], timers: Timers & { label: string }, windowS: number, settleS: number, round: number, rows: Row[], ev: string[], windows = 1, byAge: WindowCpu[] = []): Promise<void> {
   try {
     for (const r of runs) {
       await r.sys.prepare(r.tb, { nodes: NODES, timers });
@@ -81,10 +93,18 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
     }));
     const age = Math.min(...runs.map((r) => mono() - r.d.node1!.startedAt));
     if (age < settleS * 1000) await sleep(settleS * 1000 - age);
+    // Every window but the last is only its CPU by age; the last is measured whole below.
+    for (let w = 1; w < windows; w++) {
+      const before = runs.map((r) => NODES.map((n) => usage(daemonPids(r.d[n]!)).cpuMs));
+      const start = mono();
+      await sleep(windowS * 1000);
+      windowCpu(runs, before, start, timers.label, byAge);
+    }
     const u0 = runs.map((r) => NODES.map((n) => usage(daemonPids(r.d[n]!))));
     const linesAt = runs.map((r) => NODES.map((n) => r.d[n]!.lines.length));
     const t0 = mono();
     await sleep(windowS * 1000);
+    if (windows > 1) windowCpu(runs, u0.map((us) => us.map((u) => u.cpuMs)), t0, timers.label, byAge);
     const dt = mono() - t0;
     for (const [k, r] of runs.entries()) {
       for (const [i, n] of NODES.entries()) {
@@ -112,12 +132,40 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
   }
 }
 
+/** Each system's CPU since `before` (per node, at `start`): one row of the by-age table, logged too. */
+function windowCpu(runs: Run[], before: number[][], start: number, timers: string, byAge: WindowCpu[]): void {
+  const end = mono();
+  for (const [k, r] of runs.entries()) {
+    const pct = NODES.map((n, i) => ((usage(daemonPids(r.d[n]!)).cpuMs - before[k]![i]!) / (end - start)) * 100);
+    const born = r.d.node1!.startedAt;
+    const row = { system: r.sys.label, timers, fromMin: (start - born) / 60_000, toMin: (end - born) / 60_000, cpuPct: median(pct) };
+    byAge.push(row);
+    log(`  ${row.system}, minutes ${row.fromMin.toFixed(1)}–${row.toMin.toFixed(1)}: CPU ${pct.map((x) => x.toFixed(3)).join(' / ')} %`);
+  }
+}
+
+/** The CPU of every window, a column per system, with each system's ratio to the first. */
+function byAgeTable(byAge: WindowCpu[], timerLabels: string[]): string {
+  const systems = [...new Set(byAge.map((x) => x.system))];
+  const out: string[][] = [];
+  for (const timers of timerLabels) {
+    const rows = byAge.filter((x) => x.timers === timers);
+    for (let i = 0; i < rows.length; i += systems.length) {
+      const w = rows.slice(i, i + systems.length);
+      const first = w[0]!.cpuPct;
+      out.push([timers, `${w[0]!.fromMin.toFixed(1)}–${w[0]!.toMin.toFixed(1)}`, ...w.map((x, j) => (j === 0 ? x.cpuPct.toFixed(3) : `${x.cpuPct.toFixed(3)} (${(x.cpuPct / first).toFixed(2)}×)`))]);
+    }
+  }
+  return [`CPU by age: % of a core in each window, median of the 2 nodes (ratio to ${systems[0]}); minutes since the daemons started.`, '', table(['timers', 'minutes', ...systems], out)].join('\n');
+}
+
 /** "10.231.43" and 2 -> "10.231.45": a testbed's own subnet. */
 const nthSubnet = (base: string, i: number): string => base.replace(/\.(\d+)$/, (_, x: string) => `.${Number(x) + i}`);
 
 async function main(): Promise<void> {
   const a = args();
   const windowS = a.num('window', 60);
+  const windows = a.num('windows', 1);
   const settleS = a.num('settle', 12);
   const keys = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'pacemaker']), log);
   const timerKeys = a.list('timers', ['slow', 'fast']);
@@ -128,13 +176,14 @@ async function main(): Promise<void> {
   const beds = await Promise.all((together ? keys : [keys[0]!]).map((_, i) => createTestbed({ subnet: nthSubnet(subnet, i), servers: NODES })));
   const rows: Row[] = [];
   const ev: string[] = [];
+  const byAge: WindowCpu[] = [];
   for (let round = 1; round <= rounds; round++) {
     for (const tk of timerKeys) {
       const timers = TIMER_SETS[tk]!;
       const runs = keys.map((key, i): Run => ({ key, sys: systemByKey(key), tb: beds[together ? i : 0]!, d: {} }));
       for (const group of together ? [runs] : runs.map((r) => [r])) {
-        log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${group.map((r) => r.sys.label).join(' + ')} @ ${timers.label}: ${windowS} s idle after ${settleS} s`);
-        await measure(group, timers, windowS, settleS, round, rows, ev);
+        log(`${rounds > 1 ? `round ${round}/${rounds}: ` : ''}${group.map((r) => r.sys.label).join(' + ')} @ ${timers.label}: ${windows > 1 ? `${windows} windows of ` : ''}${windowS} s idle after ${settleS} s`);
+        await measure(group, timers, windowS, settleS, round, rows, ev, windows, byAge);
       }
     }
   }
@@ -142,7 +191,7 @@ async function main(): Promise<void> {
   writeRaw('footprint', rows);
   const out = [
     await header('Footprint at idle', [
-      `Window: ${windowS} s of a steady pair (node1 holds the VIP, the client polls it), ${settleS} s after the daemons started${together ? ', every system at the same time, each pair on its own testbed (namespaces, bridge, client), so all see the same load' : ''}. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core ("+ exited children": the CPU time of their children that exited meanwhile, such as a resource agent's monitor runs, which /proc counts apart); RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
+      `Window: ${windows > 1 ? `the last of ${windows} windows in a row of ` : ''}${windowS} s of a steady pair (node1 holds the VIP, the client polls it), ${windows > 1 ? 'the first of them ' : ''}${settleS} s after the daemons started${together ? ', every system at the same time, each pair on its own testbed (namespaces, bridge, client), so all see the same load' : ''}. CPU = user+system time of all the daemon's processes (/proc/PID/stat) over the window, in percent of one core ("+ exited children": the CPU time of their children that exited meanwhile, such as a resource agent's monitor runs, which /proc counts apart); RSS = sum of VmRSS of those processes; PSS = proportional set size (shared pages split), the fairer sum for multi-process daemons. "Peer declared dead" = the node's own lines declaring its peer dead during the window (none on a pair that holds).`,
       'Target (DESIGN.md): heartbeat-ts under 0.5% of one core at keepalive 1 s.',
     ]),
     table(
@@ -150,6 +199,7 @@ async function main(): Promise<void> {
       rows.map((r) => [...(rounds > 1 ? [String(r.round)] : []), r.system, r.timers, r.node, String(r.processes), r.cpuPct.toFixed(3), r.childCpuPct.toFixed(3), r.rssMiB.toFixed(1), r.pssMiB.toFixed(1), r.sched, String(r.falseAlarms), r.perProcess]),
     ),
     ...(keys.length > 1 || rounds > 1 ? ['', sideBySide(rows, keys, timerKeys.map((k) => TIMER_SETS[k]!.label))] : []),
+    ...(byAge.length > 0 ? ['', byAgeTable(byAge, timerKeys.map((k) => TIMER_SETS[k]!.label))] : []),
     '',
     'Processes seen running:',
     '',

@@ -6,6 +6,7 @@
 import type { SimNode, World } from './world.js';
 import { viewOf } from '../core/membership.js';
 import { desiredOwner } from '../core/ownership.js';
+import { arbiterView } from '../core/ownership-arbiter.js';
 import { failbackHoldMs } from '../core/policy.js';
 
 interface Release {
@@ -82,13 +83,25 @@ export class FailbackStability {
     // ordinary placement (a group no node holds).
     const o = n.state?.ownership;
     const l = n.localOf[g]!;
-    const to = o && n.state && l >= 0 ? desiredOwner(o, viewOf(n.state.membership), l, this.w.local(n)) : null;
+    // Where the releaser meant it to go: from its view, as its ownership step saw it (under the
+    // etcd arbiter, a peer whose lease is gone from etcd is no candidate).
+    const to = o && n.state && l >= 0 ? desiredOwner(o, arbiterView(o, viewOf(n.state.membership)), l, this.w.local(n)) : null;
     if (o?.ipfail && (Object.values(o.peers).some((a) => (a.pings ?? -1) > (o.pings ?? -1)) || to !== this.w.schedule.config.groups[g]!.preferredNode)) {
       this.lastRelease[g] = null;
       this.note('ipfail releases');
       return;
     }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
+    // A hand-off to another node than the preferred one that is active in the releaser's view (a
+    // monitor keep-out, ipfail or the preferred node's absence put it first) fails nothing back.
+    // Should that node not take the group after all (cut from the etcd arbiter, say), a later run
+    // of the preferred node that finds it unheld places it as at a start. A hand-off to a node
+    // still joining stays judged (seed 1608881: a standby holder yielded to one).
+    if (to !== null && to !== preferred && n.state?.membership.peers[to]?.status === 'active') {
+      this.lastRelease[g] = null;
+      this.note('hand-offs to another active node');
+      return;
+    }
     // An operator's switch: a holder asked to stand by for the group (its own hb_standby, or a
     // peer's hb_takeover, however late a partition delivered it) after it had heard the
     // preferred node's run lets go because it was asked to, at once, as Heartbeat's hb_takeover

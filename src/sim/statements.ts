@@ -75,8 +75,8 @@ export const INVARIANTS: Record<InvariantName, string> = {
   'no-flap':
     'No flapping. In a quiet period, a group never returns to a node it left; and a group released by a live node to its preferred node (failback; ' +
     'not the end of a double ownership, where the preferred node held the group too, nor an ipfail release by a node that reaches fewer ping nodes than a peer, ' +
-    'nor a release while the releaser sees the preferred node dead: that is for another node, and a later run of the preferred node finding the group unheld places it as at a start, ' +
-    'nor a release by a holder that stands by for the group: hb_standby, or a peer\'s hb_takeover however late it arrived, is the operator\'s move) ' +
+    'nor a hand-off to another node (the releaser sees the preferred node dead, or another node comes first: it is active, and a monitor keep-out, ipfail or the etcd arbiter put it first), where a later run of the preferred node finding the group unheld (that node could not take it) places it as at a start, ' +
+    'nor a release by a holder asked to stand by for the group after it heard the preferred node\'s run: hb_standby, or a peer\'s hb_takeover however late it arrived, is the operator\'s move) ' +
     'only goes there if the run of that node the releaser had heard had been up for the hold-down when it let go: half a keepalive (at most failbackDelay) when at most one run of that ' +
     'node the releaser had heard ended within the flap window (5 minutes, at least 16 failbackDelays) before, failbackDelay when two did, doubled with each further one up to 8 failbackDelays.',
 };

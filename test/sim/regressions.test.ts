@@ -44,6 +44,13 @@
 //           the late-delivered one for a failback inside the hold-down. A release by a holder
 //           asked to stand by after it heard the preferred node's run is the operator's; the
 //           core is unchanged. Found by the long run on 46d05ca.
+//   1631337 (5 nodes, etcd arbiter, monitors): n3 held n5's group while n5 was down and cut from
+//           etcd, n1 kept out of it by its monitor. When n2's ping nodes came back, n3 handed
+//           the group to n2 (n5, back but absent from etcd, was no candidate); n2, cut from etcd
+//           itself, could not take it, and n5's new run found it unheld and started it. The
+//           checker had computed where the release went without the arbiter's view (so: n5, a
+//           failback inside n5's hold-down). A hand-off to another active node fails nothing
+//           back; the core is unchanged. Found by the long run on 528398c.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -62,6 +69,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1607334, what: 'a reload removed a group whose key campaign went on', opts: EVERY_FAMILY },
   { seed: 1613627, what: 'a holder let go for another node as the preferred node died; its next run found the group unheld', opts: EVERY_FAMILY },
   { seed: 1628211, what: 'an hb_takeover delivered after a partition: the holder let go at once, as asked', opts: EVERY_FAMILY },
+  { seed: 1631337, what: 'a hand-off to another node (the preferred one absent from etcd) that could not take it', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {

@@ -11,6 +11,7 @@ import { runMain } from './lib/cleanup.js';
 import { pollUntil, sleep } from '../src/lib/wait.js';
 import { mono, must, usage } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
+import { SCALE_DEFAULTS } from './lib/defaults.js';
 import { ms, summarize } from './lib/stats.js';
 import { daemonPids, stop, type Running } from './lib/system.js';
 import { hbd } from './lib/hbd-system.js';
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
   const a = args();
   const sizes = a.list('sizes', ['8', '16', '32']).map(Number);
   const stableS = a.num('stable', 300);
-  const timerKey = a.str('timers', 'slow');
+  const timerKey = a.str('timers', SCALE_DEFAULTS.timers[0]!);
   const media = a.str('media', 'bcast') as 'ucast' | 'bcast';
   const rows: ScaleRow[] = [];
   const started = Date.now();

@@ -20,8 +20,10 @@ import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { mono } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
+import { FAILOVER_DEFAULTS } from './lib/defaults.js';
 import { ms, ratio, summarize } from './lib/stats.js';
-import { crash, evidence, isRunning, killMain, learnIdentity, stop, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
+import { crash, evidence, isRunning, killMain, learnIdentity, stop, type Running, type System, type Timers } from './lib/system.js';
+import { systemByKey } from './lib/system-by-key.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { hbdEtcd } from './lib/etcd-system.js';
@@ -212,9 +214,9 @@ function row(label: string, values: number[], extra: string[]): string[] {
 async function main(): Promise<void> {
   const a = args();
   const trials = a.num('trials', 20);
-  const systems = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker']), log).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
-  const timerKeys = a.list('timers', ['fast', 'slow']);
-  const faults = a.list('faults', ['kill', 'link']) as Fault[];
+  const systems = runnableKeys(a.list('systems', FAILOVER_DEFAULTS.systems), log).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
+  const timerKeys = a.list('timers', FAILOVER_DEFAULTS.timers);
+  const faults = a.list('faults', FAILOVER_DEFAULTS.faults) as Fault[];
   const subnet = a.str('subnet', '10.231.41');
   const fresh = a.flag('fresh');
   const results: Trial[] = [];

@@ -24,7 +24,9 @@ import { runMain } from './lib/cleanup.js';
 import { sleep } from '../src/lib/wait.js';
 import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
-import { daemonPids, evidence, stop, stopGently, systemByKey, type Running, type System, type Timers } from './lib/systems.js';
+import { FOOTPRINT_DEFAULTS } from './lib/defaults.js';
+import { daemonPids, evidence, stop, stopGently, type Running, type System, type Timers } from './lib/system.js';
+import { systemByKey } from './lib/system-by-key.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { median } from './lib/stats.js';
@@ -167,8 +169,8 @@ async function main(): Promise<void> {
   const windowS = a.num('window', 60);
   const windows = a.num('windows', 1);
   const settleS = a.num('settle', 12);
-  const keys = runnableKeys(a.list('systems', ['hbd', 'heartbeat', 'keepalived', 'pacemaker']), log);
-  const timerKeys = a.list('timers', ['slow', 'fast']);
+  const keys = runnableKeys(a.list('systems', FOOTPRINT_DEFAULTS.systems), log);
+  const timerKeys = a.list('timers', FOOTPRINT_DEFAULTS.timers);
   const rounds = a.num('rounds', 1);
   // --together: every system at once, each on its own testbed, so all see the same load.
   const together = a.flag('together');

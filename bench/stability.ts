@@ -22,9 +22,12 @@ import { Capture, heartbeatFilter } from './lib/capture.js';
 import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
+import { STABILITY_DEFAULTS } from './lib/defaults.js';
 import { ms } from './lib/stats.js';
 import { corosyncTrouble, runnableKeys } from './lib/pacemaker.js';
-import { daemonPids, evidence, hbd, HBD_VARIANTS, stop, systemByKey, type ClusterSpec, type Running, type System, type Timers } from './lib/systems.js';
+import { daemonPids, evidence, stop, type ClusterSpec, type Running, type System, type Timers } from './lib/system.js';
+import { hbd, HBD_VARIANTS } from './lib/hbd-system.js';
+import { systemByKey } from './lib/system-by-key.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
@@ -262,11 +265,11 @@ function selfloaded(key: string): System {
 async function main(): Promise<void> {
   const a = args();
   const durationS = a.num('duration', 600);
-  const timersKey = a.str('timers', 'soak');
+  const timersKey = a.str('timers', STABILITY_DEFAULTS.timers[0]!);
   const timers = TIMER_SETS[timersKey];
   if (!timers) throw new Error(`unknown timer set ${timersKey} (${Object.keys(TIMER_SETS).join(', ')})`);
   const warntimeMs = timers.warntimeMs ?? timers.deadtimeMs / 2;
-  const keys = runnableKeys(a.list('systems', ['hbd', 'hbd-nort', 'heartbeat', 'keepalived', 'keepalived-dt', 'pacemaker', 'hbd-selfload', 'hbd-nort-selfload']), log);
+  const keys = runnableKeys(a.list('systems', STABILITY_DEFAULTS.systems), log);
   const tb = await createTestbed({ subnet: a.str('subnet', '10.231.42'), servers: NODES });
   onCleanup('testbed', () => tb.destroy());
   const results: SoakResult[] = [];

@@ -4,7 +4,8 @@
 // with the testbed. The group moves once etcd has expired the dead owner's lease: the TTL, not
 // the deadtime, is the timer the standby acts after.
 import { EtcdCluster, etcdMissing } from '../../test/helpers/etcd.js';
-import { hbd, type System } from './systems.js';
+import { hbd } from './hbd-system.js';
+import type { System } from './system.js';
 
 /** The lease TTL, and agent timeouts short enough for hbd's start-up check (stop time 2 s < TTL − margin − 2 keep-alives). */
 export const ARBITER_TTL_S = 4;

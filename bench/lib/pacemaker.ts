@@ -8,7 +8,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync }
 import { join } from 'node:path';
 import { killTree, mono, must, run } from './proc.js';
 import { collectLines, type Testbed } from './testbed.js';
-import type { ClusterSpec, Running, System, Timers } from './systems.js';
+import type { ClusterSpec, Running, System, Timers } from './system.js';
 
 const NEEDED = ['/usr/sbin/corosync', '/usr/sbin/pacemakerd', '/usr/sbin/crm', '/usr/lib/ocf/resource.d/heartbeat/IPaddr2'];
 

@@ -1,4 +1,4 @@
-import type { Timers } from './systems.js';
+import type { Timers } from './system.js';
 
 /** The timer sets the benchmarks compare at. */
 export const TIMER_SETS: Record<string, Timers & { label: string }> = {

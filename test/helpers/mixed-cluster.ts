@@ -6,7 +6,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { inNs, type Lan } from '../../src/lib/netns.js';
-import type { HeartbeatFiles } from '../../bench/lib/systems.js';
+import type { HeartbeatFiles } from '../../bench/lib/heartbeat-system.js';
 import { waitFor } from '../../src/lib/wait.js';
 import { netnsSkip } from './netns.js';
 import { realHeartbeatMissing, type RealCluster } from './real-heartbeat.js';

@@ -1,12 +1,12 @@
 // Debian's Heartbeat 3.0.6 on a namespace LAN, to compare the classic commands with: each node
-// runs the real daemon the way the benchmarks do (bench/lib/systems.ts: a private mount and
+// runs the real daemon the way the benchmarks do (bench/lib/heartbeat-system.ts: a private mount and
 // UTS namespace with its own /etc/ha.d, /var/lib/heartbeat, /var/log and /run), and the real
 // cl_status/hb_standby/hb_takeover run inside that node's namespaces (nsenter, by PID).
 // Everything made here is removed by PID and by namespace, also when the test fails.
 import { execFile, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { hbdInPlaceArgv, heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/systems.js';
+import { hbdInPlaceArgv, heartbeatArgv, HEARTBEAT_BIN, prepareHeartbeatDir } from '../../bench/lib/heartbeat-system.js';
 import { onOutputLines } from '../../src/lib/lines.js';
 import { Lan, namespacesStartingWith, nsPids } from '../../src/lib/netns.js';
 import { waitGone } from '../../src/lib/proc-stat.js';

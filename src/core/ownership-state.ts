@@ -2,7 +2,7 @@
 // itself: the advert it sends, the views it gives the policy and the lease rules, and the
 // deadlines it holds.
 import type { AutoFailback } from '../config/types.js';
-import { holds, type PeerAdvert } from './advert.js';
+import { holds, type GroupPhase, type PeerAdvert } from './advert.js';
 import { sharesResource, type GroupDef } from './group.js';
 import * as A from './arbiter.js';
 import * as L from './lease.js';
@@ -202,12 +202,21 @@ export function heldUnderOldLine(s: OwnershipState, g: number): boolean {
   return s.local.some((lg, o) => o !== g && lg.removed && lg.run.phase !== 'stopped' && sharesResource(s.groups[o]!, s.groups[g]!));
 }
 
+/**
+ * A group's phase as our heartbeats say it. A monitor's restart stops and starts part of a
+ * group that stays ours throughout: said as `stopping`, a peer that holds it too (a 2-node pair
+ * just healed) would take us for letting go and keep it until the restart ends (seed 1643713).
+ */
+function advertisedPhase(lg: LocalGroup): GroupPhase {
+  return lg.run.phase === 'stopping' && lg.run.reason === 'restart' ? 'starting' : lg.run.phase;
+}
+
 /** What we put in our heartbeats: a removed group while it is held here, not after. */
 export function advertOf(s: OwnershipState, now: number): PeerAdvert {
   const id = (g: number) => s.groups[g]!.id;
   const ours = s.local.flatMap((lg, g) => (forgotten(lg) ? [] : [g]));
   return {
-    groups: Object.fromEntries(ours.map((g) => [id(g), { phase: s.local[g]!.run.phase, claim: s.local[g]!.claim, grant: s.local[g]!.grant }])),
+    groups: Object.fromEntries(ours.map((g) => [id(g), { phase: advertisedPhase(s.local[g]!), claim: s.local[g]!.claim, grant: s.local[g]!.grant }])),
     standby: [...s.switches.standby].sort((a, b) => a - b).map(id),
     failed: s.local.flatMap((lg, g) => (inHold(lg, now) && !lg.removed ? [id(g)] : [])),
     takeover: s.switches.takeoverSerial > 0 ? { serial: s.switches.takeoverSerial, groups: s.switches.takeoverGroups.map(id) } : null,

@@ -51,6 +51,12 @@
 //           checker had computed where the release went without the arbiter's view (so: n5, a
 //           failback inside n5's hold-down). A hand-off to another active node fails nothing
 //           back; the core is unchanged. Found by the long run on 528398c.
+//   1643713 (2 nodes, no quorum source, 42 % loss, a monitor fault): n1 took n2's group over in
+//           the loss while n2 kept it. Just as they heard each other again, n2's monitor
+//           restarted a resource, and its heartbeat said the group was `stopping`: to n1, n2
+//           was letting go, so n1 kept it, and with n2's next adverts lost the double ownership
+//           outlasted resolveMs. A group in a restart is ours throughout: it is advertised as
+//           starting. Found by the long run on 2c1bd0d.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -70,6 +76,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1613627, what: 'a holder let go for another node as the preferred node died; its next run found the group unheld', opts: EVERY_FAMILY },
   { seed: 1628211, what: 'an hb_takeover delivered after a partition: the holder let go at once, as asked', opts: EVERY_FAMILY },
   { seed: 1631337, what: 'a hand-off to another node (the preferred one absent from etcd) that could not take it', opts: EVERY_FAMILY },
+  { seed: 1643713, what: 'a 2-node double ownership outlasted resolveMs: a restart was advertised as stopping', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {

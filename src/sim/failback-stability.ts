@@ -77,54 +77,51 @@ export class FailbackStability {
 
   /** Node n began a handoff release of group g. */
   released(n: SimNode, g: number, preferredHeld: boolean): void {
-    // ipfail: a holder that reaches fewer ping nodes than a peer lets go for that, not to fail
-    // back; and a holder that lets go to another node than the preferred one (ipfail left the
-    // preferred node out, the releaser's view) fails nothing back. Where the group goes next is
-    // ordinary placement (a group no node holds).
-    const o = n.state?.ownership;
-    const l = n.localOf[g]!;
-    // Where the releaser meant it to go: from its view, as its ownership step saw it (under the
-    // etcd arbiter, a peer whose lease is gone from etcd is no candidate).
-    const to = o && n.state && l >= 0 ? desiredOwner(o, arbiterView(o, viewOf(n.state.membership)), l, this.w.local(n)) : null;
-    if (o?.ipfail && (Object.values(o.peers).some((a) => (a.pings ?? -1) > (o.pings ?? -1)) || to !== this.w.schedule.config.groups[g]!.preferredNode)) {
-      this.lastRelease[g] = null;
-      this.note('ipfail releases');
-      return;
-    }
     const preferred = this.w.schedule.config.groups[g]!.preferredNode;
-    // A hand-off to another node than the preferred one that is active in the releaser's view (a
-    // monitor keep-out, ipfail or the preferred node's absence put it first) fails nothing back.
-    // Should that node not take the group after all (cut from the etcd arbiter, say), a later run
-    // of the preferred node that finds it unheld places it as at a start. A hand-off to a node
-    // still joining stays judged (seed 1608881: a standby holder yielded to one).
-    if (to !== null && to !== preferred && n.state?.membership.peers[to]?.status === 'active') {
-      this.lastRelease[g] = null;
-      this.note('hand-offs to another active node');
-      return;
-    }
-    // An operator's switch: a holder asked to stand by for the group (its own hb_standby, or a
-    // peer's hb_takeover, however late a partition delivered it) after it had heard the
-    // preferred node's run lets go because it was asked to, at once, as Heartbeat's hb_takeover
-    // does: no failback to damp. (A standby from before that run stays judged: seed 1608881.)
     const knownGen = n.state?.membership.peers[preferred]?.generation ?? null;
-    const standbySince = o && l >= 0 && o.switches.standby.has(l) ? o.switches.standbySince[l] : undefined;
-    const heardAt = this.heard[n.idx]!.get(`${preferred}/${knownGen}`);
-    if (standbySince !== undefined && heardAt !== undefined && standbySince >= heardAt) {
+    const why = this.noFailback(n, g, preferred, knownGen);
+    if (why) {
       this.lastRelease[g] = null;
-      this.note('releases for a standby asked for after the preferred node was heard');
-      return;
-    }
-    // Likewise a holder that lets go while it sees the preferred node dead: it lets go to another
-    // node, and a later run of the preferred node that finds the group free places it as at a
-    // start. (A restart is not a death: the restart step sees the new run up, and is judged.)
-    if (n.state?.membership.peers[preferred]?.status === 'dead') {
-      this.lastRelease[g] = null;
-      this.note('releases while the preferred node is dead');
+      this.note(why);
       return;
     }
     const holdMs = n.state ? this.owedHoldMs(n, this.w.node(preferred), this.w.now, knownGen) : 0;
     const firstHoldMs = n.state ? failbackHoldMs([], 0, n.state.ownership.config) : 0;
     this.lastRelease[g] = { node: n.idx, gen: n.gen, at: this.w.now, knownGen, preferredHeld, holdMs, firstHoldMs };
+  }
+
+  /**
+   * Why node n's release of group g is no failback to the preferred node (the note counting
+   * it), or null when it is one. `knownGen`: the preferred node's run n knows.
+   */
+  private noFailback(n: SimNode, g: number, preferred: string, knownGen: number | null): string | null {
+    const o = n.state?.ownership;
+    const l = n.localOf[g]!;
+    // Where the releaser meant it to go: from its view, as its ownership step saw it (under the
+    // etcd arbiter, a peer whose lease is gone from etcd is no candidate).
+    const to = o && n.state && l >= 0 ? desiredOwner(o, arbiterView(o, viewOf(n.state.membership)), l, this.w.local(n)) : null;
+    // ipfail: a holder that reaches fewer ping nodes than a peer lets go for that, not to fail
+    // back; and a holder that lets go to another node than the preferred one (ipfail left the
+    // preferred node out) fails nothing back. Where the group goes next is ordinary placement.
+    if (o?.ipfail && (Object.values(o.peers).some((a) => (a.pings ?? -1) > (o.pings ?? -1)) || to !== preferred)) return 'ipfail releases';
+    // A hand-off to another node than the preferred one that is active in the releaser's view (a
+    // monitor keep-out, ipfail or the preferred node's absence put it first) fails nothing back.
+    // Should that node not take the group after all (cut from the etcd arbiter, say), a later run
+    // of the preferred node that finds it unheld places it as at a start. A hand-off to a node
+    // still joining stays judged (seed 1608881: a standby holder yielded to one).
+    if (to !== null && to !== preferred && n.state?.membership.peers[to]?.status === 'active') return 'hand-offs to another active node';
+    // An operator's switch: a holder asked to stand by for the group (its own hb_standby, or a
+    // peer's hb_takeover, however late a partition delivered it) after it had heard the
+    // preferred node's run lets go because it was asked to, at once, as Heartbeat's hb_takeover
+    // does: no failback to damp. (A standby from before that run stays judged: seed 1608881.)
+    const standbySince = o && l >= 0 && o.switches.standby.has(l) ? o.switches.standbySince[l] : undefined;
+    const heardAt = this.heard[n.idx]!.get(`${preferred}/${knownGen}`);
+    if (standbySince !== undefined && heardAt !== undefined && standbySince >= heardAt) return 'releases for a standby asked for after the preferred node was heard';
+    // Likewise a holder that lets go while it sees the preferred node dead: it lets go to another
+    // node, and a later run of the preferred node that finds the group free places it as at a
+    // start. (A restart is not a death: the restart step sees the new run up, and is judged.)
+    if (n.state?.membership.peers[preferred]?.status === 'dead') return 'releases while the preferred node is dead';
+    return null;
   }
 
   /** Node p begins to start group g: a failback needs a stable preferred node. */

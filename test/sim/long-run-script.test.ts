@@ -1,0 +1,72 @@
+// scripts/sim-long-run.mjs keeps the long simulator run in the checkout across sessions: it
+// must refuse to add to a journal from a build whose simulator differs, record the build when
+// a run starts, and pass the run's fixed options on. Run against a small fake checkout (a
+// simulator entry that records its arguments), so this takes milliseconds.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const script = resolve('scripts/sim-long-run.mjs');
+
+function fakeCheckout(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'sim-long-run-'));
+  mkdirSync(join(dir, 'scripts'));
+  copyFileSync(script, join(dir, 'scripts/sim-long-run.mjs'));
+  mkdirSync(join(dir, 'dist/src/sim'), { recursive: true });
+  mkdirSync(join(dir, 'dist/src/core'), { recursive: true });
+  mkdirSync(join(dir, 'dist/src/media'), { recursive: true });
+  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { rule } from '../core/rule.js';\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('../../../args.json', import.meta.url), JSON.stringify(process.argv.slice(2)));\nvoid rule;\n");
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 1;\n');
+  writeFileSync(join(dir, 'dist/src/media/udp.js'), 'export const udp = 1;\n');
+  mkdirSync(join(dir, 'bench/sim-long-run'), { recursive: true });
+  execFileSync('git', ['init', '-q', dir]);
+  execFileSync('git', ['-C', dir, '-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '-q', '--allow-empty', '-m', 'fake']);
+  return dir;
+}
+
+const run = (dir: string, ...args: string[]) => spawnSync(process.execPath, [join(dir, 'scripts/sim-long-run.mjs'), ...args], { encoding: 'utf8' });
+
+test('a new run records its build and passes the fixed options and the journal on', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const r = run(dir, '--workers', '2');
+  assert.equal(r.status, 0, r.stderr);
+  const build = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as { fingerprint: string; modules: number; commit: string };
+  assert.equal(build.modules, 2, 'the entry and the core module it imports, not the unrelated media module');
+  assert.match(build.commit, /^[0-9a-f]{40}$/);
+  const args = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as string[];
+  assert.deepEqual(args.slice(args.indexOf('--schedules'), args.indexOf('--schedules') + 4), ['--schedules', '100000', '--seed', '1700000']);
+  assert.equal(args[args.indexOf('--journal') + 1], join(dir, 'bench/sim-long-run/journal.jsonl'));
+  assert.equal(args[args.indexOf('--workers') + 1], '2');
+});
+
+test('a change outside the simulator leaves the run going; a change inside refuses to add to it', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal(run(dir).status, 0);
+  const before = run(dir, '--fingerprint').stdout;
+  writeFileSync(join(dir, 'dist/src/media/udp.js'), 'export const udp = 2;\n');
+  assert.equal(run(dir, '--fingerprint').stdout, before);
+  assert.equal(run(dir).status, 0);
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
+  rmSync(join(dir, 'args.json'));
+  const r = run(dir);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /is not the one that wrote bench\/sim-long-run\/journal\.jsonl/);
+  assert.equal(existsSync(join(dir, 'args.json')), false, 'the simulator was not started');
+});
+
+test('bad arguments and a journal of unknown build are refused with the reason', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bad = run(dir, '--workers', 'lots');
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--workers wants a whole number/);
+  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), '{}\n');
+  const orphan = run(dir);
+  assert.equal(orphan.status, 2);
+  assert.match(orphan.stderr, /exists without bench\/sim-long-run\/build\.json/);
+});

@@ -116,7 +116,7 @@ function decodeNetstring(buf: Buffer): DecodedNetstring {
   while (!startsWith(buf, pos, MSG_END_NETSTRING)) {
     if (pos >= buf.length) throw new Malformed('E_WIRE_TRUNCATED', 'packet ends before "%%%\\n"');
     const { start, end, next } = readNetstring(buf, pos);
-    fields.add(netstringField(buf.subarray(start, end), start));
+    fields.add(netstringField(buf, start, end));
     pos = next;
   }
   pos += MSG_END_NETSTRING.length;
@@ -145,7 +145,8 @@ function readNetstring(buf: Buffer, pos: number): { start: number; end: number; 
   if (digits > 5 || (digits > 1 && buf[pos] === 0x30)) {
     throw new Malformed('E_WIRE_BAD_LENGTH', `malformed length at byte ${pos}`);
   }
-  const len = Number(buf.toString('latin1', pos, pos + digits));
+  let len = 0;
+  for (let i = pos; i < pos + digits; i++) len = len * 10 + buf[i]! - 0x30;
   const start = pos + digits + 1;
   const end = start + len;
   if (end >= buf.length) {
@@ -157,18 +158,17 @@ function readNetstring(buf: Buffer, pos: number): { start: number; end: number; 
   return { start, end, next: end + 1 };
 }
 
-/** (<type>)<name>=<value> */
-function netstringField(item: Buffer, at: number): Field {
-  if (item.length < 5 || item[0] !== 0x28 /* ( */ || item[2] !== 0x29 /* ) */ || !isDigit(item[1]!)) {
-    throw new Malformed('E_WIRE_BAD_FIELD', `field at byte ${at} does not start with "(<type>)"`);
+/** (<type>)<name>=<value>: the field in buf[start, end), read in place (a heartbeat has ~15 fields, ten a second). */
+function netstringField(buf: Buffer, start: number, end: number): Field {
+  if (end - start < 5 || buf[start] !== 0x28 /* ( */ || buf[start + 2] !== 0x29 /* ) */ || !isDigit(buf[start + 1]!)) {
+    throw new Malformed('E_WIRE_BAD_FIELD', `field at byte ${start} does not start with "(<type>)"`);
   }
-  const type = item[1]! - 0x30;
-  const eq = item.indexOf(0x3d /* = */, 3);
-  if (eq < 0) throw new Malformed('E_WIRE_BAD_FIELD', `field at byte ${at} has no "="`);
-  const name = fieldName(item.subarray(3, eq), at);
-  const value = item.subarray(eq + 1);
-  if (type === FT_STRING) return { name, type, value: text(value, name) };
-  if (type === FT_BINARY) return { name, type, value: Buffer.from(value) };
+  const type = buf[start + 1]! - 0x30;
+  const eq = buf.indexOf(0x3d /* = */, start + 3);
+  if (eq < 0 || eq >= end) throw new Malformed('E_WIRE_BAD_FIELD', `field at byte ${start} has no "="`);
+  const name = fieldName(buf, start + 3, eq, start);
+  if (type === FT_STRING) return { name, type, value: text(buf, eq + 1, end, name) };
+  if (type === FT_BINARY) return { name, type, value: Buffer.from(buf.subarray(eq + 1, end)) };
   throw new Malformed('E_WIRE_FIELD_TYPE', `field "${name}" has type ${type}; only 0 (string) and 1 (binary) are supported`);
 }
 
@@ -214,10 +214,11 @@ function classicField(line: Buffer, at: number): Field {
   }
   const eq = line.indexOf(0x3d /* = */, nameStart);
   if (eq < 0) throw new Malformed('E_WIRE_BAD_FIELD', `line at byte ${at} has no "="`);
-  const name = fieldName(line.subarray(nameStart, eq), at);
+  const name = fieldName(line, nameStart, eq, at);
   const value = line.subarray(eq + 1);
   if (type === FT_BINARY) return { name, type: FT_BINARY, value: base64(value, name) };
-  return { name, type: FT_STRING, value: text(restoreNewlines(value), name) };
+  const restored = restoreNewlines(value);
+  return { name, type: FT_STRING, value: text(restored, 0, restored.length, name) };
 }
 
 /** Collects fields, enforcing the limits every message must meet. */
@@ -243,19 +244,31 @@ class FieldList {
   }
 }
 
-function fieldName(bytes: Buffer, at: number): string {
-  const name = bytes.toString('latin1');
-  if (bytes.length > MAX_NAME_BYTES || !NAME_CHARS.test(name)) {
-    throw new Malformed('E_WIRE_BAD_NAME', `field name at byte ${at} is empty, too long or has bad characters`);
-  }
-  return name;
+/** A field name: 1 to MAX_NAME_BYTES of [A-Za-z0-9_.-] (buf[start, end)). */
+function fieldName(buf: Buffer, start: number, end: number, at: number): string {
+  let ok = end > start && end - start <= MAX_NAME_BYTES;
+  for (let i = start; ok && i < end; i++) ok = isNameByte(buf[i]!);
+  if (!ok) throw new Malformed('E_WIRE_BAD_NAME', `field name at byte ${at} is empty, too long or has bad characters`);
+  return buf.toString('latin1', start, end);
+}
+
+/** What NAME_CHARS matches, byte by byte. */
+function isNameByte(b: number): boolean {
+  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || isDigit(b) || b === 0x5f || b === 0x2e || b === 0x2d;
 }
 
 /** String values are C strings in Heartbeat: UTF-8 here, no NUL, no 0x13 (it means newline in classic). */
-function text(bytes: Buffer, name: string): string {
-  if (!isUtf8(bytes) || bytes.includes(0) || bytes.includes(SPECIAL_SYM)) {
-    throw new Malformed('E_WIRE_BAD_VALUE', `field "${name}" is not clean UTF-8 text`);
+function text(buf: Buffer, start: number, end: number, name: string): string {
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const b = buf[i]!;
+    if (b === 0 || b === SPECIAL_SYM) throw new Malformed('E_WIRE_BAD_VALUE', `field "${name}" is not clean UTF-8 text`);
+    if (b >= 0x80) ascii = false;
   }
+  // Plain ASCII (nearly every value) is its own UTF-8: no validation pass needed.
+  if (ascii) return buf.toString('latin1', start, end);
+  const bytes = buf.subarray(start, end);
+  if (!isUtf8(bytes)) throw new Malformed('E_WIRE_BAD_VALUE', `field "${name}" is not clean UTF-8 text`);
   return bytes.toString('utf8');
 }
 
@@ -288,7 +301,7 @@ export function netstringPayload(message: HbMessage): Buffer {
       parts.push(Buffer.from(`${text}${head.length + field.value.length}:${head}`, 'utf8'), field.value);
       text = ',';
     } else {
-      text += `${head.length + Buffer.byteLength(field.value, 'utf8')}:${head}${field.value},`;
+      text += `${head.length + utf8Length(field.value)}:${head}${field.value},`;
     }
   }
   parts.push(Buffer.from(text + MSG_END_NETSTRING, 'utf8'));
@@ -327,13 +340,13 @@ export function encode(decoded: Decoded): Buffer {
  * field: Heartbeat's inner auth digest is computed over these lines minus "auth".
  */
 export function classicLines(message: HbMessage, omit?: string): Buffer {
-  const lines: string[] = [];
+  let lines = '';
   for (const field of checked(message)) {
     if (field.name === omit) continue;
-    if (field.type === FT_BINARY) lines.push(`(1)${field.name}=${field.value.toString('base64')}\n`);
-    else lines.push(`${field.name}=${field.value.replaceAll('\n', '\u0013')}\n`);
+    if (field.type === FT_BINARY) lines += `(1)${field.name}=${field.value.toString('base64')}\n`;
+    else lines += `${field.name}=${field.value.includes('\n') ? field.value.replaceAll('\n', '\u0013') : field.value}\n`;
   }
-  return Buffer.from(lines.join(''), 'utf8');
+  return Buffer.from(lines, 'utf8');
 }
 
 /** Refuse to encode what decode() would reject: we never send a packet a peer must drop. */
@@ -341,19 +354,16 @@ function checked(message: HbMessage): Field[] {
   const { fields } = message;
   if (fields.length === 0) throw new RangeError('cannot encode a message with no fields');
   if (fields.length > MAX_FIELDS) throw new RangeError(`cannot encode more than ${MAX_FIELDS} fields`);
-  const seen = new Set<string>();
-  for (const f of fields) {
-    if (f.name.length > MAX_NAME_BYTES || !NAME_CHARS.test(f.name)) throw new RangeError(`bad field name "${f.name}"`);
-    if (seen.has(f.name)) throw new RangeError(`field "${f.name}" appears twice`);
-    seen.add(f.name);
+  for (let k = 0; k < fields.length; k++) {
+    const f = fields[k]!;
+    if (!goodName(f.name)) throw new RangeError(`bad field name "${f.name}"`);
+    // A heartbeat has about 15 fields: comparing with those before costs less than a Set.
+    for (let e = 0; e < k; e++) if (fields[e]!.name === f.name) throw new RangeError(`field "${f.name}" appears twice`);
     if (f.type === FT_BINARY) {
       if (!Buffer.isBuffer(f.value)) throw new RangeError(`binary field "${f.name}" needs a Buffer`);
     } else if (f.type === FT_STRING) {
       if (typeof f.value !== 'string') throw new RangeError(`string field "${f.name}" needs a string`);
-      // Lone surrogates would not survive UTF-8; NUL and 0x13 have no place in a C string value.
-      if (!wellFormed(f.value) || /[\u0000\u0013]/.test(f.value)) {
-        throw new RangeError(`string field "${f.name}" has characters Heartbeat cannot carry`);
-      }
+      if (utf8Length(f.value) < 0) throw new RangeError(`string field "${f.name}" has characters Heartbeat cannot carry`);
     } else {
       throw new RangeError(`field "${(f as Field).name}" has unsupported type`);
     }
@@ -361,8 +371,37 @@ function checked(message: HbMessage): Field[] {
   return fields;
 }
 
-/** No lone surrogate (String.prototype.isWellFormed, Node 20; not in the ES2022 typings). */
-const wellFormed = (v: string): boolean => (v as string & { isWellFormed(): boolean }).isWellFormed();
+/** 1 to MAX_NAME_BYTES of [A-Za-z0-9_.-] (what fieldName() accepts). */
+function goodName(name: string): boolean {
+  if (name.length === 0 || name.length > MAX_NAME_BYTES) return false;
+  for (let i = 0; i < name.length; i++) if (!isNameByte(name.charCodeAt(i))) return false;
+  return true;
+}
+
+/**
+ * The UTF-8 length of a string value, or -1 if it cannot travel: a NUL or 0x13 (no place in a
+ * C string value), or a lone surrogate (it would not survive UTF-8). What text() accepts on the
+ * way in; counted here because Buffer.byteLength is a call into C++ per field.
+ */
+function utf8Length(v: string): number {
+  let bytes = v.length;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 0x80) {
+      if (c === 0 || c === SPECIAL_SYM) return -1;
+    } else if (c < 0x800) bytes += 1;
+    else if (c < 0xd800 || c > 0xdfff) bytes += 2;
+    else {
+      // A high surrogate followed by a low one: 4 bytes for the pair (2 UTF-16 units).
+      if (c >= 0xdc00 || i + 1 === v.length) return -1;
+      const next = v.charCodeAt(i + 1);
+      if (next < 0xdc00 || next > 0xdfff) return -1;
+      bytes += 2;
+      i++;
+    }
+  }
+  return bytes;
+}
 
 function limited(packet: Buffer): Buffer {
   if (packet.length > MAX_PACKET_BYTES) {

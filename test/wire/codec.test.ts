@@ -177,6 +177,21 @@ test('field count is capped', () => {
   assert.equal(codeOf(decode(over)), 'E_WIRE_TOO_MANY_FIELDS');
 });
 
+test('netstring lengths count UTF-8 bytes of every width; surrogates travel only in pairs', () => {
+  // 1-, 2-, 3- and 4-byte characters (the last a surrogate pair in JavaScript), and a newline.
+  for (const value of ['a', 'é', '✓', '🐘', 'x🐘y\nété✓', '🐘🐘']) {
+    const m = HbMessage.of([['t', 'x'], ['v', value]]);
+    const packet = encodeNetstring(m);
+    const d = decode(packet);
+    assert.ok(d.ok, `${JSON.stringify(value)}: ${codeOf(d)}`);
+    assert.equal(d.message.getString('v'), value);
+    assert.ok(packet.includes(Buffer.from(`${Buffer.byteLength(`(0)v=${value}`)}:(0)v=${value},`)));
+  }
+  for (const bad of ['\udc00', 'end \ud83d', '\ud83d then', '\udc18\ud83d', 'a\u0000b']) {
+    assert.throws(() => encodeNetstring(HbMessage.of({ t: bad })), RangeError, JSON.stringify(bad));
+  }
+});
+
 test('the encoder refuses what a peer would have to drop', () => {
   assert.throws(() => encodeNetstring(new HbMessage()), RangeError);
   assert.throws(() => encodeNetstring(HbMessage.of({ 'bad name': 'x' })), RangeError);

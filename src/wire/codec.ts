@@ -13,23 +13,21 @@
 // reading only, and what we verify is what we act on.
 
 import { isUtf8 } from 'node:buffer';
+import { goodName, isDigit, isNameByte, MAX_NAME_BYTES, SPECIAL_SYM, utf8Length } from './field-rules.js';
 import { FT_BINARY, FT_STRING, HbMessage, type Field } from './message.js';
 
 export const MSG_START = '>>>\n';
 export const MSG_END = '<<<\n';
 export const MSG_START_NETSTRING = '###\n';
 export const MSG_END_NETSTRING = '%%%\n';
-/** Stands for '\n' inside a classic string value (cl_msg_types.c). */
-export const SPECIAL_SYM = 0x13;
 
 /** Largest datagram we accept or produce. Heartbeat's own limit (MAXMSG) is larger; ours is UDP-sized. */
 export const MAX_PACKET_BYTES = 64 * 1024;
 /** Real messages carry about 15 fields. */
 export const MAX_FIELDS = 256;
-export const MAX_NAME_BYTES = 128;
+export { MAX_NAME_BYTES, SPECIAL_SYM } from './field-rules.js';
 /** Longest digest we produce is sha512: 128 hex digits. */
 const MAX_DIGEST_HEX = 128;
-const NAME_CHARS = /^[A-Za-z0-9_.-]+$/;
 
 export type WireFormat = 'netstring' | 'classic';
 
@@ -252,11 +250,6 @@ function fieldName(buf: Buffer, start: number, end: number, at: number): string 
   return buf.toString('latin1', start, end);
 }
 
-/** What NAME_CHARS matches, byte by byte. */
-function isNameByte(b: number): boolean {
-  return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || isDigit(b) || b === 0x5f || b === 0x2e || b === 0x2d;
-}
-
 /** String values are C strings in Heartbeat: UTF-8 here, no NUL, no 0x13 (it means newline in classic). */
 function text(buf: Buffer, start: number, end: number, name: string): string {
   let ascii = true;
@@ -371,38 +364,6 @@ function checked(message: HbMessage): Field[] {
   return fields;
 }
 
-/** 1 to MAX_NAME_BYTES of [A-Za-z0-9_.-] (what fieldName() accepts). */
-function goodName(name: string): boolean {
-  if (name.length === 0 || name.length > MAX_NAME_BYTES) return false;
-  for (let i = 0; i < name.length; i++) if (!isNameByte(name.charCodeAt(i))) return false;
-  return true;
-}
-
-/**
- * The UTF-8 length of a string value, or -1 if it cannot travel: a NUL or 0x13 (no place in a
- * C string value), or a lone surrogate (it would not survive UTF-8). What text() accepts on the
- * way in; counted here because Buffer.byteLength is a call into C++ per field.
- */
-function utf8Length(v: string): number {
-  let bytes = v.length;
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c < 0x80) {
-      if (c === 0 || c === SPECIAL_SYM) return -1;
-    } else if (c < 0x800) bytes += 1;
-    else if (c < 0xd800 || c > 0xdfff) bytes += 2;
-    else {
-      // A high surrogate followed by a low one: 4 bytes for the pair (2 UTF-16 units).
-      if (c >= 0xdc00 || i + 1 === v.length) return -1;
-      const next = v.charCodeAt(i + 1);
-      if (next < 0xdc00 || next > 0xdfff) return -1;
-      bytes += 2;
-      i++;
-    }
-  }
-  return bytes;
-}
-
 function limited(packet: Buffer): Buffer {
   if (packet.length > MAX_PACKET_BYTES) {
     throw new RangeError(`encoded packet of ${packet.length} bytes exceeds ${MAX_PACKET_BYTES}`);
@@ -414,8 +375,4 @@ function startsWith(buf: Buffer, pos: number, marker: string): boolean {
   if (pos + marker.length > buf.length) return false;
   for (let i = 0; i < marker.length; i++) if (buf[pos + i] !== marker.charCodeAt(i)) return false;
   return true;
-}
-
-function isDigit(b: number): boolean {
-  return b >= 0x30 && b <= 0x39;
 }

@@ -5,8 +5,10 @@
 // isolates the work hbd does per heartbeat (the core's step, encoding, HMAC, decoding) from
 // the cost of waking up, which the footprint bench includes. Prints CPU µs per heartbeat.
 //
-// Usage: node dist/bench/heartbeat-cost.js [--heartbeats 30000] [--dist DIR]
-//   --dist: the dist/ of another build (e.g. a checkout of the parent commit) to compare.
+// Usage: node dist/bench/heartbeat-cost.js [--heartbeats 30000] [--dist DIR] [--rounds N]
+//   --dist: the dist/ of another build (e.g. a checkout of the parent commit) to compare: both
+//   builds are loaded in this one process and run in turns, --rounds times (default 5), so
+//   that both see the same machine; prints each build's median and their ratio.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { args } from './lib/report.js';
@@ -15,9 +17,8 @@ import { DIST } from './lib/testbed.js';
 // The modules of whichever build --dist names: typed loosely on purpose, they may be older than this file.
 type Mod = Record<string, any>;
 
-async function main(): Promise<void> {
-  const a = args();
-  const dist = a.str('dist', join(DIST, '..'));
+/** A pair of runtimes of one build, ready to exchange heartbeats; run(n) returns CPU µs per heartbeat. */
+async function pairOf(dist: string): Promise<(heartbeats: number) => number> {
   const load = async (p: string): Promise<Mod> => (await import(pathToFileURL(join(dist, p)).href)) as Mod;
   const { sign, verify } = await load('src/wire/auth.js');
   const { NodeRuntime } = await load('src/runtime/runtime.js');
@@ -38,24 +39,52 @@ async function main(): Promise<void> {
     );
   const nodes: Record<string, ReturnType<typeof runtime>> = { node1: runtime('node1'), node2: runtime('node2') };
   const other: Record<string, string> = { node1: 'node2', node2: 'node1' };
-  const wanted = a.num('heartbeats', 30_000);
   const cpu = (): number => {
     const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
+    return u.user + u.system;
   };
-  let sent = 0;
-  const t0 = cpu();
-  while (sent < wanted) {
-    now += 50;
-    for (const n of ['node1', 'node2']) nodes[n]!.tick(now);
-    for (let m = outbox.shift(); m; m = outbox.shift()) {
-      const v = verify(sign(m[1], key), keys);
-      nodes[other[m[0]]!]!.receive(v.message, 'eth0', now);
-      sent++;
+  return (wanted) => {
+    let sent = 0;
+    const t0 = cpu();
+    while (sent < wanted) {
+      now += 50;
+      for (const n of ['node1', 'node2']) nodes[n]!.tick(now);
+      for (let m = outbox.shift(); m; m = outbox.shift()) {
+        const v = verify(sign(m[1], key), keys);
+        nodes[other[m[0]]!]!.receive(v.message, 'eth0', now);
+        sent++;
+      }
     }
+    return (cpu() - t0) / sent;
+  };
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+async function main(): Promise<void> {
+  const a = args();
+  const here = join(DIST, '..');
+  const other = a.str('dist', '');
+  const heartbeats = a.num('heartbeats', 30_000);
+  if (!other || other === here) {
+    const run = await pairOf(here);
+    process.stdout.write(`${here}: ${heartbeats} heartbeats, ${run(heartbeats).toFixed(1)} µs of CPU per heartbeat sent and received (tick, sign, verify, receive)\n`);
+    return;
   }
-  const us = ((cpu() - t0) / sent) * 1000;
-  process.stdout.write(`${dist}: ${sent} heartbeats, ${us.toFixed(1)} µs of CPU per heartbeat sent and received (tick, sign, verify, receive)\n`);
+  const builds = [here, other];
+  const runs = await Promise.all(builds.map(pairOf));
+  const samples: number[][] = [[], []];
+  const rounds = a.num('rounds', 5);
+  for (const run of runs) run(heartbeats / 5); // both warmed up before the first measured turn
+  for (let r = 0; r < rounds; r++) {
+    runs.forEach((run, i) => samples[i]!.push(run(heartbeats)));
+    process.stdout.write(`round ${r + 1}: ${builds.map((b, i) => `${b} ${samples[i]![r]!.toFixed(1)} µs`).join(', ')}\n`);
+  }
+  const [mine, theirs] = samples.map(median) as [number, number];
+  process.stdout.write(`median of ${rounds} turns each, ${heartbeats} heartbeats a turn: ${here} ${mine.toFixed(1)} µs, ${other} ${theirs.toFixed(1)} µs of CPU per heartbeat sent and received; ratio ${(mine / theirs).toFixed(2)}\n`);
 }
 
 void main();

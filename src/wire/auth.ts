@@ -12,7 +12,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { AuthKey, AuthKeys, AuthMethod } from '../config/types.js';
 import {
-  classicLines,
+  classicText,
   decode,
   encodeClassic,
   netstringPacket,
@@ -61,9 +61,13 @@ function secretKey(secret: string): KeyObject {
   return k;
 }
 
-/** What the inner auth field signs: the classic lines of every field but "auth". */
+/**
+ * What the inner auth field signs: the classic lines of every field but "auth". Unchecked:
+ * sign() encodes the message next, which refuses a field a peer could not read, and verify()
+ * has a message decode() accepted.
+ */
 export function authText(message: HbMessage): Buffer {
-  return classicLines(message, F_AUTH);
+  return classicText(message.fields, F_AUTH);
 }
 
 /**

@@ -333,8 +333,17 @@ export function encode(decoded: Decoded): Buffer {
  * field: Heartbeat's inner auth digest is computed over these lines minus "auth".
  */
 export function classicLines(message: HbMessage, omit?: string): Buffer {
+  return classicText(checked(message), omit);
+}
+
+/**
+ * classicLines() of fields that need no check again: a decoded message's (decode() refused
+ * what the encoder would) or one about to be encoded (the encoder checks it before it sends).
+ * The inner auth digest is computed for every heartbeat sent and received.
+ */
+export function classicText(fields: readonly Field[], omit?: string): Buffer {
   let lines = '';
-  for (const field of checked(message)) {
+  for (const field of fields) {
     if (field.name === omit) continue;
     if (field.type === FT_BINARY) lines += `(1)${field.name}=${field.value.toString('base64')}\n`;
     else lines += `${field.name}=${field.value.includes('\n') ? field.value.replaceAll('\n', '\u0013') : field.value}\n`;

@@ -156,6 +156,8 @@ export class NsCluster {
   readonly logs = new Map<string, LogLine[]>();
   /** Everything this cluster started, for cleanup and the leftover check. */
   readonly spawned: ChildProcess[] = [];
+  /** Servers from their power-off to their boot. */
+  private readonly poweredOff = new Set<string>();
   private readonly opts: Required<Omit<NsClusterOptions, 'client' | 'clientNet' | 'subnet' | 'label' | 'nodes' | 'scripts' | 'extraHaCf' | 'media' | 'hbd' | 'hbdArgs'>> & NsClusterOptions;
 
   private constructor(
@@ -389,9 +391,23 @@ export class NsCluster {
     await this.waitFor(what, () => this.stable(owners), timeoutMs);
   }
 
+  /**
+   * A command of the test's own in a server's namespace (a look at its addresses). A power-off
+   * kills every process in the namespace by PID, this one too if it runs at that moment; the
+   * test only looked, so on a host powered off meanwhile it runs once more, after the sweep.
+   */
+  async inHost(host: string, argv: string[]): Promise<{ stdout: string }> {
+    try {
+      return await inNs(this.host(host).ns, argv);
+    } catch (err) {
+      if (!this.poweredOff.has(host)) throw err;
+      return inNs(this.host(host).ns, argv);
+    }
+  }
+
   /** IPv4 addresses configured in a host's namespace (lo excluded). */
   async addresses(host: string): Promise<string[]> {
-    const { stdout } = await inNs(this.host(host).ns, ['ip', '-json', '-4', 'addr', 'show']);
+    const { stdout } = await this.inHost(host, ['ip', '-json', '-4', 'addr', 'show']);
     const links = JSON.parse(stdout) as { ifname: string; addr_info?: { local: string; label?: string }[] }[];
     return links.filter((l) => l.ifname !== 'lo').flatMap((l) => (l.addr_info ?? []).map((a) => a.local));
   }
@@ -466,6 +482,7 @@ export class NsCluster {
    */
   async powerOff(host: string): Promise<number> {
     const at = wall();
+    this.poweredOff.add(host);
     await this.lan.setCable(host, false);
     await this.lan.killAllIn(host);
     this.logs.get(host)?.push({ at, text: '--- test: power off (every process killed, cable pulled)' });
@@ -479,6 +496,7 @@ export class NsCluster {
    */
   async boot(host: string): Promise<number> {
     const h = this.host(host);
+    this.poweredOff.delete(host);
     const { stdout } = await inNs(h.ns, ['ip', '-json', '-4', 'addr', 'show', 'dev', h.iface]);
     const addrs = (JSON.parse(stdout) as { addr_info?: { local: string; prefixlen: number }[] }[])[0]?.addr_info ?? [];
     for (const a of addrs) if (a.local !== h.address) await inNs(h.ns, ['ip', 'addr', 'del', `${a.local}/${a.prefixlen}`, 'dev', h.iface]);

@@ -13,7 +13,7 @@
 // reading only, and what we verify is what we act on.
 
 import { isUtf8 } from 'node:buffer';
-import { goodName, isDigit, isNameByte, MAX_NAME_BYTES, SPECIAL_SYM, utf8Length } from './field-rules.js';
+import { goodName, isDigit, SPECIAL_SYM, utf8Length } from './field-rules.js';
 import { FT_BINARY, FT_STRING, HbMessage, type Field } from './message.js';
 
 export const MSG_START = '>>>\n';
@@ -242,12 +242,11 @@ class FieldList {
   }
 }
 
-/** A field name: 1 to MAX_NAME_BYTES of [A-Za-z0-9_.-] (buf[start, end)). */
+/** A field name in buf[start, end): one byte per character, so the encoder's rule applies as it is. */
 function fieldName(buf: Buffer, start: number, end: number, at: number): string {
-  let ok = end > start && end - start <= MAX_NAME_BYTES;
-  for (let i = start; ok && i < end; i++) ok = isNameByte(buf[i]!);
-  if (!ok) throw new Malformed('E_WIRE_BAD_NAME', `field name at byte ${at} is empty, too long or has bad characters`);
-  return buf.toString('latin1', start, end);
+  const name = buf.toString('latin1', start, end);
+  if (!goodName(name)) throw new Malformed('E_WIRE_BAD_NAME', `field name at byte ${at} is empty, too long or has bad characters`);
+  return name;
 }
 
 /** String values are C strings in Heartbeat: UTF-8 here, no NUL, no 0x13 (it means newline in classic). */

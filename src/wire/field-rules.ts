@@ -10,12 +10,12 @@ export function isDigit(b: number): boolean {
   return b >= 0x30 && b <= 0x39;
 }
 
-/** A byte (or char code) of a field name: [A-Za-z0-9_.-]. */
-export function isNameByte(b: number): boolean {
+/** A character of a field name: [A-Za-z0-9_.-]. */
+function isNameByte(b: number): boolean {
   return (b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a) || isDigit(b) || b === 0x5f || b === 0x2e || b === 0x2d;
 }
 
-/** 1 to MAX_NAME_BYTES name bytes (what the decoder accepts). */
+/** A field name: 1 to MAX_NAME_BYTES of [A-Za-z0-9_.-], for decoder and encoder alike. */
 export function goodName(name: string): boolean {
   if (name.length === 0 || name.length > MAX_NAME_BYTES) return false;
   for (let i = 0; i < name.length; i++) if (!isNameByte(name.charCodeAt(i))) return false;

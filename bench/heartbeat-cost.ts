@@ -12,6 +12,7 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { args } from './lib/report.js';
+import { median } from './lib/stats.js';
 import { DIST } from './lib/testbed.js';
 
 // The modules of whichever build --dist names: typed loosely on purpose, they may be older than this file.
@@ -58,11 +59,6 @@ async function pairOf(dist: string): Promise<(heartbeats: number) => number> {
     return (cpu() - t0) / sent;
   };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 async function main(): Promise<void> {
   const a = args();

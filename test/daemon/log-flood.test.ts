@@ -36,15 +36,28 @@ test('a flood of big unsigned packets from many ports grows the log by little, a
     const dropsBefore = (await c.status('alpha')).counters;
     // Classic format, an auth field of 60 KB: a malformed signature whose text was echoed.
     const packet = Buffer.from(`>>>\nt=status\nsrc=bravo\nauth=${FIELD}\n<<<\n`, 'latin1');
-    for (let i = 0; i < PACKETS; i++) {
-      await sendFromNewPort(packet, c.port);
-      // Paced a little: the point is many sources, not overflowing the receive buffer.
-      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 5));
-    }
-    await c.waitFor('the packets counted', async () => {
+    const counted = async () => {
       const k = (await c.status('alpha')).counters;
-      return (k.auth_failures ?? 0) + (k.malformed_packets ?? 0) >= (dropsBefore.auth_failures ?? 0) + (dropsBefore.malformed_packets ?? 0) + PACKETS * 0.9;
-    });
+      return (k.auth_failures ?? 0) + (k.malformed_packets ?? 0) - (dropsBefore.auth_failures ?? 0) - (dropsBefore.malformed_packets ?? 0);
+    };
+    // The point is many sources, not overflowing the receive buffer: loopback's default buffer
+    // holds about three 60 KB datagrams, so on a loaded machine an unpaced sender loses packets
+    // in the kernel before the daemon sees them (CI once counted fewer than 90 %). So at most
+    // WINDOW packets are in flight uncounted; a packet the kernel drops anyway stalls the window
+    // for at most a second and is then given up on.
+    const WINDOW = 2;
+    let seen = 0;
+    let givenUp = 0;
+    for (let i = 0; i < PACKETS; i++) {
+      const stalledSince = Date.now();
+      while (i - seen - givenUp >= WINDOW && Date.now() - stalledSince < 1000) {
+        seen = await counted();
+        if (i - seen - givenUp >= WINDOW) await new Promise((r) => setTimeout(r, 2));
+      }
+      if (i - seen - givenUp >= WINDOW) givenUp = i - WINDOW + 1 - seen;
+      await sendFromNewPort(packet, c.port);
+    }
+    await c.waitFor('the packets counted', async () => (await counted()) >= PACKETS * 0.9);
     await new Promise((r) => setTimeout(r, 500));
     const fileGrowth = size() - fileBefore;
     const stderrGrowth = stderrBytes() - stderrBefore;

@@ -3,8 +3,6 @@
 //   full (default): failover 20 trials; stability 10 min per system; footprint 60 s; scale 5 min
 //   --quick:        failover 5 trials; stability 1 min; footprint 20 s; scale 30 s at 8/16
 //                   nodes; nothing written to RESULTS.md (printed only)
-// Usage: node dist/bench/all.js [--quick] [--only failover,stability,footprint,heartbeat-cost,scale]
-//        (--only orientation runs just the orientation check)
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { args, commandLine, log } from './lib/report.js';
@@ -12,7 +10,11 @@ import { DIST } from './lib/testbed.js';
 import { pacemakerMissing } from './lib/pacemaker.js';
 import { benchPlan } from './lib/plan.js';
 
-const a = args();
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/all.js [--quick] [--only failover,stability,footprint,heartbeat-cost,scale]
+       (--only orientation runs just the orientation check)`;
+
+const a = args(USAGE, { quick: 'flag', only: 'list' });
 const quick = a.flag('quick');
 const only = a.list('only', ['failover', 'stability', 'footprint', 'heartbeat-cost', 'scale']);
 const plan = benchPlan(quick);

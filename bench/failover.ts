@@ -8,9 +8,6 @@
 // would; link up; daemon started) and, with auto_failback on, the time from its start to the
 // first answer from it again is the failback time.
 //
-// Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
-//        [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--no-write]
-//        (also pacemaker: Pacemaker 2.1 + Corosync 3.1; pacemaker-tNN: with a corosync token of NN ms)
 // --fresh: a cold start of the pair before every trial, so each failback is the group's first
 // return (hbd's flap damping lengthens the hold-down after repeated losses within 5 minutes,
 // and trials a few seconds apart are exactly that).
@@ -23,11 +20,16 @@ import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { FAILOVER_DEFAULTS } from './lib/defaults.js';
 import { ms, ratio, summarize } from './lib/stats.js';
 import { crash, evidence, isRunning, killMain, learnIdentity, stop, type Running, type System, type Timers } from './lib/system.js';
-import { systemByKey } from './lib/system-by-key.js';
+import { runnableKeys, systemByKey } from './lib/system-by-key.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
-import { hbdEtcd } from './lib/etcd-system.js';
-import { runnableKeys } from './lib/pacemaker.js';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/failover.js [--trials 20] [--systems hbd,heartbeat,keepalived,keepalived-dt]
+         [--timers fast,slow] [--faults kill,kill-main,link] [--fresh] [--settle-ms MS] [--subnet A.B.C]
+         [--section SUFFIX] [--no-write] [--debug]
+       (also pacemaker: Pacemaker 2.1 + Corosync 3.1; pacemaker-tNN: with a corosync token of NN ms;
+        hbd-etcd: the etcd arbiter with a real etcd)`;
 
 
 type Fault = 'kill' | 'kill-main' | 'link';
@@ -212,9 +214,9 @@ function row(label: string, values: number[], extra: string[]): string[] {
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { trials: 'number', systems: 'list', timers: 'list', faults: 'list', subnet: 'string', fresh: 'flag', 'settle-ms': 'number', debug: 'flag' });
   const trials = a.num('trials', 20);
-  const systems = runnableKeys(a.list('systems', FAILOVER_DEFAULTS.systems), log).map((k) => (k === 'hbd-etcd' ? hbdEtcd() : systemByKey(k)));
+  const systems = runnableKeys(a.list('systems', FAILOVER_DEFAULTS.systems), log).map(systemByKey);
   const timerKeys = a.list('timers', FAILOVER_DEFAULTS.timers);
   const faults = a.list('faults', FAILOVER_DEFAULTS.faults) as Fault[];
   const subnet = a.str('subnet', '10.231.41');

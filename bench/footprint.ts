@@ -17,7 +17,6 @@
 // `--windows N`: N windows in a row after the settle, each system's CPU in each (the JIT's
 // warm-up, which at keepalive 1 s lasts far longer than at 100 ms); the table gives the last.
 //
-// Usage: node dist/bench/footprint.js [--window 60] [--windows 1] [--settle 12] [--together] [--rounds 1] [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--no-write]
 // (Pacemaker: every process of the node's stack, corosync and pacemakerd's six daemons.)
 import { basename } from 'node:path';
 import { runMain } from './lib/cleanup.js';
@@ -25,12 +24,16 @@ import { sleep } from '../src/lib/wait.js';
 import { argvOf, mono, pss, schedOf, usage } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { FOOTPRINT_DEFAULTS } from './lib/defaults.js';
-import { daemonPids, evidence, stop, stopGently, type Running, type System, type Timers } from './lib/system.js';
-import { systemByKey } from './lib/system-by-key.js';
+import { daemonPids, evidence, runningPids, stop, stopGently, type Running, type System, type Timers } from './lib/system.js';
+import { runnableKeys, systemByKey } from './lib/system-by-key.js';
 import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { median } from './lib/stats.js';
-import { runnableKeys } from './lib/pacemaker.js';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/footprint.js [--window 60] [--windows 1] [--settle 12] [--together] [--rounds 1]
+         [--systems hbd,heartbeat,keepalived,pacemaker] [--timers slow,fast] [--subnet A.B.C]
+         [--section SUFFIX] [--no-write]`;
 
 const NODES = ['node1', 'node2'];
 
@@ -102,7 +105,7 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
       await sleep(windowS * 1000);
       windowCpu(runs, before, start, timers.label, byAge);
     }
-    const u0 = runs.map((r) => NODES.map((n) => usage(daemonPids(r.d[n]!))));
+    const u0 = runs.map((r) => NODES.map((n) => usage(runningPids(r.d[n]!, r.sys.label))));
     const linesAt = runs.map((r) => NODES.map((n) => r.d[n]!.lines.length));
     const t0 = mono();
     await sleep(windowS * 1000);
@@ -110,7 +113,7 @@ async function measure(runs: Run[], timers: Timers & { label: string }, windowS:
     const dt = mono() - t0;
     for (const [k, r] of runs.entries()) {
       for (const [i, n] of NODES.entries()) {
-        const pids = daemonPids(r.d[n]!);
+        const pids = runningPids(r.d[n]!, r.sys.label);
         const u1 = usage(pids);
         const each = pids
           .map((p) => ({ name: procName(p), rss: usage([p]).rssKiB / 1024, pss: pss([p]) / 1024 }))
@@ -165,7 +168,7 @@ function byAgeTable(byAge: WindowCpu[], timerLabels: string[]): string {
 const nthSubnet = (base: string, i: number): string => base.replace(/\.(\d+)$/, (_, x: string) => `.${Number(x) + i}`);
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { window: 'number', windows: 'number', settle: 'number', systems: 'list', timers: 'list', rounds: 'number', together: 'flag', subnet: 'string' });
   const windowS = a.num('window', 60);
   const windows = a.num('windows', 1);
   const settleS = a.num('settle', 12);

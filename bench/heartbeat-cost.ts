@@ -5,7 +5,6 @@
 // isolates the work hbd does per heartbeat (the core's step, encoding, HMAC, decoding) from
 // the cost of waking up, which the footprint bench includes. Prints CPU µs per heartbeat.
 //
-// Usage: node dist/bench/heartbeat-cost.js [--heartbeats 30000] [--dist DIR] [--rounds N]
 //   --dist: the dist/ of another build (e.g. a checkout of the parent commit) to compare: both
 //   builds are loaded in this one process and run in turns, --rounds times (default 5), so
 //   that both see the same machine; prints each build's median and their ratio.
@@ -14,6 +13,9 @@ import { pathToFileURL } from 'node:url';
 import { args } from './lib/report.js';
 import { median } from './lib/stats.js';
 import { DIST } from './lib/testbed.js';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/heartbeat-cost.js [--heartbeats 30000] [--dist DIR] [--rounds 5]`;
 
 // The modules of whichever build --dist names: typed loosely on purpose, they may be older than this file.
 type Mod = Record<string, any>;
@@ -61,7 +63,7 @@ async function pairOf(dist: string): Promise<(heartbeats: number) => number> {
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { heartbeats: 'number', dist: 'string', rounds: 'number' });
   const here = join(DIST, '..');
   const other = a.str('dist', '');
   const heartbeats = a.num('heartbeats', 30_000);

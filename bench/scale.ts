@@ -5,7 +5,6 @@
 // node on its interface (kernel counters), CPU per node, memory, and that nothing changes
 // (no node declared dead, every status poll shows all nodes active).
 //
-// Usage: node dist/bench/scale.js [--sizes 8,16,32] [--stable 300] [--timers slow] [--media bcast] [--no-write]
 import { join } from 'node:path';
 import { runMain } from './lib/cleanup.js';
 import { pollUntil, sleep } from '../src/lib/wait.js';
@@ -19,6 +18,10 @@ import { createTestbed, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
 import type { StatusSnapshot } from '../src/status/snapshot.js';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/scale.js [--sizes 8,16,32] [--stable 300] [--timers slow] [--media bcast|ucast] [--subnet A.B.C]
+         [--section SUFFIX] [--no-write]`;
 
 interface ScaleRow {
   n: number;
@@ -117,7 +120,7 @@ async function runSize(n: number, o: { stableS: number; timerKey: string; media:
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { sizes: 'list', stable: 'number', timers: 'string', media: 'string', subnet: 'string' });
   const sizes = a.list('sizes', ['8', '16', '32']).map(Number);
   const stableS = a.num('stable', 300);
   const timerKey = a.str('timers', SCALE_DEFAULTS.timers[0]!);

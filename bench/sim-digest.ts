@@ -5,7 +5,6 @@
 // step, which costs ten times as long). Two
 // builds that print the same digests made the same decisions at the same times on every seed.
 //
-// Usage: node dist/bench/sim-digest.js --seed S --schedules N [--dist DIR] [--state] [--witness P] [--fencing P] [--ping P] [--monitors P] [--arbiter P] [--reloads P] [--crash-loops P]
 //   --dist: the dist/ of another build (its sim must have the onStep hook); P: percent of schedules.
 //   Prints one line per seed ("seed digest steps") and a last line with the digest of them all.
 import { createHash } from 'node:crypto';
@@ -14,12 +13,16 @@ import { pathToFileURL } from 'node:url';
 import { args } from './lib/report.js';
 import { DIST } from './lib/testbed.js';
 
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/sim-digest.js --seed S --schedules N [--dist DIR] [--state] [--witness P] [--fencing P]
+         [--ping P] [--monitors P] [--arbiter P] [--reloads P] [--crash-loops P]`;
+
 type Mod = Record<string, any>;
 
 const PERCENTS: Record<string, string> = { witness: 'witness', fencing: 'fencing', ping: 'ping', monitors: 'monitors', arbiter: 'arbiter', reloads: 'reloads', 'crash-loops': 'crashLoops' };
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { seed: 'number', schedules: 'number', dist: 'string', state: 'flag', witness: 'number', fencing: 'number', ping: 'number', monitors: 'number', arbiter: 'number', reloads: 'number', 'crash-loops': 'number' });
   const dist = a.str('dist', join(DIST, '..'));
   const load = async (p: string): Promise<Mod> => (await import(pathToFileURL(join(dist, p)).href)) as Mod;
   const { scheduleOf } = await load('src/sim/run.js');

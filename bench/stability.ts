@@ -11,8 +11,6 @@
 // 20 MB per start/stop (and 63 KB of "not ok" lines per status), moved between the nodes every few seconds so node1's daemon keeps
 // reading agent output. Any main-thread stall would show as a late heartbeat.
 //
-// Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...] [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
-//        [--selfload-stress] [--no-stress] [--no-write]
 // --no-stress: the soak without stress-ng (a check of the soak itself, or of a system at rest).
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -24,16 +22,20 @@ import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, writeRaw } from './lib/report.js';
 import { STABILITY_DEFAULTS } from './lib/defaults.js';
 import { ms } from './lib/stats.js';
-import { corosyncTrouble, runnableKeys } from './lib/pacemaker.js';
+import { corosyncTrouble } from './lib/pacemaker.js';
 import { daemonPids, evidence, stop, type ClusterSpec, type Running, type System, type Timers } from './lib/system.js';
-import { hbd, HBD_VARIANTS } from './lib/hbd-system.js';
-import { systemByKey } from './lib/system-by-key.js';
+import { runnableKeys, systemByKey } from './lib/system-by-key.js';
 import { createTestbed, DIST, type Testbed } from './lib/testbed.js';
 import { TIMER_SETS } from './lib/timers.js';
 import { request } from '../src/control/client.js';
 import { run } from './lib/proc.js';
 import { judgeStatusOutput } from '../src/agents/run.js';
 import { performance } from 'node:perf_hooks';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/stability.js [--duration 600] [--timers soak|tier|fast|...]
+         [--systems hbd,hbd-nort,hbd-rt,hbd-rt-rof,heartbeat,keepalived,keepalived-dt,hbd-selfload,hbd-nort-selfload,hbd-rt-selfload]
+         [--selfload-stress] [--selfload-parts http,control,agent] [--no-stress] [--subnet A.B.C] [--section SUFFIX] [--no-write]`;
 
 const NODES = ['node1', 'node2'];
 /**
@@ -255,15 +257,8 @@ function statusVerdictCost(): string {
   return `Judging one status output of the noisy agent (${out.length} bytes of "not ok" lines) blocks hbd's event loop for ${before.toFixed(1)} ms with the backtracking regex hbd used before commit 33115c5, ${after.toFixed(2)} ms with judgeStatusOutput now (measured in this process).`;
 }
 
-/** `hbd-selfload`, `hbd-nort-selfload`, ...: that hbd variant with its HTTP API on, to be loaded from the inside. */
-function selfloaded(key: string): System {
-  const base = HBD_VARIANTS[key.slice(0, -'-selfload'.length)];
-  if (!base) throw new Error(`unknown system ${key} (${Object.keys(HBD_VARIANTS).map((k) => `${k}-selfload`).join(', ')})`);
-  return hbd({ ...base, label: `${base.label}, loaded from the inside`, httpListen: '127.0.0.1:8694' });
-}
-
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { duration: 'number', timers: 'string', systems: 'list', subnet: 'string', 'no-stress': 'flag', 'selfload-stress': 'flag', 'selfload-parts': 'list' });
   const durationS = a.num('duration', 600);
   const timersKey = a.str('timers', STABILITY_DEFAULTS.timers[0]!);
   const timers = TIMER_SETS[timersKey];
@@ -276,7 +271,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const key of keys) {
     const selfload = key.endsWith('-selfload');
-    const sys = selfload ? selfloaded(key) : systemByKey(key);
+    const sys = systemByKey(key);
     log(`${sys.label}: ${durationS} s soak`);
     const r = await soak(tb, sys, key, durationS, { stress: (!selfload && !a.flag('no-stress')) || a.flag('selfload-stress'), selfload, parts: a.list('selfload-parts', ['http', 'control', 'agent']), timers });
     log(`  ${r.falseAlarms.length} false alarms; max gap node1→node2 ${ms(r.rx12.max)} ms, node2→node1 ${ms(r.rx21.max)} ms; late logged ${r.lateCount} (max ${r.lateMax ?? '-'} ms)`);

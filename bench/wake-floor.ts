@@ -8,11 +8,13 @@
 //     (so its figure is that of two nodes).
 // Prints each one's CPU share in % of one core (user + system, process.cpuUsage).
 //
-// Usage: node dist/bench/wake-floor.js [--seconds 60] [--keepalive 100]
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { args } from './lib/report.js';
+
+/** `--help` prints this; a wrong option prints it with what is wrong (bench/lib/report.ts). */
+const USAGE = `Usage: node dist/bench/wake-floor.js [--seconds 60] [--keepalive 100]`;
 
 async function child(mode: string, seconds: number, keepaliveMs: number): Promise<void> {
   const timers: NodeJS.Timeout[] = [];
@@ -38,7 +40,7 @@ async function child(mode: string, seconds: number, keepaliveMs: number): Promis
 }
 
 async function main(): Promise<void> {
-  const a = args();
+  const a = args(USAGE, { seconds: 'number', keepalive: 'number', child: 'string' });
   const seconds = a.num('seconds', 60);
   const keepaliveMs = a.num('keepalive', 100);
   const mode = a.str('child', '');

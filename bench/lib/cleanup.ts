@@ -1,6 +1,8 @@
 // Everything a benchmark creates (namespaces, processes, addresses, temp dirs) registers its
 // removal here. It runs in a `finally`, and on SIGINT/SIGTERM or a crash, so an interrupted
 // run leaves nothing behind.
+import { UsageError } from './report.js';
+
 type Task = () => Promise<void> | void;
 
 const tasks: { name: string; fn: Task }[] = [];
@@ -68,8 +70,10 @@ export async function runMain(main: () => Promise<void>): Promise<void> {
   try {
     await main();
   } catch (err) {
-    process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
-    code = 1;
+    // What was asked cannot be done here (a system not installed): the reason, not a stack.
+    if (err instanceof UsageError) process.stderr.write(`bench: ${err.message}\n`);
+    else process.stderr.write(`bench: ${(err as Error).stack ?? String(err)}\n`);
+    code = err instanceof UsageError ? 2 : 1;
   } finally {
     await cleanupAll();
   }

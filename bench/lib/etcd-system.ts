@@ -16,6 +16,7 @@ export function hbdEtcd(): System {
   let etcd: EtcdCluster | null = null;
   return {
     ...base,
+    missing: () => base.missing() ?? etcdMissing(),
     detectionMs: () => ARBITER_TTL_S * 1000,
     timerNote: (t) => `${base.timerNote(t)}; arbiter_ttl ${ARBITER_TTL_S} s, --agent-timeout ${AGENT_TIMEOUTS}; a 3-member etcd 3.4 on a third host`,
     async prepare(tb, spec) {

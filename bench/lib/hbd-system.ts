@@ -1,6 +1,6 @@
 // heartbeat-ts (this repository) as a system under test: ha.cf + authkeys + haresources,
 // IPaddr built in; and its variants (scheduling, V8 flags, another build).
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO } from './report.js';
 import { AUTHKEYS, haCf, haresources } from './ha-config.js';
@@ -15,8 +15,8 @@ export interface HbdVariant {
   prefix?: string[];
   httpListen?: string;
   extraHaCf?: string[];
-  /** Another build of hbd (an older commit, to compare a change side by side in one run). */
-  hbdJs?: string;
+  /** Another build of hbd (an older commit, to compare a change side by side in one run); null: one was wanted and none named. */
+  hbdJs?: string | null;
   /** More arguments for hbd. */
   args?: string[];
   /** Options for node itself, before hbd.js (V8 experiments). */
@@ -25,6 +25,9 @@ export interface HbdVariant {
   env?: Record<string, string>;
 }
 
+/** The build HBD_BASELINE names (the root of another checkout, built with `npm run build`), if it names one. */
+const BASELINE_HBD_JS = process.env.HBD_BASELINE ? join(process.env.HBD_BASELINE, 'dist', 'src', 'cli', 'hbd.js') : null;
+
 /** heartbeat-ts as benchmarked: as configured by default, and the scheduling experiments. */
 export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: string }> = {
   hbd: { key: 'hbd', label: 'heartbeat-ts' },
@@ -32,7 +35,7 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   'hbd-rt': { key: 'hbd-rt', label: 'heartbeat-ts (unit: rr 10, nice -10)', prefix: ['chrt', '-r', '10', 'nice', '-n', '-10'] },
   'hbd-rt-rof': { key: 'hbd-rt-rof', label: 'heartbeat-ts (unit: rr 10, nice -10, reset on fork)', prefix: ['chrt', '--reset-on-fork', '-r', '10', 'nice', '-n', '-10'] },
   // The build of another checkout, named by HBD_BASELINE (its root, built with `npm run build`).
-  'hbd-baseline': { key: 'hbd-baseline', label: 'heartbeat-ts (baseline build)', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js') },
+  'hbd-baseline': { key: 'hbd-baseline', label: 'heartbeat-ts (baseline build)', hbdJs: BASELINE_HBD_JS },
   // Issue 19's experiment: V8's garbage collector on the main thread alone (no wake-ups of its helper threads).
   'hbd-stgc': { key: 'hbd-stgc', label: 'heartbeat-ts, --single-threaded-gc', nodeArgs: ['--single-threaded-gc'] },
   // Issue 19, second cut (tried, not kept: bench/RESULTS.md): no V8 background threads at all (no
@@ -45,7 +48,7 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   // As under systemd (Type=notify, the package's unit): hbd keeps a STATUS= line for systemctl.
   // No manager listens here; what differs is the work hbd does to keep the line current.
   'hbd-notify': { key: 'hbd-notify', label: 'heartbeat-ts, NOTIFY_SOCKET set (as under systemd)', env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
-  'hbd-baseline-notify': { key: 'hbd-baseline-notify', label: 'heartbeat-ts (baseline build), NOTIFY_SOCKET set', hbdJs: join(process.env.HBD_BASELINE ?? REPO, 'dist', 'src', 'cli', 'hbd.js'), env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
+  'hbd-baseline-notify': { key: 'hbd-baseline-notify', label: 'heartbeat-ts (baseline build), NOTIFY_SOCKET set', hbdJs: BASELINE_HBD_JS, env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
 };
 
 export function hbd(variant: HbdVariant = {}): System {
@@ -53,6 +56,12 @@ export function hbd(variant: HbdVariant = {}): System {
   return {
     key: variant.key ?? 'hbd',
     label: variant.label ?? 'heartbeat-ts',
+    missing: () => {
+      // A baseline that silently fell back to this build would compare the build with itself.
+      if (variant.hbdJs === null) return `${variant.key ?? 'hbd'} runs another build: set HBD_BASELINE to the root of a checkout built with npm run build`;
+      const js = variant.hbdJs ?? HBD_JS;
+      return existsSync(js) ? null : `no hbd build at ${js}: run npm run build${variant.hbdJs ? ' in that checkout' : ''}`;
+    },
     detectionMs: (t) => t.deadtimeMs,
     timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
     async prepare(tb, s) {
@@ -73,6 +82,7 @@ export function hbd(variant: HbdVariant = {}): System {
       }
     },
     start(tb, node) {
+      if (variant.hbdJs === null) throw new Error(this.missing() ?? 'no hbd build named');
       const dir = join(tb.dir, 'hbd', node);
       const prefix = variant.prefix ?? spec?.prefix ?? [];
       // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).

@@ -2,7 +2,7 @@
 // own IPaddr resource script (resource-agents' OCF IPaddr, ifconfig + send_arp), in a private
 // mount and UTS namespace so it has its own /etc/ha.d, /var/lib/heartbeat, /run, /var/log and
 // `uname -n` == node name. The tests run real Heartbeat the same way (test/helpers/real-heartbeat.ts).
-import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { killTree } from './proc.js';
 import { collectLines } from './testbed.js';
@@ -83,6 +83,7 @@ export function heartbeat(): System {
   return {
     key: 'heartbeat',
     label: 'Heartbeat 3.0.6',
+    missing: () => (existsSync(HEARTBEAT_BIN) ? null : `Heartbeat 3.0.6 not installed (no ${HEARTBEAT_BIN}): scripts/install-deps.sh installs Debian's heartbeat`),
     detectionMs: (t) => t.deadtimeMs,
     timerNote: (t) => `keepalive ${t.keepaliveMs} ms, deadtime ${t.deadtimeMs} ms`,
     async prepare(tb, s) {

@@ -2,6 +2,7 @@
 // the preferred node has the higher priority (preemption on: its auto_failback).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { which } from '../../test/helpers/rsyslog.js';
 import { finishStart, type System, type Timers } from './system.js';
 
 const KA_PRIO_OWNER = 150;
@@ -29,6 +30,7 @@ export function keepalived(mode: 'keepalive' | 'deadtime'): System {
   return {
     key: mode === 'keepalive' ? 'keepalived' : 'keepalived-dt',
     label: mode === 'keepalive' ? 'keepalived (advert = keepalive)' : 'keepalived (down = deadtime)',
+    missing: () => (which('keepalived') ? null : 'keepalived not installed: scripts/install-deps.sh --bench installs Debian\'s keepalived'),
     detectionMs: (t) => masterDownMs(advertFor(t, mode)),
     timerNote: (t) => `advert_int ${advertFor(t, mode)} s (VRRPv3), master-down interval ${masterDownMs(advertFor(t, mode)).toFixed(0)} ms at the standby's priority ${KA_PRIO_STANDBY}`,
     async prepare(tb, s) {

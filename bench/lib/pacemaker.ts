@@ -179,6 +179,8 @@ export function pacemaker(variant: PacemakerVariant = {}): System {
   return {
     key: variant.key ?? 'pacemaker',
     label: variant.label ?? 'Pacemaker 2.1 + Corosync 3.1',
+    missing: pacemakerMissing,
+    optional: true,
     detectionMs: (t) => {
       const c = corosyncTimers(t, variant.tokenMs);
       return c.token + c.consensus;
@@ -254,13 +256,3 @@ export function pacemakerByKey(key: string): System | null {
   return pacemaker({ key, label: `Pacemaker + Corosync, ${parts.join(', ')}`, tokenMs, transitionDelayMs });
 }
 
-/**
- * The system keys a benchmark can run here: Pacemaker's are dropped, with the reason printed,
- * when its packages are missing (the other peers' absence is an error, as before).
- */
-export function runnableKeys(keys: string[], say: (msg: string) => void): string[] {
-  const missing = pacemakerMissing();
-  const skipped = missing ? keys.filter((k) => k.startsWith('pacemaker')) : [];
-  if (skipped.length) say(`skipping ${skipped.join(', ')}: ${missing}`);
-  return keys.filter((k) => !skipped.includes(k));
-}

@@ -3,6 +3,7 @@
 import { cpus, hostname, loadavg, release, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { run } from './proc.js';
 
 export const REPO = new URL('../../..', import.meta.url).pathname.replace(/\/$/, '');
@@ -130,27 +131,94 @@ export function writeRaw(name: string, data: unknown): void {
 }
 
 /** Tiny argv parser: --name value, --flag. */
-export function args(): { num(name: string, def: number): number; str(name: string, def: string): string; flag(name: string): boolean; list(name: string, def: string[]): string[] } {
-  const argv = process.argv.slice(2);
-  const get = (name: string): string | undefined => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? argv[i + 1] : undefined;
+/** How a benchmark reads an option: `--name VALUE` as a number, a string or a comma list, or a bare `--name`. */
+export type OptionKind = 'number' | 'string' | 'list' | 'flag';
+
+/** Options every benchmark takes: publish() reads --no-write; --section names the results section. */
+const COMMON_OPTIONS: Record<string, OptionKind> = { 'no-write': 'flag', section: 'string', help: 'flag' };
+
+export interface BenchArgs {
+  num(name: string, def: number): number;
+  str(name: string, def: string): string;
+  flag(name: string): boolean;
+  list(name: string, def: string[]): string[];
+}
+
+/**
+ * A benchmark's command line read against the options it declares. An unknown option, an
+ * option without its value or a stray word throws: a typo (`--window` for `--windows`, or
+ * `--help`) once ran the whole default benchmark, minutes to hours, instead of what was asked.
+ */
+export function parseBenchArgs(options: Record<string, OptionKind>, argv: string[]): BenchArgs {
+  const all = { ...COMMON_OPTIONS, ...options };
+  const { values } = parseArgs({ args: joinDashValues(argv, all), strict: true, allowPositionals: false, options: Object.fromEntries(Object.entries(all).map(([name, kind]) => [name, { type: kind === 'flag' ? 'boolean' : 'string' }])) });
+  const get = (name: string, kind: OptionKind): string | boolean | undefined => {
+    // The code asks only for what it declared: a name missing here is a bug, not bad input.
+    if (all[name] !== kind) throw new Error(`bench: option --${name} is read as ${kind} but declared as ${all[name] ?? 'nothing'}`);
+    return values[name];
   };
   return {
     num: (n, d) => {
-      const v = get(n);
+      const v = get(n, 'number') as string | undefined;
       if (v === undefined) return d;
       const x = Number(v);
-      if (!Number.isFinite(x)) throw new Error(`--${n} wants a number, got ${v}`);
+      if (v.trim() === '' || !Number.isFinite(x)) throw new UsageError(`--${n} wants a number, got "${v}"`);
       return x;
     },
-    str: (n, d) => get(n) ?? d,
-    flag: (n) => argv.includes(`--${n}`),
+    str: (n, d) => (get(n, 'string') as string | undefined) ?? d,
+    flag: (n) => (get(n, 'flag') as boolean | undefined) === true,
     list: (n, d) => {
-      const v = get(n);
-      return v === undefined ? d : v.split(',').map((s) => s.trim()).filter(Boolean);
+      const v = get(n, 'list') as string | undefined;
+      return v === undefined ? d : v.split(',').map((x) => x.trim()).filter(Boolean);
     },
   };
+}
+
+/**
+ * `--section -tier`, `--settle-ms -1`: a value may begin with one dash, which parseArgs takes for
+ * a forgotten value; it is passed as `--section=-tier`. One beginning with two is an option.
+ */
+function joinDashValues(argv: string[], options: Record<string, OptionKind>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const name = argv[i]!.startsWith('--') ? argv[i]!.slice(2) : '';
+    const next = argv[i + 1];
+    if (options[name] !== undefined && options[name] !== 'flag' && next?.startsWith('-') && !next.startsWith('--')) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else out.push(argv[i]!);
+  }
+  return out;
+}
+
+/** Bad input on a benchmark's command line: said with the usage, exit status 2, no stack. */
+export class UsageError extends Error {}
+
+/**
+ * This process's options (see parseBenchArgs): `--help` prints `usage` and exits 0; bad input
+ * prints what is wrong and the usage, and exits 2, before the benchmark starts anything.
+ */
+export function args(usage: string, options: Record<string, OptionKind>): BenchArgs {
+  const argv = process.argv.slice(2);
+  try {
+    const a = parseBenchArgs(options, argv);
+    if (a.flag('help')) {
+      process.stdout.write(`${usage}\n`);
+      process.exit(0);
+    }
+    return checkedValues(a, options);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (!(err instanceof UsageError) && !code.startsWith('ERR_PARSE_ARGS')) throw err;
+    process.stderr.write(`bench: ${(err as Error).message}\n${usage}\n`);
+    process.exit(2);
+  }
+}
+
+/** Reads every number once up front, so a bad one is refused before anything starts. */
+function checkedValues(a: BenchArgs, options: Record<string, OptionKind>): BenchArgs {
+  for (const [name, kind] of Object.entries(options)) if (kind === 'number') a.num(name, 0);
+  return a;
 }
 
 export function log(msg: string): void {

@@ -52,6 +52,13 @@ export interface Running {
 export interface System {
   key: string;
   label: string;
+  /** What this machine lacks to run it, and what installs it; null when it can run here. */
+  missing(): string | null;
+  /**
+   * Skipped, with that reason, when it cannot run here, where any other system is refused before
+   * anything starts (Pacemaker: packages only `install-deps.sh --bench` installs, and hours of runs).
+   */
+  optional?: boolean;
   /** The silence after which the standby acts: deadtime, or VRRP's master-down interval. */
   detectionMs(t: Timers): number;
   /** One line on how its timers were set, for the report. */
@@ -173,6 +180,17 @@ export function isRunning(r: Running): boolean {
 export function daemonPids(r: Running): number[] {
   learnIdentity(r);
   return instancePids(r).filter(isLive);
+}
+
+/**
+ * daemonPids of a daemon that must be running: none is an error naming `label` and the node, with
+ * its last output (a footprint row of a daemon that exited would read as one that costs nothing).
+ */
+export function runningPids(r: Running, label: string): number[] {
+  const pids = daemonPids(r);
+  if (pids.length > 0) return pids;
+  const last = r.lines.slice(-3).map((l) => l.text).join(' | ');
+  throw new Error(`${label} on ${r.node}: none of its processes runs${last ? ` (its last output: ${last})` : ' (it printed nothing)'}`);
 }
 
 export function evidence(r: Running): string {

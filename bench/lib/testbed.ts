@@ -13,6 +13,11 @@ import { mono, must, run, SYSTEM_PATH } from './proc.js';
 export const DIST = new URL('..', import.meta.url).pathname; // dist/bench/
 export const WEB_JS = join(DIST, 'lib', 'web.js');
 export const PROBE_JS = join(DIST, '..', 'src', 'lib', 'http-probe.js');
+/** The client's probe: a request every 5 ms, each failed after 100 ms without an answer. */
+const PROBE_INTERVAL_MS = 5;
+const PROBE_TIMEOUT_MS = 100;
+/** By this long after a moment, every request the probe sent by then has answered or failed. */
+export const ANSWER_WINDOW_MS = PROBE_TIMEOUT_MS + 150;
 
 export interface Line {
   t: number;
@@ -64,11 +69,17 @@ export class Probe {
     return pollUntil(check, { timeoutMs, pollMs: 1000, wake: this.answered });
   }
 
-  /** Waits until `who` has answered without interruption for `forMs`. */
+  /**
+   * Waits until `who` has answered without interruption for `forMs`, as seen after this call:
+   * the probe prints a failure only when a request times out, so right after the VIP went away
+   * its last line may still name the old owner. A once-a-second line printed at least
+   * `ANSWER_WINDOW_MS` after the call comes after every failure of a request sent by then.
+   */
   async steady(who: string, forMs: number, timeoutMs: number): Promise<boolean> {
+    const since = mono();
     const check = () => {
       const c = this.current();
-      return !!c && c.who === who && mono() - c.t >= forMs && mono() - this.lastTick < 2000;
+      return !!c && c.who === who && mono() - c.t >= forMs && this.lastTick >= since + ANSWER_WINDOW_MS && mono() - this.lastTick < 2000;
     };
     return (await pollUntil(check, { timeoutMs, pollMs: 50 })) ?? false;
   }
@@ -125,7 +136,7 @@ export async function createTestbed(opts: { subnet: string; servers: string[]; p
   }
   let probe: Probe | null = null;
   if (opts.probe !== false) {
-    probe = new Probe(spawn('client', [process.execPath, PROBE_JS, `http://${vip}/`, '5', '100', '--changes']));
+    probe = new Probe(spawn('client', [process.execPath, PROBE_JS, `http://${vip}/`, String(PROBE_INTERVAL_MS), String(PROBE_TIMEOUT_MS), '--changes']));
   }
   const cable = (host: string) => lan.host(host).port;
   return {

@@ -51,6 +51,29 @@ export const HBD_VARIANTS: Record<string, HbdVariant & { key: string; label: str
   'hbd-baseline-notify': { key: 'hbd-baseline-notify', label: 'heartbeat-ts (baseline build), NOTIFY_SOCKET set', hbdJs: BASELINE_HBD_JS, env: { NOTIFY_SOCKET: '/run/hbd-bench-no-manager' } },
 };
 
+/**
+ * The command that runs hbd for `node` from `dir` (its ha.d, state and control socket): the
+ * variant's prefix (or the cluster spec's), node options, build and arguments, in that order.
+ */
+export function hbdArgv(variant: HbdVariant, dir: string, node: string, specPrefix: string[] = []): string[] {
+  // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).
+  const nodeArgs = (process.env.HBD_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
+  return [
+    ...(variant.prefix ?? specPrefix),
+    process.execPath,
+    ...(variant.nodeArgs ?? []),
+    ...nodeArgs,
+    variant.hbdJs ?? HBD_JS,
+    '-f',
+    '--config-dir', join(dir, 'ha.d'),
+    '--node', node,
+    '--state-dir', join(dir, 'state'),
+    '--control-socket', join(dir, 'ctl.sock'),
+    ...(variant.httpListen ? ['--http-listen', variant.httpListen] : []),
+    ...(variant.args ?? []),
+  ];
+}
+
 export function hbd(variant: HbdVariant = {}): System {
   let spec: ClusterSpec | null = null;
   return {
@@ -84,11 +107,7 @@ export function hbd(variant: HbdVariant = {}): System {
     start(tb, node) {
       if (variant.hbdJs === null) throw new Error(this.missing() ?? 'no hbd build named');
       const dir = join(tb.dir, 'hbd', node);
-      const prefix = variant.prefix ?? spec?.prefix ?? [];
-      // HBD_NODE_ARGS: node options for hbd itself (e.g. "--cpu-prof --cpu-prof-dir=DIR" to profile it; NODE_OPTIONS refuses --cpu-prof).
-      const nodeArgs = (process.env.HBD_NODE_ARGS ?? '').split(' ').filter((x) => x !== '');
-      const argv = [...prefix, process.execPath, ...(variant.nodeArgs ?? []), ...nodeArgs, variant.hbdJs ?? HBD_JS, '-f', '--config-dir', join(dir, 'ha.d'), '--node', node, '--state-dir', join(dir, 'state'), '--control-socket', join(dir, 'ctl.sock'), ...(variant.httpListen ? ['--http-listen', variant.httpListen] : [])];
-      return finishStart(tb, node, tb.spawn(node, argv, variant.env ? { env: variant.env } : {}), dir);
+      return finishStart(tb, node, tb.spawn(node, hbdArgv(variant, dir, node, spec?.prefix), variant.env ? { env: variant.env } : {}), dir);
     },
     deadPattern: (owner) => new RegExp(`node ${owner}: is dead`),
     falseAlarm: (line) => /node \S+: is dead/.test(line),

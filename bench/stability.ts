@@ -19,7 +19,8 @@ import { runMain, onCleanup } from './lib/cleanup.js';
 import { Capture, heartbeatFilter } from './lib/capture.js';
 import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
-import { args, header, log, publish, table, writeRaw } from './lib/report.js';
+import { args, header, log, publish, table, UsageError, writeRaw } from './lib/report.js';
+import { which } from '../test/helpers/rsyslog.js';
 import { STABILITY_DEFAULTS } from './lib/defaults.js';
 import { ms } from './lib/stats.js';
 import { corosyncTrouble } from './lib/pacemaker.js';
@@ -185,6 +186,7 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
       await sleep(250);
       if (mono() > nextReport) {
         nextReport += 60_000;
+        cap12.check();
         const g = cap12.gaps();
         log(`    ${((mono() - t0) / 1000).toFixed(0)} s: ${g.count} heartbeats node1→node2, max gap ${ms(g.max)} ms`);
       }
@@ -192,6 +194,8 @@ async function soak(tb: Testbed, sys: System, key: string, durationS: number, op
     const durationReal = (mono() - t0) / 1000;
     for (const c of cleanups.splice(0).reverse()) await c();
     await sleep(300);
+    cap12.check();
+    cap21.check();
     const rx12 = cap12.gaps();
     const rx21 = cap21.gaps();
     const falseAlarms: string[] = [];
@@ -265,6 +269,9 @@ async function main(): Promise<void> {
   if (!timers) throw new Error(`unknown timer set ${timersKey} (${Object.keys(TIMER_SETS).join(', ')})`);
   const warntimeMs = timers.warntimeMs ?? timers.deadtimeMs / 2;
   const keys = runnableKeys(a.list('systems', STABILITY_DEFAULTS.systems), log);
+  // Without them a soak would measure nothing and report it as a clean result.
+  const tools = [['tcpdump', 'tcpdump'], ...(a.flag('no-stress') && !a.flag('selfload-stress') ? [] : [['stress-ng', 'stress-ng']])].filter(([cmd]) => which(cmd!) === null);
+  if (tools.length > 0) throw new UsageError(`stability needs ${tools.map(([cmd, pkg]) => `${cmd} (Debian package ${pkg})`).join(' and ')}: scripts/install-deps.sh --bench installs them`);
   const tb = await createTestbed({ subnet: a.str('subnet', '10.231.42'), servers: NODES });
   onCleanup('testbed', () => tb.destroy());
   const results: SoakResult[] = [];

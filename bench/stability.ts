@@ -20,7 +20,7 @@ import { Capture, heartbeatFilter } from './lib/capture.js';
 import { sleep } from '../src/lib/wait.js';
 import { killTree, mono, schedOf } from './lib/proc.js';
 import { args, header, log, publish, table, UsageError, writeRaw } from './lib/report.js';
-import { which } from '../test/helpers/rsyslog.js';
+import { which } from '../test/helpers/tools.js';
 import { STABILITY_DEFAULTS } from './lib/defaults.js';
 import { ms } from './lib/stats.js';
 import { corosyncTrouble } from './lib/pacemaker.js';

@@ -2,7 +2,7 @@
 // the preferred node has the higher priority (preemption on: its auto_failback).
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { which } from '../../test/helpers/rsyslog.js';
+import { which } from '../../test/helpers/tools.js';
 import { finishStart, type System, type Timers } from './system.js';
 
 const KA_PRIO_OWNER = 150;

@@ -18,7 +18,8 @@ import { effectiveLogFacility } from '../../src/config/hacf-defaults.js';
 import { formatIssue } from '../../src/config/issues.js';
 import { HBD, LocalCluster } from '../helpers/local-cluster.js';
 import { textFixture } from '../helpers/config-fixture.js';
-import { skipUnlessTools, startRsyslog, which, withTmp, WAIT } from '../helpers/rsyslog.js';
+import { skipUnlessTools, startRsyslog, withTmp, WAIT } from '../helpers/rsyslog.js';
+import { which } from '../helpers/tools.js';
 import { fromRoot } from '../helpers/repo.js';
 
 const run = promisify(execFile);

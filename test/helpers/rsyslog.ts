@@ -1,29 +1,13 @@
 // A private rsyslogd for tests: a real syslog daemon, started and stopped by PID.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { waitFor } from '../../src/lib/wait.js';
-
-export function which(cmd: string): string | null {
-  // rsyslogd lives in /usr/sbin, which a non-root PATH may lack.
-  // An absolute path (an OCF agent, a libexec helper) is checked as it is.
-  const dirs = cmd.startsWith('/') ? [''] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
-  for (const d of dirs) {
-    if (d === '' && !cmd.startsWith('/')) continue;
-    const p = d === '' ? cmd : join(d, cmd);
-    try {
-      accessSync(p, constants.X_OK);
-      return p;
-    } catch {
-      // not here
-    }
-  }
-  return null;
-}
+import { which } from './tools.js';
 
 /** Skip reason when rsyslogd or logger is missing; under CI=true that is a failure instead. */
 export function toolsMissing(): string | null {

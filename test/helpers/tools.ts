@@ -2,7 +2,26 @@
 // it they skip with a printed reason, except under CI=true, where a missing tool is a failure
 // (scripts/install-deps.sh installs them).
 import type { TestContext } from 'node:test';
-import { which } from './rsyslog.js';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** Where `cmd` is as an executable (PATH, then the sbin dirs a non-root PATH may lack), or null. */
+export function which(cmd: string): string | null {
+  // rsyslogd lives in /usr/sbin, which a non-root PATH may lack.
+  // An absolute path (an OCF agent, a libexec helper) is checked as it is.
+  const dirs = cmd.startsWith('/') ? [''] : [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/sbin'];
+  for (const d of dirs) {
+    if (d === '' && !cmd.startsWith('/')) continue;
+    const p = d === '' ? cmd : join(d, cmd);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
 
 export interface Tool {
   cmd: string;

@@ -9,7 +9,7 @@ import { inNs, type Lan } from '../../src/lib/netns.js';
 import type { HeartbeatFiles } from '../../bench/lib/heartbeat-system.js';
 import { waitFor } from '../../src/lib/wait.js';
 import { netnsSkip } from './netns.js';
-import { realHeartbeatMissing, type RealCluster } from './real-heartbeat.js';
+import { REAL, realHeartbeatMissing, type RealCluster } from './real-heartbeat.js';
 import { repoRoot as REPO } from './repo.js';
 
 /**
@@ -21,6 +21,37 @@ export async function mixedSkip(): Promise<string | null> {
   const missing = realHeartbeatMissing();
   if (missing && process.env.CI === 'true') throw new Error(`CI=true but ${missing}`);
   return missing;
+}
+
+/**
+ * hb_standby on a real Heartbeat node, as an operator runs it: again if Heartbeat refused it.
+ * Heartbeat takes one standby at a time, and its auto_failback hands resources back with the
+ * same protocol: a request that comes while one of those is under way is logged "Standby in
+ * progress- new request from NODE ignored" and dropped (CI once ran hb_standby in the very
+ * second Heartbeat retried a hand-back, and the group never moved). Its refusals while
+ * resources are in flux look alike. Returns once Heartbeat has accepted the request.
+ */
+export async function realHbStandby(c: RealCluster, node: string, timeoutMs = 60_000): Promise<void> {
+  const accepted = new RegExp(`${node} wants to go standby \\[all\\]`);
+  const refused = new RegExp(`Standby in progress- new request from ${node} ignored|standby message \\[me\\] from ${node} ignored`);
+  const over = /Other node completed standby takeover|Standby resource acquisition done|Standby request cancelled|resource transition completed/;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const from = c.log(node).length;
+    await c.run(node, [REAL.hb_standby]);
+    const answer = await waitFor(`${node}'s Heartbeat to answer hb_standby`, () => {
+      const since = c.log(node).slice(from);
+      return accepted.test(since) ? 'accepted' : refused.test(since) ? 'refused' : null;
+    }, { timeoutMs: Math.max(1000, deadline - Date.now()), pollMs: 100, detail: () => c.dump() });
+    if (answer === 'accepted') return;
+    // Asked again once the standby under way has ended (or resources settled); at most 15 s,
+    // a little over Heartbeat's own 10-s limit for an unanswered request.
+    const refusedAt = from + c.log(node).slice(from).search(refused);
+    const until = Math.min(deadline, Date.now() + 15_000);
+    while (Date.now() < until && !over.test(c.log(node).slice(refusedAt))) await new Promise((r) => setTimeout(r, 200));
+    if (Date.now() >= deadline) throw new Error(`hb_standby on ${node}: Heartbeat refused it until the end\n${c.dump()}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 /** The nodes among `nodes` that have `vip` on eth0 now. */

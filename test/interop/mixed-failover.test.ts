@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { heartbeatErrors, mixedFiles, mixedSkip, ourHandover, probeHttp, serveHttp, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourHandover, probeHttp, realHbStandby, serveHttp, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const NODES = { node1: 1, node2: 2, client: 9 };
@@ -42,7 +42,7 @@ function noFailurePatterns(c: RealCluster, what: string): void {
 async function scenario(c: RealCluster, preferred: 'heartbeat' | 'hbd', vip: string): Promise<void> {
   const label = `${preferred} preferred`;
   const isHbd = (n: string) => (n === 'node1') === (preferred === 'hbd');
-  const standby = (n: string) => c.run(n, isHbd(n) ? ourHandover('hb_standby') : [REAL.hb_standby]);
+  const standby = (n: string) => (isHbd(n) ? c.run(n, ourHandover('hb_standby')) : realHbStandby(c, n));
   const takeover = (n: string) => c.run(n, isHbd(n) ? ourHandover('hb_takeover') : [REAL.hb_takeover]);
   serveHttp(c, SERVERS);
   c.start('node1');

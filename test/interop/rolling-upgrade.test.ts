@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { REAL, withRealHeartbeat, type RealCluster } from '../helpers/real-heartbeat.js';
-import { heartbeatErrors, mixedFiles, mixedSkip, ourClStatus, pingVip, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
+import { heartbeatErrors, mixedFiles, mixedSkip, ourClStatus, pingVip, realHbStandby, TIMERS, vipHeldBy, vipHolders } from '../helpers/mixed-cluster.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const SUBNET = '10.231.185';
@@ -51,7 +51,7 @@ test('rolling upgrade: two real Heartbeat nodes replaced by hbd one at a time, t
         await seesActive(c, 'node2', 'node1', true);
         await new Promise((r) => setTimeout(r, 5000));
         // 2. The group moves to it.
-        await c.run('node1', [REAL.hb_standby]);
+        await realHbStandby(c, 'node1');
         await heldBy(c, 'node2', 'hb_standby on the real node');
         await new Promise((r) => setTimeout(r, 3000));
         // 3. The other node is replaced; back as the preferred node, it gets the group back.

@@ -57,6 +57,13 @@
 //           was letting go, so n1 kept it, and with n2's next adverts lost the double ownership
 //           outlasted resolveMs. A group in a restart is ours throughout: it is advertised as
 //           starting. Found by the long run on 2c1bd0d.
+//   1765551 (7 nodes): a shutdown fault on n1 at 138 ms, before n1's first boot at 3117 ms,
+//           ended at 1780 ms by booting it; its planned first boot then booted it again, a
+//           second run without the first one ending. The checker's record of the peer runs n1
+//           had read (kept per run, cleared when a run ends) carried over, and n1's new run was
+//           judged on a loss of n7 only its old run had seen. A planned boot of a running node
+//           is now skipped, and booting a running node is an error; the core is unchanged.
+//           Found by the long run on 9d3ec09's simulator.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -77,6 +84,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1628211, what: 'an hb_takeover delivered after a partition: the holder let go at once, as asked', opts: EVERY_FAMILY },
   { seed: 1631337, what: 'a hand-off to another node (the preferred one absent from etcd) that could not take it', opts: EVERY_FAMILY },
   { seed: 1643713, what: 'a 2-node double ownership outlasted resolveMs: a restart was advertised as stopping', opts: EVERY_FAMILY },
+  { seed: 1765551, what: 'a fault booted a node before its first boot, which then booted it again', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {

@@ -13,8 +13,9 @@
 //   node scripts/sim-long-run.mjs --fingerprint        (prints this build's fingerprint)
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
@@ -83,8 +84,20 @@ if (existsSync(buildFile)) {
   writeFileSync(buildFile, `${JSON.stringify({ commit, ...mine, started: new Date().toISOString() }, null, 2)}\n`);
 }
 
-const argv = [entry, ...RUN, '--journal', journal, ...(workers ? ['--workers', workers] : [])];
-process.stderr.write(`sim-long-run: node ${argv.map((a) => relative(root, a) || a).join(' ')}\n`);
+// The simulator runs from a private copy of the modules just fingerprinted. It starts new
+// worker threads for every 1,000 seeds, and they load their modules then: run from dist/, a
+// build in the checkout during the run (a test, another change) became the simulator of every
+// chunk after it, under the old fingerprint (it happened on 2026-12-06; no chunk was written).
+const copy = mkdtempSync(join(tmpdir(), 'sim-long-run-'));
+for (const f of closure(entry)) {
+  mkdirSync(dirname(join(copy, f)), { recursive: true });
+  copyFileSync(resolve(root, f), join(copy, f));
+}
+const argv = [join(copy, relative(root, entry)), ...RUN, '--journal', journal, ...(workers ? ['--workers', workers] : [])];
+process.stderr.write(`sim-long-run: node ${argv.map((a) => relative(root, a) || a).join(' ')} (a copy of ${mine.modules} modules, fingerprint ${mine.fingerprint})\n`);
 const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+child.on('exit', (code, signal) => {
+  rmSync(copy, { recursive: true, force: true });
+  process.exit(code ?? (signal ? 1 : 0));
+});

@@ -4,7 +4,7 @@
 // simulator entry that records its arguments), so this takes milliseconds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,7 +18,8 @@ function fakeCheckout(): string {
   mkdirSync(join(dir, 'dist/src/sim'), { recursive: true });
   mkdirSync(join(dir, 'dist/src/core'), { recursive: true });
   mkdirSync(join(dir, 'dist/src/media'), { recursive: true });
-  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { rule } from '../core/rule.js';\nimport { writeFileSync } from 'node:fs';\nwriteFileSync(new URL('../../../args.json', import.meta.url), JSON.stringify(process.argv.slice(2)));\nvoid rule;\n");
+  // The fake simulator records where it runs from, its arguments and the rule it loaded, in the checkout (its cwd).
+  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { rule } from '../core/rule.js';\nimport { writeFileSync } from 'node:fs';\nwriteFileSync('args.json', JSON.stringify({ argv: process.argv.slice(1), rule }));\n");
   writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 1;\n');
   writeFileSync(join(dir, 'dist/src/media/udp.js'), 'export const udp = 1;\n');
   mkdirSync(join(dir, 'bench/sim-long-run'), { recursive: true });
@@ -37,7 +38,10 @@ test('a new run records its build and passes the fixed options and the journal o
   const build = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as { fingerprint: string; modules: number; commit: string };
   assert.equal(build.modules, 2, 'the entry and the core module it imports, not the unrelated media module');
   assert.match(build.commit, /^[0-9a-f]{40}$/);
-  const args = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as string[];
+  const ran = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as { argv: string[]; rule: number };
+  const args = ran.argv.slice(1);
+  assert.ok(!ran.argv[0]!.startsWith(dir), `the simulator ran from a private copy, not ${ran.argv[0]}`);
+  assert.equal(existsSync(ran.argv[0]!), false, 'and the copy is removed when it ends');
   assert.deepEqual(args.slice(args.indexOf('--schedules'), args.indexOf('--schedules') + 4), ['--schedules', '100000', '--seed', '1700000']);
   assert.equal(args[args.indexOf('--journal') + 1], join(dir, 'bench/sim-long-run/journal.jsonl'));
   assert.equal(args[args.indexOf('--workers') + 1], '2');
@@ -69,4 +73,20 @@ test('bad arguments and a journal of unknown build are refused with the reason',
   const orphan = run(dir);
   assert.equal(orphan.status, 2);
   assert.match(orphan.stderr, /exists without bench\/sim-long-run\/build\.json/);
+});
+
+test('the simulator runs from a copy made at the start: a build in the checkout meanwhile changes nothing', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The fake simulator's core changes on disk after the copy, before it is loaded: a later chunk's
+  // worker loading its modules would see the same.
+  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { writeFileSync } from 'node:fs';\nimport { setTimeout as sleep } from 'node:timers/promises';\nawait sleep(500);\nconst { rule } = await import('../core/rule.js');\nwriteFileSync('args.json', JSON.stringify({ argv: process.argv.slice(1), rule }));\n");
+  const child = spawn(process.execPath, [join(dir, 'scripts/sim-long-run.mjs')], { stdio: 'ignore' });
+  const exited = new Promise<number | null>((r) => child.on('exit', r));
+  setTimeout(() => writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n'), 200);
+  return exited.then((code) => {
+    assert.equal(code, 0);
+    const ran = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as { rule: number };
+    assert.equal(ran.rule, 1, 'the rule of the build the run vouches for, not the one built during it');
+  });
 });

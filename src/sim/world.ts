@@ -170,13 +170,9 @@ export class World {
         else this.complete(n, e.call);
         return;
       }
-      case 'boot': {
-        // A node's first power-on finds it running when a crash or shutdown fault that ended
-        // before it already started it: that fault's end was its first boot.
-        const n = this.nodes[e.node]!;
-        if (!n.up) this.boot(n);
+      case 'boot': // already running: a crash or shutdown fault's end before it was its first boot
+        if (!this.nodes[e.node]!.up) this.boot(this.nodes[e.node]!);
         return;
-      }
       case 'fault':
         this.fault(e.f, e.end);
         return;
@@ -187,10 +183,7 @@ export class World {
   }
 
   boot(n: SimNode): void {
-    // A running node booted again would start a new run without its old one ending: no crash,
-    // no goodbye, and the checker's record of what the old run knew carried into the new one
-    // (seed 1765551: a failback judged on losses only the old run had seen).
-    if (n.up) throw new Error(`sim: ${n.name} booted while running (generation ${n.gen})`);
+    if (n.up) throw new Error(`sim: ${n.name} booted while running (generation ${n.gen}): a new run without the old one ending (seed 1765551)`);
     const { config } = this.schedule;
     // Each run of the daemon has its own monotonic clock, unrelated to the others'.
     powerOn(n, this.now, Math.floor(this.miscRng() * 1e6));

@@ -4,7 +4,7 @@
 // simulator entry that records its arguments), so this takes milliseconds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,15 +78,12 @@ test('bad arguments and a journal of unknown build are refused with the reason',
 test('the simulator runs from a copy made at the start: a build in the checkout meanwhile changes nothing', (t) => {
   const dir = fakeCheckout();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // The fake simulator's core changes on disk after the copy, before it is loaded: a later chunk's
-  // worker loading its modules would see the same.
-  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { writeFileSync } from 'node:fs';\nimport { setTimeout as sleep } from 'node:timers/promises';\nawait sleep(500);\nconst { rule } = await import('../core/rule.js');\nwriteFileSync('args.json', JSON.stringify({ argv: process.argv.slice(1), rule }));\n");
-  const child = spawn(process.execPath, [join(dir, 'scripts/sim-long-run.mjs')], { stdio: 'ignore' });
-  const exited = new Promise<number | null>((r) => child.on('exit', r));
-  setTimeout(() => writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n'), 200);
-  return exited.then((code) => {
-    assert.equal(code, 0);
-    const ran = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as { rule: number };
-    assert.equal(ran.rule, 1, 'the rule of the build the run vouches for, not the one built during it');
-  });
+  // Once running, the fake simulator rebuilds the checkout's core (its cwd is the checkout) and
+  // only then loads its own, as a later chunk's worker loads its modules.
+  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { writeFileSync } from 'node:fs';\nwriteFileSync('dist/src/core/rule.js', 'export const rule = 2;\\n');\nconst { rule } = await import('../core/rule.js');\nwriteFileSync('args.json', JSON.stringify({ argv: process.argv.slice(1), rule }));\n");
+  const r = run(dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(readFileSync(join(dir, 'dist/src/core/rule.js'), 'utf8'), 'export const rule = 2;\n', 'the checkout was rebuilt meanwhile');
+  const ran = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as { rule: number };
+  assert.equal(ran.rule, 1, 'the rule of the build the run vouches for, not the one built during it');
 });

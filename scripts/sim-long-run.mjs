@@ -69,12 +69,18 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const mine = fingerprint();
+let carried = null;
 if (existsSync(buildFile)) {
   const theirs = JSON.parse(readFileSync(buildFile, 'utf8'));
-  if (theirs.fingerprint !== mine.fingerprint) {
+  // A run is carried over to a later simulator only by a recorded decision with its evidence
+  // (build.json's carriedTo, newest last): that schedules the change could alter were found and
+  // run again on it, and the others run the same on both. Only the newest simulator adds to it.
+  carried = theirs.carriedTo?.at(-1) ?? null;
+  const current = carried?.fingerprint ?? theirs.fingerprint;
+  if (current !== mine.fingerprint) {
     fail(
       `this build's simulator (fingerprint ${mine.fingerprint}) is not the one that wrote ${relative(root, journal)} ` +
-        `(${theirs.fingerprint}, commit ${theirs.commit}); build that commit's src/ to resume it, or move ` +
+        `(${current}, commit ${carried?.commit ?? theirs.commit}); build that commit's src/ to resume it, or move ` +
         `bench/sim-long-run/ aside to start a run that vouches for this build`,
     );
   }
@@ -82,6 +88,16 @@ if (existsSync(buildFile)) {
   if (existsSync(journal)) fail(`${relative(root, journal)} exists without ${relative(root, buildFile)}: cannot tell which build wrote it`);
   const commit = execFileSync('git', ['-C', root, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
   writeFileSync(buildFile, `${JSON.stringify({ commit, ...mine, started: new Date().toISOString() }, null, 2)}\n`);
+}
+
+/** Violations in the journal that a carry-over's evidence ran again, whole, on a later simulator without one. */
+function superseded() {
+  if (!carried || !existsSync(journal)) return [];
+  const evidence = JSON.parse(readFileSync(resolve(root, carried.evidence), 'utf8'));
+  const rerun = new Set(evidence.bootedTwice);
+  const stillBad = new Set(evidence.rerunHere.violations.map((v) => v.seed));
+  const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l.startsWith('{"from"'));
+  return lines.flatMap((l) => JSON.parse(l).totals.violations ?? []).filter((v) => rerun.has(v.seed) && !stillBad.has(v.seed));
 }
 
 // The simulator runs from a private copy of the modules just fingerprinted. It starts new
@@ -99,5 +115,6 @@ const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   rmSync(copy, { recursive: true, force: true });
+  for (const v of superseded()) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) is superseded: run again whole on the simulator the run was carried over to, without a violation (${carried.evidence})\n`);
   process.exit(code ?? (signal ? 1 : 0));
 });

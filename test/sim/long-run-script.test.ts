@@ -87,3 +87,25 @@ test('the simulator runs from a copy made at the start: a build in the checkout 
   const ran = JSON.parse(readFileSync(join(dir, 'args.json'), 'utf8')) as { rule: number };
   assert.equal(ran.rule, 1, 'the rule of the build the run vouches for, not the one built during it');
 });
+
+test('a run carried over to a later simulator by a recorded decision resumes on that one alone, and names the violations it superseded', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal(run(dir).status, 0);
+  const first = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as Record<string, unknown>;
+  // A chunk of the first simulator with a violation in a seed its fix touched.
+  const violation = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
+  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${JSON.stringify({ from: 1700000, totals: { schedules: 1000, violations: [violation] } })}\n`);
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
+  assert.equal(run(dir).status, 2, 'a changed simulator without a decision is refused');
+  const later = run(dir, '--fingerprint').stdout.split(' ')[0]!;
+  writeFileSync(join(dir, 'bench/sim-long-run/evidence.json'), JSON.stringify({ bootedTwice: [1700042, 1700077], rerunHere: { schedules: 2, violations: [] } }));
+  writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo: [{ fingerprint: later, commit: 'f'.repeat(40), evidence: 'bench/sim-long-run/evidence.json' }] }));
+  const r = run(dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: run again whole on the simulator the run was carried over to, without a violation \(bench\/sim-long-run\/evidence\.json\)/);
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 1;\n');
+  const back = run(dir);
+  assert.equal(back.status, 2, 'the first simulator adds nothing once the run is carried over');
+  assert.match(back.stderr, new RegExp(`is not the one that wrote bench/sim-long-run/journal\\.jsonl \\(${later}`));
+});

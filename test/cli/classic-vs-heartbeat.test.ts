@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { BIN, withCluster } from '../helpers/cluster.js';
 import { netnsSkip } from '../helpers/netns.js';
-import { REAL, realHeartbeatMissing, runArgv, withRealHeartbeat, type Ran } from '../helpers/real-heartbeat.js';
+import { askTimely, REAL, realHeartbeatMissing, runArgv, withRealHeartbeat, type Ran } from '../helpers/real-heartbeat.js';
 import { waitFor } from '../../src/lib/wait.js';
 
 const REAL_SUBNET = '10.231.61';
@@ -199,7 +199,11 @@ async function realResults(): Promise<Results> {
         (err as Error).message += `\n--- Heartbeat's output\n${c.dump()}`;
         throw err;
       }
-      for (const a of CL_STATUS) res.set(key('cl_status', a), normalize(await cl(a), `${REAL_SUBNET}.2`));
+      for (const a of CL_STATUS) {
+        const r = await askTimely(() => cl(a));
+        if (r.tries > 1) console.log(`# real Heartbeat answered cl_status ${a.join(' ')} in time only on try ${r.tries}`);
+        res.set(key('cl_status', a), normalize(r, `${REAL_SUBNET}.2`));
+      }
       for (const [tool, a] of HANDOVER) res.set(key(tool, a), normalize(await c.run('alpha', [REAL[tool as 'hb_standby'], ...a]), `${REAL_SUBNET}.2`));
     },
   );

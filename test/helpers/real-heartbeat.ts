@@ -44,6 +44,24 @@ export function runArgv(argv: string[], env: NodeJS.ProcessEnv = process.env, ti
   });
 }
 
+/**
+ * Runs `ask` until Heartbeat answers in time, at most `tries` times; the last answer otherwise.
+ * cl_status clientstatus waits only 500 ms for the daemon's reply (client_lib.c,
+ * read_cstatus_respond_msg) and then fails with "REASON: No timely response.": on a loaded
+ * machine that is Heartbeat's answer even for its own node, where an idle one says "offline".
+ * An operator asks again; so does a comparison that wants Heartbeat's settled answer. A query
+ * that never gets an answer (a node that does not reply) keeps its timeout.
+ */
+export async function askTimely(ask: () => Promise<Ran>, tries = 5): Promise<Ran & { tries: number }> {
+  let r = await ask();
+  let n = 1;
+  while (n < tries && /REASON: No timely response\./.test(r.stderr)) {
+    r = await ask();
+    n++;
+  }
+  return { ...r, tries: n };
+}
+
 export interface RealCluster {
   lan: Lan;
   /** Starts Heartbeat (or hbd, on the nodes given as such) on a node (withRealHeartbeat starts none: see there); again after it ended. */

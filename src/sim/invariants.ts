@@ -183,11 +183,12 @@ export class Checker {
     this.monitor.afterStep(n, effects);
     const local = n.state.ownership.local;
     const changed: number[] = [];
-    // A group that stopped and started again within this one step was not owned in between.
+    // Stops first: a group that stopped in this step was not owned in between, even when it or
+    // another line of its resources (a reload) started again in it (seed 1784012).
     for (const e of effects) {
       if (e.kind !== 'group-phase' || e.to !== 'stopped') continue;
       const g = n.globalOf[e.group]!;
-      if (local[e.group]!.run.phase !== 'stopped' && this.phase[n.idx]![g] !== 'stopped') {
+      if (this.phase[n.idx]![g] !== 'stopped' && this.phase[n.idx]![g] !== null) {
         this.phase[n.idx]![g] = 'stopped';
         this.stopTrouble[n.idx]![g] = false;
         this.refreshRelated(g);

@@ -64,6 +64,14 @@
 //           judged on a loss of n7 only its old run had seen. A planned boot of a running node
 //           is now skipped, and booting a running node is an error; the core is unchanged.
 //           Found by the long run on 9d3ec09's simulator.
+//   1784012 (2 nodes, no quorum source, a rolling reload under loss and delay): n1 reloaded
+//           into a new line for g1r0 and took it over from a silent n2; n2, still on the old
+//           line, took it too. n1 heard n2 then: n2 must yield to it (another line, n1 first in
+//           ha.cf). But n2 reloaded before hearing n1, stopped the old line and started the new
+//           one in one step, where n2 is preferred and n1 must yield, which n1 learns only from
+//           n2's next heartbeat. The checker joined the two ownerships of n2 into one and judged
+//           the second on what n1 had heard of the first. A stop is now seen before a start in
+//           the same step; the core is unchanged. Found by the long run on 415b131.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
@@ -85,6 +93,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1631337, what: 'a hand-off to another node (the preferred one absent from etcd) that could not take it', opts: EVERY_FAMILY },
   { seed: 1643713, what: 'a 2-node double ownership outlasted resolveMs: a restart was advertised as stopping', opts: EVERY_FAMILY },
   { seed: 1765551, what: 'a fault booted a node before its first boot, which then booted it again', opts: EVERY_FAMILY },
+  { seed: 1784012, what: 'a reload swapped lines during a 2-node double ownership', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {
@@ -93,3 +102,16 @@ for (const { seed, what, opts } of SEEDS) {
     assert.equal(r.violation, null, r.violation ? `${r.violation.invariant}: ${r.violation.message}` : '');
   });
 }
+
+test('seed 1784012: the checker sees a swap of lines in one step as the end of one ownership and the start of another', () => {
+  const r = runSeed(1784012, EVERY_FAMILY, { keep: [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12], untilMs: 19100 }, true);
+  assert.equal(r.violation, null);
+  const owners = r.trace.filter((l) => /^\s*18860\.4 owners of "n2 g1r0":/.test(l)).map((l) => l.replace(/^.*: /, ''));
+  // n2 stops "n2 g1r0" and starts "n2 g1r0 g2r0" at 18860.4: for that instant n1 alone owns g1r0.
+  assert.deepEqual(owners, ['[n1]', '[n1, n2]']);
+  // The new double ownership ends on n1's first heartbeat from n2 since, within resolveMs.
+  const heard = r.trace.find((l) => /n1: WARN Late heartbeat: Node n2/.test(l) && parseFloat(l) > 18860.4);
+  const released = r.trace.find((l) => /n1: group "n2 g1r0 g2r0" running -> stopping/.test(l));
+  assert.ok(heard && released, 'n1 heard n2 and let go');
+  assert.equal(parseFloat(released), parseFloat(heard));
+});

@@ -90,14 +90,26 @@ if (existsSync(buildFile)) {
   writeFileSync(buildFile, `${JSON.stringify({ commit, ...mine, started: new Date().toISOString() }, null, 2)}\n`);
 }
 
-/** Violations in the journal that a carry-over's evidence ran again, whole, on a later simulator without one. */
+/**
+ * Violations in the journal that a carry-over's evidence ran again, whole, on a later simulator
+ * without one, each with that evidence. Every carry-over counts: a violation one carry-over
+ * explained stays explained after the next. Evidence names the seeds it ran again whole
+ * (`rerunWhole`; `bootedTwice` in the first one) and what that run found (`rerunHere`).
+ */
 function superseded() {
-  if (!carried || !existsSync(journal)) return [];
-  const evidence = JSON.parse(readFileSync(resolve(root, carried.evidence), 'utf8'));
-  const rerun = new Set(evidence.bootedTwice);
-  const stillBad = new Set(evidence.rerunHere.violations.map((v) => v.seed));
+  const carryOvers = existsSync(buildFile) ? (JSON.parse(readFileSync(buildFile, 'utf8')).carriedTo ?? []) : [];
+  if (carryOvers.length === 0 || !existsSync(journal)) return [];
   const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l.startsWith('{"from"'));
-  return lines.flatMap((l) => JSON.parse(l).totals.violations ?? []).filter((v) => rerun.has(v.seed) && !stillBad.has(v.seed));
+  const violations = lines.flatMap((l) => JSON.parse(l).totals.violations ?? []);
+  return violations.flatMap((v) => {
+    for (const c of carryOvers) {
+      const evidence = JSON.parse(readFileSync(resolve(root, c.evidence), 'utf8'));
+      const rerun = new Set(evidence.rerunWhole ?? evidence.bootedTwice);
+      const stillBad = new Set(evidence.rerunHere.violations.map((w) => w.seed));
+      if (rerun.has(v.seed) && !stillBad.has(v.seed)) return [{ ...v, evidence: c.evidence }];
+    }
+    return [];
+  });
 }
 
 // The simulator runs from a private copy of the modules just fingerprinted. It starts new
@@ -115,6 +127,6 @@ const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   rmSync(copy, { recursive: true, force: true });
-  for (const v of superseded()) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) is superseded: run again whole on the simulator the run was carried over to, without a violation (${carried.evidence})\n`);
+  for (const v of superseded()) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) is superseded: run again whole on a simulator the run was carried over to, without a violation (${v.evidence})\n`);
   process.exit(code ?? (signal ? 1 : 0));
 });

@@ -103,9 +103,43 @@ test('a run carried over to a later simulator by a recorded decision resumes on 
   writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo: [{ fingerprint: later, commit: 'f'.repeat(40), evidence: 'bench/sim-long-run/evidence.json' }] }));
   const r = run(dir);
   assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: run again whole on the simulator the run was carried over to, without a violation \(bench\/sim-long-run\/evidence\.json\)/);
+  assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: run again whole on a simulator the run was carried over to, without a violation \(bench\/sim-long-run\/evidence\.json\)/);
   writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 1;\n');
   const back = run(dir);
   assert.equal(back.status, 2, 'the first simulator adds nothing once the run is carried over');
   assert.match(back.stderr, new RegExp(`is not the one that wrote bench/sim-long-run/journal\\.jsonl \\(${later}`));
+});
+
+test('a second carry-over resumes on the newest simulator alone; each violation is named with the evidence that superseded it', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal(run(dir).status, 0);
+  const first = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as Record<string, unknown>;
+  const worldBug = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
+  const checkerBug = { seed: 1701005, invariant: 'safety', message: 'a checker bug' };
+  const real = { seed: 1701009, invariant: 'safety', message: 'not explained' };
+  const chunk = (from: number, violations: unknown[]) => JSON.stringify({ from, totals: { schedules: 1000, violations } });
+  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${chunk(1700000, [worldBug])}\n${chunk(1701000, [checkerBug, real])}\n`);
+  const prints: string[] = [];
+  for (const rule of [2, 3]) {
+    writeFileSync(join(dir, 'dist/src/core/rule.js'), `export const rule = ${rule};\n`);
+    prints.push(run(dir, '--fingerprint').stdout.split(' ')[0]!);
+  }
+  writeFileSync(join(dir, 'bench/sim-long-run/boot.json'), JSON.stringify({ bootedTwice: [1700042], rerunHere: { schedules: 1, violations: [] } }));
+  // The second evidence ran the checker bug's seed and the other one again: one still fails.
+  writeFileSync(join(dir, 'bench/sim-long-run/swap.json'), JSON.stringify({ rerunWhole: [1701005, 1701009], rerunHere: { schedules: 2, violations: [real] } }));
+  const carriedTo = [
+    { fingerprint: prints[0], commit: 'e'.repeat(40), from: 1701000, evidence: 'bench/sim-long-run/boot.json' },
+    { fingerprint: prints[1], commit: 'f'.repeat(40), from: 1702000, evidence: 'bench/sim-long-run/swap.json' },
+  ];
+  writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo }));
+  const r = run(dir);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: .*\(bench\/sim-long-run\/boot\.json\)/);
+  assert.match(r.stderr, /seed 1701005 \(safety\) is superseded: .*\(bench\/sim-long-run\/swap\.json\)/);
+  assert.doesNotMatch(r.stderr, /seed 1701009/, 'a violation the rerun still found is not superseded');
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
+  const back = run(dir);
+  assert.equal(back.status, 2, 'the simulator of the first carry-over adds nothing after the second');
+  assert.match(back.stderr, new RegExp(`is not the one that wrote bench/sim-long-run/journal\\.jsonl \\(${prints[1]}`));
 });

@@ -71,7 +71,8 @@ const sharesResources = (seed) => {
 const verdict = (r) => JSON.stringify({ violation: r.violation && { invariant: r.violation.invariant, message: r.violation.message }, checked: sorted(r.checked), excused: sorted(r.excused) });
 const sorted = (o) => Object.fromEntries(Object.entries(o ?? {}).sort(([a], [b]) => a.localeCompare(b)));
 
-const out = { from, count, shared: 0, lineSwapSteps: [], differ: [], differOutsideSwaps: [], oldViolations: [], newViolations: [], simulatedMs: 0, control: { schedules: 0, differ: [] } };
+// rerunWhole and rerunHere are what scripts/sim-long-run.mjs reads of a carry-over's evidence.
+const out = { from, count, rerunWhole: [], lineSwapSteps: [], differ: [], differOutsideSwaps: [], oldViolations: [], rerunHere: { schedules: 0, simulatedMs: 0, violations: [] }, control: { schedules: 0, differ: [] } };
 for (let seed = from; seed < from + count; seed++) {
   const shared = sharesResources(seed);
   if (!shared && out.control.schedules >= control) continue;
@@ -84,11 +85,12 @@ for (let seed = from; seed < from + count; seed++) {
     if (!same) out.control.differ.push(seed);
     continue;
   }
-  out.shared += 1;
-  out.simulatedMs += b.simulatedMs ?? 0;
+  out.rerunWhole.push(seed);
+  out.rerunHere.schedules += 1;
+  out.rerunHere.simulatedMs += b.simulatedMs ?? 0;
   if (swapped) out.lineSwapSteps.push(seed);
   if (!same) (swapped ? out.differ : out.differOutsideSwaps).push(seed);
   if (a.violation) out.oldViolations.push({ seed, invariant: a.violation.invariant, message: a.violation.message });
-  if (b.violation) out.newViolations.push({ seed, invariant: b.violation.invariant, message: b.violation.message });
+  if (b.violation) out.rerunHere.violations.push({ seed, invariant: b.violation.invariant, message: b.violation.message });
 }
 process.stdout.write(`${JSON.stringify(out)}\n`);

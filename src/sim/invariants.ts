@@ -37,7 +37,7 @@ export class Checker {
   private readonly quorum: boolean;
   private readonly majority: number;
   private readonly reloads: ReloadViews;
-  private readonly related: number[][];
+  readonly related: number[][];
   readonly monitor: MonitorChecks;
 
   constructor(private readonly w: World) {
@@ -115,9 +115,7 @@ export class Checker {
   }
 
   /** A pause (or its end) changes who counts as an owner: a frozen node runs nothing. */
-  onPause(_n: SimNode): void {
-    this.refreshAll();
-  }
+  onPause = (_n: SimNode): void => this.refreshAll();
   onResume = (n: SimNode): void => this.onPause(n);
 
   onFault(f: Fault, end: boolean): void {
@@ -226,6 +224,7 @@ export class Checker {
       }
     }
     for (const g of changed) this.refreshRelated(g);
+    this.twoNode?.stepped(n);
     if (this.steady && effects.length > 0) for (let g = 0; g < this.G; g++) this.checkSteady(g);
   }
 

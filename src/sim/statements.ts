@@ -39,7 +39,8 @@ export const INVARIANTS: Record<InvariantName, string> = {
     '(it begins stopping what it held at its first step after the resume; software cannot stop a frozen VM, only fencing can), and (b) a node ' +
     'whose stop of the group had a failed or hung agent call (the stop took longer than the fence; only fencing can help). ' +
     '2-node cluster without a quorum source: two owners exist only while the two nodes cannot hear each other: once each has received a status heartbeat the other ' +
-    'sent during the double ownership, it ends within resolveMs = stopBudget (same exception (b)).',
+    'sent during the double ownership, after the sender\'s last change of what decides the owner (its haresources lines, standby, takeover request, failed-start or monitor hold, ' +
+    'leaving, ping nodes reached), it ends within resolveMs = stopBudget (same exception (b)).',
   'arbiter-lease':
     'etcd arbiter: etcd lets go of a group\'s key (its lease expired, or its holder resigned) only while the holder\'s run has the group stopped (same exceptions (a) and (b)): ' +
     'a node that cannot renew its lease has stopped before etcd can give the key to another node. Under the arbiter the quorum rules of safety and start-during-stop apply to every cluster size.',

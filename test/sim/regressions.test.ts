@@ -72,9 +72,18 @@
 //           n2's next heartbeat. The checker joined the two ownerships of n2 into one and judged
 //           the second on what n1 had heard of the first. A stop is now seen before a start in
 //           the same step; the core is unchanged. Found by the long run on 415b131.
+//   1796630 (2 nodes, no quorum source, auto_failback off): n2 stood by for its own groups,
+//           so n1 ran them; a partition, and n2 ran them too. When it healed n1 heard n2, in
+//           standby: n2 was to yield. Then an operator ran hb_takeover on n2 (before n2 heard
+//           n1): now n1 was to yield, and n1 learned it only from n2's next heartbeat, which the
+//           delay held back past resolveMs after n2 heard n1. The checker counted n2's
+//           heartbeat from before the takeover. A heartbeat counts now only if sent after the
+//           sender's last change of what decides the owner (two-node.ts); the core is
+//           unchanged. Found by the long run on f25dc28.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSeed } from '../../src/sim/run.js';
+import { skipRelease } from '../../src/sim/variants.js';
 
 import type { SimOptions } from '../../src/sim/run.js';
 
@@ -94,6 +103,7 @@ const SEEDS: { seed: number; what?: string; opts: SimOptions }[] = [
   { seed: 1643713, what: 'a 2-node double ownership outlasted resolveMs: a restart was advertised as stopping', opts: EVERY_FAMILY },
   { seed: 1765551, what: 'a fault booted a node before its first boot, which then booted it again', opts: EVERY_FAMILY },
   { seed: 1784012, what: 'a reload swapped lines during a 2-node double ownership', opts: EVERY_FAMILY },
+  { seed: 1796630, what: 'an hb_takeover turned a 2-node double ownership round after it was heard', opts: EVERY_FAMILY },
 ];
 
 for (const { seed, what, opts } of SEEDS) {
@@ -114,4 +124,16 @@ test('seed 1784012: the checker sees a swap of lines in one step as the end of o
   const released = r.trace.find((l) => /n1: group "n2 g1r0 g2r0" running -> stopping/.test(l));
   assert.ok(heard && released, 'n1 heard n2 and let go');
   assert.equal(parseFloat(released), parseFloat(heard));
+});
+
+test('seed 1796630: an hb_takeover during a 2-node double ownership turns it; the checker waits for a heartbeat sent after it, and still catches a core that never lets go', () => {
+  const cut = { keep: [0, 1, 3, 4, 6], untilMs: 25_000 };
+  const r = runSeed(1796630, EVERY_FAMILY, cut, true);
+  assert.equal(r.violation, null);
+  assert.ok((r.checked['2-node double ownerships turned by a change of what decides'] ?? 0) > 0, JSON.stringify(r.checked));
+  // After hb_takeover on n2 (19095 ms), n1 lets go of n2's group, which n2 asked back.
+  const released = r.trace.find((l) => /n1: group "n2 g0r0" running -> stopping/.test(l));
+  assert.ok(released && parseFloat(released) > 19095, released);
+  const broken = runSeed(1796630, { ...EVERY_FAMILY, core: skipRelease() }, cut);
+  assert.equal(broken.violation?.invariant, 'safety');
 });

@@ -90,6 +90,13 @@ if (existsSync(buildFile)) {
   writeFileSync(buildFile, `${JSON.stringify({ commit, ...mine, started: new Date().toISOString() }, null, 2)}\n`);
 }
 
+/** Every violation the journal records, from whichever build wrote it. */
+function recordedViolations() {
+  if (!existsSync(journal)) return [];
+  const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l.startsWith('{"from"'));
+  return lines.flatMap((l) => JSON.parse(l).totals.violations ?? []);
+}
+
 /**
  * Violations in the journal that a carry-over's evidence ran again, whole, on a later simulator
  * without one, each with that evidence. Every carry-over counts: a violation one carry-over
@@ -98,10 +105,8 @@ if (existsSync(buildFile)) {
  */
 function superseded() {
   const carryOvers = existsSync(buildFile) ? (JSON.parse(readFileSync(buildFile, 'utf8')).carriedTo ?? []) : [];
-  if (carryOvers.length === 0 || !existsSync(journal)) return [];
-  const lines = readFileSync(journal, 'utf8').split('\n').filter((l) => l.startsWith('{"from"'));
-  const violations = lines.flatMap((l) => JSON.parse(l).totals.violations ?? []);
-  return violations.flatMap((v) => {
+  if (carryOvers.length === 0) return [];
+  return recordedViolations().flatMap((v) => {
     for (const c of carryOvers) {
       const evidence = JSON.parse(readFileSync(resolve(root, c.evidence), 'utf8'));
       const rerun = new Set(evidence.rerunWhole ?? evidence.bootedTwice);
@@ -127,6 +132,14 @@ const child = spawn(process.execPath, argv, { cwd: root, stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 child.on('exit', (code, signal) => {
   rmSync(copy, { recursive: true, force: true });
-  for (const v of superseded()) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) is superseded: run again whole on a simulator the run was carried over to, without a violation (${v.evidence})\n`);
+  const explained = superseded();
+  for (const v of explained) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) is superseded: run again whole on a simulator the run was carried over to, without a violation (${v.evidence})\n`);
+  // 3: every violation in the journal no longer fails on this build. That is a pass only when
+  // a carry-over's evidence explains each; one that went away unexplained is a finding.
+  if (code === 3) {
+    const unexplained = recordedViolations().filter((v) => !explained.some((e) => e.seed === v.seed));
+    for (const v of unexplained) process.stderr.write(`sim-long-run: seed ${v.seed} (${v.invariant}) no longer fails on this build, and no carry-over's evidence says why\n`);
+    process.exit(unexplained.length > 0 ? 1 : 0);
+  }
   process.exit(code ?? (signal ? 1 : 0));
 });

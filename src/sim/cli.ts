@@ -58,7 +58,9 @@ const USAGE = `usage: npm run sim -- [--schedules N] [--seed S] [--nodes 2..7] [
                       [--window MIN_MS,MAX_MS] [--max-faults N] [--reloads PERCENT] [--monitors PERCENT]
                       [--witness PERCENT] [--fencing PERCENT] [--ping PERCENT] [--arbiter PERCENT] [--crash-loops PERCENT]
                       [--shrink-budget RUNS]
-       npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]`;
+       npm run sim -- --seed S [--keep i,j,...|none] [--until MS] [--trace]
+exit status: 0 no violation; 1 a violation (the first shrunk); 2 bad arguments; 3 a --journal
+             run whose recorded violations all no longer fail on this build`;
 
 function parse(argv: string[]): Args {
   const a: Args = { schedules: null, seed: null, workers: Math.max(1, availableParallelism()), keep: null, trace: false, shrinkBudget: 300 };
@@ -240,10 +242,17 @@ async function main(): Promise<void> {
   const wallS = (Date.now() - t0) / 1000;
   process.stdout.write(summary(totals, base, schedules, wallS, a));
   if (totals.violations.length > 0) {
-    const first = [...totals.violations].sort((x, y) => x.seed - y.seed)[0]!;
-    process.stdout.write(`\nFirst failing seed ${first.seed}: shrinking...\n`);
-    process.stdout.write(`${failureReport(first.seed, opts, a.shrinkBudget)}\n`);
-    process.exitCode = 1;
+    // A resumed journal holds violations an earlier build found: replay each on this one, and
+    // shrink the first that still fails here (one that no longer does cannot be shrunk).
+    const recorded = [...totals.violations].sort((x, y) => x.seed - y.seed);
+    const gone = recorded.filter((v) => runSeed(v.seed, opts).violation === null);
+    for (const v of gone) process.stdout.write(`\nseed ${v.seed} (${v.invariant}): recorded in the run, does not fail on this build\n`);
+    const first = recorded.find((v) => !gone.includes(v));
+    if (first) {
+      process.stdout.write(`\nFirst failing seed ${first.seed}: shrinking...\n`);
+      process.stdout.write(`${failureReport(first.seed, opts, a.shrinkBudget)}\n`);
+      process.exitCode = 1;
+    } else process.exitCode = 3;
   }
 }
 

@@ -143,3 +143,29 @@ test('a second carry-over resumes on the newest simulator alone; each violation 
   assert.equal(back.status, 2, 'the simulator of the first carry-over adds nothing after the second');
   assert.match(back.stderr, new RegExp(`is not the one that wrote bench/sim-long-run/journal\\.jsonl \\(${prints[1]}`));
 });
+
+test('a finished run whose recorded violations no longer fail here passes only if carry-over evidence explains each', (t) => {
+  const dir = fakeCheckout();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // The simulator's exit status 3: every violation the journal records no longer fails on this build.
+  writeFileSync(join(dir, 'dist/src/sim/cli.js'), "import { rule } from '../core/rule.js';\nprocess.exitCode = rule === 2 ? 3 : 0;\n");
+  assert.equal(run(dir).status, 0);
+  const first = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as Record<string, unknown>;
+  const explained = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
+  const unexplained = { seed: 1700077, invariant: 'safety', message: 'went away' };
+  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${JSON.stringify({ from: 1700000, totals: { schedules: 1000, violations: [explained, unexplained] } })}\n`);
+  writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
+  const later = run(dir, '--fingerprint').stdout.split(' ')[0]!;
+  const carry = (rerunWhole: number[]) => {
+    writeFileSync(join(dir, 'bench/sim-long-run/evidence.json'), JSON.stringify({ rerunWhole, rerunHere: { schedules: rerunWhole.length, violations: [] } }));
+    writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo: [{ fingerprint: later, commit: 'f'.repeat(40), evidence: 'bench/sim-long-run/evidence.json' }] }));
+  };
+  carry([1700042]);
+  const half = run(dir);
+  assert.equal(half.status, 1, half.stderr);
+  assert.match(half.stderr, /seed 1700077 \(safety\) no longer fails on this build, and no carry-over's evidence says why/);
+  assert.doesNotMatch(half.stderr, /seed 1700042 \(no-flap\) no longer fails/);
+  carry([1700042, 1700077]);
+  const whole = run(dir);
+  assert.equal(whole.status, 0, whole.stderr);
+});

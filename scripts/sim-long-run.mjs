@@ -69,13 +69,15 @@ for (let i = 0; i < args.length; i++) {
 }
 
 const mine = fingerprint();
-let carried = null;
+/** build.json's carry-overs, oldest first (none for a run still on the simulator that began it). */
+let carryOvers = [];
 if (existsSync(buildFile)) {
   const theirs = JSON.parse(readFileSync(buildFile, 'utf8'));
   // A run is carried over to a later simulator only by a recorded decision with its evidence
   // (build.json's carriedTo, newest last): that schedules the change could alter were found and
   // run again on it, and the others run the same on both. Only the newest simulator adds to it.
-  carried = theirs.carriedTo?.at(-1) ?? null;
+  carryOvers = theirs.carriedTo ?? [];
+  const carried = carryOvers.at(-1) ?? null;
   const current = carried?.fingerprint ?? theirs.fingerprint;
   if (current !== mine.fingerprint) {
     fail(
@@ -104,16 +106,13 @@ function recordedViolations() {
  * (`rerunWhole`; `bootedTwice` in the first one) and what that run found (`rerunHere`).
  */
 function superseded() {
-  const carryOvers = existsSync(buildFile) ? (JSON.parse(readFileSync(buildFile, 'utf8')).carriedTo ?? []) : [];
-  if (carryOvers.length === 0) return [];
+  const evidence = carryOvers.map((c) => {
+    const e = JSON.parse(readFileSync(resolve(root, c.evidence), 'utf8'));
+    return { file: c.evidence, rerun: new Set(e.rerunWhole ?? e.bootedTwice), stillBad: new Set(e.rerunHere.violations.map((w) => w.seed)) };
+  });
   return recordedViolations().flatMap((v) => {
-    for (const c of carryOvers) {
-      const evidence = JSON.parse(readFileSync(resolve(root, c.evidence), 'utf8'));
-      const rerun = new Set(evidence.rerunWhole ?? evidence.bootedTwice);
-      const stillBad = new Set(evidence.rerunHere.violations.map((w) => w.seed));
-      if (rerun.has(v.seed) && !stillBad.has(v.seed)) return [{ ...v, evidence: c.evidence }];
-    }
-    return [];
+    const e = evidence.find((x) => x.rerun.has(v.seed) && !x.stillBad.has(v.seed));
+    return e ? [{ ...v, evidence: e.file }] : [];
   });
 }
 

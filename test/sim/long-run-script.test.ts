@@ -28,6 +28,23 @@ function fakeCheckout(): string {
   return dir;
 }
 
+type Violation = { seed: number; invariant: string; message: string };
+
+/** A journal of the first simulator: its chunks, each with the violations it recorded. */
+function writeJournal(dir: string, chunks: { from: number; violations: Violation[] }[]): void {
+  const lines = chunks.map(({ from, violations }) => JSON.stringify({ from, totals: { schedules: 1000, violations } }));
+  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${lines.map((l) => `${l}\n`).join('')}`);
+}
+
+/** Records carry-overs in build.json (after the first build's record), each with its evidence file. */
+function carryOver(dir: string, first: Record<string, unknown>, carries: { fingerprint: string; file: string; evidence: Record<string, unknown> }[]): void {
+  const carriedTo = carries.map(({ fingerprint, file, evidence }, i) => {
+    writeFileSync(join(dir, 'bench/sim-long-run', file), JSON.stringify(evidence));
+    return { fingerprint, commit: String(i).repeat(40), evidence: `bench/sim-long-run/${file}` };
+  });
+  writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo }));
+}
+
 const run = (dir: string, ...args: string[]) => spawnSync(process.execPath, [join(dir, 'scripts/sim-long-run.mjs'), ...args], { encoding: 'utf8' });
 
 test('a new run records its build and passes the fixed options and the journal on', (t) => {
@@ -94,13 +111,11 @@ test('a run carried over to a later simulator by a recorded decision resumes on 
   assert.equal(run(dir).status, 0);
   const first = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as Record<string, unknown>;
   // A chunk of the first simulator with a violation in a seed its fix touched.
-  const violation = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
-  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${JSON.stringify({ from: 1700000, totals: { schedules: 1000, violations: [violation] } })}\n`);
+  writeJournal(dir, [{ from: 1700000, violations: [{ seed: 1700042, invariant: 'no-flap', message: 'a world bug' }] }]);
   writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
   assert.equal(run(dir).status, 2, 'a changed simulator without a decision is refused');
   const later = run(dir, '--fingerprint').stdout.split(' ')[0]!;
-  writeFileSync(join(dir, 'bench/sim-long-run/evidence.json'), JSON.stringify({ bootedTwice: [1700042, 1700077], rerunHere: { schedules: 2, violations: [] } }));
-  writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo: [{ fingerprint: later, commit: 'f'.repeat(40), evidence: 'bench/sim-long-run/evidence.json' }] }));
+  carryOver(dir, first, [{ fingerprint: later, file: 'evidence.json', evidence: { bootedTwice: [1700042, 1700077], rerunHere: { schedules: 2, violations: [] } } }]);
   const r = run(dir);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: run again whole on a simulator the run was carried over to, without a violation \(bench\/sim-long-run\/evidence\.json\)/);
@@ -118,21 +133,20 @@ test('a second carry-over resumes on the newest simulator alone; each violation 
   const worldBug = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
   const checkerBug = { seed: 1701005, invariant: 'safety', message: 'a checker bug' };
   const real = { seed: 1701009, invariant: 'safety', message: 'not explained' };
-  const chunk = (from: number, violations: unknown[]) => JSON.stringify({ from, totals: { schedules: 1000, violations } });
-  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${chunk(1700000, [worldBug])}\n${chunk(1701000, [checkerBug, real])}\n`);
+  writeJournal(dir, [
+    { from: 1700000, violations: [worldBug] },
+    { from: 1701000, violations: [checkerBug, real] },
+  ]);
   const prints: string[] = [];
   for (const rule of [2, 3]) {
     writeFileSync(join(dir, 'dist/src/core/rule.js'), `export const rule = ${rule};\n`);
     prints.push(run(dir, '--fingerprint').stdout.split(' ')[0]!);
   }
-  writeFileSync(join(dir, 'bench/sim-long-run/boot.json'), JSON.stringify({ bootedTwice: [1700042], rerunHere: { schedules: 1, violations: [] } }));
-  // The second evidence ran the checker bug's seed and the other one again: one still fails.
-  writeFileSync(join(dir, 'bench/sim-long-run/swap.json'), JSON.stringify({ rerunWhole: [1701005, 1701009], rerunHere: { schedules: 2, violations: [real] } }));
-  const carriedTo = [
-    { fingerprint: prints[0], commit: 'e'.repeat(40), from: 1701000, evidence: 'bench/sim-long-run/boot.json' },
-    { fingerprint: prints[1], commit: 'f'.repeat(40), from: 1702000, evidence: 'bench/sim-long-run/swap.json' },
-  ];
-  writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo }));
+  carryOver(dir, first, [
+    { fingerprint: prints[0]!, file: 'boot.json', evidence: { bootedTwice: [1700042], rerunHere: { schedules: 1, violations: [] } } },
+    // The second evidence ran the checker bug's seed and the other one again: one still fails.
+    { fingerprint: prints[1]!, file: 'swap.json', evidence: { rerunWhole: [1701005, 1701009], rerunHere: { schedules: 2, violations: [real] } } },
+  ]);
   const r = run(dir);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /seed 1700042 \(no-flap\) is superseded: .*\(bench\/sim-long-run\/boot\.json\)/);
@@ -153,13 +167,11 @@ test('a finished run whose recorded violations no longer fail here passes only i
   const first = JSON.parse(readFileSync(join(dir, 'bench/sim-long-run/build.json'), 'utf8')) as Record<string, unknown>;
   const explained = { seed: 1700042, invariant: 'no-flap', message: 'a world bug' };
   const unexplained = { seed: 1700077, invariant: 'safety', message: 'went away' };
-  writeFileSync(join(dir, 'bench/sim-long-run/journal.jsonl'), `{"base":1700000}\n${JSON.stringify({ from: 1700000, totals: { schedules: 1000, violations: [explained, unexplained] } })}\n`);
+  writeJournal(dir, [{ from: 1700000, violations: [explained, unexplained] }]);
   writeFileSync(join(dir, 'dist/src/core/rule.js'), 'export const rule = 2;\n');
   const later = run(dir, '--fingerprint').stdout.split(' ')[0]!;
-  const carry = (rerunWhole: number[]) => {
-    writeFileSync(join(dir, 'bench/sim-long-run/evidence.json'), JSON.stringify({ rerunWhole, rerunHere: { schedules: rerunWhole.length, violations: [] } }));
-    writeFileSync(join(dir, 'bench/sim-long-run/build.json'), JSON.stringify({ ...first, carriedTo: [{ fingerprint: later, commit: 'f'.repeat(40), evidence: 'bench/sim-long-run/evidence.json' }] }));
-  };
+  const carry = (rerunWhole: number[]) =>
+    carryOver(dir, first, [{ fingerprint: later, file: 'evidence.json', evidence: { rerunWhole, rerunHere: { schedules: rerunWhole.length, violations: [] } } }]);
   carry([1700042]);
   const half = run(dir);
   assert.equal(half.status, 1, half.stderr);
